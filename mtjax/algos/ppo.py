@@ -1,0 +1,270 @@
+"""MT-PPO as MTBench runs it (Joshi et al., 2025, arXiv 2507.23172; PPO: Schulman et al., 2017).
+
+The learner is environment-agnostic: ``act`` and ``update`` are pure functions that the jitted JAX-env loop
+(``mtjax.algos.on_policy``) and the host loop of the IsaacGym bridge both call. MTBench specifics (our spec,
+sections 3.1 and 5.1): per-task observation normalisation (one-hot passed through, statistics updated from
+training minibatches during the first mini-epoch only), per-task value normalisation, GAE with a
+``gamma * V(s_t)`` bootstrap at time-outs, batch-wide advantage standardisation plus per-task
+re-standardisation inside each minibatch, clipped surrogate and clipped value loss, entropy and bound losses,
+gradient-norm clipping, Adam with a fixed or KL-adaptive learning rate.
+
+There is one gradient path: each minibatch is task-major ``[T, b, ...]``, per-task gradients come from
+``jax.vmap(jax.value_and_grad(loss), in_axes=(None, 0))`` and an optax multi-task transform aggregates them
+(``mean`` is plain PPO; PCGrad/CAGrad/FAMO replace it on the ``mtrl_target`` parameter subset).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+from flax import struct
+
+from envs_bridge.base import TaskSet
+from mtjax import losses, normalize, returns
+from mtjax.algos import batching
+
+__all__ = ["PPOConfig", "LearnerState", "Rollout", "Learner", "make_learner", "make_transform"]
+
+LR_SCHEDULES = ("fixed", "adaptive")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PPOConfig:
+    """MT-PPO hyper-parameters (defaults: MTBench's shared Meta-World settings, spec section 5.1).
+
+    Attributes:
+      horizon: rollout length per env per iteration.
+      epochs: mini-epochs per update.
+      minibatch_size: samples per minibatch over all tasks (the batch is ``num_envs * horizon``).
+      lr: Adam learning rate (initial value for the adaptive schedule).
+      lr_schedule: "fixed" or "adaptive" (rl_games' KL-threshold rule, applied after each mini-epoch).
+      kl_threshold: the adaptive schedule's KL target.
+      gamma: discount. lam: GAE lambda. clip: PPO ratio and value clip.
+      critic_coef: the value loss is weighted ``0.5 * critic_coef``.
+      entropy_coef: entropy bonus weight. bound_coef: action-mean bound loss weight.
+      max_grad_norm: global gradient-norm clip after aggregation.
+      adam_eps: Adam epsilon.
+      normalize_obs / normalize_value / normalize_advantage: MTBench's normalisers (all on by default).
+      value_bootstrap: add ``gamma * V(s_t)`` to the reward of time-out steps.
+      mtrl: multi-task gradient method name ("mean" is plain PPO). mtrl_target: "critic", "actor" or "both".
+      mtrl_kwargs: keyword arguments of the method, as a tuple of ``(name, value)`` pairs (hashable).
+      log_std_init: initial log standard deviation of the policy.
+    """
+
+    horizon: int = 32
+    epochs: int = 5
+    minibatch_size: int = 32768
+    lr: float = 5e-4
+    lr_schedule: str = "fixed"
+    kl_threshold: float = 0.008
+    gamma: float = 0.99
+    lam: float = 0.95
+    clip: float = 0.2
+    critic_coef: float = 4.0
+    entropy_coef: float = 0.005
+    bound_coef: float = 1e-4
+    max_grad_norm: float = 1.0
+    adam_eps: float = 1e-8
+    normalize_obs: bool = True
+    normalize_value: bool = True
+    normalize_advantage: bool = True
+    value_bootstrap: bool = True
+    mtrl: str = "mean"
+    mtrl_target: str = "critic"
+    mtrl_kwargs: tuple = ()
+    log_std_init: float = 0.0
+
+    def __post_init__(self):
+        positive = ("horizon", "epochs", "minibatch_size", "lr", "max_grad_norm", "kl_threshold")
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise ValueError(f"PPOConfig.{name} must be > 0, got {getattr(self, name)}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"PPOConfig.lr_schedule={self.lr_schedule!r}; valid: {', '.join(LR_SCHEDULES)}")
+        if not 0.0 <= self.gamma <= 1.0 or not 0.0 <= self.lam <= 1.0:
+            raise ValueError(f"gamma and lam must lie in [0, 1], got {self.gamma}, {self.lam}")
+        if self.mtrl_target not in ("critic", "actor", "both"):
+            raise ValueError(f"PPOConfig.mtrl_target={self.mtrl_target!r}; valid: critic, actor, both")
+
+
+@struct.dataclass
+class LearnerState:
+    """Everything the learner owns: network variables, optimiser state, normalisers, learning rate."""
+
+    params: Any
+    opt_state: Any
+    obs_stats: normalize.RunningStats
+    value_stats: normalize.RunningStats
+    lr: jax.Array
+    step: jax.Array
+
+
+@struct.dataclass
+class Rollout:
+    """One iteration's transitions, time-major (``H`` steps of ``N`` envs).
+
+    Attributes:
+      obs: ``[H, N, O]`` raw observations acted on. action: ``[H, N, A]`` sampled (unclipped) actions.
+      log_prob: ``[H, N]``. value: ``[H, N]`` raw-unit values of ``obs``. reward: ``[H, N]``.
+      done: ``[H, N]`` bool, episode ended after the step. truncated: ``[H, N]`` bool, by time limit.
+      task_id: ``[N]`` int32.
+    """
+
+    obs: jax.Array
+    action: jax.Array
+    log_prob: jax.Array
+    value: jax.Array
+    reward: jax.Array
+    done: jax.Array
+    truncated: jax.Array
+    task_id: jax.Array
+
+
+class Learner(NamedTuple):
+    """The pure functions of MT-PPO (see the module docstring)."""
+
+    init: Callable[[jax.Array], LearnerState]
+    act: Callable[..., tuple[jax.Array, jax.Array, jax.Array]]
+    value: Callable[..., jax.Array]
+    mean_action: Callable[..., jax.Array]
+    update: Callable[..., tuple[LearnerState, dict]]
+
+
+def make_transform(cfg: PPOConfig, num_tasks: int) -> optax.GradientTransformationExtraArgs:
+    """The gradient path's optax chain: multi-task aggregation, norm clip, Adam direction (lr applied later)."""
+    from mtjax import transforms
+
+    if hasattr(transforms, "make_mtrl"):
+        agg = transforms.make_mtrl(cfg.mtrl, cfg.mtrl_target, num_tasks=num_tasks, **dict(cfg.mtrl_kwargs))
+    elif cfg.mtrl == "mean":
+        agg = transforms.mean()
+    else:
+        raise ValueError(f"unknown mtrl method {cfg.mtrl!r}; valid: mean")
+    return optax.chain(agg, optax.clip_by_global_norm(cfg.max_grad_norm), optax.scale_by_adam(eps=cfg.adam_eps))
+
+
+def make_learner(cfg: PPOConfig, init_fn: Callable, apply_fn: Callable, task_set: TaskSet,
+                 obs_size: int, action_size: int, onehot_dims: int | None = None,
+                 tx: optax.GradientTransformationExtraArgs | None = None) -> Learner:
+    """Builds MT-PPO for a task-major batch.
+
+    Args:
+      cfg: hyper-parameters.
+      init_fn, apply_fn: from ``mtjax.nets.make_actor_critic``.
+      task_set: the batch layout (task-major env blocks).
+      obs_size: observation size including the one-hot; action_size: action size.
+      onehot_dims: trailing observation dims passed through un-normalised (default: the number of tasks).
+      tx: the gradient transform (default ``make_transform(cfg, T)``); must accept task-stacked gradients.
+    """
+    t = task_set.num_tasks
+    d = obs_size - (t if onehot_dims is None else onehot_dims)
+    tx = make_transform(cfg, t) if tx is None else tx
+    layout = batching.TaskMajorLayout.build(task_set, cfg.horizon, cfg.minibatch_size)
+
+    def norm_obs(stats, obs, tid):
+        if not cfg.normalize_obs:
+            return obs
+        return jnp.concatenate([normalize.normalize(stats, obs[..., :d], tid), obs[..., d:]], axis=-1)
+
+    def to_raw(ls, v, tid):
+        return normalize.denormalize(ls.value_stats, v, tid) if cfg.normalize_value else v
+
+    def init(key):
+        n = task_set.num_envs
+        params = init_fn(key, jnp.zeros((n, obs_size), jnp.float32), jnp.asarray(task_set.task_ids))
+        return LearnerState(params=params, opt_state=tx.init(params), obs_stats=normalize.init_stats(t, d),
+                            value_stats=normalize.init_stats(t, 1), lr=jnp.asarray(cfg.lr, jnp.float32),
+                            step=jnp.zeros((), jnp.int32))
+
+    def act(ls, obs, task_id, key):
+        mu, log_std, v = apply_fn(ls.params, norm_obs(ls.obs_stats, obs, task_id), task_id)
+        action = mu + jnp.exp(log_std) * jax.random.normal(key, mu.shape, mu.dtype)
+        return action, losses.gaussian_log_prob(mu, log_std, action), to_raw(ls, v, task_id)
+
+    def value(ls, obs, task_id):
+        return to_raw(ls, apply_fn(ls.params, norm_obs(ls.obs_stats, obs, task_id), task_id)[2], task_id)
+
+    def mean_action(ls, obs, task_id):
+        return apply_fn(ls.params, norm_obs(ls.obs_stats, obs, task_id), task_id)[0]
+
+    def task_loss(params, mb):
+        mu, log_std, v = apply_fn(params, mb["nobs"], mb["task_id"])
+        lp = losses.gaussian_log_prob(mu, log_std, mb["action"])
+        adv = losses.standardize(mb["adv"]) if cfg.normalize_advantage else mb["adv"]
+        a = jnp.mean(losses.clipped_surrogate(lp, mb["log_prob"], adv, cfg.clip))
+        c = jnp.mean(losses.clipped_value_loss(v, mb["value"], mb["ret"], cfg.clip))
+        ent = losses.gaussian_entropy(log_std)
+        b = jnp.mean(losses.bound_loss(mu))
+        total = a + 0.5 * cfg.critic_coef * c - cfg.entropy_coef * ent + cfg.bound_coef * b
+        kl = jnp.mean(losses.gaussian_kl(mb["old_mu"], mb["old_log_std"], mu, log_std))
+        return total, {"actor": a, "critic": c, "entropy": ent, "bound": b, "kl": kl}
+
+    grad_fn = jax.vmap(jax.value_and_grad(task_loss, has_aux=True), in_axes=(None, 0))
+
+    def _minibatch(carry, mb):
+        params, opt_state, obs_stats, lr, first_epoch, key = carry
+        key, k_tx = jax.random.split(key)
+        flat_obs = mb["obs"].reshape(-1, obs_size)
+        flat_tid = mb["task_id"].reshape(-1)
+        if cfg.normalize_obs:
+            new = normalize.update_stats(obs_stats, flat_obs[:, :d], flat_tid)
+            obs_stats = jax.tree.map(lambda a, b: jnp.where(first_epoch, a, b), new, obs_stats)
+        mb = dict(mb, nobs=norm_obs(obs_stats, flat_obs, flat_tid).reshape(mb["obs"].shape))
+        (tot, aux), grads = grad_fn(params, mb)
+        mean_grad_norm = optax.global_norm(jax.tree.map(lambda g: jnp.mean(g, 0), grads))
+        updates, opt_state = tx.update(grads, opt_state, params, key=k_tx, task_losses=tot,
+                                       critic_task_losses=aux["critic"], actor_task_losses=aux["actor"])
+        params = jax.tree.map(lambda p, u: p - lr.astype(p.dtype) * u, params, updates)
+        metrics = {"loss/total": jnp.mean(tot), **{f"loss/{k}": jnp.mean(v) for k, v in aux.items() if k != "kl"},
+                   "kl": jnp.mean(aux["kl"]), "grad_norm": mean_grad_norm}
+        return (params, opt_state, obs_stats, lr, first_epoch, key), metrics
+
+    def _epoch(carry, epoch, batches):
+        params, opt_state, obs_stats, lr, key = carry
+        key, sub = jax.random.split(key)
+        inner = (params, opt_state, obs_stats, lr, epoch == 0, sub)
+        (params, opt_state, obs_stats, lr, _, _), m = jax.lax.scan(_minibatch, inner, batches)
+        m = jax.tree.map(jnp.mean, m)
+        if cfg.lr_schedule == "adaptive":
+            kl = m["kl"]
+            lr = jnp.where(kl > 2.0 * cfg.kl_threshold, jnp.maximum(lr / 1.5, 1e-6), lr)
+            lr = jnp.where(kl < 0.5 * cfg.kl_threshold, jnp.minimum(lr * 1.5, 1e-2), lr)
+        return (params, opt_state, obs_stats, lr, key), m
+
+    def update(ls: LearnerState, ro: Rollout, last_value: jax.Array, key: jax.Array):
+        tid = ro.task_id
+        reward = ro.reward
+        if cfg.value_bootstrap:
+            reward = reward + cfg.gamma * ro.value * ro.truncated.astype(reward.dtype)
+        adv, ret = jax.vmap(returns.gae, in_axes=(1, 1, 1, 0, None, None), out_axes=1)(
+            reward, ro.value, ro.done, last_value, cfg.gamma, cfg.lam)
+        value, value_stats = ro.value, ls.value_stats
+        tid_hn = jnp.broadcast_to(tid, ro.value.shape)
+        if cfg.normalize_value:
+            value_stats = normalize.update_stats(value_stats, value.reshape(-1, 1), tid_hn.reshape(-1))
+            value = normalize.normalize(value_stats, value.reshape(-1), tid_hn.reshape(-1)).reshape(ret.shape)
+            value_stats = normalize.update_stats(value_stats, ret.reshape(-1, 1), tid_hn.reshape(-1))
+            ret = normalize.normalize(value_stats, ret.reshape(-1), tid_hn.reshape(-1)).reshape(ret.shape)
+        if cfg.normalize_advantage:
+            adv = losses.standardize(adv)
+        old_mu, old_log_std, _ = apply_fn(ls.params, norm_obs(ls.obs_stats, ro.obs, tid_hn), tid_hn)
+        data = {"obs": ro.obs, "action": ro.action, "log_prob": ro.log_prob, "value": value, "ret": ret,
+                "adv": adv, "old_mu": old_mu, "task_id": tid_hn,
+                "old_log_std": jnp.broadcast_to(old_log_std, ro.action.shape)}
+        k_perm, k_epochs = jax.random.split(key)
+        batches = layout.minibatches(data, k_perm)  # leaves [M, T, b, ...], same partition every epoch
+        carry = (ls.params, ls.opt_state, ls.obs_stats, ls.lr, k_epochs)
+        carry, m = jax.lax.scan(lambda c, e: _epoch(c, e, batches), carry, jnp.arange(cfg.epochs))
+        params, opt_state, obs_stats, lr, _ = carry
+        metrics = {k: v[-1] if k == "kl" else jnp.mean(v) for k, v in m.items()}
+        metrics["lr"] = lr
+        metrics["nonfinite"] = ~(jnp.isfinite(m["loss/total"]).all() & jnp.isfinite(m["grad_norm"]).all())
+        new = LearnerState(params=params, opt_state=opt_state, obs_stats=obs_stats, value_stats=value_stats,
+                           lr=lr, step=ls.step + 1)
+        return new, metrics
+
+    return Learner(init=init, act=act, value=value, mean_action=mean_action, update=update)

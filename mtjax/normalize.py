@@ -1,0 +1,82 @@
+"""Per-task running statistics (MTBench's per-task observation and value normalisers).
+
+MTBench (Joshi et al., 2025, arXiv 2507.23172; our spec section 3.1) keeps one running mean/variance per task
+(rl_games ``RunningMeanStd``) and normalises each sample with its own task's statistics. We combine batch
+moments with Chan et al.'s parallel update, using the *population* batch variance so that streaming updates
+equal the variance of all data seen (rl_games uses the unbiased batch variance; the difference is O(1/n)).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from flax import struct
+
+__all__ = ["RunningStats", "init_stats", "update_stats", "normalize", "denormalize"]
+
+
+@struct.dataclass
+class RunningStats:
+    """Running moments per task.
+
+    Attributes:
+      mean: ``[T, D]`` running mean.
+      var: ``[T, D]`` running (population) variance.
+      count: ``[T]`` number of samples seen (starts at ``eps``, as rl_games).
+    """
+
+    mean: jax.Array
+    var: jax.Array
+    count: jax.Array
+
+
+def init_stats(num_tasks: int, dim: int, eps: float = 1e-5) -> RunningStats:
+    """Zero mean, unit variance, count ``eps`` for every task."""
+    return RunningStats(
+        mean=jnp.zeros((num_tasks, dim), jnp.float32),
+        var=jnp.ones((num_tasks, dim), jnp.float32),
+        count=jnp.full((num_tasks,), eps, jnp.float32),
+    )
+
+
+def update_stats(stats: RunningStats, x: jax.Array, task_id: jax.Array) -> RunningStats:
+    """Adds a task-mixed batch.
+
+    Args:
+      stats: current statistics (``T`` tasks, ``D`` dims).
+      x: ``[B, D]`` samples.
+      task_id: ``[B]`` int task of each sample. Tasks without samples keep their statistics.
+    """
+    t = stats.mean.shape[0]
+    x = x.astype(jnp.float32)
+    n = jax.ops.segment_sum(jnp.ones(x.shape[:1], jnp.float32), task_id, num_segments=t)  # [T]
+    s1 = jax.ops.segment_sum(x, task_id, num_segments=t)  # [T, D]
+    safe_n = jnp.maximum(n, 1.0)[:, None]
+    b_mean = s1 / safe_n
+    b_m2 = jax.ops.segment_sum(jnp.square(x - b_mean[task_id]), task_id, num_segments=t)  # [T, D]
+    tot = stats.count + n
+    delta = b_mean - stats.mean
+    w = (n / tot)[:, None]
+    mean = stats.mean + delta * w
+    m2 = stats.var * stats.count[:, None] + b_m2 + jnp.square(delta) * (stats.count * n / tot)[:, None]
+    var = m2 / tot[:, None]
+    has = (n > 0)[:, None]
+    return RunningStats(
+        mean=jnp.where(has, mean, stats.mean), var=jnp.where(has, var, stats.var), count=tot
+    )
+
+
+def normalize(stats: RunningStats, x: jax.Array, task_id: jax.Array, eps: float = 1e-8) -> jax.Array:
+    """``(x - mean[task]) / sqrt(var[task] + eps)`` for ``x [B, D]`` (or ``[B]`` when ``D == 1``)."""
+    squeeze = x.ndim == 1
+    x2 = x[:, None] if squeeze else x
+    y = (x2 - stats.mean[task_id]) / jnp.sqrt(stats.var[task_id] + eps)
+    return y[:, 0] if squeeze else y
+
+
+def denormalize(stats: RunningStats, y: jax.Array, task_id: jax.Array, eps: float = 1e-8) -> jax.Array:
+    """Inverse of ``normalize``."""
+    squeeze = y.ndim == 1
+    y2 = y[:, None] if squeeze else y
+    x = y2 * jnp.sqrt(stats.var[task_id] + eps) + stats.mean[task_id]
+    return x[:, 0] if squeeze else x
