@@ -85,6 +85,8 @@ def make_train(cfg: ppo.PPOConfig, env: Env, init_fn: Callable, apply_fn: Callab
         ls, m = learner.update(ls, ro, last_value, k_update)
         m.update(mt_metrics.episode_metrics(tr["done"], tr["info"], es.task_id, num_tasks))
         m["reward"] = jnp.mean(tr["reward"])
+        finite_env = jnp.isfinite(es.obs).all() & jnp.isfinite(tr["reward"]).all()
+        m["nonfinite"] = m["nonfinite"] | ~finite_env
         m.update(mt_metrics.transform_diagnostics(ls.opt_state))
         return TrainState(learner=ls, env_state=es, key=state.key, iteration=state.iteration + 1), m
 

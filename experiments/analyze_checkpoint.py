@@ -1,0 +1,73 @@
+"""Inspect a run directory without building an environment: config, step, per-task metrics, parameter counts.
+
+Usage: python -m experiments.analyze_checkpoint --run_dir=runs/mt10_ppo-s42
+From a notebook: ``from experiments.analyze_checkpoint import analyze; info = analyze("runs/...")``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+from absl import app, flags
+
+from experiments import common
+from mtjax import checkpoint
+
+_RUN_DIR = flags.DEFINE_string("run_dir", None, "Run directory written by experiments.train.")
+_STEP = flags.DEFINE_integer("step", None, "Checkpoint step (default: latest).")
+
+
+def _count(tree) -> int:
+    if isinstance(tree, dict):
+        return sum(_count(v) for v in tree.values())
+    if isinstance(tree, (list, tuple)):
+        return sum(_count(v) for v in tree)
+    return int(np.size(tree))
+
+
+def analyze(run_dir: str, step: int | None = None) -> dict:
+    """Returns ``{"config", "step", "iteration", "metrics", "task_metrics", "param_counts", "params",
+    "obs_stats", "value_stats"}`` of a checkpoint (arrays as NumPy)."""
+    state, config, metrics = checkpoint.restore_raw(run_dir, step)
+    learner = state["learner"]
+    params = learner["params"]["params"] if "params" in learner["params"] else learner["params"]
+    counts = {k: _count(v) for k, v in params.items()}
+    counts["total"] = _count(params)
+    task_metrics: dict[str, dict[str, float]] = {}
+    for k, v in metrics.items():
+        if k.startswith("task/"):
+            _, task, name = k.split("/", 2)
+            task_metrics.setdefault(task, {})[name] = v
+    return {"config": config, "step": checkpoint.latest_step(run_dir) if step is None else step,
+            "iteration": int(np.asarray(state["iteration"])), "metrics": metrics, "task_metrics": task_metrics,
+            "param_counts": counts, "params": params, "obs_stats": learner["obs_stats"],
+            "value_stats": learner["value_stats"]}
+
+
+def format_report(info: dict) -> str:
+    c = info["config"]
+    lines = [f"run: {c.get('name')} seed {c.get('seed')}  env {c['env']['name']} x {c['env']['num_envs']}",
+             f"checkpoint step {info['step']} (iteration {info['iteration']})",
+             "parameters: " + ", ".join(f"{k} {v:,}" for k, v in info["param_counts"].items())]
+    m = info["metrics"]
+    lines.append(f"mean success {m.get('success', float('nan')):.3f}  return {m.get('return', float('nan')):.3g}")
+    lines.append(f"{'task':<24} {'success':>8} {'return':>10} {'length':>8}")
+    for task, tm in info["task_metrics"].items():
+        lines.append(f"{task:<24} {tm.get('success', float('nan')):>8.3f} {tm.get('return', float('nan')):>10.3g}"
+                     f" {tm.get('length', float('nan')):>8.1f}")
+    return "\n".join(lines)
+
+
+def main(argv):
+    del argv
+    common.quiet_logs()
+    info = analyze(_RUN_DIR.value, _STEP.value)
+    print(format_report(info))
+    print(json.dumps({"config": info["config"]}, indent=1))
+
+
+if __name__ == "__main__":
+    flags.mark_flag_as_required("run_dir")
+    app.run(main)

@@ -1,0 +1,100 @@
+"""Evaluate a trained policy deterministically (mean action), N episodes per task, and print a per-task table.
+
+Usage: python -m experiments.evaluate --run_dir=runs/mt10_ppo-s42 --episodes=10 [--step=N]
+Also importable: ``evaluate(run_dir, episodes) -> {task: {"success": ..., "return": ...}}``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from absl import app, flags
+
+from experiments import common
+from mtjax import checkpoint, normalize
+from mtjax.algos import ppo
+
+_RUN_DIR = flags.DEFINE_string("run_dir", None, "Run directory written by experiments.train.")
+_EPISODES = flags.DEFINE_integer("episodes", 10, "Episodes per task (one env per episode).")
+_STEP = flags.DEFINE_integer("step", None, "Checkpoint step (default: latest).")
+_SEED = flags.DEFINE_integer("seed", 0, "Evaluation seed.")
+
+
+def _learner_from_raw(raw: dict) -> ppo.LearnerState:
+    ls = raw["learner"]
+
+    def stats(d):
+        return normalize.RunningStats(mean=jnp.asarray(d["mean"]), var=jnp.asarray(d["var"]),
+                                      count=jnp.asarray(d["count"]))
+
+    return ppo.LearnerState(params=jax.tree.map(jnp.asarray, ls["params"]), opt_state=None,
+                            obs_stats=stats(ls["obs_stats"]), value_stats=stats(ls["value_stats"]),
+                            lr=jnp.asarray(ls["lr"]), step=jnp.asarray(ls["step"]))
+
+
+def evaluate(run_dir: str, episodes: int = 10, step: int | None = None, seed: int = 0,
+             max_steps: int | None = None) -> dict[str, dict[str, float]]:
+    """Runs ``episodes`` episodes per task with the deterministic policy; returns per-task means."""
+    c = common.load_config_json(run_dir)
+    raw, _, _ = checkpoint.restore_raw(run_dir, step)
+    num_tasks = int(np.shape(raw["learner"]["obs_stats"]["count"])[0])  # per-task normaliser rows
+    env = common.build_env(c, num_envs=episodes * num_tasks)
+    if env.task_set.envs_per_task != (episodes,) * env.num_tasks:
+        raise ValueError(f"could not give every task {episodes} envs: {env.task_set.envs_per_task}")
+    init_fn, apply_fn = common.build_networks(c, env)
+    learner = ppo.make_learner(common.ppo_config(c), init_fn, apply_fn, env.task_set, env.obs_size,
+                               env.action_size)
+    ls = _learner_from_raw(raw)
+    horizon = int(max_steps or getattr(env, "episode_length", 500)) + 1
+
+    def rollout(key):
+        es = env.reset(key)
+
+        def body(carry, _):
+            es, got, succ, ret = carry
+            a = jnp.clip(learner.mean_action(ls, es.obs, es.task_id), -1.0, 1.0)
+            es = env.step(es, a)
+            first = es.done & ~got
+            succ = jnp.where(first, es.info["episode_success"], succ)
+            ret = jnp.where(first, es.info["episode_return"], ret)
+            return (es, got | es.done, succ, ret), None
+
+        n = env.task_set.num_envs
+        init = (es, jnp.zeros(n, bool), jnp.zeros(n, bool), jnp.zeros(n, jnp.float32))
+        (_, got, succ, ret), _ = jax.lax.scan(body, init, None, length=horizon)
+        return got, succ, ret
+
+    got, succ, ret = map(np.asarray, jax.jit(rollout)(jax.random.key(seed)))
+    tid = env.task_set.task_ids
+    out = {}
+    for k, name in enumerate(env.task_set.task_names):
+        m = (tid == k) & got
+        out[name] = {"success": float(succ[m].mean()) if m.any() else float("nan"),
+                     "return": float(ret[m].mean()) if m.any() else float("nan"), "episodes": int(m.sum())}
+    return out
+
+
+def format_table(res: dict[str, dict[str, float]]) -> str:
+    lines = [f"{'task':<24} {'success':>8} {'return':>10} {'episodes':>8}"]
+    for name, r in res.items():
+        lines.append(f"{name:<24} {r['success']:>8.3f} {r['return']:>10.2f} {r['episodes']:>8d}")
+    mean = np.nanmean([r["success"] for r in res.values()])
+    lines.append(f"{'mean':<24} {mean:>8.3f}")
+    return "\n".join(lines)
+
+
+def main(argv):
+    del argv
+    common.quiet_logs()
+    common.enable_compile_cache()
+    res = evaluate(_RUN_DIR.value, _EPISODES.value, _STEP.value, _SEED.value)
+    print(format_table(res))
+    print(json.dumps(res))
+
+
+if __name__ == "__main__":
+    flags.mark_flag_as_required("run_dir")
+    app.run(main)
