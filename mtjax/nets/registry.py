@@ -7,17 +7,43 @@ whose last ``num_tasks`` dims are the task one-hot, and ``task_id`` is ``[B]`` i
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from mtjax.nets import mlp
+from mtjax.nets import bro, care, mlp, moore, paco, simba, softmod
+from mtjax.nets.layers import MLP, TaskHeads, TorchDense
 
-__all__ = ["NETS", "register_net", "make_net", "ActorCritic", "make_actor_critic", "net_names"]
+__all__ = [
+    "NETS",
+    "SHARED",
+    "SHARED_BODIES",
+    "ActorCritic",
+    "SharedActorCritic",
+    "make_actor_critic",
+    "make_net",
+    "net_names",
+    "register_net",
+]
 
-NETS: dict[str, type[nn.Module]] = {"mlp": mlp.MLPNet, "multihead": mlp.MultiHeadNet}
+NETS: dict[str, type[nn.Module]] = {
+    "mlp": mlp.MLPNet,
+    "multihead": mlp.MultiHeadNet,
+    "moore": moore.MOORENet,
+    "moore_mh": moore.MultiHeadMOORENet,
+    "paco": paco.PaCoNet,
+    "care": care.CARENet,
+    "care_mh": care.MultiHeadCARENet,
+    "softmod": softmod.SoftModularNet,
+    "simba": simba.SimbaV2Net,
+    "bro": bro.BroNet,
+}
+
+# ``critic_net=SHARED``: the critic is a value head on the actor's trunk (MTBench ``separate: False``).
+SHARED = "shared"
 
 
 def register_net(name: str, cls: type[nn.Module]) -> None:
@@ -66,6 +92,68 @@ class ActorCritic(nn.Module):
         return mu, log_std, value
 
 
+class _SharedActor(nn.Module):
+    """Shared trunk + policy head: ``(x, task_id) -> (mu [B, A], h [B, H], ctx)``."""
+
+    body: nn.Module
+    head: nn.Module
+
+    @nn.compact
+    def __call__(self, x: jax.Array, task_id: jax.Array):
+        h, ctx = self.body(x, task_id)
+        return self.head(h, ctx, task_id), h, ctx
+
+
+class SharedActorCritic(nn.Module):
+    """One trunk (under ``actor``) with a policy head and a value head (``critic``); returns as ``ActorCritic``."""
+
+    actor: nn.Module
+    critic: nn.Module
+    action_size: int
+    log_std_init: float = 0.0
+
+    @nn.compact
+    def __call__(self, x: jax.Array, task_id: jax.Array):
+        mu, h, ctx = self.actor(x, task_id)
+        value = self.critic(h, ctx, task_id)[..., 0]
+        log_std = self.param("log_std", nn.initializers.constant(self.log_std_init), (self.action_size,))
+        return mu, log_std, value
+
+
+class _MLPBody(nn.Module):
+    hidden: tuple
+    act: str = "elu"
+
+    @nn.compact
+    def __call__(self, x, task_id):
+        return MLP(self.hidden, self.act)(x), None
+
+
+class _DenseHead(nn.Module):
+    out_dim: int
+    num_tasks: int
+    multi_head: bool = False
+
+    @nn.compact
+    def __call__(self, h, ctx, task_id):
+        del ctx
+        if self.multi_head:
+            return TaskHeads(self.num_tasks, self.out_dim)(h, task_id)
+        return TorchDense(self.out_dim)(h)
+
+
+def _mlp_shared_parts(num_tasks: int, hidden=(256, 128, 64), act: str = "elu", multi_head: bool = False):
+    return _MLPBody(tuple(hidden), act), lambda out_dim: _DenseHead(out_dim, num_tasks, multi_head)
+
+
+# name -> fn(num_tasks, **kwargs) -> (body: (x, task_id) -> (h, ctx), head_fn: out_dim -> head(h, ctx, task_id)).
+SHARED_BODIES: dict[str, Callable] = {
+    "mlp": _mlp_shared_parts,
+    "multihead": lambda num_tasks, **kw: _mlp_shared_parts(num_tasks, multi_head=True, **kw),
+    "paco": paco.paco_shared_parts,
+}
+
+
 def make_actor_critic(
     *,
     actor_net: str,
@@ -80,10 +168,25 @@ def make_actor_critic(
 
     ``init(key, x [B, obs], task_id [B]) -> variables``;
     ``apply(variables, x, task_id) -> (mu [B, A], log_std [A], value [B])``.
+
+    ``critic_net="shared"`` builds one trunk for actor and critic (MTBench ``separate: False``, e.g. PaCo) from
+    ``actor_net``/``actor_kwargs`` (it must be in ``SHARED_BODIES``; ``critic_kwargs`` must be empty). Its params
+    are ``{"actor": {"body", "head"}, "critic": <value head>, "log_std"}``: as in rl_games, the shared trunk
+    belongs to the actor set and only the value head to the critic set (what ``mtrl_target="critic"`` selects).
     """
-    actor = make_net(actor_net, out_dim=action_size, num_tasks=num_tasks, **(actor_kwargs or {}))
-    critic = make_net(critic_net, out_dim=1, num_tasks=num_tasks, **(critic_kwargs or {}))
-    module = ActorCritic(actor=actor, critic=critic, action_size=action_size, log_std_init=log_std_init)
+    if critic_net == SHARED:
+        if actor_net not in SHARED_BODIES:
+            raise ValueError(f"critic_net='shared' needs an actor_net with a shared trunk; valid: {sorted(SHARED_BODIES)}")
+        if critic_kwargs:
+            raise ValueError(f"critic_net='shared' takes no critic_kwargs (got {sorted(critic_kwargs)}); "
+                             "size the shared trunk with actor_kwargs")
+        body, head_fn = SHARED_BODIES[actor_net](num_tasks=num_tasks, **(actor_kwargs or {}))
+        module = SharedActorCritic(actor=_SharedActor(body=body, head=head_fn(action_size)), critic=head_fn(1),
+                                   action_size=action_size, log_std_init=log_std_init)
+    else:
+        actor = make_net(actor_net, out_dim=action_size, num_tasks=num_tasks, **(actor_kwargs or {}))
+        critic = make_net(critic_net, out_dim=1, num_tasks=num_tasks, **(critic_kwargs or {}))
+        module = ActorCritic(actor=actor, critic=critic, action_size=action_size, log_std_init=log_std_init)
 
     def init(key, x, task_id):
         return module.init(key, x, jnp.asarray(task_id, jnp.int32))

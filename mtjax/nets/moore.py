@@ -1,0 +1,112 @@
+"""MOORE: a mixture of orthogonal experts (Hendawy, Peters and D'Eramo, "Multi-Task Reinforcement Learning
+with Mixture of Orthogonal Experts", ICLR 2024, arXiv 2311.11385), as configured in MTBench (``moore_a2c``).
+
+``E`` experts (MLPs on the true observation) produce ``E`` representations per sample; a Gram-Schmidt step turns
+them into an orthonormal basis ``U [B, E, H]`` of a subspace; a task encoder (one-hot -> Linear(no bias) -> ReLU ->
+Linear(no bias)) gives mixing weights ``w [B, E]`` (no softmax); the representation ``act(w @ U)`` (tanh for
+Meta-World, identity for Go1) feeds a single head on ``[repr, one-hot]`` (SH-MOORE) or one head per task
+(MH-MOORE). Layers use PyTorch's default ``nn.Linear`` initialisation (MTBench states no other).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from mtjax.nets.layers import TaskHeads, TorchDense, activation
+
+__all__ = ["MOORENet", "MultiHeadMOORENet", "gram_schmidt", "split_obs"]
+
+
+def split_obs(x: jax.Array, num_tasks: int) -> tuple[jax.Array, jax.Array]:
+    """Splits ``x [B, D + T]`` into the true observation ``[B, D]`` and the task one-hot ``[B, T]``."""
+    if x.shape[-1] <= num_tasks:
+        raise ValueError(
+            f"observation width {x.shape[-1]} must exceed num_tasks={num_tasks} (one-hot at the end)"
+        )
+    return x[..., :-num_tasks], x[..., -num_tasks:]
+
+
+def gram_schmidt(v: jax.Array, eps: float = 1e-8) -> jax.Array:
+    """Orthonormalises ``E`` vectors per sample, in order: ``v [B, E, H] -> u [B, E, H]``.
+
+    ``u_1 = v_1/|v_1|``, ``u_e = (v_e - sum_{f<e} <v_e, u_f> u_f) / |.|`` (classical Gram-Schmidt, as MOORE).
+    ``E`` is small and static, so the loop is unrolled.
+    """
+    us: list[jax.Array] = []
+    for e in range(v.shape[-2]):
+        r = v[..., e, :]
+        for u in us:
+            r = r - jnp.sum(r * u, axis=-1, keepdims=True) * u
+        us.append(r / (jnp.linalg.norm(r, axis=-1, keepdims=True) + eps))
+    return jnp.stack(us, axis=-2)
+
+
+class _Expert(nn.Module):
+    """One expert: ``TorchDense`` layers with ReLU between them (none after the last)."""
+
+    hidden: Sequence[int]
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        for i, h in enumerate(self.hidden):
+            x = TorchDense(h)(x)
+            if i < len(self.hidden) - 1:
+                x = nn.relu(x)
+        return x
+
+
+class MOORENet(nn.Module):
+    """Single-head MOORE ``(x [B, D + T], task_id [B]) -> [B, out_dim]``.
+
+    Sows the orthonormal basis ``U [B, E, H]`` as ``intermediates/basis`` and the mixing weights ``[B, E]`` as
+    ``intermediates/mix``.
+
+    Attributes:
+      out_dim: output size.
+      num_tasks: ``T``; the last ``T`` input dims are the one-hot.
+      num_experts: ``E`` (MTBench: 4 for MT10, 6 for MT50, 2 for Go1).
+      expert_hidden: widths of each expert MLP (MTBench Meta-World: 400, 400, 400; Go1: 256, 256).
+      task_hidden: width of the task encoder's hidden layer (MTBench: 256 Meta-World, 128 Go1).
+      agg_act: activation of the mixed representation ("tanh" Meta-World, "identity" Go1).
+      multi_head: one output head per task (MH-MOORE) instead of one head on ``[repr, one-hot]``.
+    """
+
+    out_dim: int
+    num_tasks: int
+    num_experts: int = 4
+    expert_hidden: Sequence[int] = (400, 400, 400)
+    task_hidden: int = 256
+    agg_act: str = "tanh"
+    multi_head: bool = False
+
+    @nn.compact
+    def __call__(self, x: jax.Array, task_id: jax.Array) -> jax.Array:
+        obs, one_hot = split_obs(x, self.num_tasks)
+        experts = nn.vmap(
+            _Expert,
+            variable_axes={"params": 0},
+            split_rngs={"params": True},
+            in_axes=None,
+            out_axes=1,
+            axis_size=self.num_experts,
+        )(tuple(self.expert_hidden), name="experts")
+        basis = gram_schmidt(experts(obs))  # [B, E, H]
+        w = TorchDense(self.num_experts, use_bias=False)(
+            nn.relu(TorchDense(self.task_hidden, use_bias=False)(one_hot))
+        )  # [B, E]
+        self.sow("intermediates", "basis", basis)
+        self.sow("intermediates", "mix", w)
+        rep = activation(self.agg_act)(jnp.einsum("be,beh->bh", w, basis))
+        if self.multi_head:
+            return TaskHeads(self.num_tasks, self.out_dim, name="heads")(rep, task_id)
+        return TorchDense(self.out_dim, name="head")(jnp.concatenate([rep, one_hot], axis=-1))
+
+
+class MultiHeadMOORENet(MOORENet):
+    """MH-MOORE: ``MOORENet`` with one linear head per task (same attributes, ``multi_head=True``)."""
+
+    multi_head: bool = True
