@@ -1,0 +1,91 @@
+"""Shared Gram-space helpers for the multi-task transforms (private).
+
+Every method in this package reduces to task weights ``w [T]`` computed from the ``T x T`` Gram matrix
+``A = G G^T`` of the task gradients, followed by ``update = sum_i w_i g_i``. Working in Gram space keeps the
+inner solvers ``O(T^2)``/``O(T^3)`` regardless of the parameter count ``P`` and avoids materialising a
+``[T, P]`` copy of the gradients: the Gram matrix is accumulated leaf by leaf.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from mtjax.transforms import base
+
+_HI = jax.lax.Precision.HIGHEST
+
+
+def gram_matrix(task_grads: Any) -> jax.Array:
+    """``A [T, T] = sum over leaves of g_l g_l^T`` in float32 (full matmul precision, no TF32)."""
+    t = base.num_tasks_of(task_grads)
+    out = jnp.zeros((t, t), jnp.float32)
+    for x in jax.tree.leaves(task_grads):
+        m = x.reshape(t, -1).astype(jnp.float32)
+        out = out + jnp.matmul(m, m.T, precision=_HI)
+    return out
+
+
+def combine(weights: jax.Array, task_grads: Any) -> Any:
+    """``sum_i weights[i] * g_i`` for every leaf: a params-shaped pytree (leaf dtypes kept)."""
+    return jax.tree.map(
+        lambda g: jnp.tensordot(weights.astype(jnp.float32), g.astype(jnp.float32), axes=1,
+                                precision=_HI).astype(g.dtype),
+        task_grads,
+    )
+
+
+def conflict_summary(gram: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """Pairwise conflict statistics of a Gram matrix.
+
+    Returns:
+      ``(num_conflicts, min_cosine, mean_cosine)``: the number of unordered task pairs ``i < j`` with
+      ``<g_i, g_j> < 0`` (int32), and the min / mean cosine similarity over those pairs (float32; 1.0 when
+      ``T == 1``). Zero gradients count as cosine 0.
+    """
+    t = gram.shape[0]
+    norm = jnp.sqrt(jnp.maximum(jnp.diag(gram), 0.0))
+    denom = norm[:, None] * norm[None, :]
+    cos = jnp.where(denom > 0, gram / jnp.where(denom > 0, denom, 1.0), 0.0)
+    upper = jnp.triu(jnp.ones((t, t), bool), k=1)
+    n_pairs = max(t * (t - 1) // 2, 1)
+    num_conflicts = jnp.sum(jnp.where(upper, gram < 0, False)).astype(jnp.int32)
+    if t == 1:
+        return num_conflicts, jnp.ones((), jnp.float32), jnp.ones((), jnp.float32)
+    min_cos = jnp.min(jnp.where(upper, cos, jnp.inf))
+    mean_cos = jnp.sum(jnp.where(upper, cos, 0.0)) / n_pairs
+    return num_conflicts, min_cos.astype(jnp.float32), mean_cos.astype(jnp.float32)
+
+
+def check_reduction(method: str, reduction: str) -> None:
+    if reduction not in ("mean", "sum"):
+        raise ValueError(f"{method}: reduction must be one of 'mean', 'sum'; got {reduction!r}")
+
+
+def check_num_tasks(method: str, num_tasks: int | None) -> None:
+    if num_tasks is not None and (not isinstance(num_tasks, int) or num_tasks < 1):
+        raise ValueError(f"{method}: num_tasks must be a positive int or None; got {num_tasks!r}")
+
+
+def weights_buffer(num_tasks: int | None) -> jax.Array:
+    """The ``task_weights`` diagnostic: ``[num_tasks]`` zeros, or ``[0]`` when ``num_tasks`` is unknown."""
+    return jnp.zeros((num_tasks or 0,), jnp.float32)
+
+
+def tasks_checked(method: str, task_grads: Any, num_tasks: int | None) -> int:
+    """``T`` of ``task_grads``; raises if it disagrees with the factory's ``num_tasks``."""
+    t = base.num_tasks_of(task_grads)
+    if num_tasks is not None and t != num_tasks:
+        raise ValueError(f"{method} was built with num_tasks={num_tasks} but got task_grads with T={t}")
+    return t
+
+
+def stored_weights(weights: jax.Array, num_tasks: int | None) -> jax.Array:
+    return weights.astype(jnp.float32) if num_tasks else jnp.zeros((0,), jnp.float32)
+
+
+def scale_for(reduction: str, t: int) -> float:
+    """Factor that turns mean-normalised weights (summing to about 1) into the chosen reduction."""
+    return 1.0 if reduction == "mean" else float(t)

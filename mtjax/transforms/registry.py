@@ -1,0 +1,123 @@
+"""Method registry: ``make_mtrl(method, target, num_tasks=T)`` builds the trainer's gradient aggregator.
+
+The chosen method is applied to one parameter subset and ``mean()`` to the rest via ``optax.partition``.
+Subsets follow MTBench (``mtbench_spec.md`` section 3.1): a parameter belongs to the critic when a key on its
+path contains ``"critic"`` or ``"value"``; everything else (actor trunk, mean head, log-std) is the actor.
+``target="both"`` applies the method to every parameter. MTBench's shipped configs manipulate the critic only.
+
+Loss routing: the trainer passes ``task_losses=`` (total per-task losses), ``critic_task_losses=`` and
+``actor_task_losses=``. A method that needs losses (FAMO) receives, as its ``task_losses=``, the critic losses
+for ``target="critic"``, the actor losses for ``"actor"`` and the total losses for ``"both"``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import jax
+import optax
+
+from mtjax.transforms import base
+from mtjax.transforms.aligned_mtl import aligned_mtl
+from mtjax.transforms.cagrad import cagrad
+from mtjax.transforms.famo import famo
+from mtjax.transforms.imtl_g import imtl_g
+from mtjax.transforms.pcgrad import pcgrad
+from mtjax.transforms.upgrad import upgrad
+
+__all__ = ["METHODS", "TARGETS", "make_method", "make_mtrl", "method_names", "critic_labels"]
+
+METHODS: dict[str, Callable[..., base.Aggregator]] = {
+    "mean": lambda num_tasks=None, **kw: base.mean(**kw),
+    "sum": lambda num_tasks=None, **kw: base.sum(**kw),
+    "pcgrad": pcgrad,
+    "cagrad": cagrad,
+    "famo": famo,
+    "imtl_g": imtl_g,
+    "aligned_mtl": aligned_mtl,
+    "upgrad": upgrad,
+}
+NEEDS_LOSSES = frozenset({"famo"})
+TARGETS = ("critic", "actor", "both")
+_LOSS_SOURCE = {"critic": "critic_task_losses", "actor": "actor_task_losses", "both": "task_losses"}
+
+
+def method_names() -> list[str]:
+    return sorted(METHODS)
+
+
+def make_method(method: str, *, num_tasks: int | None = None, **kwargs: Any) -> base.Aggregator:
+    """Instantiates one registered method.
+
+    Raises:
+      ValueError: unknown method (lists the valid names) or a bad hyperparameter.
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown multi-task method {method!r}; valid: {', '.join(method_names())}")
+    try:
+        return METHODS[method](num_tasks=num_tasks, **kwargs)
+    except TypeError as e:  # unknown keyword
+        raise ValueError(f"bad options {sorted(kwargs)} for method {method!r}: {e}") from e
+
+
+def _is_critic(path) -> bool:
+    for k in path:
+        name = str(getattr(k, "key", getattr(k, "name", getattr(k, "idx", "")))).lower()
+        if "critic" in name or "value" in name:
+            return True
+    return False
+
+
+def critic_labels(tree: Any) -> Any:
+    """Labels a params (or task-stacked updates) tree: ``"critic"`` or ``"actor"`` per leaf."""
+    return jax.tree_util.tree_map_with_path(lambda p, _: "critic" if _is_critic(p) else "actor", tree)
+
+
+def _routed(inner: base.Aggregator, method: str, source: str) -> base.Aggregator:
+    """Feeds ``extra[source]`` to ``inner`` as ``task_losses=``."""
+
+    def update_fn(task_grads, state, params=None, **extra):
+        losses = extra.pop(source, None)
+        extra.pop("task_losses", None)
+        losses = base.require_extra(f"{method} (losses routed from `{source}`)", source, losses)
+        return inner.update(task_grads, state, params, task_losses=losses, **extra)
+
+    return base.Aggregator(init=inner.init, update=update_fn)
+
+
+def make_mtrl(method: str, target: str = "critic", *, num_tasks: int, **kwargs: Any) -> base.Aggregator:
+    """The MT-PPO gradient aggregator: ``method`` on the ``target`` subset, ``mean()`` elsewhere.
+
+    Args:
+      method: one of ``method_names()``.
+      target: ``"critic"`` (MTBench), ``"actor"`` or ``"both"``.
+      num_tasks: ``T``.
+      **kwargs: hyperparameters of the method (e.g. ``c=0.4`` for CAGrad, ``variant="mtbench"`` for FAMO).
+
+    Returns:
+      An Aggregator; ``update(task_grads, state, params, *, key=..., task_losses=..., critic_task_losses=...,
+      actor_task_losses=...)``, extras beyond what the method needs are ignored.
+
+    Raises:
+      ValueError: unknown method/target (lists the valid ones), bad hyperparameters, or (at init) a target
+        subset that is empty in the given params.
+    """
+    if target not in TARGETS:
+        raise ValueError(f"unknown mtrl target {target!r}; valid: {', '.join(TARGETS)}")
+    if not isinstance(num_tasks, int) or num_tasks < 1:
+        raise ValueError(f"make_mtrl: num_tasks must be a positive int; got {num_tasks!r}")
+    agg = make_method(method, num_tasks=num_tasks, **kwargs)
+    if method in NEEDS_LOSSES:
+        agg = _routed(agg, method, _LOSS_SOURCE[target])
+    if target == "both" or method == "mean":
+        return agg
+    other = "actor" if target == "critic" else "critic"
+    part = optax.partition({target: agg, other: base.mean()}, critic_labels)
+
+    def init_fn(params):
+        if target not in jax.tree.leaves(critic_labels(params)):
+            raise ValueError(f"make_mtrl: no parameter belongs to target={target!r} (critic = a path key "
+                             f"containing 'critic' or 'value'); use target='both' for this params tree")
+        return part.init(params)
+
+    return base.Aggregator(init=init_fn, update=part.update)
