@@ -1,0 +1,207 @@
+"""MT-PPO driven by a Python loop for environments that cannot be jitted (IsaacGym). **Not jittable.**
+
+The same learner as the jitted path (``mtjax.algos.ppo.make_learner``; MTBench's MT-PPO, Joshi et al., 2025,
+arXiv 2507.23172) and the same iteration as ``mtjax.algos.on_policy.make_train``, step for step: the same key
+schedule (``fold_in(key, iteration)`` -> rollout/update keys, one key per step), the same clipping of actions,
+``Rollout``, bootstrap value, ``update`` and metrics. Only ``act``, ``value``, ``update`` and small helpers are
+jitted (each compiled once); the environment step is a host call between them (Stoix's "Sebulba" pattern).
+Observations and rewards cross from torch by DLPack inside the adapter (``envs_bridge.isaacgym.adapter``).
+
+``run(c)`` is what ``python -m experiments.train --config.env_backend=isaacgym`` calls: same ``config.json``,
+``metrics.jsonl``/TensorBoard (``mtjax.run_logger``) and orbax checkpoints (``mtjax.checkpoint``) as the jitted
+path. A checkpoint holds the full ``TrainState`` but the simulator's internal state cannot be saved, so a
+resumed run restores learner, key and iteration and starts fresh episodes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import json
+import os
+import time
+from typing import Any, Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from envs_bridge import base
+from mtjax import metrics as mt_metrics
+from mtjax.algos import on_policy, ppo
+
+__all__ = ["HostTrainer", "make_host_train", "JaxEnvOnHost", "env_config_from", "run"]
+
+
+class HostTrainer(NamedTuple):
+    """``init(key) -> TrainState``; ``iteration(state) -> (state, metrics)`` (one rollout + update)."""
+
+    init: Callable[[jax.Array], on_policy.TrainState]
+    iteration: Callable[[on_policy.TrainState], tuple[on_policy.TrainState, dict]]
+    learner: ppo.Learner
+
+
+class JaxEnvOnHost:
+    """A pure JAX env stepped from the host (jitted ``reset``/``step``): the parity fixture for the host loop."""
+
+    def __init__(self, env: base.Env):
+        self.env = env
+        self.task_set, self.obs_size, self.action_size = env.task_set, env.obs_size, env.action_size
+        self.reset = jax.jit(env.reset)
+        self.step = jax.jit(env.step)
+
+    @property
+    def num_tasks(self) -> int:
+        return self.task_set.num_tasks
+
+
+def _stack(trajectory: list[dict]) -> dict:
+    return jax.tree.map(lambda *xs: jnp.stack(xs), *trajectory)
+
+
+def make_host_train(cfg: ppo.PPOConfig, env: Any, init_fn: Callable, apply_fn: Callable,
+                    tx: Any = None) -> HostTrainer:
+    """Builds the host-loop trainer.
+
+    Args:
+      cfg: MT-PPO hyper-parameters.
+      env: ``reset(key) -> EnvState``, ``step(state, action [N, A]) -> EnvState`` host calls, plus ``task_set``,
+        ``obs_size``, ``action_size`` (e.g. ``VecTaskAdapter`` or ``JaxEnvOnHost``).
+      init_fn, apply_fn: from ``mtjax.nets.make_actor_critic``.
+      tx: optional gradient transform replacing ``ppo.make_transform(cfg, T)``.
+    """
+    ts_ = env.task_set
+    learner = ppo.make_learner(cfg, init_fn, apply_fn, ts_, env.obs_size, env.action_size, tx=tx)
+    num_tasks = ts_.num_tasks
+
+    def _act(ls, obs, task_id, key):
+        action, log_prob, value = learner.act(ls, obs, task_id, key)
+        return action, log_prob, value, jnp.clip(action, -1.0, 1.0)
+
+    def _keys(key, iteration):
+        k_roll, k_update = jax.random.split(jax.random.fold_in(key, iteration))
+        return jax.random.split(k_roll, cfg.horizon), k_update
+
+    def _finish(ls, tr, last_obs, task_id, k_update):
+        ro = ppo.Rollout(obs=tr["obs"], action=tr["action"], log_prob=tr["log_prob"], value=tr["value"],
+                         reward=tr["reward"], done=tr["done"], truncated=tr["truncated"], task_id=task_id)
+        last_value = learner.value(ls, last_obs, task_id)
+        ls, m = learner.update(ls, ro, last_value, k_update)
+        m.update(mt_metrics.episode_metrics(tr["done"], tr["info"], task_id, num_tasks))
+        m["reward"] = jnp.mean(tr["reward"])
+        m.update(mt_metrics.transform_diagnostics(ls.opt_state))
+        return ls, m
+
+    act = jax.jit(_act)
+    keys = jax.jit(_keys)
+    stack = jax.jit(_stack)
+    finish = jax.jit(_finish, donate_argnums=0)
+    learner_init = jax.jit(learner.init)
+
+    def init(key: jax.Array) -> on_policy.TrainState:
+        k_env, k_learn, k_run = jax.random.split(key, 3)
+        return on_policy.TrainState(learner=learner_init(k_learn), env_state=env.reset(k_env), key=k_run,
+                                    iteration=jnp.zeros((), jnp.int32))
+
+    def iteration(state: on_policy.TrainState):
+        step_keys, k_update = keys(state.key, state.iteration)
+        ls, es = state.learner, state.env_state
+        trajectory = []
+        for t in range(cfg.horizon):  # host loop: the env step is not jittable
+            obs = es.obs
+            action, log_prob, value, clipped = act(ls, obs, es.task_id, step_keys[t])
+            es = env.step(es, clipped)
+            trajectory.append({"obs": obs, "action": action, "log_prob": log_prob, "value": value,
+                               "reward": es.reward, "done": es.done, "truncated": es.truncated, "info": es.info})
+        ls, m = finish(ls, stack(trajectory), es.obs, es.task_id, k_update)
+        return on_policy.TrainState(learner=ls, env_state=es, key=state.key, iteration=state.iteration + 1), m
+
+    return HostTrainer(init=init, iteration=iteration, learner=learner)
+
+
+def env_config_from(c: Any):
+    """``IsaacGymConfig`` from a run config: ``c.env`` (name = suite, num_envs, kwargs) and ``c.isaacgym``.
+
+    ``c.env.kwargs`` and the optional ``c.isaacgym`` section may set any ``IsaacGymConfig`` field
+    (``make_module`` in ``c.isaacgym`` names a module with ``make``/``compose`` replacing isaacgymenvs).
+    """
+    from envs_bridge.isaacgym.adapter import IsaacGymConfig  # noqa: PLC0415
+
+    from experiments import common  # noqa: PLC0415
+
+    e = common.to_dict(c["env"])
+    extra = dict(common.to_dict(e.get("kwargs", {})))
+    ig = dict(common.to_dict(c["isaacgym"])) if "isaacgym" in c else {}
+    make_module = ig.pop("make_module", "") or ""
+    extra.update(ig)
+    valid = {f.name for f in dataclasses.fields(IsaacGymConfig)}
+    bad = set(extra) - valid
+    if bad:
+        raise ValueError(f"unknown isaacgym option(s) {sorted(bad)}; valid: {sorted(valid)}")
+    extra = {k: tuple(v) if isinstance(v, list) else v for k, v in extra.items()}
+    return IsaacGymConfig(suite=e["name"], num_envs=int(e["num_envs"]), seed=int(c["seed"]), **extra), make_module
+
+
+def run(c: Any, resume: bool = False, env: Any = None) -> dict:
+    """The CLI's ``env_backend="isaacgym"`` path; returns the last logged record (see module docstring).
+
+    Args:
+      c: the run ConfigDict (as for the jitted path).
+      resume: continue from the latest checkpoint of the run directory (fresh episodes).
+      env: an already built host env (tests); default ``make_isaacgym_env`` from ``env_config_from(c)``.
+    """
+    from envs_bridge.isaacgym.adapter import make_isaacgym_env  # noqa: PLC0415
+
+    from experiments import common  # noqa: PLC0415
+    from mtjax import checkpoint, run_logger  # noqa: PLC0415
+
+    common.enable_compile_cache()
+    if env is None:
+        ig_cfg, make_module = env_config_from(c)
+        mod = importlib.import_module(make_module) if make_module else None
+        env = make_isaacgym_env(ig_cfg, make_fn=getattr(mod, "make", None),
+                                compose_fn=getattr(mod, "compose", None))
+    run_dir = common.run_dir_of(c)
+    os.makedirs(run_dir, exist_ok=True)
+    cfg_json = common.jsonable(c)
+    with open(os.path.join(run_dir, "config.json"), "w") as f:
+        json.dump(cfg_json, f, indent=1)
+    pcfg = common.ppo_config(c)
+    init_fn, apply_fn = common.build_networks(c, env)
+    trainer = make_host_train(pcfg, env, init_fn, apply_fn)
+    total = int(c["total_iterations"])
+    state = trainer.init(jax.random.key(int(c["seed"])))
+    ckpt = checkpoint.Checkpointer(run_dir)
+    if resume and ckpt.latest_step() is not None:
+        restored, _, _ = ckpt.restore(state)
+        state = state.replace(learner=restored.learner, key=restored.key, iteration=restored.iteration)
+        print(f"resumed {run_dir} at iteration {int(state.iteration)} (fresh simulator episodes)", flush=True)
+    logger = run_logger.RunLogger(run_dir, env.task_set.task_names, total, env.task_set.num_envs * pcfg.horizon,
+                                  tensorboard=c["tensorboard"], progress=c["progress"])
+    every, ckpt_every = max(1, int(c["iters_per_call"])), int(c["checkpoint_every"])
+    it, rec = int(state.iteration), {}
+    try:
+        while it < total:
+            n = min(every, total - it)
+            t0 = time.time()
+            chunk = []
+            for _ in range(n):
+                state, m = trainer.iteration(state)
+                chunk.append(m)
+            m = jax.device_get(_stack(chunk))
+            dt = time.time() - t0
+            if np.asarray(m["nonfinite"]).any():
+                last = ckpt.latest_step()
+                raise FloatingPointError(
+                    f"non-finite loss/gradient near iteration {it + int(np.argmax(m['nonfinite'])) + 1}; run "
+                    f"stopped. Last good checkpoint: {'none' if last is None else last} in {ckpt.directory}")
+            rec = logger.log_chunk(it, m, dt)
+            it += n
+            if it % ckpt_every < n or it >= total:
+                ckpt.save(it, state, cfg_json, {k: v for k, v in rec.items() if np.isfinite(v)})
+    finally:
+        logger.close()
+        ckpt.close()
+    if c["plot"]:
+        run_logger.plot_task_success(run_dir, env.task_set.task_names)
+    return rec

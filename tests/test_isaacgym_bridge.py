@@ -1,0 +1,196 @@
+"""IsaacGym bridge: adapter and host-loop trainer against the torch stand-in (tests/torch_vectask_standin.py).
+
+IsaacGym cannot be installed here; the stand-in reproduces MTBench's VecTask interface and step timing.
+GPU tests (``-m gpu``) run the same adapter on CUDA and check zero-copy of actions and observations.
+"""
+
+import os
+import sys
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+sys.path.insert(0, os.path.dirname(__file__))
+import torch_vectask_standin as standin  # noqa: E402
+
+from envs_bridge import base, dlpack, toy  # noqa: E402
+from envs_bridge.isaacgym import IsaacGymConfig, hydra_overrides, make_isaacgym_env, task_ids_for  # noqa: E402
+from envs_bridge.isaacgym import host_loop  # noqa: E402
+from mtjax import nets  # noqa: E402
+from mtjax.algos import on_policy, ppo  # noqa: E402
+
+CPU = dict(sim_device="cpu", rl_device="cpu")
+
+
+def _env(num_envs=20, episode_length=5, **kw):
+    cfg = IsaacGymConfig(suite="mt10", num_envs=num_envs, episode_length=episode_length, **CPU, **kw)
+    return make_isaacgym_env(cfg, make_fn=standin.make, compose_fn=standin.compose)
+
+
+def _small_ppo(**kw):
+    base_kw = dict(horizon=8, epochs=2, minibatch_size=80, lr=1e-3)
+    base_kw.update(kw)
+    return ppo.PPOConfig(**base_kw)
+
+
+def _nets(env):
+    return nets.make_actor_critic(actor_net="mlp", critic_net="mlp", action_size=env.action_size,
+                                  num_tasks=env.num_tasks, actor_kwargs={"hidden": (16,)},
+                                  critic_kwargs={"hidden": (16,)})
+
+
+def test_missing_isaacgym_gives_install_instructions():
+    with pytest.raises(ImportError, match="IsaacGym Preview 4") as e:
+        make_isaacgym_env(IsaacGymConfig(suite="mt10", num_envs=40))
+    assert "pip install -e ." in str(e.value) and "XLA_PYTHON_CLIENT_PREALLOCATE=false" in str(e.value)
+
+
+def test_task_tables_and_overrides():
+    ids, names = task_ids_for("mt10")
+    assert ids == (4, 16, 17, 18, 28, 31, 38, 40, 48, 49) and names[1] == "door_open"
+    ids, names = task_ids_for("metaworld", ("reach-v3", "push", "assembly"))
+    assert ids == (0, 38, 40) and names == ("assembly", "push", "reach")
+    with pytest.raises(ValueError, match="valid: .*window_open"):
+        task_ids_for("mt50", ("reachh",))
+    with pytest.raises(ValueError, match="valid: .*go1_hard"):
+        task_ids_for("mt11")
+    ov, _ = hydra_overrides(IsaacGymConfig(suite="mt10", num_envs=24576))
+    # MTBench's split: 24,576 = 2,458 x 6 + 2,457 x 4
+    assert "task_counts=[2458,2458,2458,2458,2458,2458,2457,2457,2457,2457]" in ov
+    assert "task_id=[4,16,17,18,28,31,38,40,48,49]" in ov and "task=meta-world-v2" in ov
+    with pytest.raises(ValueError, match="summing to num_envs"):
+        hydra_overrides(IsaacGymConfig(suite="mt10", num_envs=20, task_counts=(1,) * 10))
+
+
+def test_adapter_maps_vectask_tensors_to_envstate():
+    env = _env(num_envs=20, episode_length=4, reward_scale=100.0)
+    vt = env.env
+    assert env.task_set.envs_per_task == (2,) * 10 and env.obs_size == 49 and env.action_size == 4
+    es = env.reset(jax.random.key(0))
+    # MTBench's reset obs is all zeros (Q14); the adapter repairs the one-hot only
+    np.testing.assert_array_equal(np.asarray(es.obs[:, -10:]), env.task_set.one_hot())
+    assert float(jnp.abs(es.obs[:, :39]).sum()) == 0.0
+    returns = np.zeros(20)
+    a = jnp.tile(jnp.array([[0.5, -0.2, 0.1, 1.0]]), (20, 1))
+    for step in range(8):
+        es = env.step(es, a)
+        np.testing.assert_allclose(np.asarray(es.obs), vt.obs_buf.numpy(), rtol=0, atol=0)
+        np.testing.assert_allclose(np.asarray(es.reward), vt.rew_buf.numpy(), rtol=0, atol=0)
+        np.testing.assert_array_equal(np.asarray(es.done), vt.reset_buf.numpy() != 0)
+        np.testing.assert_array_equal(np.asarray(es.truncated), vt.extras["time_outs"].numpy())
+        np.testing.assert_array_equal(np.asarray(es.info["success"]), vt.success_buf.numpy())
+        returns += vt.rew_buf.numpy()
+        if bool(es.done.any()):
+            d = np.asarray(es.done)
+            # episode return accumulated by the adapter == MTBench's cumulative reward logged in extras
+            np.testing.assert_allclose(np.asarray(es.info["episode_return"])[d], returns[d], rtol=1e-5)
+            got = np.asarray(es.info["episode_return"])[d][:2]
+            np.testing.assert_allclose(got, vt.extras["episode"]["task_4_reward"].numpy(), rtol=1e-5)
+            assert set(np.asarray(es.info["episode_length"])[d].tolist()) == {3 if step == 2 else 4}
+            returns[d] = 0.0
+    np.testing.assert_array_equal(np.asarray(es.task_id), env.task_set.task_ids)
+
+
+def test_copy_policy_survives_in_place_rew_buf_write():
+    env = _env(num_envs=10)
+    es = env.reset(jax.random.key(0))
+    es1 = env.step(es, jnp.full((10, 4), 0.5))
+    kept_reward, kept_obs = np.asarray(es1.reward).copy(), np.asarray(es1.obs).copy()
+    env.step(es1, jnp.full((10, 4), -1.0))  # the simulator rewrites rew_buf in place
+    assert not np.allclose(env.env.rew_buf.numpy(), kept_reward)
+    np.testing.assert_array_equal(np.asarray(es1.reward), kept_reward)
+    np.testing.assert_array_equal(np.asarray(es1.obs), kept_obs)
+
+
+def test_adapter_sorts_interleaved_layout_into_task_major():
+    env = _env(num_envs=20, overrides=("+task.env.interleave=True",))
+    vt = env.env
+    raw_tid = vt.extras["task_indices"].numpy()
+    assert not np.all(np.diff(raw_tid) >= 0)  # round-robin in the simulator
+    es = env.reset(jax.random.key(0))
+    # action of task-major env i encodes its task id; the simulator must receive it at the env of that task
+    a = jnp.stack([env.task_set.task_ids.astype(np.float32) / 10.0] + [jnp.zeros(20)] * 3, -1)
+    es = env.step(es, a)
+    np.testing.assert_allclose(vt.actions[:, 0].numpy(), raw_tid / 10.0, rtol=1e-6)
+    onehot_task = np.argmax(np.asarray(es.obs[:, -10:]), -1)
+    np.testing.assert_array_equal(onehot_task, env.task_set.task_ids)
+
+
+def test_host_loop_matches_jitted_trainer():
+    ts_ = base.TaskSet.even(("a", "b", "c", "d"), 16)
+    env = toy.PointReach(ts_, episode_length=5)
+    cfg = _small_ppo(minibatch_size=64)
+    init_fn, apply_fn = _nets(env)
+    jitted = on_policy.make_train(cfg, env, init_fn, apply_fn)
+    host = host_loop.make_host_train(cfg, host_loop.JaxEnvOnHost(env), init_fn, apply_fn)
+    key = jax.random.key(3)
+    s_jit, m_jit = jax.jit(jitted.train_chunk, static_argnums=1)(jax.jit(jitted.init)(key), 2)
+    s_host = host.init(key)
+    ms = []
+    for _ in range(2):
+        s_host, m = host.iteration(s_host)
+        ms.append(m)
+    chex_close = lambda a, b: np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=2e-4, atol=2e-5)  # noqa
+    jax.tree.map(chex_close, s_jit.learner.params, s_host.learner.params)
+    jax.tree.map(chex_close, s_jit.learner.obs_stats, s_host.learner.obs_stats)
+    chex_close(s_jit.env_state.obs, s_host.env_state.obs)
+    for k in ("loss/total", "reward", "success", "grad_norm"):
+        chex_close(m_jit[k][1], ms[1][k])
+    assert int(s_host.iteration) == 2
+
+
+def test_host_loop_trains_end_to_end_on_standin():
+    env = _env(num_envs=20, episode_length=6)
+    init_fn, apply_fn = _nets(env)
+    trainer = host_loop.make_host_train(_small_ppo(), env, init_fn, apply_fn)
+    state = trainer.init(jax.random.key(0))
+    p0 = jax.tree.map(np.asarray, state.learner.params)
+    for _ in range(2):
+        state, m = trainer.iteration(state)
+    assert not bool(m["nonfinite"]) and np.isfinite(float(m["loss/total"]))
+    assert float(m["task/episodes"].sum()) > 0 and np.isfinite(float(m["return"]))
+    moved = jax.tree.map(lambda a, b: float(np.abs(np.asarray(a) - b).max()), state.learner.params, p0)
+    assert max(jax.tree.leaves(moved)) > 0
+
+
+def test_cli_run_with_standin(tmp_path):
+    from experiments.configs import mt10_ppo
+    import ml_collections
+
+    c = mt10_ppo.get_config("smoke")
+    c.env_backend = "isaacgym"
+    c.env.num_envs = 20
+    c.env.kwargs = {"episode_length": 6, "reward_scale": 100.0}
+    c.isaacgym = ml_collections.ConfigDict({"make_module": "torch_vectask_standin", **CPU})
+    c.ppo.horizon, c.ppo.minibatch_size, c.total_iterations, c.iters_per_call, c.checkpoint_every = 8, 80, 2, 1, 1
+    c.net.actor_kwargs.hidden = c.net.critic_kwargs.hidden = (16,)
+    c.run_dir, c.tensorboard, c.progress, c.plot = str(tmp_path), False, False, False
+    rec = host_loop.run(c)
+    assert rec["iteration"] == 2 and os.path.isdir(tmp_path / "checkpoints" / "2")
+    rec2 = host_loop.run(c, resume=True)  # nothing left to do: resumes at the end
+    assert rec2 == {}
+
+
+# ----------------------------------------------------------------------------------------------- GPU
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs torch CUDA")
+def test_cuda_adapter_zero_copy_and_host_loop():
+    cfg = IsaacGymConfig(suite="mt10", num_envs=4096, episode_length=10, sim_device="cuda:0", rl_device="cuda:0")
+    env = make_isaacgym_env(cfg, make_fn=standin.make, compose_fn=standin.compose)
+    es = env.reset(jax.random.key(0))
+    assert es.obs.devices().pop().platform == "gpu"
+    a = jnp.full((4096, 4), 0.25)
+    es = env.step(es, a)
+    assert env._held_action.data_ptr() == dlpack.buffer_pointer(a)  # the action crossed without a copy
+    np.testing.assert_allclose(np.asarray(es.obs), env.env.obs_buf.cpu().numpy())
+    init_fn, apply_fn = _nets(env)
+    trainer = host_loop.make_host_train(_small_ppo(minibatch_size=4096), env, init_fn, apply_fn)
+    state = trainer.init(jax.random.key(1))
+    state, m = trainer.iteration(state)
+    assert not bool(m["nonfinite"])
