@@ -20,11 +20,11 @@ import jax.numpy as jnp
 
 __all__ = [
     "SIGMOIDS",
-    "sigmoid",
-    "tolerance",
+    "gripper_caging_reward",
     "hamacher_product",
     "rect_prism_tolerance",
-    "gripper_caging_reward",
+    "sigmoid",
+    "tolerance",
 ]
 
 SIGMOIDS = (
@@ -192,7 +192,9 @@ def gripper_caging_reward(
     caging_y = hamacher_product(cages[0], cages[1])
     xz = jnp.array([0, 2])
     xz_margin = jnp.linalg.norm(obj_init_pos[xz] - init_tcp[xz]) - xz_thresh
-    caging_xz = tolerance(jnp.linalg.norm(tcp_center[xz] - obj_pos[xz]), (0.0, xz_thresh), xz_margin, "long_tail")
+    caging_xz = tolerance(
+        jnp.linalg.norm(tcp_center[xz] - obj_pos[xz]), (0.0, xz_thresh), xz_margin, "long_tail"
+    )
     a3 = jnp.asarray(action)[3]
     gripper_closed = jnp.minimum(jnp.maximum(0.0, a3), desired_gripper_effort) / desired_gripper_effort
     caging = hamacher_product(caging_y, caging_xz)
@@ -203,6 +205,8 @@ def gripper_caging_reward(
     if medium_density:
         tcp_to_obj = jnp.linalg.norm(obj_pos - tcp_center)
         init_dist = jnp.linalg.norm(obj_init_pos - init_tcp)
-        reach = tolerance(tcp_to_obj, (0.0, object_reach_radius), jnp.abs(init_dist - object_reach_radius), "long_tail")
+        reach = tolerance(
+            tcp_to_obj, (0.0, object_reach_radius), jnp.abs(init_dist - object_reach_radius), "long_tail"
+        )
         out = (out + reach) / 2.0
     return out

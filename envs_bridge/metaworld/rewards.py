@@ -59,7 +59,7 @@ thresholds are looser than the term's flat top.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -68,14 +68,14 @@ from envs_bridge.metaworld.reward_utils import gripper_caging_reward, hamacher_p
 from envs_bridge.metaworld.reward_utils import tolerance as _tol
 
 __all__ = [
-    "TASK_NAMES",
-    "QUANTITIES",
-    "OPTIONAL_QUANTITIES",
-    "INFO_KEYS",
-    "REWARD_FNS",
-    "RANGES",
-    "PEG_HEAD_POS_INIT",
     "BUTTON_OBJ_TO_TARGET_INIT",
+    "INFO_KEYS",
+    "OPTIONAL_QUANTITIES",
+    "PEG_HEAD_POS_INIT",
+    "QUANTITIES",
+    "RANGES",
+    "REWARD_FNS",
+    "TASK_NAMES",
     "compute_reward",
     "peg_box_corners",
 ]
@@ -104,8 +104,23 @@ INFO_KEYS = (
 PEG_HEAD_POS_INIT = (-0.1, 0.6, 0.0147846849)
 BUTTON_OBJ_TO_TARGET_INIT = 0.09349997035412655
 
-_PUCK = ("obj_pos", "tcp_opened", "tcp_center", "target_pos", "obj_init_pos", "init_tcp", "left_pad", "right_pad", "action")
-_PEG_CORNERS = ("collision_box_bottom_1", "collision_box_top_1", "collision_box_bottom_2", "collision_box_top_2")
+_PUCK = (
+    "obj_pos",
+    "tcp_opened",
+    "tcp_center",
+    "target_pos",
+    "obj_init_pos",
+    "init_tcp",
+    "left_pad",
+    "right_pad",
+    "action",
+)
+_PEG_CORNERS = (
+    "collision_box_bottom_1",
+    "collision_box_top_1",
+    "collision_box_bottom_2",
+    "collision_box_top_2",
+)
 QUANTITIES: dict[str, tuple[str, ...]] = {
     "reach": ("tcp_center", "target_pos", "hand_init_pos"),
     "push": _PUCK,
@@ -115,7 +130,14 @@ QUANTITIES: dict[str, tuple[str, ...]] = {
     "drawer-close": ("obj_pos", "tcp_center", "target_pos", "obj_init_pos", "init_tcp", "action"),
     "button-press-topdown": ("obj_pos", "tcp_center", "tcp_opened", "target_pos", "init_tcp"),
     "peg-insert-side": _PUCK + ("peg_head_pos",) + _PEG_CORNERS,
-    "window-open": ("obj_pos", "tcp_center", "target_pos", "obj_init_pos", "init_tcp", "window_handle_pos_init"),
+    "window-open": (
+        "obj_pos",
+        "tcp_center",
+        "target_pos",
+        "obj_init_pos",
+        "init_tcp",
+        "window_handle_pos_init",
+    ),
     "window-close": ("obj_pos", "tcp_center", "target_pos", "init_tcp", "window_handle_pos_init"),
 }
 OPTIONAL_QUANTITIES: dict[str, tuple[str, ...]] = {t: () for t in TASK_NAMES}
@@ -181,14 +203,26 @@ def _puck_grasp_success(q, obj):
 def _push(q):
     obj, tcp, tcp_to_obj, obj_to_target, in_place = _puck_common(q)
     grasped = gripper_caging_reward(
-        q["action"], obj, tcp, q["left_pad"], q["right_pad"], q["obj_init_pos"], q["init_tcp"],
-        obj_radius=0.015, pad_success_thresh=0.05, object_reach_radius=0.01, xz_thresh=0.005, high_density=True,
+        q["action"],
+        obj,
+        tcp,
+        q["left_pad"],
+        q["right_pad"],
+        q["obj_init_pos"],
+        q["init_tcp"],
+        obj_radius=0.015,
+        pad_success_thresh=0.05,
+        object_reach_radius=0.01,
+        xz_thresh=0.005,
+        high_density=True,
     )
     reward = 2.0 * grasped
     near_grip = (tcp_to_obj < 0.02) & (q["tcp_opened"] > 0)
     reward = jnp.where(near_grip, reward + 1.0 + reward + 5.0 * in_place, reward)
     reward = jnp.where(obj_to_target < 0.05, 10.0, reward)
-    info = _info(tcp_to_obj <= 0.03, _puck_grasp_success(q, obj), grasped, in_place, obj_to_target, reward, in_place)
+    info = _info(
+        tcp_to_obj <= 0.03, _puck_grasp_success(q, obj), grasped, in_place, obj_to_target, reward, in_place
+    )
     return _f(reward), obj_to_target <= 0.05, info
 
 
@@ -215,7 +249,9 @@ def _pick_place(q):
     lifted = (tcp_to_obj < 0.02) & (q["tcp_opened"] > 0) & (obj[2] - 0.01 > q["obj_init_pos"][2])
     reward = jnp.where(lifted, reward + 1.0 + 5.0 * in_place, reward)
     reward = jnp.where(obj_to_target < 0.05, 10.0, reward)
-    info = _info(tcp_to_obj <= 0.03, _puck_grasp_success(q, obj), grasped, in_place, obj_to_target, reward, in_place)
+    info = _info(
+        tcp_to_obj <= 0.03, _puck_grasp_success(q, obj), grasped, in_place, obj_to_target, reward, in_place
+    )
     return _f(reward), obj_to_target <= 0.07, info
 
 
@@ -228,7 +264,9 @@ def _door_open(q):
     above = jnp.where(hand[2] >= floor, 1.0, _lt(floor - hand[2], 0.0, 0.01, floor / 2.0))
     near = _lt(jnp.linalg.norm(hand - door - jnp.array([0.05, 0.03, -0.01])), 0.0, 0.06, 0.5)
     ready = hamacher_product(above, near)
-    opened = 0.2 * (theta < -math.pi / 90.0) + 0.8 * _lt(math.pi / 2.0 + math.pi / 6.0 + theta, 0.0, 0.5, math.pi / 3.0)
+    opened = 0.2 * (theta < -math.pi / 90.0) + 0.8 * _lt(
+        math.pi / 2.0 + math.pi / 6.0 + theta, 0.0, 0.5, math.pi / 3.0
+    )
     success = jnp.abs(handle[0] - q["target_pos"][0]) <= 0.08
     reward = 2.0 * hamacher_product(ready, grab) + 8.0 * opened
     reward = jnp.where(success, 10.0, reward)
@@ -260,7 +298,11 @@ def _drawer_close(q):
     reach = hamacher_product(reach, jnp.minimum(jnp.maximum(0.0, q["action"][3]), 1.0))
     success = obj_to_target <= 0.065
     reward = 10.0 * jnp.where(success, 1.0, hamacher_product(reach, in_place))
-    return _f(reward), success, _info(tcp_to_obj <= 0.01, 1.0, reach, in_place, obj_to_target, reward, in_place)
+    return (
+        _f(reward),
+        success,
+        _info(tcp_to_obj <= 0.01, 1.0, reach, in_place, obj_to_target, reward, in_place),
+    )
 
 
 def _button_press_topdown(q):
@@ -286,8 +328,18 @@ def _peg_insert_side(q):
     box2 = rect_prism_tolerance(head, q["collision_box_bottom_2"], q["collision_box_top_2"])
     in_place = hamacher_product(in_place, hamacher_product(box2, box1))
     grasped = gripper_caging_reward(
-        q["action"], obj, tcp, q["left_pad"], q["right_pad"], q["obj_init_pos"], q["init_tcp"],
-        obj_radius=0.0075, pad_success_thresh=0.03, object_reach_radius=0.01, xz_thresh=0.005, high_density=True,
+        q["action"],
+        obj,
+        tcp,
+        q["left_pad"],
+        q["right_pad"],
+        q["obj_init_pos"],
+        q["init_tcp"],
+        obj_radius=0.0075,
+        pad_success_thresh=0.03,
+        object_reach_radius=0.01,
+        xz_thresh=0.005,
+        high_density=True,
     )
     lifted_cond = (q["tcp_opened"] > 0) & (obj[2] - 0.01 > q["obj_init_pos"][2])
     lifted = (tcp_to_obj < 0.08) & lifted_cond
@@ -346,7 +398,7 @@ def compute_reward(task: str, quantities: dict[str, jax.Array]):
     Returns:
       ``(reward [], success [] bool, info dict of [] floats with keys INFO_KEYS)``.
     """
-    name = task[:-3] if task.endswith("-v3") else task
+    name = task.removesuffix("-v3")
     if name not in REWARD_FNS:
         raise ValueError(f"Unknown Meta-World task {task!r}; valid choices: {', '.join(TASK_NAMES)}")
     missing = [k for k in QUANTITIES[name] if k not in quantities]

@@ -1,0 +1,319 @@
+"""Record reference traces from the real Meta-World (Farama ``metaworld`` 3.1.1) for the MT10 reward oracle.
+
+Meta-World (Yu et al., 2019, arXiv 1910.10897) pins ``mujoco==3.3.0`` and cannot live in mtjax's environment, so
+this script (run by developers, never by CI) creates a separate virtual environment, installs
+``metaworld==3.1.1`` into it and re-runs itself there (``--inner``) to drive Meta-World's own MT10 environments
+with Meta-World's own scripted policies (clean and noisy) and with uniform random actions. For every step it saves
+the quantities ``envs_bridge/metaworld/rewards.py`` reads (``QUANTITIES``), Meta-World's reward, success flag and
+info terms, and per episode the constants (rand_vec, obj_init_pos, target_pos, init_tcp, ...).
+
+Usage (from the repository root, with or without the mtjax venv active)::
+
+    python scripts/record_metaworld_traces.py                       # venv in /tmp/mw_oracle_venv
+    python scripts/record_metaworld_traces.py --venv DIR --seeds 0 1 2 --steps 150 --out tests/fixtures/metaworld
+
+Output: one ``<task>.npz`` per MT10 task (compressed). Keys ``ep<k>/<field>`` with one row per step (values
+*after* the step, as Meta-World computes the reward) and ``ep<k>/const/<name>`` per-episode constants;
+``ep<k>/meta/{kind,seed,task_index}``. Per-step fields are ``step_fields(task)``: the task's non-constant
+quantities, Meta-World's reward/success/info and the task joint ``joint_qpos``. Values are stored as float32
+(``--float64`` to keep doubles); the rounding moves rewards by < 5e-4 relative and flipped no success flag in
+the committed fixtures (success thresholds such as drawer-open's sit at a joint limit, so check after
+re-recording).
+Only numpy and the standard library are imported at module level, so the inner run needs nothing but metaworld.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+MT10 = (
+    "reach",
+    "push",
+    "pick-place",
+    "door-open",
+    "drawer-open",
+    "drawer-close",
+    "button-press-topdown",
+    "peg-insert-side",
+    "window-open",
+    "window-close",
+)
+KINDS = ("scripted", "random", "noisy")
+INFO_FIELDS = (
+    "near_object",
+    "grasp_success",
+    "grasp_reward",
+    "in_place_reward",
+    "obj_to_target",
+    "unscaled_reward",
+)
+# Mirror of ``envs_bridge.metaworld.rewards.QUANTITIES`` (+ optional quantities); the inner run cannot import
+# jax, and tests/test_metaworld_rewards.py checks that the two stay equal.
+_PUCK = (
+    "obj_pos",
+    "tcp_opened",
+    "tcp_center",
+    "target_pos",
+    "obj_init_pos",
+    "init_tcp",
+    "left_pad",
+    "right_pad",
+    "action",
+)
+QUANTITIES = {
+    "reach": ("tcp_center", "target_pos", "hand_init_pos"),
+    "push": _PUCK,
+    "pick-place": _PUCK,
+    "door-open": ("hand_pos", "obj_pos", "door_angle", "action", "target_pos"),
+    "drawer-open": ("hand_pos", "obj_pos", "tcp_opened", "target_pos", "init_tcp"),
+    "drawer-close": ("obj_pos", "tcp_center", "target_pos", "obj_init_pos", "init_tcp", "action"),
+    "button-press-topdown": ("obj_pos", "tcp_center", "tcp_opened", "target_pos", "init_tcp"),
+    "peg-insert-side": _PUCK
+    + (
+        "peg_head_pos",
+        "collision_box_bottom_1",
+        "collision_box_top_1",
+        "collision_box_bottom_2",
+        "collision_box_top_2",
+    ),
+    "window-open": (
+        "obj_pos",
+        "tcp_center",
+        "target_pos",
+        "obj_init_pos",
+        "init_tcp",
+        "window_handle_pos_init",
+    ),
+    "window-close": ("obj_pos", "tcp_center", "target_pos", "init_tcp", "window_handle_pos_init"),
+}
+OPTIONAL_QUANTITIES = {"push": ("touching_object",), "pick-place": ("touching_object",)}
+# Per-episode constants live under ``const/``; every other quantity is a per-step field.
+CONSTANT_QUANTITIES = (
+    "target_pos",
+    "obj_init_pos",
+    "init_tcp",
+    "hand_init_pos",
+    "window_handle_pos_init",
+    "collision_box_bottom_1",
+    "collision_box_top_1",
+    "collision_box_bottom_2",
+    "collision_box_top_2",
+)
+# Besides the quantities: Meta-World's outputs, and the task joint for the simulation side's reference.
+OUTPUT_FIELDS = ("reward", "success") + INFO_FIELDS[:-1]  # unscaled_reward == reward is asserted, not stored
+
+
+def step_fields(task: str) -> tuple[str, ...]:
+    """Per-step fields stored for ``task``."""
+    quantities = QUANTITIES[task] + OPTIONAL_QUANTITIES.get(task, ())
+    fields = tuple(k for k in quantities if k not in CONSTANT_QUANTITIES) + OUTPUT_FIELDS
+    return fields + (("joint_qpos",) if task in _JOINTS else ())
+
+
+_JOINTS = {  # the task's object joint, recorded as "joint_qpos" for the simulation side's reference
+    "door-open": "doorjoint",
+    "drawer-open": "goal_slidey",
+    "drawer-close": "goal_slidey",
+    "button-press-topdown": "btnbox_joint",
+    "window-open": "window_slide",
+    "window-close": "window_slide",
+}
+_PEG_CORNERS = {
+    "collision_box_bottom_1": "bottom_right_corner_collision_box_1",
+    "collision_box_top_1": "top_left_corner_collision_box_1",
+    "collision_box_bottom_2": "bottom_right_corner_collision_box_2",
+    "collision_box_top_2": "top_left_corner_collision_box_2",
+}
+
+
+def _has_ssl(python: str) -> bool:
+    return (
+        subprocess.run([python, "-c", "import ssl, venv"], capture_output=True, check=False).returncode == 0
+    )
+
+
+def _default_python() -> str:
+    """This interpreter if it can build a venv that reaches PyPI (needs ``ssl``), else a system python3.1x."""
+    candidates = [sys.executable] + [shutil.which(f"python3.{m}") or "" for m in (11, 12, 10)]
+    candidates += [f"/usr/bin/python3.{m}" for m in (11, 12, 10)]
+    for c in candidates:
+        if c and os.path.exists(c) and _has_ssl(c):
+            return c
+    return sys.executable
+
+
+def _ensure_venv(venv: str, python: str) -> str:
+    """Create ``venv`` with metaworld 3.1.1 unless it already has it; return its python."""
+    vpy = os.path.join(venv, "bin", "python")
+    probe = [vpy, "-c", "import metaworld, importlib.metadata as m; assert m.version('metaworld') == '3.1.1'"]
+    if os.path.exists(vpy) and subprocess.run(probe, capture_output=True, check=False).returncode == 0:
+        return vpy
+    if not os.path.exists(vpy):
+        print(f"creating {venv} with {python}", flush=True)
+        subprocess.run([python, "-m", "venv", venv], check=True)
+    print("installing metaworld==3.1.1 (pins mujoco==3.3.0) ...", flush=True)
+    # gymnasium's mujoco package imports ``packaging`` without declaring it.
+    subprocess.run([vpy, "-m", "pip", "install", "-q", "metaworld==3.1.1", "packaging"], check=True)
+    subprocess.run(probe, check=True)
+    return vpy
+
+
+def _constants(env, task: str) -> dict[str, np.ndarray]:
+    const = {
+        "rand_vec": np.asarray(env._last_rand_vec, np.float64),
+        "obj_init_pos": np.asarray(env.obj_init_pos, np.float64).copy(),
+        "target_pos": np.asarray(env._target_pos, np.float64).copy(),
+        "init_tcp": np.asarray(env.init_tcp, np.float64).copy(),
+        "hand_init_pos": np.asarray(env.hand_init_pos, np.float64).copy(),
+    }
+    if task.startswith("window"):
+        const["window_handle_pos_init"] = np.asarray(env.window_handle_pos_init, np.float64).copy()
+    if task == "peg-insert-side":
+        const["peg_head_pos_init"] = np.asarray(env.peg_head_pos_init, np.float64).copy()
+        for ours, site in _PEG_CORNERS.items():
+            const[ours] = np.asarray(env._get_site_pos(site), np.float64).copy()
+    if task == "button-press-topdown":
+        const["obj_to_target_init"] = np.asarray(env._obj_to_target_init, np.float64)
+    return const
+
+
+def _step_record(env, task: str, obs, action, reward, info) -> dict[str, np.ndarray]:
+    rec = {
+        "hand_pos": obs[0:3],
+        "tcp_opened": obs[3],
+        "obj_pos": obs[4:7],
+        "tcp_center": np.asarray(env.tcp_center).copy(),
+        "left_pad": env.data.body("leftpad").xpos.copy(),
+        "right_pad": env.data.body("rightpad").xpos.copy(),
+        "action": np.asarray(action, np.float64),
+        "reward": reward,
+        "success": info["success"],
+    }
+    for k in INFO_FIELDS:
+        rec[k] = info[k]
+    assert info["unscaled_reward"] == reward, (task, info["unscaled_reward"], reward)
+    if task in ("push", "pick-place"):
+        rec["touching_object"] = float(env.touching_main_object)
+    if task == "door-open":
+        rec["door_angle"] = env.data.joint("doorjoint").qpos[0]
+    if task == "peg-insert-side":
+        rec["peg_head_pos"] = np.asarray(env._get_site_pos("pegHead")).copy()
+    if task in _JOINTS:
+        rec["joint_qpos"] = env.data.joint(_JOINTS[task]).qpos[0]
+    return {k: np.asarray(v, np.float64) for k, v in rec.items()}
+
+
+def _episode(
+    env, policy, task: str, kind: str, steps: int, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    obs, _ = env.reset()
+    out: dict[str, list] = {"reset_obs": [obs.copy()]}
+    const = _constants(env, task)
+    rows = []
+    for _ in range(steps):
+        if kind == "random":
+            action = rng.uniform(-1.0, 1.0, 4).astype(np.float32)
+        else:
+            action = np.asarray(policy.get_action(obs.copy()), np.float32)
+            if kind == "noisy":  # as the shipped golden data: sigma 0.3 on xyz, 20 % random gripper value
+                action[:3] += rng.normal(0.0, 0.3, 3).astype(np.float32)
+                if rng.uniform() < 0.2:
+                    action[3] = rng.uniform(-1.0, 1.0)
+                action = np.clip(action, -1.0, 1.0).astype(np.float32)
+        obs, reward, _terminated, _truncated, info = env.step(action)
+        rows.append(_step_record(env, task, obs, action, reward, info))
+    rec = {k: np.stack([r[k] for r in rows]) for k in step_fields(task)}
+    rec.update({f"const/{k}": v for k, v in const.items()})
+    rec["const/reset_obs"] = out["reset_obs"][0]
+    return rec
+
+
+def _inner(args) -> None:
+    import metaworld
+    from metaworld.policies import ENV_POLICY_MAP
+
+    os.makedirs(args.out, exist_ok=True)
+    files: dict[str, dict[str, np.ndarray]] = {t: {} for t in MT10}
+    counters = {t: 0 for t in MT10}
+    for seed in args.seeds:
+        bench = metaworld.MT10(seed=seed)
+        for task in MT10:
+            name = f"{task}-v3"
+            tasks = [t for t in bench.train_tasks if t.env_name == name]
+            rng = np.random.default_rng([seed, MT10.index(task)])
+            env = bench.train_classes[name]()
+            task_index = int(rng.integers(len(tasks)))
+            env.set_task(tasks[task_index])
+            policy = ENV_POLICY_MAP[name]()
+            for kind in args.kinds:
+                t0 = time.time()
+                rec = _episode(env, policy, task, kind, args.steps, rng)
+                k = counters[task]
+                counters[task] += 1
+                for key, val in rec.items():
+                    dt = np.float64 if args.float64 or val.dtype != np.float64 else np.float32
+                    files[task][f"ep{k}/{key}"] = val.astype(dt)
+                files[task][f"ep{k}/meta/kind"] = np.array(kind)
+                files[task][f"ep{k}/meta/seed"] = np.array(seed)
+                files[task][f"ep{k}/meta/task_index"] = np.array(task_index)
+                print(
+                    f"seed {seed} {task:22s} {kind:8s} success steps {int(rec['success'].sum()):3d} "
+                    f"return {rec['reward'].sum():8.1f} ({time.time() - t0:.1f}s)",
+                    flush=True,
+                )
+            env.close()
+    versions = {}
+    import importlib.metadata as md
+
+    for pkg in ("metaworld", "mujoco", "gymnasium", "numpy"):
+        versions[pkg] = md.version(pkg)
+    for task in MT10:
+        files[task]["versions"] = np.array(" ".join(f"{k}=={v}" for k, v in versions.items()))
+        path = os.path.join(args.out, f"{task}.npz")
+        np.savez_compressed(path, **files[task])
+        print(f"wrote {path} ({os.path.getsize(path) / 1024:.0f} KiB)")
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--venv", default="/tmp/mw_oracle_venv", help="virtual environment for metaworld 3.1.1")
+    p.add_argument(
+        "--python", default=None, help="interpreter for a new venv (3.10-3.12 with ssl; default: auto)"
+    )
+    p.add_argument("--out", default=os.path.join("tests", "fixtures", "metaworld"))
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="MT10(seed) benchmark seeds")
+    p.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS, help="episode kinds per seed")
+    p.add_argument("--steps", type=int, default=150, help="steps per episode")
+    p.add_argument("--float64", action="store_true", help="store float64 (default float32, ~2.5x smaller)")
+    p.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.inner:
+        _inner(args)
+        return
+    vpy = _ensure_venv(args.venv, args.python or _default_python())
+    cmd = [
+        vpy,
+        os.path.abspath(__file__),
+        "--inner",
+        "--out",
+        os.path.abspath(args.out),
+        "--steps",
+        str(args.steps),
+    ]
+    cmd += ["--seeds", *map(str, args.seeds), "--kinds", *args.kinds] + (
+        ["--float64"] if args.float64 else []
+    )
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    subprocess.run(cmd, check=True, env=env)
+
+
+if __name__ == "__main__":
+    main()
