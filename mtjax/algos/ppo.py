@@ -215,7 +215,7 @@ def make_learner(cfg: PPOConfig, init_fn: Callable, apply_fn: Callable, task_set
             obs_stats = jax.tree.map(lambda a, b: jnp.where(first_epoch, a, b), new, obs_stats)
         mb = dict(mb, nobs=norm_obs(obs_stats, flat_obs, flat_tid).reshape(mb["obs"].shape))
         (tot, aux), grads = grad_fn(params, mb)
-        mean_grad_norm = optax.global_norm(jax.tree.map(lambda g: jnp.mean(g, 0), grads))
+        mean_grad_norm = optax.tree.norm(jax.tree.map(lambda g: jnp.mean(g, 0), grads))
         updates, opt_state = tx.update(grads, opt_state, params, key=k_tx, task_losses=tot,
                                        critic_task_losses=aux["critic"], actor_task_losses=aux["actor"])
         params = jax.tree.map(lambda p, u: p - lr.astype(p.dtype) * u, params, updates)
@@ -251,7 +251,9 @@ def make_learner(cfg: PPOConfig, init_fn: Callable, apply_fn: Callable, task_set
             ret = normalize.normalize(value_stats, ret.reshape(-1), tid_hn.reshape(-1)).reshape(ret.shape)
         if cfg.normalize_advantage:
             adv = losses.standardize(adv)
-        old_mu, old_log_std, _ = apply_fn(ls.params, norm_obs(ls.obs_stats, ro.obs, tid_hn), tid_hn)
+        flat_obs, flat_tid = ro.obs.reshape(-1, obs_size), tid_hn.reshape(-1)
+        old_mu, old_log_std, _ = apply_fn(ls.params, norm_obs(ls.obs_stats, flat_obs, flat_tid), flat_tid)
+        old_mu = old_mu.reshape(ro.action.shape)
         data = {"obs": ro.obs, "action": ro.action, "log_prob": ro.log_prob, "value": value, "ret": ret,
                 "adv": adv, "old_mu": old_mu, "task_id": tid_hn,
                 "old_log_std": jnp.broadcast_to(old_log_std, ro.action.shape)}

@@ -1,0 +1,26 @@
+"""Test-suite setup: persistent compile cache, GPU marker skipping, quiet absl logging."""
+
+import os
+
+import jax
+import pytest
+
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(os.path.dirname(__file__), "..", ".jax_cache"))
+jax.config.update("jax_compilation_cache_dir", os.path.abspath(os.environ["JAX_COMPILATION_CACHE_DIR"]))
+jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
+
+
+def _has_gpu() -> bool:
+    try:
+        return any(d.platform == "gpu" for d in jax.devices())
+    except RuntimeError:
+        return False
+
+
+def pytest_collection_modifyitems(config, items):
+    if _has_gpu():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA GPU (marked gpu)")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)

@@ -1,0 +1,107 @@
+"""Checkpoint round trip, bitwise resume, NaN stop with the last good checkpoint intact."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from envs_bridge import base, registry, toy
+from experiments import train
+from experiments.configs import toy_ppo
+from mtjax import checkpoint
+
+
+def _config(run_dir, total, **over):
+    c = toy_ppo.get_config("smoke")
+    c.run_dir = str(run_dir)
+    c.total_iterations = total
+    c.iters_per_call = 5
+    c.checkpoint_every = 5
+    c.env.num_envs = 32
+    c.ppo.minibatch_size = 128
+    c.ppo.horizon = 8
+    c.ppo.epochs = 2
+    c.tensorboard = False
+    c.progress = False
+    c.plot = False
+    for k, v in over.items():
+        setattr(c, k, v)
+    return c
+
+
+def _leaves(tree):
+    return [np.asarray(x) for x in jax.tree.leaves(tree)]
+
+
+def test_round_trip_restores_equal_state_with_typed_key(tmp_path):
+    from mtjax import nets
+    from mtjax.algos import on_policy, ppo
+
+    env = registry.make_env("toy", 8, num_tasks=2)
+    i, a = nets.make_actor_critic(actor_net="mlp", critic_net="multihead", action_size=2, num_tasks=2,
+                                  actor_kwargs={"hidden": (8,)}, critic_kwargs={"hidden": (8,)})
+    tr = on_policy.make_train(ppo.PPOConfig(horizon=4, epochs=1, minibatch_size=16), env, i, a)
+    s, _ = jax.jit(tr.train_chunk, static_argnums=1)(tr.init(jax.random.key(0)), 1)
+    ck = checkpoint.Checkpointer(str(tmp_path))
+    ck.save(1, s, {"name": "x"}, {"success": 0.25})
+    r, cfg, met = ck.restore(jax.eval_shape(tr.init, jax.random.key(0)))
+    ck.close()
+    assert cfg == {"name": "x"} and met == {"success": 0.25}
+    assert jax.dtypes.issubdtype(r.key.dtype, jax.dtypes.prng_key)
+    np.testing.assert_array_equal(jax.random.key_data(r.key), jax.random.key_data(s.key))
+    np.testing.assert_array_equal(jax.random.key_data(r.env_state.key), jax.random.key_data(s.env_state.key))
+    assert jax.tree.structure(r) == jax.tree.structure(s)
+    for x, y in zip(_leaves(jax.tree.map(lambda z: jax.random.key_data(z) if jax.dtypes.issubdtype(
+            z.dtype, jax.dtypes.prng_key) else z, r)), _leaves(jax.tree.map(
+            lambda z: jax.random.key_data(z) if jax.dtypes.issubdtype(z.dtype, jax.dtypes.prng_key) else z, s))):
+        np.testing.assert_array_equal(x, y)
+
+
+def test_resume_equals_uninterrupted_bitwise(tmp_path):
+    full = tmp_path / "full"
+    part = tmp_path / "part"
+    train.run(_config(full, 10))
+    train.run(_config(part, 5))
+    assert checkpoint.latest_step(str(part)) == 5
+    train.run(_config(part, 10), resume=True)
+    a, _, ma = checkpoint.restore_raw(str(full))
+    b, _, mb = checkpoint.restore_raw(str(part))
+    assert int(a["iteration"]) == int(b["iteration"]) == 10
+    la, lb = jax.tree.leaves(a), jax.tree.leaves(b)
+    assert len(la) == len(lb) and len(la) > 10
+    for x, y in zip(la, lb):
+        np.testing.assert_array_equal(x, y)
+    timing = {"wall_s", "env_steps_per_s"}
+    assert {k: v for k, v in ma.items() if k not in timing} == {k: v for k, v in mb.items() if k not in timing}
+
+
+class _NaNAfter(toy.PointReach):
+    """The toy env, but every reward becomes NaN once ``limit`` total steps have been taken."""
+
+    def __init__(self, task_set, limit, **kw):
+        super().__init__(task_set, **kw)
+        self.limit = limit
+
+    def reset(self, key):
+        s = super().reset(key)
+        return s.replace(sim=(s.sim, jnp.zeros((), jnp.int32)))
+
+    def step(self, state, action):
+        sim, count = state.sim
+        out = super().step(state.replace(sim=sim), action)
+        reward = jnp.where(count >= self.limit, jnp.nan, out.reward)
+        return out.replace(sim=(out.sim, count + 1), reward=reward)
+
+
+def test_nan_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path):
+    registry.register("toy_nan", lambda num_envs, **kw: _NaNAfter(
+        base.TaskSet.even(("a", "b"), num_envs), limit=8 * 7, episode_length=10))
+    c = _config(tmp_path, 20)
+    c.env.name = "toy_nan"
+    c.env.kwargs = {}
+    with pytest.raises(train.NonFiniteError, match="iteration 8"):
+        train.run(c)
+    assert checkpoint.latest_step(str(tmp_path)) == 5
+    st, _, _ = checkpoint.restore_raw(str(tmp_path))
+    assert int(st["iteration"]) == 5
+    assert all(np.isfinite(x).all() for x in jax.tree.leaves(st["learner"]["params"]))
