@@ -1,0 +1,30 @@
+"""Meta-World MT10 (Yu et al., 2019, arXiv 1910.10897) re-authored for MuJoCo MJX.
+
+Importing this package registers ``"mt10"`` and the ten single-task names with ``envs_bridge.registry``.
+``make_env("mt10", num_envs, **options)`` splits ``num_envs`` evenly over the ten tasks (MTBench's split);
+options are ``MetaWorldEnv``'s keyword arguments.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from envs_bridge import base, registry
+from envs_bridge.metaworld.env import MODES, MetaWorldEnv, TaskBlock
+from envs_bridge.metaworld.scenes import TASKS
+
+__all__ = ["MetaWorldEnv", "TaskBlock", "MODES", "TASKS", "make_metaworld"]
+
+
+def make_metaworld(task_names, num_envs: int, **kwargs: Any) -> MetaWorldEnv:
+    """``MetaWorldEnv`` over ``task_names`` with ``num_envs`` envs split evenly (task-major)."""
+    return MetaWorldEnv(base.TaskSet.even(tuple(task_names), num_envs), **kwargs)
+
+
+def _register() -> None:
+    registry.register("mt10", lambda num_envs, **kw: make_metaworld(TASKS, num_envs, **kw))
+    for name in TASKS:
+        registry.register(name, lambda num_envs, _n=name, **kw: make_metaworld((_n,), num_envs, **kw))
+
+
+_register()

@@ -1,0 +1,272 @@
+"""Meta-World MT10 (Yu et al., 2019, arXiv 1910.10897) on MuJoCo MJX: a pure, jittable, batched multi-task env.
+
+One ``mjx.Model`` per task (``scenes.py``), each vmapped over its contiguous env block; the blocks are stepped one
+after another inside the same trace (a Python loop over at most ten static models; no ``lax.switch`` on the task
+inside ``vmap``). Control follows Meta-World: ``action[:3] / 100`` metres moves the hand's mocap target per control
+step (clipped to the task's mocap bounds), ``action[3]`` is the position target ``(+a3, -a3)`` of the two finger
+actuators, one control step is 12.5 ms of physics (``frame_skip`` substeps). Rewards and success flags are
+Meta-World's v2 functions from ``rewards.py`` fed the per-env quantities computed here. Finished episodes are
+reset inside ``step`` (``base.where_done``); ``info`` carries the Meta-World info fields of the transition.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import struct
+from mujoco import mjx
+
+from envs_bridge import base
+from envs_bridge.metaworld import rewards, scenes, tasks
+
+__all__ = ["MetaWorldEnv", "TaskBlock", "MODES"]
+
+MODES = ("rand", "fixed")
+ACTION_SCALE = 0.01  # metres of mocap motion per unit action per control step
+
+
+@struct.dataclass
+class TaskBlock:
+    """State of one task's env block (all leaves have a leading ``[n]`` env axis).
+
+    Attributes:
+      data: batched ``mjx.Data``.
+      goal: ``[n, 3]`` target position of the episode.
+      obj_init: ``[n, 3]`` Meta-World's ``obj_init_pos``.
+      init_tcp: ``[n, 3]`` tcp after the reset.
+      anchor: ``[n, 3]`` fixture position (block position for peg-insert-side).
+      prev: ``[n, 18]`` previous frame's observation values 0-17.
+      t: ``[n]`` int32 steps taken in the episode.
+      variation: ``[n]`` int32 index into Meta-World's 50 variations ("fixed" mode; unused in "rand").
+    """
+
+    data: Any
+    goal: jax.Array
+    obj_init: jax.Array
+    init_tcp: jax.Array
+    anchor: jax.Array
+    prev: jax.Array
+    t: jax.Array
+    variation: jax.Array
+
+
+class _Task:
+    """Host-side bundle of one task's model, ids and constants."""
+
+    def __init__(self, name: str, frame_skip: int, iterations: int, ls_iterations: int, rand_vecs_path):
+        self.name = name
+        self.spec = tasks.SPECS[name]
+        m = scenes.build_model(name, frame_skip, iterations, ls_iterations)
+        self.mj = m
+        self.mx = mjx.put_model(m)
+        self.template = mjx.make_data(self.mx)
+        self.contact_slots = int(self.template._impl.contact.dist.shape[0])
+        self.ids = tasks.resolve_ids(name, m)
+        body = lambda n: m.body(n).id  # noqa: E731
+        self.hand, self.rclaw, self.lclaw = body("hand"), body("rightclaw"), body("leftclaw")
+        site = lambda n: m.site(n).id  # noqa: E731
+        self.ree, self.lee, self.rpad, self.lpad = (site("rightEndEffector"), site("leftEndEffector"),
+                                                    site("rightpad"), site("leftpad"))
+        self.hand_mocap = int(m.body_mocapid[body("mocap")])
+        anchor = {"reach": "obj", "door-open": "door", "drawer-open": "drawer", "drawer-close": "drawer",
+                  "button-press-topdown": "box", "peg-insert-side": "box", "window-open": "window",
+                  "window-close": "window"}.get(name)
+        self.anchor_mocap = int(m.body_mocapid[body(anchor)]) if anchor else -1
+        self.obj_qpos = int(m.jnt_qposadr[m.joint("objjoint").id]) if name in ("push", "pick-place") else (
+            int(m.jnt_qposadr[m.joint("pegjoint").id]) if name == "peg-insert-side" else -1)
+        self.hand_offset, self.hand_quat = scenes.settled_hand(frame_skip)
+        self.mocap_low = np.asarray((-0.5, 0.40, 0.05), np.float32)
+        self.mocap_high = np.asarray((0.5, 1.0, 0.5), np.float32)
+        self.rand_vecs = jnp.asarray(tasks.load_rand_vecs(name, rand_vecs_path))
+
+
+class MetaWorldEnv:
+    """Batched Meta-World tasks on MJX, task-major (``base.TaskSet``).
+
+    Attributes:
+      task_set: the batch layout; task names from ``scenes.TASKS``.
+      episode_length: steps before truncation (150 = MTBench's protocol; Meta-World's own limit is 500).
+      goal_visible: obs[36:39] holds the goal (MT benchmarks) or zeros (ML benchmarks).
+      mode: "rand" (fresh object/goal every episode, Meta-World's ranges) or "fixed" (env ``i`` of a block
+        always uses Meta-World's seeded variation ``i % 50`` of ``MT10(seed=0)``, as MTBench's fixed mode keeps
+        one variation per env).
+      random_init_step: the first episode of every env starts at a uniform random step in
+        ``[0, episode_length)`` (de-synchronises truncations of large batches).
+      frame_skip: physics substeps per 12.5 ms control step (timestep ``0.0125 / frame_skip``). Default 2
+        (6.25 ms; see notes/metaworld_sim.md for the stability and policy-success measurements).
+      iterations, ls_iterations: Newton solver iterations and line-search iterations.
+      reward_scale: multiplies the reward (MTBench trains Meta-World with 100; the raw reward stays in
+        ``info["unscaled_reward"]``).
+      obs_size: 39 + number of tasks (task one-hot last). action_size: 4.
+      contact_slots: ``{task: number of MJX contact slots}`` of every task model.
+    """
+
+    action_size = 4
+
+    def __init__(self, task_set: base.TaskSet, episode_length: int = 150, goal_visible: bool = True,
+                 mode: str = "rand", random_init_step: bool = False, frame_skip: int = 2, iterations: int = 4,
+                 ls_iterations: int = 4, reward_scale: float = 1.0, rand_vecs_path: str | None = None):
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}; valid modes: {', '.join(MODES)}")
+        if episode_length < 1:
+            raise ValueError(f"episode_length must be >= 1, got {episode_length}")
+        bad = [t for t in task_set.task_names if t not in scenes.TASKS]
+        if bad:
+            raise ValueError(f"unknown Meta-World tasks {bad}; valid tasks: {', '.join(scenes.TASKS)}")
+        self.task_set = task_set
+        self.episode_length = int(episode_length)
+        self.goal_visible = bool(goal_visible)
+        self.mode = mode
+        self.random_init_step = bool(random_init_step)
+        self.frame_skip = int(frame_skip)
+        self.reward_scale = float(reward_scale)
+        self._tasks = [_Task(n, self.frame_skip, iterations, ls_iterations, rand_vecs_path)
+                       for n in task_set.task_names]
+        self.contact_slots = {t.name: t.contact_slots for t in self._tasks}
+        self.obs_size = 39 + task_set.num_tasks
+        self._task_id = jnp.asarray(task_set.task_ids)
+        self._one_hot = jnp.asarray(task_set.one_hot())
+
+    @property
+    def num_tasks(self) -> int:
+        return self.task_set.num_tasks
+
+    # ------------------------------------------------------------------ per-env (unbatched) pieces
+    def _frame(self, k: _Task, d) -> jax.Array:
+        """Observation values 0-17 of one env: hand, gripper opening, object pose, empty second object."""
+        hand = jnp.clip(d.xpos[k.hand], tasks.HAND_SPACE_LOW, tasks.HAND_SPACE_HIGH)
+        grip = jnp.clip(jnp.linalg.norm(d.xpos[k.rclaw] - d.xpos[k.lclaw]) / 0.1, 0.0, 1.0)
+        pos, quat = tasks.object_pose(k.name, k.ids, d)
+        return jnp.concatenate([hand, grip[None], pos, quat, jnp.zeros(7)]).astype(jnp.float32)
+
+    def _goal_obs(self, k: _Task, goal: jax.Array) -> jax.Array:
+        if not self.goal_visible:
+            return jnp.zeros(3, jnp.float32)
+        return jnp.clip(goal, jnp.asarray(k.spec.goal_low), jnp.asarray(k.spec.goal_high)).astype(jnp.float32)
+
+    def _reset_one(self, k: _Task, key: jax.Array, variation: jax.Array):
+        rv = k.rand_vecs[variation] if self.mode == "fixed" else tasks.sample_rand_vec(key, k.spec)
+        p = tasks.place(k.name, rv)
+        d = k.template
+        hand_init = jnp.asarray(k.spec.hand_init, jnp.float32)
+        qpos = d.qpos.at[0:3].set(hand_init + k.hand_offset).at[3:7].set(k.hand_quat).at[7:9].set(0.0)
+        if k.obj_qpos >= 0:
+            qpos = qpos.at[k.obj_qpos:k.obj_qpos + 3].set(p["body"]).at[k.obj_qpos + 3:k.obj_qpos + 7].set(
+                jnp.array([1.0, 0.0, 0.0, 0.0]))
+        if k.ids.jnt_qpos >= 0:
+            qpos = qpos.at[k.ids.jnt_qpos].set(p["joint"])
+        mocap = d.mocap_pos.at[k.hand_mocap].set(hand_init)
+        if k.anchor_mocap >= 0:
+            mocap = mocap.at[k.anchor_mocap].set(p["anchor"] if k.name != "reach" else p["body"])
+        d = d.replace(qpos=qpos, qvel=jnp.zeros_like(d.qvel), mocap_pos=mocap, ctrl=jnp.zeros_like(d.ctrl))
+        d = mjx.kinematics(k.mx, d)
+        tcp = 0.5 * (d.site_xpos[k.ree] + d.site_xpos[k.lee])
+        frame = self._frame(k, d)
+        return d, p["goal"], p["obj_init"], tcp, p["anchor"], frame
+
+    def _quantities(self, k: _Task, d, frame, blk_row: dict, action) -> dict[str, jax.Array]:
+        q = {
+            "hand_pos": frame[0:3], "tcp_opened": frame[3], "obj_pos": frame[4:7],
+            "tcp_center": 0.5 * (d.site_xpos[k.ree] + d.site_xpos[k.lee]),
+            "left_pad": d.site_xpos[k.lpad], "right_pad": d.site_xpos[k.rpad],
+            "target_pos": blk_row["goal"], "init_tcp": blk_row["init_tcp"], "obj_init_pos": blk_row["obj_init"],
+            "hand_init_pos": jnp.asarray(k.spec.hand_init, jnp.float32), "action": action,
+        }
+        if k.name == "door-open":
+            q["door_angle"] = d.qpos[k.ids.jnt_qpos]
+        if k.name == "peg-insert-side":
+            q["peg_head_pos"] = d.site_xpos[k.ids.peg_head]
+            q.update(rewards.peg_box_corners(blk_row["anchor"]))
+        if k.name == "window-open":
+            q["window_handle_pos_init"] = blk_row["anchor"] + jnp.array([-0.04, -0.095, 0.0])
+        if k.name == "window-close":
+            q["window_handle_pos_init"] = blk_row["anchor"] + jnp.array([0.21, -0.095, 0.0])
+        return q
+
+    # ------------------------------------------------------------------ blocks
+    def _reset_block(self, k: _Task, key: jax.Array, n: int, variation: jax.Array, t0: jax.Array) -> TaskBlock:
+        keys = jax.random.split(key, n)
+        d, goal, obj_init, tcp, anchor, frame = jax.vmap(functools.partial(self._reset_one, k))(keys, variation)
+        return TaskBlock(data=d, goal=goal, obj_init=obj_init, init_tcp=tcp, anchor=anchor, prev=frame, t=t0,
+                         variation=variation)
+
+    def _physics(self, k: _Task, d, action: jax.Array):
+        a = jnp.clip(action, -1.0, 1.0)
+        target = jnp.clip(d.mocap_pos[k.hand_mocap] + ACTION_SCALE * a[:3], k.mocap_low, k.mocap_high)
+        d = d.replace(mocap_pos=d.mocap_pos.at[k.hand_mocap].set(target), ctrl=jnp.stack([a[3], -a[3]]))
+
+        def sub(d, _):
+            return mjx.step(k.mx, d), None
+
+        d, _ = jax.lax.scan(sub, d, None, length=self.frame_skip)
+        return d
+
+    def _evaluate(self, k: _Task, d, prev, goal, obj_init, init_tcp, anchor, action):
+        frame = self._frame(k, d)
+        row = {"goal": goal, "obj_init": obj_init, "init_tcp": init_tcp, "anchor": anchor}
+        reward, success, info = rewards.REWARD_FNS[k.name](self._quantities(k, d, frame, row, action))
+        obs = jnp.concatenate([frame, prev, self._goal_obs(k, goal)])
+        return obs, frame, reward.astype(jnp.float32), success.astype(bool), info
+
+    def _step_block(self, k: _Task, blk: TaskBlock, action: jax.Array, key: jax.Array):
+        d = jax.vmap(functools.partial(self._physics, k))(blk.data, action)
+        obs, frame, reward, success, info = jax.vmap(functools.partial(self._evaluate, k))(
+            d, blk.prev, blk.goal, blk.obj_init, blk.init_tcp, blk.anchor, action)
+        t = blk.t + 1
+        done = t >= self.episode_length
+        n = t.shape[0]
+        stepped = TaskBlock(data=d, goal=blk.goal, obj_init=blk.obj_init, init_tcp=blk.init_tcp,
+                            anchor=blk.anchor, prev=frame, t=t, variation=blk.variation)
+        fresh = self._reset_block(k, key, n, blk.variation, jnp.zeros((n,), jnp.int32))
+        nxt = base.where_done(done, fresh, stepped)
+        reset_obs = jnp.concatenate([fresh.prev, fresh.prev, jax.vmap(functools.partial(self._goal_obs, k))(
+            fresh.goal)], axis=-1)
+        obs = jnp.where(done[:, None], reset_obs, obs)
+        return nxt, obs, reward, success, done, info
+
+    # ------------------------------------------------------------------ protocol
+    def reset(self, key: jax.Array) -> base.EnvState:
+        key, k_step, *k_blocks = jax.random.split(key, 2 + self.num_tasks)
+        blocks, obs = [], []
+        for i, (k, n) in enumerate(zip(self._tasks, self.task_set.envs_per_task)):
+            if self.random_init_step:
+                t0 = jax.random.randint(jax.random.fold_in(k_step, i), (n,), 0, self.episode_length)
+            else:
+                t0 = jnp.zeros((n,), jnp.int32)
+            blk = self._reset_block(k, k_blocks[i], n, jnp.arange(n, dtype=jnp.int32) % k.rand_vecs.shape[0], t0)
+            blocks.append(blk)
+            goal = jax.vmap(functools.partial(self._goal_obs, k))(blk.goal)
+            obs.append(jnp.concatenate([blk.prev, blk.prev, goal], axis=-1))
+        n = self.task_set.num_envs
+        zeros, falses = jnp.zeros((n,), jnp.float32), jnp.zeros((n,), bool)
+        info = {"success": falses, "progress": zeros, **{f: zeros for f in rewards.INFO_KEYS if f != "progress"},
+                "episode_return": zeros, "episode_length": jnp.zeros((n,), jnp.int32),
+                "episode_success": falses, "episode_progress": zeros}
+        return base.EnvState(obs=self._with_one_hot(obs), reward=zeros, done=falses, truncated=falses,
+                             task_id=self._task_id, info=info, sim=tuple(blocks),
+                             episode=base.init_episode_stats(n), key=key)
+
+    def step(self, state: base.EnvState, action: jax.Array) -> base.EnvState:
+        """Advances every env by one control step; ``action`` is ``[N, 4]``."""
+        key, *k_blocks = jax.random.split(state.key, 1 + self.num_tasks)
+        blocks, outs = [], []
+        for i, (k, off, n) in enumerate(zip(self._tasks, self.task_set.offsets, self.task_set.envs_per_task)):
+            blk, *out = self._step_block(k, state.sim[i], action[off:off + n], k_blocks[i])
+            blocks.append(blk)
+            outs.append(out)
+        obs, reward, success, done, info = (list(x) for x in zip(*outs))
+        info = {f: jnp.concatenate([x[f] for x in info]).astype(jnp.float32) for f in rewards.INFO_KEYS}
+        reward = jnp.concatenate(reward) * self.reward_scale
+        success, done = jnp.concatenate(success), jnp.concatenate(done)
+        progress = info["progress"]
+        stats, finished = base.update_episode_stats(state.episode, reward, success, progress, done)
+        info = {**info, "success": success, "progress": progress, **finished}
+        return base.EnvState(obs=self._with_one_hot(obs), reward=reward, done=done, truncated=done,
+                             task_id=self._task_id, info=info, sim=tuple(blocks), episode=stats, key=key)
+
+    def _with_one_hot(self, obs: Sequence[jax.Array]) -> jax.Array:
+        return jnp.concatenate([jnp.concatenate(obs), self._one_hot], axis=-1)

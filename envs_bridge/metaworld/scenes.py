@@ -1,0 +1,236 @@
+"""MJCF scenes of the ten MT10 tasks, authored for MuJoCo MJX (Todorov et al., 2012; MJX, 2023).
+
+Meta-World (Yu et al., 2019, arXiv 1910.10897) drives a Sawyer arm's hand through a mocap weld. MJX has no broad
+phase and evaluates every candidate geom pair every physics step, and the 24-body arm makes even one ``kinematics``
+call slow on a CPU (``shared/DESIGN.md``, "Physics"). So every scene here is our own MJCF with Meta-World's
+dimensions and placements (``shared/reference/metaworld_tasks.md`` sections 1.2, 1.6, 2.x) and:
+
+  * a **floating hand**: a free body welded to a mocap body with Meta-World's weld ``solref (0.02, 1)`` (the weld's
+    critically damped reference dynamics reproduce the measured lag, ~0.032 m at 0.8 m/s, and the ~4-5 mm sag),
+    two slide fingers with Meta-World's asymmetric ranges, damping, armature and kp-400 position actuators, one
+    box per finger (claw and pad merged, pad contact parameters) and a box standing in for the wrist mesh;
+  * **primitive collision geoms** only (plane, box, capsule; cylinders become boxes or capsules);
+  * ``contype = conaffinity = 0`` on every geom and an **explicit minimal ``<contact><pair>`` set** per task;
+  * task fixtures whose position Meta-World randomises (door, drawer case, button box, peg block, window frame)
+    hang from **mocap bodies**, so their per-env placement lives in ``mjx.Data.mocap_pos`` (no per-env model).
+
+Every function here is host-side (strings and ``mujoco.MjModel``); nothing is traced.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import mujoco
+import numpy as np
+
+__all__ = ["TASKS", "CONTROL_DT", "scene_xml", "build_model", "settled_hand"]
+
+TASKS = (
+    "reach",
+    "push",
+    "pick-place",
+    "door-open",
+    "drawer-open",
+    "drawer-close",
+    "button-press-topdown",
+    "peg-insert-side",
+    "window-open",
+    "window-close",
+)
+
+CONTROL_DT = 0.0125  # Meta-World: 5 x 2.5 ms physics steps per env step (80 Hz control).
+
+_PAD = 'friction="2 2 0.1 0.002 0.002" solref="0.01 1" solimp="0.97 0.99 0.01"'  # pad x object, mixed as MuJoCo
+_OBJ = 'friction="1 1 0.005 0.0001 0.0001" solref="0.01 1" solimp="0.99 0.99 0.01"'  # object x fixture/table
+_WRIST = 'friction="1 1 0.005 0.0001 0.0001" solref="0.015 1" solimp="0.945 0.97 0.0055"'
+
+_HAND = """
+    <body name="mocap" mocap="true" pos="0 0.6 0.2"/>
+    <body name="hand" pos="0 0.6 0.2">
+      <freejoint name="hand_free"/>
+      <inertial pos="0 0 0" mass="1" diaginertia="0.002 0.002 0.002"/>
+      <geom name="wrist" type="box" pos="-0.007 0 0.066" size="0.034 0.053 0.027" mass="0"/>
+      <body name="rightclaw" pos="0 -0.05 0">
+        <joint name="r_close" type="slide" axis="0 1 0" range="0 0.04" damping="1000" armature="100"/>
+        <geom name="rightpad" type="box" pos="0 0.0015 0" size="0.015 0.0045 0.045" mass="0.0162"/>
+        <site name="rightEndEffector" pos="0 0 -0.045"/>
+        <site name="rightpad" pos="0 0.003 0"/>
+      </body>
+      <body name="leftclaw" pos="0 0.05 0">
+        <joint name="l_close" type="slide" axis="0 1 0" range="-0.03 0" damping="1000" armature="100"/>
+        <geom name="leftpad" type="box" pos="0 -0.0015 0" size="0.015 0.0045 0.045" mass="0.0162"/>
+        <site name="leftEndEffector" pos="0 0 -0.045"/>
+        <site name="leftpad" pos="0 -0.003 0"/>
+      </body>
+    </body>"""
+
+# Puck: Meta-World's cylinder (r 0.02, half-height 0.02, 0.75 kg) as a 0.04 m cube (MJX has no box-cylinder test).
+_PUCK = """
+    <body name="obj" pos="0 0.6 0.02">
+      <freejoint name="objjoint"/>
+      <inertial pos="0 0 0" mass="0.75" diaginertia="8.80012e-4 8.80012e-4 8.80012e-4"/>
+      <geom name="objGeom" type="box" size="0.02 0.02 0.02"/>
+    </body>"""
+
+# reach: the puck is inert scenery (knocking it about does not matter) -> a mocap body, no contacts.
+_PUCK_STATIC = """
+    <body name="obj" mocap="true" pos="0 0.6 0.02">
+      <geom name="objGeom" type="box" size="0.02 0.02 0.02"/>
+    </body>"""
+
+_DOOR = """
+    <body name="door" mocap="true" pos="0 0.9 0.15">
+      <geom name="door_back" type="box" pos="0 0.094 0" size="0.188 0.012 0.126"/>
+      <body name="door_link" pos="-0.185 -0.1 0">
+        <joint name="doorjoint" type="hinge" axis="0 0 1" range="-2 0" damping="2" armature="0.001"/>
+        <inertial pos="0.185 0 0" mass="2.2298" diaginertia="0.0436 0.0373 0.0117"/>
+        <geom name="door_panel" type="box" pos="0.185 0 0" size="0.18 0.01 0.123"/>
+        <geom name="handle_bar" type="capsule" fromto="0.327 -0.12 0 0.435 -0.12 0" size="0.021"/>
+        <geom name="handle_stem" type="capsule" fromto="0.325 -0.099 0 0.325 -0.031 0" size="0.013"/>
+        <site name="handle" pos="0.37572 -0.10714 0.00004" quat="0.15117 0.69076 -0.15062 0.69088"/>
+      </body>
+    </body>"""
+
+_DRAWER = """
+    <body name="drawer" mocap="true" pos="0 0.9 0">
+      <geom name="case_top" type="box" pos="0 0 0.16" size="0.102 0.1 0.008"/>
+      <body name="drawer_link" pos="0 -0.01 0.09">
+        <joint name="goal_slidey" type="slide" axis="0 1 0" range="-0.16 0" damping="2" armature="0.001"/>
+        <inertial pos="0 0 0" mass="0.38" diaginertia="0.002 0.002 0.002"/>
+        <geom name="drawer_front" type="box" pos="0 -0.082 0.008" size="0.1 0.008 0.052"/>
+        <geom name="handle_bar" type="capsule" fromto="-0.05 -0.15 0 0.05 -0.15 0" size="0.009"/>
+      </body>
+    </body>"""
+
+# Button: joint range widened from [-0.06, 0] to [-0.093, 0] (quirk 3: Meta-World's soft limit yields under the
+# weld to q ~ -0.092, and success needs q <= -0.0695); the cap cylinder (r 0.043) becomes a box.
+_BUTTON = """
+    <body name="box" mocap="true" pos="0 0.85 0.115">
+      <geom name="box_top" type="box" pos="0 0 0.08" size="0.12 0.12 0.01"/>
+      <body name="button" pos="0 0 0">
+        <joint name="btnbox_joint" type="slide" axis="0 0 1" range="-0.093 0" stiffness="0.5" springref="0.5"
+               damping="1" armature="0.001"/>
+        <inertial pos="0 0 0" mass="0.01" diaginertia="0.001 0.001 0.001"/>
+        <geom name="btnGeom" type="box" pos="0 0 0.1835" size="0.043 0.043 0.011"/>
+      </body>
+    </body>"""
+
+# Peg: Meta-World's box (0.24 x 0.03 x 0.03, rotation frozen by a 1e5 inertia) as a capsule of the same length.
+_PEG = """
+    <body name="peg" pos="0 0.6 0.02">
+      <freejoint name="pegjoint"/>
+      <inertial pos="0 0 0" mass="0.1" diaginertia="1e5 1e5 1e5"/>
+      <geom name="peg" type="capsule" fromto="-0.105 0 0 0.105 0 0" size="0.015"/>
+      <site name="pegHead" pos="-0.1 0 0"/>
+      <site name="pegEnd" pos="0.1 0 0"/>
+      <site name="pegGrasp" pos="0.03 0 0.01"/>
+    </body>
+    <body name="box" mocap="true" pos="-0.3 0.6 0">
+      <geom name="block_lower" type="box" pos="0 0 0.05" size="0.096 0.09 0.05"/>
+      <geom name="block_upper" type="box" pos="0 0 0.18" size="0.1 0.09 0.02"/>
+      <geom name="block_side_p" type="box" pos="0 0.06 0.13" size="0.096 0.03 0.03"/>
+      <geom name="block_side_n" type="box" pos="0 -0.06 0.13" size="0.096 0.03 0.03"/>
+      <site name="hole" pos="0.096 0 0.13"/>
+    </body>"""
+
+_WINDOW = """
+    <body name="window" mocap="true" pos="0 0.785 0.16">
+      <geom name="frame_upright_p" type="box" pos="0.216 0 0" size="0.015 0.03 0.181"/>
+      <body name="windowb_a" pos="0 0 0">
+        <joint name="window_slide" type="slide" axis="1 0 0" range="0 0.2" damping="2" armature="0.001"/>
+        <inertial pos="-0.104 -0.013 0" mass="0.6378" diaginertia="0.005 0.005 0.005"/>
+        <geom name="handle" type="capsule" fromto="-0.014 -0.095 -0.045 -0.014 -0.095 0.045" size="0.008"/>
+        <site name="handleOpenStart" pos="-0.04 -0.095 0"/>
+        <site name="handleCloseStart" pos="0.01 -0.095 0"/>
+      </body>
+    </body>"""
+
+# (scene body, contact pairs (geom1, geom2, parameter string)).
+_TASK_SCENES: dict[str, tuple[str, tuple[tuple[str, str, str], ...]]] = {
+    "reach": (_PUCK_STATIC, ()),
+    "push": (_PUCK, (("leftpad", "objGeom", _PAD), ("rightpad", "objGeom", _PAD), ("objGeom", "table", _OBJ))),
+    "pick-place": (
+        _PUCK, (("leftpad", "objGeom", _PAD), ("rightpad", "objGeom", _PAD), ("objGeom", "table", _OBJ))),
+    "door-open": (_DOOR, (("leftpad", "handle_bar", _PAD), ("rightpad", "handle_bar", _PAD),
+                          ("leftpad", "handle_stem", _PAD), ("rightpad", "handle_stem", _PAD))),
+    "drawer-open": (_DRAWER, (("leftpad", "handle_bar", _PAD), ("rightpad", "handle_bar", _PAD))),
+    "drawer-close": (_DRAWER, (("leftpad", "handle_bar", _PAD), ("rightpad", "handle_bar", _PAD))),
+    "button-press-topdown": (_BUTTON, (("leftpad", "btnGeom", _PAD), ("rightpad", "btnGeom", _PAD))),
+    "peg-insert-side": (_PEG, (
+        ("leftpad", "peg", _PAD), ("rightpad", "peg", _PAD), ("peg", "table", _OBJ),
+        ("peg", "block_lower", _OBJ), ("peg", "block_upper", _OBJ),
+        ("peg", "block_side_p", _OBJ), ("peg", "block_side_n", _OBJ))),
+    "window-open": (_WINDOW, (("wrist", "handle", _WRIST), ("leftpad", "handle", _PAD))),
+    "window-close": (_WINDOW, (("wrist", "handle", _WRIST), ("leftpad", "handle", _PAD))),
+}
+
+
+def scene_xml(task: str, frame_skip: int = 2, iterations: int = 4, ls_iterations: int = 4) -> str:
+    """MJCF text of one task's scene.
+
+    Args:
+      task: one of ``TASKS``.
+      frame_skip: physics steps per 12.5 ms control step; the timestep is ``CONTROL_DT / frame_skip``.
+      iterations: Newton solver iterations.
+      ls_iterations: line-search iterations.
+
+    Returns:
+      The MJCF string.
+    """
+    if task not in _TASK_SCENES:
+        raise ValueError(f"unknown Meta-World task {task!r}; valid tasks: {', '.join(TASKS)}")
+    if frame_skip < 1:
+        raise ValueError(f"frame_skip must be >= 1, got {frame_skip}")
+    body, pairs = _TASK_SCENES[task]
+    pair_xml = "\n".join(
+        f'    <pair geom1="{a}" geom2="{b}" condim="3" {p}/>' for a, b, p in pairs)
+    dt = CONTROL_DT / frame_skip
+    return f"""<mujoco model="mtjax_{task}">
+  <compiler angle="radian" autolimits="true"/>
+  <option timestep="{dt:.8f}" iterations="{iterations}" ls_iterations="{ls_iterations}" solver="Newton"
+          cone="pyramidal" integrator="Euler" gravity="0 0 -9.81"/>
+  <default>
+    <geom contype="0" conaffinity="0" condim="3" friction="1 0.005 0.0001"/>
+  </default>
+  <worldbody>
+    <geom name="table" type="plane" pos="0 0.6 0" size="0.7 0.4 0.01"/>{_HAND}{body}
+  </worldbody>
+  <equality>
+    <weld body1="mocap" body2="hand" solref="0.02 1" relpose="0 0 0 1 0 0 0"/>
+  </equality>
+  <contact>
+{pair_xml}
+  </contact>
+  <actuator>
+    <position name="r_close" joint="r_close" kp="400" ctrlrange="-1 1"/>
+    <position name="l_close" joint="l_close" kp="400" ctrlrange="-1 1"/>
+  </actuator>
+</mujoco>
+"""
+
+
+@functools.lru_cache(maxsize=None)
+def build_model(task: str, frame_skip: int = 2, iterations: int = 4, ls_iterations: int = 4) -> mujoco.MjModel:
+    """Compiled ``mujoco.MjModel`` of one task's scene (cached; treat as read-only)."""
+    return mujoco.MjModel.from_xml_string(scene_xml(task, frame_skip, iterations, ls_iterations))
+
+
+@functools.lru_cache(maxsize=None)
+def settled_hand(frame_skip: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Meta-World's reset settle (50 control steps, fingers opening) of the hand alone, on the CPU.
+
+    The floating hand is translation invariant, so one settle at the origin serves every task and every
+    ``hand_init_pos``.
+
+    Returns:
+      ``(offset [3], quat [4])``: the hand body's resting position relative to its mocap target and its
+      orientation (w, x, y, z).
+    """
+    m = build_model("reach", frame_skip)
+    d = mujoco.MjData(m)
+    mocap = np.array([0.0, 0.6, 0.2])
+    d.mocap_pos[m.body("mocap").mocapid[0]] = mocap
+    d.ctrl[:] = (-1.0, 1.0)
+    mujoco.mj_step(m, d, nstep=50 * frame_skip)
+    return np.array(d.body("hand").xpos - mocap), np.array(d.body("hand").xquat)

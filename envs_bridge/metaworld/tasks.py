@@ -1,0 +1,207 @@
+"""Per-task data of the ten MT10 tasks: Meta-World's ranges, reset placements and observation slots.
+
+Numbers are Meta-World 3.1.1's (Yu et al., 2019, arXiv 1910.10897), as written down in
+``shared/reference/metaworld_tasks.md`` sections 1.4-1.7 and 2.1-2.10. ``TaskSpec`` holds the host-side
+constants; ``place`` and ``object_pose`` are unbatched, traceable functions of one env (the env vmaps them).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+
+import jax
+import jax.numpy as jnp
+import mujoco
+import numpy as np
+
+from envs_bridge.metaworld import scenes
+
+__all__ = [
+    "TaskSpec", "SPECS", "HAND_SPACE_LOW", "HAND_SPACE_HIGH", "RAND_VECS_PATH", "load_rand_vecs",
+    "sample_rand_vec", "place", "object_pose", "scipy_quat",
+]
+
+HAND_SPACE_LOW = np.array([-0.525, 0.348, -0.0525], np.float32)  # observation clip of obs[0:3] (quirk 7)
+HAND_SPACE_HIGH = np.array([0.525, 1.025, 0.7], np.float32)
+RAND_VECS_PATH = os.environ.get(
+    "MTJAX_METAWORLD_RAND_VECS", os.path.join(os.path.dirname(__file__), "rand_vecs_mt10_seed0.json"))
+
+_HAND_LOW = (-0.5, 0.40, 0.05)
+_HAND_HIGH = (0.5, 1.0, 0.5)
+_WIDE_GOAL = (_HAND_LOW, _HAND_HIGH)
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskSpec:
+    """Host-side constants of one task.
+
+    Attributes:
+      name: task name (MT10 spelling, no ``-v3``).
+      hand_init: commanded hand start (mocap target at reset).
+      rand_low, rand_high: Meta-World's ``_random_reset_space`` (3-D or 6-D).
+      goal_low, goal_high: ``goal_space`` (clip of the observed goal).
+      min_obj_goal_xy: rejection rule ``||obj_xy - goal_xy|| >= this`` (0 = none).
+      joint: name of the task's articulated joint (door, drawer, button, window) or ``None``.
+    """
+
+    name: str
+    hand_init: tuple[float, float, float]
+    rand_low: tuple[float, ...]
+    rand_high: tuple[float, ...]
+    goal_low: tuple[float, float, float]
+    goal_high: tuple[float, float, float]
+    min_obj_goal_xy: float = 0.0
+    joint: str | None = None
+
+
+def _spec(name, hand_y, low, high, goal=_WIDE_GOAL, rej=0.0, joint=None):
+    return TaskSpec(name, (0.0, hand_y, 0.2), tuple(low), tuple(high), tuple(goal[0]), tuple(goal[1]), rej, joint)
+
+
+SPECS: dict[str, TaskSpec] = {s.name: s for s in (
+    _spec("reach", 0.6, (-0.1, 0.6, 0.02, -0.1, 0.8, 0.05), (0.1, 0.7, 0.02, 0.1, 0.9, 0.3),
+          ((-0.1, 0.8, 0.05), (0.1, 0.9, 0.3)), rej=0.15),
+    _spec("push", 0.6, (-0.1, 0.6, 0.02, -0.1, 0.8, 0.01), (0.1, 0.7, 0.02, 0.1, 0.9, 0.02),
+          ((-0.1, 0.8, 0.01), (0.1, 0.9, 0.02)), rej=0.15),
+    _spec("pick-place", 0.6, (-0.1, 0.6, 0.02, -0.1, 0.8, 0.05), (0.1, 0.7, 0.02, 0.1, 0.9, 0.3),
+          ((-0.1, 0.8, 0.05), (0.1, 0.9, 0.3)), rej=0.15),
+    _spec("door-open", 0.6, (0.0, 0.85, 0.15), (0.1, 0.95, 0.15),
+          ((-0.3, 0.4, 0.1499), (-0.2, 0.5, 0.1501)), joint="doorjoint"),
+    _spec("drawer-open", 0.6, (-0.1, 0.9, 0.0), (0.1, 0.9, 0.0), joint="goal_slidey"),
+    _spec("drawer-close", 0.6, (-0.1, 0.9, 0.0), (0.1, 0.9, 0.0), joint="goal_slidey"),
+    _spec("button-press-topdown", 0.4, (-0.1, 0.8, 0.115), (0.1, 0.9, 0.115), joint="btnbox_joint"),
+    _spec("peg-insert-side", 0.6, (0.0, 0.5, 0.02, -0.35, 0.4, -0.001), (0.2, 0.7, 0.02, -0.25, 0.7, 0.001),
+          ((-0.32, 0.4, 0.129), (-0.22, 0.7, 0.131))),
+    _spec("window-open", 0.4, (-0.1, 0.7, 0.16), (0.1, 0.9, 0.16), joint="window_slide"),
+    _spec("window-close", 0.4, (0.0, 0.75, 0.2), (0.0, 0.9, 0.2), joint="window_slide"),
+)}
+
+PUSH_REST_Z = 0.0194047  # Meta-World's settled puck height, used for push's o0 and goal z
+PEG_HEAD_INIT = (-0.1, 0.6, 0.0147847)  # quirk 2: constant for every variation
+BUTTON_QUAT = (0.707388, -0.706825, 0.0, 0.0)  # button body xquat (w, x, y, z), constant
+
+
+def load_rand_vecs(task: str, path: str | None = None) -> np.ndarray:
+    """Meta-World's 50 seeded variations (``MT10(seed=0)``) of one task, ``[50, D]`` float32."""
+    with open(path or RAND_VECS_PATH) as f:
+        data = json.load(f)["MT10_seed0"]
+    return np.asarray(data[f"{task}-v3"], np.float32)
+
+
+def sample_rand_vec(key: jax.Array, spec: TaskSpec, tries: int = 16) -> jax.Array:
+    """One uniform draw from ``[rand_low, rand_high]`` honouring the task's rejection rule (first valid of
+    ``tries`` candidates; with these ranges the chance that all fail is below 1e-8)."""
+    lo, hi = jnp.asarray(spec.rand_low), jnp.asarray(spec.rand_high)
+    cand = jax.random.uniform(key, (tries, lo.shape[0]), minval=lo, maxval=hi)
+    if spec.min_obj_goal_xy <= 0.0:
+        return cand[0]
+    ok = jnp.linalg.norm(cand[:, :2] - cand[:, 3:5], axis=-1) >= spec.min_obj_goal_xy
+    return cand[jnp.argmax(ok)]
+
+
+def place(name: str, rv: jax.Array) -> dict[str, jax.Array]:
+    """Meta-World's ``reset_model`` placement of one variation vector.
+
+    Returns:
+      dict with ``goal`` [3], ``obj_init`` [3] (``obj_init_pos``), ``body`` [3] (free object position or anchor),
+      ``anchor`` [3] (fixture mocap position; unused where the task has none), ``joint`` (initial joint value).
+    """
+    z = jnp.zeros(3)
+    f = lambda *v: jnp.asarray(v, jnp.float32)  # noqa: E731
+    if name in ("reach", "pick-place"):
+        return dict(goal=rv[3:6], obj_init=rv[:3], body=rv[:3], anchor=z, joint=0.0)
+    if name == "push":
+        return dict(goal=rv[3:6].at[2].set(PUSH_REST_Z), obj_init=rv[:3].at[2].set(PUSH_REST_Z), body=rv[:3],
+                    anchor=z, joint=0.0)
+    if name == "door-open":
+        return dict(goal=rv + f(-0.3, -0.45, 0.0), obj_init=rv, body=rv, anchor=rv, joint=0.0)
+    if name == "drawer-open":
+        return dict(goal=rv + f(0.0, -0.36, 0.09), obj_init=rv, body=rv, anchor=rv, joint=0.0)
+    if name == "drawer-close":
+        return dict(goal=rv + f(0.0, -0.16, 0.09), obj_init=rv + f(0.0, -0.32, 0.14), body=rv, anchor=rv,
+                    joint=-0.15)
+    if name == "button-press-topdown":
+        return dict(goal=rv + f(0.0, -0.00008, 0.1), obj_init=rv, body=rv, anchor=rv, joint=0.0)
+    if name == "peg-insert-side":
+        return dict(goal=rv[3:6] + f(0.03, 0.0, 0.13), obj_init=rv[:3], body=rv[:3], anchor=rv[3:6], joint=0.0)
+    if name == "window-open":
+        return dict(goal=rv + f(0.2, 0.0, 0.0), obj_init=rv, body=rv, anchor=rv, joint=0.0)
+    if name == "window-close":
+        return dict(goal=rv, obj_init=rv, body=rv, anchor=rv, joint=0.2)
+    raise ValueError(f"unknown Meta-World task {name!r}; valid tasks: {', '.join(scenes.TASKS)}")
+
+
+def scipy_quat(mat: jax.Array) -> jax.Array:
+    """``scipy.spatial.transform.Rotation.from_matrix(mat).as_quat()`` (x, y, z, w) with scipy's sign rule.
+
+    Args:
+      mat: ``[3, 3]`` rotation matrix.
+    """
+    tr = jnp.trace(mat)
+    diag = jnp.diagonal(mat)
+    cand = jnp.concatenate([diag, tr[None]])
+    k = jnp.argmax(cand)
+
+    def from_axis(i):
+        j, l = (i + 1) % 3, (i + 2) % 3
+        q = jnp.zeros(4)
+        q = q.at[i].set(1.0 - tr + 2.0 * mat[i, i])
+        q = q.at[j].set(mat[j, i] + mat[i, j])
+        q = q.at[l].set(mat[l, i] + mat[i, l])
+        return q.at[3].set(mat[l, j] - mat[j, l])
+
+    q_tr = jnp.array([mat[2, 1] - mat[1, 2], mat[0, 2] - mat[2, 0], mat[1, 0] - mat[0, 1], 1.0 + tr])
+    qs = jnp.stack([from_axis(0), from_axis(1), from_axis(2), q_tr])
+    q = qs[k]
+    return q / jnp.linalg.norm(q)
+
+
+@dataclasses.dataclass(frozen=True)
+class Ids:
+    """MuJoCo ids a task's observation needs (resolved once per model on the host)."""
+
+    obj_body: int = -1
+    obj_geom: int = -1
+    obj_site: int = -1
+    peg_head: int = -1
+    jnt_qpos: int = -1
+
+
+def resolve_ids(name: str, m: mujoco.MjModel) -> Ids:
+    """Looks up the ids ``object_pose`` reads for task ``name`` in model ``m``."""
+    def bid(n): return mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_BODY, n)
+    def gid(n): return mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_GEOM, n)
+    def sid(n): return mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_SITE, n)
+    spec = SPECS[name]
+    jq = int(m.jnt_qposadr[m.joint(spec.joint).id]) if spec.joint else -1
+    if name in ("reach", "push", "pick-place"):
+        return Ids(obj_body=bid("obj"), obj_geom=gid("objGeom"), jnt_qpos=jq)
+    if name == "door-open":
+        return Ids(obj_site=sid("handle"), jnt_qpos=jq)
+    if name in ("drawer-open", "drawer-close"):
+        return Ids(obj_body=bid("drawer_link"), jnt_qpos=jq)
+    if name == "button-press-topdown":
+        return Ids(obj_body=bid("button"), jnt_qpos=jq)
+    if name == "peg-insert-side":
+        return Ids(obj_site=sid("pegGrasp"), peg_head=sid("pegHead"))
+    return Ids(obj_site=sid("handleOpenStart" if name == "window-open" else "handleCloseStart"), jnt_qpos=jq)
+
+
+def object_pose(name: str, ids: Ids, d) -> tuple[jax.Array, jax.Array]:
+    """Meta-World's object slot obs[4:11] of one env: position [3] and quaternion [4] (per-task convention)."""
+    zq = jnp.zeros(4)
+    if name in ("reach", "push", "pick-place"):
+        return d.xpos[ids.obj_body], scipy_quat(d.geom_xmat[ids.obj_geom])
+    if name == "door-open":
+        return d.site_xpos[ids.obj_site], scipy_quat(d.site_xmat[ids.obj_site])
+    if name == "drawer-open":
+        return d.xpos[ids.obj_body] + jnp.array([0.0, -0.16, 0.0]), d.xquat[ids.obj_body]
+    if name == "drawer-close":
+        return d.xpos[ids.obj_body] + jnp.array([0.0, -0.16, 0.05]), zq
+    if name == "button-press-topdown":
+        return d.xpos[ids.obj_body] + jnp.array([0.0, 0.0, 0.193]), jnp.asarray(BUTTON_QUAT)
+    if name == "peg-insert-side":
+        return d.site_xpos[ids.obj_site], scipy_quat(d.site_xmat[ids.obj_site])
+    return d.site_xpos[ids.obj_site], zq
