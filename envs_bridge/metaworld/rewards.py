@@ -49,11 +49,10 @@ Constants that are identical in every variation are built in: peg-insert-side ``
 ``_obj_to_target_init`` = 0.0935.
 
 Info keys: ``near_object``, ``grasp_success``, ``grasp_reward``, ``in_place_reward``, ``obj_to_target``,
-``unscaled_reward`` (Meta-World's values, bools as 0/1 floats) and ``progress`` = the task's "in place" term
-in [0, 1] (reach/push/pick-place/peg/window/drawer-close in_place, door-open the opening term, drawer-open the
-opening term, button the press term) - a smooth task-completion measure equal to 1 inside the success region
-of every task except pick-place (success radius 0.07 > 0.05) and peg/door/drawer/button, whose success
-thresholds are looser than the term's flat top.
+``unscaled_reward`` (Meta-World's values, bools as 0/1 floats) and ``progress`` = ``in_place_reward``, the
+task's own "in place" shaping term in [0, 1] (door-open and drawer-open: the opening term; button: the press
+term), a smooth completion measure. It is not a success indicator: several success thresholds
+are looser than the flat top of the term (e.g. pick-place succeeds at 0.07, its term saturates at 0.05).
 """
 
 from __future__ import annotations
