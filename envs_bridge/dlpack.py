@@ -35,18 +35,25 @@ Rules (each is enforced where marked ``RULE n`` below):
    ``ValueError`` when ``copy=False`` (XLA rejects non-compact strides with UNIMPLEMENTED and some versions
    mis-handle permuted layouts). XLA's CPU client needs 64-byte aligned buffers: a misaligned view (e.g.
    ``buf[1:]``) cannot be aliased (``copy=False`` raises, ``copy=None`` copies).
+6. **Fast import.** ``jax.dlpack.from_dlpack`` spends most of its ~50-70 us per call in Python (device and
+   stream lookup, a ``jnp.asarray`` re-canonicalisation). After RULES 4-5 the tensor already has a canonical
+   dtype and layout, so the modern path calls jaxlib's ``dlpack_managed_tensor_to_buffer`` directly with the
+   (device, stream) pair cached per torch device (~13 us). Any error from that private entry point (another
+   jaxlib) permanently falls back to the public API; ``fast=False`` forces the public API.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 
-__all__ = ["protocol", "torch_to_jax", "jax_to_torch", "buffer_pointer", "jax_version"]
+__all__ = ["buffer_pointer", "jax_to_torch", "jax_version", "protocol", "torch_to_jax"]
 
 
+@functools.cache
 def jax_version() -> tuple[int, int, int]:
     parts = []
     for p in jax.__version__.split(".")[:3]:
@@ -55,6 +62,7 @@ def jax_version() -> tuple[int, int, int]:
     return tuple(parts + [0] * (3 - len(parts)))  # type: ignore[return-value]
 
 
+@functools.cache
 def protocol() -> str:
     """``"modern"`` (``__dlpack__`` objects) on JAX > 0.4.13, else ``"legacy"`` (capsules). RULE 1."""
     return "modern" if jax_version() > (0, 4, 13) else "legacy"
@@ -62,7 +70,7 @@ def protocol() -> str:
 
 def _torch():
     try:
-        import torch  # noqa: PLC0415 (lazy on purpose: mtjax must not need torch)
+        import torch
     except ImportError as e:  # pragma: no cover - torch is present wherever this is called
         raise ImportError("envs_bridge.dlpack needs PyTorch: pip install 'mtjax[torch]'") from e
     return torch
@@ -77,18 +85,68 @@ def _legacy_jax_to_capsule(array: jax.Array) -> Any:
     return jax.dlpack.to_dlpack(array)  # removed in JAX 0.7; only reached on JAX <= 0.4.13
 
 
+_FAST_CACHE: dict = {}
+_FAST_OK = [True]
+_DL_PLATFORM = {1: "cpu", 2: "cuda"}  # kDLCPU, kDLCUDA (pinned kDLCUDAHost=3 takes the public path)
+
+
+def _fast_entry(key: tuple[int, int]):
+    from jax._src import xla_bridge
+    from jax._src.lib import _jax, jaxlib_extension_version
+
+    device = xla_bridge.get_backend(_DL_PLATFORM[key[0]]).device_from_local_hardware_id(key[1])
+    try:
+        stream = device.get_stream_for_external_ready_events()  # GPU: JAX's stream for producers
+    except _jax.JaxRuntimeError:
+        stream = None  # CPU: no streams
+    fn = _jax.dlpack_managed_tensor_to_buffer
+    if jaxlib_extension_version >= 467:
+        return device, stream, lambda cap, copy: fn(cap, device, stream, copy, key[0])
+    return device, stream, lambda cap, copy: fn(cap, device, stream, copy)
+
+
+def _fast_from_dlpack(t: Any, copy: bool | None) -> jax.Array | None:
+    """RULE 6: jaxlib's importer with a cached (device, stream); None when unavailable (caller falls back)."""
+    if not _FAST_OK[0]:
+        return None
+    dev_type, dev_id = t.__dlpack_device__()
+    key = (int(dev_type), int(dev_id))
+    if key[0] not in _DL_PLATFORM:
+        return None
+    try:
+        entry = _FAST_CACHE.get(key)
+        if entry is None:
+            entry = _FAST_CACHE[key] = _fast_entry(key)
+        _, stream, importer = entry
+        capsule = t.__dlpack__(stream=stream)  # torch orders its current stream before `stream` (RULE 3)
+        return importer(capsule, copy)
+    except (ImportError, AttributeError, TypeError):
+        _FAST_OK[0] = False  # another jaxlib: use the public API from now on
+        return None
+
+
 def _x64() -> bool:
     return bool(jax.config.read("jax_enable_x64"))
 
 
+_DTYPES: dict = {}
+
+
+def _dtype_tables():
+    if not _DTYPES:
+        torch = _torch()
+        _DTYPES["same"] = {torch.float32, torch.float16, torch.bfloat16, torch.int8, torch.int16, torch.int32,
+                           torch.uint8, torch.bool, torch.complex64}
+        _DTYPES["wide"] = {torch.float64: torch.float32, torch.int64: torch.int32,
+                           torch.complex128: torch.complex64}
+    return _DTYPES["same"], _DTYPES["wide"]
+
+
 def _target_dtype(torch_dtype):
     """The torch dtype a tensor must have before crossing (RULE 4)."""
-    torch = _torch()
-    same = {torch.float32, torch.float16, torch.bfloat16, torch.int8, torch.int16, torch.int32,
-            torch.uint8, torch.bool, torch.complex64}
+    same, wide = _dtype_tables()
     if torch_dtype in same:
         return torch_dtype
-    wide = {torch.float64: torch.float32, torch.int64: torch.int32, torch.complex128: torch.complex64}
     if torch_dtype in wide:
         return torch_dtype if _x64() else wide[torch_dtype]
     valid = sorted(str(d).replace("torch.", "") for d in list(same) + list(wide))
@@ -96,7 +154,7 @@ def _target_dtype(torch_dtype):
 
 
 def torch_to_jax(tensor: Any, *, copy: bool | None = True, synchronize: bool = False,
-                 protocol_override: str | None = None) -> jax.Array:
+                 protocol_override: str | None = None, fast: bool = True) -> jax.Array:
     """Imports a torch tensor into JAX (same device), aliasing its memory unless a copy is requested.
 
     Args:
@@ -105,6 +163,7 @@ def torch_to_jax(tensor: Any, *, copy: bool | None = True, synchronize: bool = F
         ``False`` aliases or raises ``ValueError``; ``None`` aliases when possible, copies otherwise.
       synchronize: also synchronise torch's current CUDA stream on the modern path (RULE 3).
       protocol_override: ``"modern"``/``"legacy"`` to force a path (tests); default ``protocol()``.
+      fast: use RULE 6's direct importer on the modern path (falls back to the public API by itself).
 
     Returns:
       A ``jax.Array`` with the tensor's shape and the dtype of RULE 4.
@@ -148,10 +207,16 @@ def torch_to_jax(tensor: Any, *, copy: bool | None = True, synchronize: bool = F
         if copy is False and out.unsafe_buffer_pointer() != t.data_ptr():
             raise ValueError("torch_to_jax(copy=False): this JAX copied the buffer on import (misaligned?)")
         return out.astype(jnp.bool_) if legacy_bool else out
+    # A fresh buffer may be aliased freely (copy=None avoids a second copy); else honour `copy`.
+    jcopy = None if fresh else copy
     try:
-        # A fresh buffer may be aliased freely (copy=None avoids a second copy); else honour `copy`.
-        out = jax.dlpack.from_dlpack(t, copy=None if fresh else copy)
-    except ValueError as e:  # JAX's misalignment message; RULE 5
+        out = _fast_from_dlpack(t, jcopy) if fast else None
+        if out is None:
+            out = jax.dlpack.from_dlpack(t, copy=jcopy)
+    except (ValueError, jax.errors.JaxRuntimeError) as e:
+        if "align" not in str(e):
+            raise
+        # JAX's misalignment message; RULE 5
         raise ValueError(f"torch_to_jax(copy=False): cannot alias this tensor ({e}); XLA needs aligned "
                          "buffers, e.g. slice views like buf[1:] are not; pass copy=True/None") from e
     return out

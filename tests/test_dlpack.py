@@ -12,7 +12,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from envs_bridge import dlpack  # noqa: E402
+from envs_bridge import dlpack
 
 
 def _gpu_ok():
@@ -148,3 +148,21 @@ def test_cuda_copy_policy_and_stream_order():
     s.synchronize()
     assert dlpack.buffer_pointer(kept) != buf.data_ptr()
     assert float(jnp.min(kept)) == 20.0 and float(jnp.max(kept)) == 20.0
+
+
+def test_fast_import_matches_public_api_and_falls_back(monkeypatch):
+    t = torch.arange(128 * 8, dtype=torch.float32).reshape(128, 8)
+    fast = dlpack.torch_to_jax(t, copy=False)
+    public = dlpack.torch_to_jax(t, copy=False, fast=False)
+    assert dlpack.buffer_pointer(fast) == dlpack.buffer_pointer(public) == t.data_ptr()
+    assert isinstance(fast, jax.Array) and fast.dtype == public.dtype and fast.shape == public.shape
+    np.testing.assert_array_equal(np.asarray(fast), t.numpy())
+    # a jaxlib whose private importer has another signature: permanently fall back to the public API
+    monkeypatch.setattr(dlpack, "_FAST_CACHE", {})
+    monkeypatch.setattr(dlpack, "_FAST_OK", [True])
+
+    def broken(key):
+        raise TypeError("dlpack_managed_tensor_to_buffer(): incompatible function arguments")
+    monkeypatch.setattr(dlpack, "_fast_entry", broken)
+    again = dlpack.torch_to_jax(t, copy=False)
+    assert dlpack.buffer_pointer(again) == t.data_ptr() and dlpack._FAST_OK == [False]

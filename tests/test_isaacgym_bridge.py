@@ -15,15 +15,20 @@ import pytest
 torch = pytest.importorskip("torch")
 
 sys.path.insert(0, os.path.dirname(__file__))
-import torch_vectask_standin as standin  # noqa: E402
+import torch_vectask_standin as standin
 
-from envs_bridge import base, dlpack, toy  # noqa: E402
-from envs_bridge.isaacgym import IsaacGymConfig, hydra_overrides, make_isaacgym_env, task_ids_for  # noqa: E402
-from envs_bridge.isaacgym import host_loop  # noqa: E402
-from mtjax import nets  # noqa: E402
-from mtjax.algos import on_policy, ppo  # noqa: E402
+from envs_bridge import base, dlpack, toy
+from envs_bridge.isaacgym import (
+    IsaacGymConfig,
+    host_loop,
+    hydra_overrides,
+    make_isaacgym_env,
+    task_ids_for,
+)
+from mtjax import nets
+from mtjax.algos import on_policy, ppo
 
-CPU = dict(sim_device="cpu", rl_device="cpu")
+CPU = {"sim_device": "cpu", "rl_device": "cpu"}
 
 
 def _env(num_envs=20, episode_length=5, **kw):
@@ -32,7 +37,7 @@ def _env(num_envs=20, episode_length=5, **kw):
 
 
 def _small_ppo(**kw):
-    base_kw = dict(horizon=8, epochs=2, minibatch_size=80, lr=1e-3)
+    base_kw = {"horizon": 8, "epochs": 2, "minibatch_size": 80, "lr": 1e-3}
     base_kw.update(kw)
     return ppo.PPOConfig(**base_kw)
 
@@ -134,7 +139,7 @@ def test_host_loop_matches_jitted_trainer():
     for _ in range(2):
         s_host, m = host.iteration(s_host)
         ms.append(m)
-    chex_close = lambda a, b: np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=2e-4, atol=2e-5)  # noqa
+    chex_close = lambda a, b: np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=2e-4, atol=2e-5)
     jax.tree.map(chex_close, s_jit.learner.params, s_host.learner.params)
     jax.tree.map(chex_close, s_jit.learner.obs_stats, s_host.learner.obs_stats)
     chex_close(s_jit.env_state.obs, s_host.env_state.obs)
@@ -158,8 +163,9 @@ def test_host_loop_trains_end_to_end_on_standin():
 
 
 def test_cli_run_with_standin(tmp_path):
-    from experiments.configs import mt10_ppo
     import ml_collections
+
+    from experiments.configs import mt10_ppo
 
     c = mt10_ppo.get_config("smoke")
     c.env_backend = "isaacgym"
@@ -173,6 +179,45 @@ def test_cli_run_with_standin(tmp_path):
     assert rec["iteration"] == 2 and os.path.isdir(tmp_path / "checkpoints" / "2")
     rec2 = host_loop.run(c, resume=True)  # nothing left to do: resumes at the end
     assert rec2 == {}
+
+
+def _ipc_env(device="cpu", num_envs=20, episode_length=5):
+    from envs_bridge.isaacgym.ipc import IPCVecEnv
+
+    cfg = IsaacGymConfig(suite="mt10", num_envs=num_envs, episode_length=episode_length, sim_device=device,
+                         rl_device=device)
+    return IPCVecEnv(cfg, make_module="torch_vectask_standin", pythonpath=os.path.dirname(__file__),
+                     spin_sleep=1e-3 if device == "cpu" else 0.0)  # do not hog the 2 CI cores
+
+
+def _check_ipc_matches_in_process(ipc, local, steps=7):
+    """Same env, same seed: the out-of-process bridge returns what the in-process adapter returns."""
+    # zero-copy: the JAX array over the server's output buffer is the memory the torch IPC tensor maps
+    assert dlpack.buffer_pointer(ipc._out_jax) == ipc._out.data_ptr()
+    assert ipc.task_set == local.task_set and ipc.obs_size == local.obs_size
+    es_i, es_l = ipc.reset(jax.random.key(0)), local.reset(jax.random.key(0))
+    key, dones = jax.random.key(7), 0
+    for _ in range(steps):
+        key, sub = jax.random.split(key)
+        a = jax.random.uniform(sub, (local.task_set.num_envs, 4), minval=-1, maxval=1)
+        es_i, es_l = ipc.step(es_i, a), local.step(es_l, a)
+        jax.tree.map(lambda x, y: np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=1e-6),
+                     (es_i.obs, es_i.reward, es_i.done, es_i.info), (es_l.obs, es_l.reward, es_l.done, es_l.info))
+        dones += int(es_i.done.sum())
+    assert dones > 0  # episode ends crossed the bridge too
+
+
+def test_ipc_bridge_two_processes_cpu():
+    ipc = _ipc_env()
+    try:
+        _check_ipc_matches_in_process(ipc, _env(num_envs=20, episode_length=5))
+        init_fn, apply_fn = _nets(ipc)
+        trainer = host_loop.make_host_train(_small_ppo(), ipc, init_fn, apply_fn)
+        _, m = trainer.iteration(trainer.init(jax.random.key(0)))
+        assert not bool(m["nonfinite"]) and float(m["task/episodes"].sum()) > 0
+    finally:
+        ipc.close()
+    assert ipc._proc.returncode == 0  # the server exited cleanly on CMD_CLOSE
 
 
 # ----------------------------------------------------------------------------------------------- GPU
@@ -194,3 +239,17 @@ def test_cuda_adapter_zero_copy_and_host_loop():
     state = trainer.init(jax.random.key(1))
     state, m = trainer.iteration(state)
     assert not bool(m["nonfinite"])
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs torch CUDA")
+def test_cuda_ipc_bridge_two_processes_one_gpu():
+    ipc = _ipc_env(device="cuda:0", num_envs=4096, episode_length=5)
+    try:
+        assert ipc._out.is_cuda and ipc.server_info["device"].startswith("cuda")
+        local = make_isaacgym_env(IsaacGymConfig(suite="mt10", num_envs=4096, episode_length=5,
+                                                 sim_device="cuda:0", rl_device="cuda:0"),
+                                  make_fn=standin.make, compose_fn=standin.compose)
+        _check_ipc_matches_in_process(ipc, local)
+    finally:
+        ipc.close()

@@ -2,12 +2,30 @@
 
 ``adapter``: ``make_isaacgym_env(IsaacGymConfig)`` -> ``VecTaskAdapter`` (EnvState via DLPack).
 ``host_loop``: the MT-PPO trainer driven by a Python loop around jitted ``act``/``update``.
-``ipc``: out-of-process bridge (IsaacGym on Python 3.8 as a torch-only server, JAX learner elsewhere).
+``ipc`` / ``ipc_server``: out-of-process bridge (IsaacGym on Python 3.8 as a torch-only server, JAX learner
+in another process, buffers shared through CUDA IPC).
 """
 
-from envs_bridge.isaacgym.adapter import (INSTALL_HELP, IsaacGymConfig, VecTaskAdapter, hydra_overrides,
-                                          import_isaacgymenvs, make_isaacgym_env)
+from envs_bridge.isaacgym.adapter import (
+    INSTALL_HELP,
+    IsaacGymConfig,
+    VecTaskAdapter,
+    hydra_overrides,
+    import_isaacgymenvs,
+    make_isaacgym_env,
+)
 from envs_bridge.isaacgym.tasks import GO1_TERRAINS, METAWORLD_TASKS, MT10_IDS, SUITES, task_ids_for
 
-__all__ = ["INSTALL_HELP", "IsaacGymConfig", "VecTaskAdapter", "hydra_overrides", "import_isaacgymenvs",
-           "make_isaacgym_env", "GO1_TERRAINS", "METAWORLD_TASKS", "MT10_IDS", "SUITES", "task_ids_for"]
+__all__ = [
+    "GO1_TERRAINS",
+    "INSTALL_HELP",
+    "METAWORLD_TASKS",
+    "MT10_IDS",
+    "SUITES",
+    "IsaacGymConfig",
+    "VecTaskAdapter",
+    "hydra_overrides",
+    "import_isaacgymenvs",
+    "make_isaacgym_env",
+    "task_ids_for",
+]

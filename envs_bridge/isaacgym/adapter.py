@@ -29,7 +29,8 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -38,8 +39,15 @@ import numpy as np
 from envs_bridge import base, dlpack
 from envs_bridge.isaacgym import tasks as ig_tasks
 
-__all__ = ["IsaacGymConfig", "VecTaskAdapter", "make_isaacgym_env", "hydra_overrides", "INSTALL_HELP",
-           "import_isaacgymenvs"]
+__all__ = [
+    "INSTALL_HELP",
+    "IsaacGymConfig",
+    "VecTaskAdapter",
+    "hydra_overrides",
+    "import_isaacgymenvs",
+    "make_finish",
+    "make_isaacgym_env",
+]
 
 INSTALL_HELP = """IsaacGym / MTBench's isaacgymenvs is not importable in this Python ({py}).
 To use --config.env_backend=isaacgym:
@@ -118,8 +126,8 @@ def import_isaacgymenvs():
 
 
 def _compose(overrides: list[str]):
-    from hydra import compose, initialize_config_module  # noqa: PLC0415 (ships with isaacgymenvs)
-    from hydra.core.global_hydra import GlobalHydra  # noqa: PLC0415
+    from hydra import compose, initialize_config_module
+    from hydra.core.global_hydra import GlobalHydra
 
     GlobalHydra.instance().clear()
     with initialize_config_module(config_module="isaacgymenvs.cfg", version_base=None):
@@ -127,7 +135,7 @@ def _compose(overrides: list[str]):
 
 
 def make_isaacgym_env(cfg: IsaacGymConfig, make_fn: Callable | None = None,
-                      compose_fn: Callable | None = None) -> "VecTaskAdapter":
+                      compose_fn: Callable | None = None) -> VecTaskAdapter:
     """Builds an MTBench env through ``isaacgymenvs.make`` and wraps it. Not jittable.
 
     Args:
@@ -150,6 +158,32 @@ def make_isaacgym_env(cfg: IsaacGymConfig, make_fn: Callable | None = None,
     return VecTaskAdapter(vectask, names, repair_reset_onehot=cfg.repair_reset_onehot)
 
 
+def make_finish(obs_size: int, one_hot: jax.Array, repair_reset_onehot: bool) -> Callable:
+    """Jitted ``(episode, packed [N, O+5], task_id, key, is_reset) -> EnvState`` (shared with the IPC bridge).
+
+    ``packed`` columns: obs ``[:O]`` | reward | reset flag | time-out flag | success | progress. The slices are
+    new XLA buffers, so nothing returned aliases ``packed``.
+    """
+    t = one_hot.shape[-1]
+
+    def finish(episode, packed, task_id, key, is_reset):
+        o = obs_size
+        obs = packed[:, :o]
+        if repair_reset_onehot and is_reset:  # MTBench's reset() returns all zeros, one-hot included (Q14)
+            missing = jnp.sum(jnp.abs(obs[:, o - t:]), -1, keepdims=True) == 0
+            obs = jnp.concatenate([obs[:, : o - t], jnp.where(missing, one_hot, obs[:, o - t:])], -1)
+        reward, done, trunc = packed[:, o], packed[:, o + 1] > 0.5, packed[:, o + 2] > 0.5
+        success, progress = packed[:, o + 3] > 0.5, packed[:, o + 4]
+        stats, finished = base.update_episode_stats(episode, reward, success, progress, done)
+        if is_reset:  # no transition happened yet
+            stats, done, trunc = episode, jnp.zeros_like(done), jnp.zeros_like(trunc)
+        info = {"success": success, "progress": progress, **finished}
+        return base.EnvState(obs=obs, reward=reward, done=done, truncated=trunc, task_id=task_id, info=info,
+                             sim=None, episode=stats, key=key)
+
+    return jax.jit(finish, static_argnums=4)
+
+
 class VecTaskAdapter:
     """Wraps an MTBench ``VecTask`` as a (host-side, not jittable) multi-task env; see the module docstring.
 
@@ -159,7 +193,7 @@ class VecTaskAdapter:
     """
 
     def __init__(self, vectask: Any, task_names: tuple[str, ...], repair_reset_onehot: bool = True):
-        import torch  # noqa: PLC0415 (lazy: mtjax itself never needs torch)
+        import torch
 
         self._torch = torch
         self.env = vectask
@@ -187,7 +221,7 @@ class VecTaskAdapter:
         self._task_id = jnp.asarray(self.task_set.task_ids)
         self._one_hot = jnp.asarray(self.task_set.one_hot())
         self._held_action = None
-        self._finish = jax.jit(self._finish_impl, static_argnums=4)
+        self._finish = make_finish(self.obs_size, self._one_hot, repair_reset_onehot)
 
     @property
     def num_tasks(self) -> int:
@@ -213,28 +247,15 @@ class VecTaskAdapter:
 
     def _pack(self, obs, reward, reset, timeouts, succ, prog):
         torch = self._torch
-        cols = [obs.float(), reward.float().reshape(-1, 1), (reset != 0).float().reshape(-1, 1),
-                timeouts.float().reshape(-1, 1), succ.float().reshape(-1, 1), prog.float().reshape(-1, 1)]
+        # One kernel: torch.cat promotes bool/int columns to float32 (reset_buf is 0/1, bool or long).
+        cols = [obs, reward.reshape(-1, 1), reset.reshape(-1, 1), timeouts.reshape(-1, 1),
+                succ.reshape(-1, 1), prog.reshape(-1, 1)]
         packed = torch.cat(cols, 1)  # fresh buffer: the copy policy (dlpack RULE 2)
+        if packed.dtype != torch.float32:
+            packed = packed.float()
         if self._perm is not None:
             packed = packed.index_select(0, self._perm)
         return dlpack.torch_to_jax(packed, copy=None)  # alias the fresh buffer; no second copy
-
-    def _finish_impl(self, episode, packed, task_id, key, is_reset):
-        o = self.obs_size
-        obs = packed[:, :o]
-        if self.repair_reset_onehot:
-            t = self.task_set.num_tasks
-            missing = is_reset & (jnp.sum(jnp.abs(obs[:, o - t:]), -1, keepdims=True) == 0)
-            obs = jnp.concatenate([obs[:, : o - t], jnp.where(missing, self._one_hot, obs[:, o - t:])], -1)
-        reward, done, trunc = packed[:, o], packed[:, o + 1] > 0.5, packed[:, o + 2] > 0.5
-        success, progress = packed[:, o + 3] > 0.5, packed[:, o + 4]
-        stats, finished = base.update_episode_stats(episode, reward, success, progress, done)
-        if is_reset:  # no transition happened yet
-            stats, done, trunc = episode, jnp.zeros_like(done), jnp.zeros_like(trunc)
-        info = {"success": success, "progress": progress, **finished}
-        return base.EnvState(obs=obs, reward=reward, done=done, truncated=trunc, task_id=task_id, info=info,
-                             sim=None, episode=stats, key=key)
 
     # ----------------------------------------------------------------------------------------- protocol
     def reset(self, key: jax.Array) -> base.EnvState:

@@ -20,7 +20,8 @@ import importlib
 import json
 import os
 import time
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -30,7 +31,7 @@ from envs_bridge import base
 from mtjax import metrics as mt_metrics
 from mtjax.algos import on_policy, ppo
 
-__all__ = ["HostTrainer", "make_host_train", "JaxEnvOnHost", "env_config_from", "run"]
+__all__ = ["HostTrainer", "JaxEnvOnHost", "env_config_from", "make_host_train", "run"]
 
 
 class HostTrainer(NamedTuple):
@@ -125,9 +126,8 @@ def env_config_from(c: Any):
     ``c.env.kwargs`` and the optional ``c.isaacgym`` section may set any ``IsaacGymConfig`` field
     (``make_module`` in ``c.isaacgym`` names a module with ``make``/``compose`` replacing isaacgymenvs).
     """
-    from envs_bridge.isaacgym.adapter import IsaacGymConfig  # noqa: PLC0415
-
-    from experiments import common  # noqa: PLC0415
+    from envs_bridge.isaacgym.adapter import IsaacGymConfig
+    from experiments import common
 
     e = common.to_dict(c["env"])
     extra = dict(common.to_dict(e.get("kwargs", {})))
@@ -150,10 +150,9 @@ def run(c: Any, resume: bool = False, env: Any = None) -> dict:
       resume: continue from the latest checkpoint of the run directory (fresh episodes).
       env: an already built host env (tests); default ``make_isaacgym_env`` from ``env_config_from(c)``.
     """
-    from envs_bridge.isaacgym.adapter import make_isaacgym_env  # noqa: PLC0415
-
-    from experiments import common  # noqa: PLC0415
-    from mtjax import checkpoint, run_logger  # noqa: PLC0415
+    from envs_bridge.isaacgym.adapter import make_isaacgym_env
+    from experiments import common
+    from mtjax import checkpoint, run_logger
 
     common.enable_compile_cache()
     if env is None:

@@ -6,9 +6,9 @@ Maps our task names to MTBench's integer task ids, which is what its Hydra confi
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
-__all__ = ["METAWORLD_TASKS", "MT10_IDS", "GO1_TERRAINS", "SUITES", "task_ids_for", "normalize_name"]
+__all__ = ["GO1_TERRAINS", "METAWORLD_TASKS", "MT10_IDS", "SUITES", "normalize_name", "task_ids_for"]
 
 METAWORLD_TASKS = (
     "assembly", "basketball", "bin_picking", "box_close", "button_press_topdown", "button_press_topdown_wall",
@@ -48,8 +48,7 @@ SUITES = {
 def normalize_name(name: str) -> str:
     n = name.strip().lower().replace("-", "_")
     for suffix in ("_v2", "_v3"):
-        if n.endswith(suffix):
-            n = n[: -len(suffix)]
+        n = n.removesuffix(suffix)
     return n
 
 

@@ -1,0 +1,227 @@
+"""Per-step overhead of the IsaacGym bridge (torch <-> JAX) against a torch-only loop.
+
+Modes, each a loop of ``policy -> simulator step`` over ``N`` envs (obs 49 floats, actions 4, MTBench MT10's
+sizes; Joshi et al., 2025, arXiv 2507.23172):
+  sim_only     the synthetic torch simulator step alone (no policy);
+  torch_only   torch policy (tanh of 4 obs dims) + simulator: the baseline an IsaacGym user has today;
+  bridge_raw   JAX policy (same maths, jitted) + simulator, crossing by DLPack: action out (zero-copy), obs,
+               reward, reset packed by one torch.cat and imported (zero-copy of the fresh buffer);
+  adapter      the full ``VecTaskAdapter.step`` (pack, import, jitted split + episode statistics) + JAX policy;
+  ipc          the out-of-process bridge (``IPCVecEnv``: simulator in a second, JAX-free process on the same
+               device, CUDA IPC buffers, shared-memory handshake) + JAX policy.
+Overhead = mode - torch_only, in microseconds per step (target: <= 50 us beyond the simulator step).
+
+The simulator is a synthetic ``VecTask`` (in-place ``obs_buf``/``rew_buf`` writes, a new ``reset_buf`` each
+step, ``extras`` with ``time_outs``/``task_indices``, ``success_buf``), so the numbers isolate the bridge.
+Usage: ``python -m experiments.benchmark_bridge [--quick] [--sizes 4096,24576] [--out FILE]`` (GPU: set
+``XLA_PYTHON_CLIENT_PREALLOCATE=false``; this script sets it if unset). JSON goes to ``--out``.
+This module's top level imports neither JAX nor torch: the IPC server imports it for ``make``/``compose``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from types import SimpleNamespace
+
+OBS, ACT, TASKS = 49, 4, 10
+
+
+class SyntheticVecTask:
+    """Minimal MTBench-shaped VecTask (torch): cheap maths, MTBench's buffer and extras conventions."""
+
+    def __init__(self, num_envs, device, episode_length=150):
+        import torch
+
+        self.torch = torch
+        self.num_envs, self.num_obs, self.num_actions, self.num_states = num_envs, OBS, ACT, 0
+        self.device = self.rl_device = device
+        self.max_episode_length = episode_length
+        base_n, extra = divmod(num_envs, TASKS)
+        counts = [base_n + (1 if k < extra else 0) for k in range(TASKS)]
+        tid = torch.repeat_interleave(torch.arange(TASKS), torch.tensor(counts)).to(device)
+        self.extras = {"task_indices": tid}
+        self.obs_buf = torch.zeros((num_envs, OBS), device=device)
+        self.obs_buf[:, OBS - TASKS:] = torch.nn.functional.one_hot(tid, TASKS).float()
+        self.rew_buf = torch.zeros(num_envs, device=device)
+        self.reset_buf = torch.zeros(num_envs, dtype=torch.bool, device=device)
+        self.progress_buf = torch.zeros(num_envs, dtype=torch.long, device=device)
+        self.success_buf = torch.zeros(num_envs, dtype=torch.bool, device=device)
+        self.obs_dict = {}
+
+    def reset(self):
+        self.obs_dict["obs"] = self.obs_buf.clamp(-5.0, 5.0)
+        return self.obs_dict
+
+    def step(self, actions):
+        torch = self.torch
+        a = torch.clamp(actions, -1.0, 1.0)
+        self.progress_buf += 1
+        self.progress_buf.masked_fill_(self.reset_buf, 0)  # lazy reset, like MTBench
+        self.obs_buf[:, :ACT].mul_(0.99).add_(a, alpha=0.01)  # in place, like obs_buf/rew_buf
+        torch.norm(self.obs_buf[:, :3], dim=-1, out=self.rew_buf)
+        self.rew_buf.neg_()
+        torch.lt(self.rew_buf, -0.5, out=self.success_buf)
+        self.reset_buf = self.progress_buf >= self.max_episode_length - 1
+        self.extras["time_outs"] = self.reset_buf
+        self.obs_dict["obs"] = self.obs_buf.clamp(-5.0, 5.0)
+        return self.obs_dict, self.rew_buf, self.reset_buf, self.extras
+
+
+def make(seed=0, task="", num_envs=4096, sim_device="cpu", rl_device="cpu", cfg=None, **_):
+    """``isaacgymenvs.make``-compatible factory of ``SyntheticVecTask`` (used by the IPC server)."""
+    return SyntheticVecTask(int(num_envs), rl_device)
+
+
+def compose(overrides):
+    return SimpleNamespace(overrides=list(overrides))
+
+
+# ------------------------------------------------------------------------------------------------ timing
+
+
+def _sync(torch, device):
+    if str(device).startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def _time(step_fn, finish_fn, steps, repeats, warmup):
+    for _ in range(warmup):
+        step_fn()
+    finish_fn()
+    out = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            step_fn()
+        finish_fn()
+        out.append((time.perf_counter() - t0) / steps * 1e6)
+    return statistics.median(out), out
+
+
+def bench_size(n, device, steps, repeats, warmup, modes):
+    import jax
+    import jax.numpy as jnp
+    import torch
+
+    from envs_bridge import dlpack
+    from envs_bridge.isaacgym.adapter import VecTaskAdapter
+
+    res = {}
+    policy = jax.jit(lambda obs: jnp.tanh(obs[:, :ACT]))
+    t0 = time.perf_counter()
+    policy(jnp.zeros((n, OBS))).block_until_ready()
+    res["compile_s_policy"] = time.perf_counter() - t0
+
+    env = SyntheticVecTask(n, device)
+    obs = env.reset()["obs"]
+    act_t = torch.zeros((n, ACT), device=device)
+
+    if "sim_only" in modes:
+        res["sim_only"] = _time(lambda: env.step(act_t), lambda: _sync(torch, device), steps, repeats, warmup)
+
+    if "torch_only" in modes:
+        st = {"obs": obs}
+
+        def torch_step():
+            a = torch.tanh(st["obs"][:, :ACT])
+            st["obs"] = env.step(a)[0]["obs"]
+        res["torch_only"] = _time(torch_step, lambda: _sync(torch, device), steps, repeats, warmup)
+
+    if "bridge_raw" in modes:
+        st = {"obs": dlpack.torch_to_jax(obs)}
+
+        def bridge_step():
+            a = dlpack.jax_to_torch(policy(st["obs"]))
+            od, rew, reset, _ = env.step(a)
+            packed = torch.cat([od["obs"], rew.reshape(-1, 1), reset.float().reshape(-1, 1)], 1)
+            st["held"] = a
+            # zero-copy import of the fresh packed buffer; the policy reads its first ACT columns directly
+            st["obs"] = dlpack.torch_to_jax(packed, copy=None)
+        res["bridge_raw"] = _time(bridge_step, lambda: (st["obs"].block_until_ready(), _sync(torch, device)),
+                                  steps, repeats, warmup)
+
+    if "adapter" in modes:
+        ad = VecTaskAdapter(SyntheticVecTask(n, device), tuple(f"t{k}" for k in range(TASKS)))
+        st = {"es": ad.reset(jax.random.key(0))}
+
+        def adapter_step():
+            st["es"] = ad.step(st["es"], policy(st["es"].obs))
+        res["adapter"] = _time(adapter_step, lambda: jax.block_until_ready(st["es"]), steps, repeats, warmup)
+
+    if "ipc" in modes:
+        from envs_bridge.isaacgym.adapter import IsaacGymConfig
+        from envs_bridge.isaacgym.ipc import IPCVecEnv
+
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        cfg = IsaacGymConfig(suite="mt10", num_envs=n, sim_device=device, rl_device=device)
+        with IPCVecEnv(cfg, make_module="experiments.benchmark_bridge", pythonpath=root,
+                       spin_sleep=0.0 if device != "cpu" else 1e-4) as ipc:
+            st = {"es": ipc.reset(jax.random.key(0))}
+
+            def ipc_step():
+                st["es"] = ipc.step(st["es"], policy(st["es"].obs))
+            res["ipc"] = _time(ipc_step, lambda: jax.block_until_ready(st["es"]), steps, repeats, warmup)
+    return res
+
+
+def main(argv=None):
+    os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")  # before JAX is imported
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--quick", action="store_true", help="tiny CPU-friendly sizes")
+    p.add_argument("--sizes", default="", help="comma-separated env counts (default 4096,24576)")
+    p.add_argument("--modes", default="sim_only,torch_only,bridge_raw,adapter,ipc")
+    p.add_argument("--steps", type=int, default=0)
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--out", default="benchmarks/results/bridge.json")
+    args = p.parse_args(argv)
+    import jax
+    import torch
+
+    from envs_bridge import dlpack
+
+    device = "cuda:0" if torch.cuda.is_available() else "cpu"
+    sizes = [int(s) for s in args.sizes.split(",") if s] or ([256, 1024] if args.quick else [4096, 24576])
+    steps = args.steps or (50 if args.quick else 500)
+    modes = [m for m in args.modes.split(",") if m]
+    results = {}
+    for n in sizes:
+        r = bench_size(n, device, steps, args.repeats, warmup=max(10, steps // 5), modes=modes)
+        row = {"compile_s_policy": r.pop("compile_s_policy")}
+        for mode, (med, allr) in r.items():
+            row[f"{mode}_us_per_step"] = med
+            row[f"{mode}_repeats_us"] = allr
+        base = row.get("torch_only_us_per_step")
+        for mode in r:
+            if base is not None and mode not in ("sim_only", "torch_only"):
+                row[f"{mode}_overhead_us"] = row[f"{mode}_us_per_step"] - base
+        results[str(n)] = row
+        print(f"N={n:>6} " + " ".join(f"{m}={row[f'{m}_us_per_step']:.1f}us" for m in r) + " | overhead: " +
+              " ".join(f"{m}={row[f'{m}_overhead_us']:+.1f}us" for m in r if f"{m}_overhead_us" in row),
+              flush=True)
+    dev = jax.devices()[0]
+    mem = dev.memory_stats() if hasattr(dev, "memory_stats") else None
+    out = {"what": "IsaacGym bridge per-step overhead vs torch-only loop (synthetic VecTask)",
+           "obs_size": OBS, "action_size": ACT, "num_tasks": TASKS, "sizes": sizes, "steps_per_repeat": steps,
+           "repeats": args.repeats, "modes": modes, "timing": "median over repeats of wall time / steps, "
+           "synchronised (torch.cuda.synchronize / block_until_ready) at the end of each repeat",
+           "target_overhead_us": 50.0, "device": dev.device_kind, "torch_device": device,
+           "torch_cuda_device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+           "jax": jax.__version__, "torch": torch.__version__, "python": platform.python_version(),
+           "dlpack_protocol": dlpack.protocol(),
+           "XLA_PYTHON_CLIENT_PREALLOCATE": os.environ.get("XLA_PYTHON_CLIENT_PREALLOCATE"),
+           "peak_device_bytes": (mem or {}).get("peak_bytes_in_use"), "results": results}
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump(out, f, indent=1)
+    print(f"wrote {args.out}", file=sys.stderr)
+    return out
+
+
+if __name__ == "__main__":
+    main()
