@@ -181,12 +181,13 @@ def test_cli_run_with_standin(tmp_path):
     assert rec2 == {}
 
 
-def _ipc_env(device="cpu", num_envs=20, episode_length=5):
+def _ipc_env(device="cpu", num_envs=20, episode_length=5, transport="torch"):
     from envs_bridge.isaacgym.ipc import IPCVecEnv
 
     cfg = IsaacGymConfig(suite="mt10", num_envs=num_envs, episode_length=episode_length, sim_device=device,
                          rl_device=device)
     return IPCVecEnv(cfg, make_module="torch_vectask_standin", pythonpath=os.path.dirname(__file__),
+                     transport=transport,
                      spin_sleep=1e-3 if device == "cpu" else 0.0)  # do not hog the 2 CI cores
 
 
@@ -207,9 +208,33 @@ def _check_ipc_matches_in_process(ipc, local, steps=7):
     assert dones > 0  # episode ends crossed the bridge too
 
 
+def test_cuda_array_interface_view_shape():
+    from envs_bridge.isaacgym.ipc_server import CudaArrayView
+
+    cai = CudaArrayView(0x7F0000001000, (4096, 54)).__cuda_array_interface__
+    assert cai == {"shape": (4096, 54), "typestr": "<f4", "data": (0x7F0000001000, False), "version": 2,
+                   "strides": None}
+
+
+def test_ipc_server_is_python38_and_jax_free():
+    import ast
+
+    from envs_bridge.isaacgym import ipc_server
+
+    with open(ipc_server.__file__) as f:
+        src = f.read()
+    ast.parse(src, feature_version=(3, 8))  # IsaacGym Preview 4's newest Python
+    tree = ast.parse(src)
+    imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    assert {"torch", "numpy"} <= imported
+    assert not imported & {"jax", "jaxlib", "envs_bridge", "mtjax", "flax"}, imported
+
+
 def test_ipc_bridge_two_processes_cpu():
-    ipc = _ipc_env()
+    ipc = _ipc_env(transport="raw")  # raw CUDA handles fall back to torch's transport on CPU
     try:
+        assert ipc.server_info["transport"] == "torch" and ipc.server_info["device"] == "cpu"
         _check_ipc_matches_in_process(ipc, _env(num_envs=20, episode_length=5))
         init_fn, apply_fn = _nets(ipc)
         trainer = host_loop.make_host_train(_small_ppo(), ipc, init_fn, apply_fn)
@@ -243,10 +268,12 @@ def test_cuda_adapter_zero_copy_and_host_loop():
 
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs torch CUDA")
-def test_cuda_ipc_bridge_two_processes_one_gpu():
-    ipc = _ipc_env(device="cuda:0", num_envs=4096, episode_length=5)
+@pytest.mark.parametrize("transport", ["torch", "raw"])
+def test_cuda_ipc_bridge_two_processes_one_gpu(transport):
+    ipc = _ipc_env(device="cuda:0", num_envs=4096, episode_length=5, transport=transport)
     try:
         assert ipc._out.is_cuda and ipc.server_info["device"].startswith("cuda")
+        assert ipc.server_info["transport"] == transport
         local = make_isaacgym_env(IsaacGymConfig(suite="mt10", num_envs=4096, episode_length=5,
                                                  sim_device="cuda:0", rl_device="cuda:0"),
                                   make_fn=standin.make, compose_fn=standin.compose)

@@ -30,6 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from envs_bridge import base, dlpack
+from envs_bridge.isaacgym import ipc_server
 from envs_bridge.isaacgym.adapter import IsaacGymConfig, hydra_overrides, make_finish
 
 __all__ = ["SERVER_SCRIPT", "IPCVecEnv"]
@@ -48,7 +49,7 @@ class IPCVecEnv:
 
     def __init__(self, cfg: IsaacGymConfig, *, python: str = sys.executable, make_module: str = "",
                  pythonpath: str = "", timeout_s: float = 300.0, spin_sleep: float = 0.0,
-                 repair_reset_onehot: bool = True):
+                 repair_reset_onehot: bool = True, transport: str = "torch"):
         """Starts the server and maps its buffers.
 
         Args:
@@ -57,7 +58,11 @@ class IPCVecEnv:
           make_module: module with ``make``/``compose`` replacing isaacgymenvs (tests: the torch stand-in).
           pythonpath: extra ``sys.path`` entries for the server. timeout_s: server start-up limit.
           spin_sleep: seconds the server sleeps between polls after 2,000 empty spins (0: yield only).
+          transport: "torch" (torch's multiprocessing reductions; CUDA IPC or /dev/shm) or "raw" (CUDA only:
+            64-byte ``cuIpcGetMemHandle`` handles through ctypes, independent of the two torch versions).
         """
+        if transport not in ("torch", "raw"):
+            raise ValueError(f"transport={transport!r}; valid: torch, raw")
         import torch
 
         self._torch = torch
@@ -79,13 +84,23 @@ class IPCVecEnv:
                        "graphics_device_id": cfg.graphics_device_id, "headless": True, "multi_gpu": False,
                        "virtual_screen_capture": False, "force_render": False}
         self._conn.send({"make_module": make_module, "overrides": overrides, "make_kwargs": make_kwargs,
-                         "shm_name": self._shm.name, "spin_sleep": spin_sleep})
+                         "shm_name": self._shm.name, "spin_sleep": spin_sleep, "transport": transport})
         if not self._conn.poll(timeout_s):
             self.close()
             raise TimeoutError(f"IsaacGym server did not report its buffers within {timeout_s} s")
         info = self._conn.recv()  # rebuilds the server's tensors: CUDA IPC handles / shm files
-        self._act = info.pop("act")
-        self._out = info.pop("out")
+        self._opened = []
+        if info["transport"] == "raw":
+            self._driver = ipc_server.CudaDriver()
+            dev = torch.device(info["device"])
+            torch.zeros(1, device=dev)  # CUDA context current on this thread before driver calls
+            for name in ("act", "out"):
+                ptr = self._driver.open(info.pop(f"{name}_handle"))
+                self._opened.append(ptr)
+                setattr(self, f"_{name}", ipc_server.tensor_on_pointer(ptr, info.pop(f"{name}_shape"), dev))
+        else:
+            self._act = info.pop("act")
+            self._out = info.pop("out")
         self.server_info = info
         counts = np.bincount(np.asarray(info["task_indices"]), minlength=len(names))
         self.task_set = base.TaskSet(tuple(names), tuple(int(c) for c in counts))
@@ -142,6 +157,13 @@ class IPCVecEnv:
 
     def close(self) -> None:
         """Stops the server and frees the control block (idempotent)."""
+        if getattr(self, "_opened", None):  # unmap raw IPC memory before the server frees it
+            jax.block_until_ready(getattr(self, "_out_jax", None))
+            self._out_jax = None
+            self._out = self._act = None
+            for ptr in self._opened:
+                self._driver.close(ptr)
+            self._opened = []
         if getattr(self, "_proc", None) is not None and self._proc.poll() is None:
             try:
                 self._ctrl[CMD] = CMD_CLOSE

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
 import importlib
 import os
 import sys
@@ -57,10 +58,74 @@ def build_env(spec):
     return mod.make(cfg=cfg, **spec["make_kwargs"])
 
 
+class CudaDriver:
+    """The few CUDA driver calls of the "raw" transport, through ctypes on ``libcuda.so.1`` (no torch internals).
+
+    Torch-version independent: the handles are 64 plain bytes (``CUipcMemHandle``), so a server on IsaacGym's
+    old torch and a learner on a current torch need not agree on torch's pickled ``rebuild_cuda_tensor``
+    arguments. Calls need a current CUDA context: call after torch has initialised CUDA on this thread.
+    """
+
+    class Handle(ctypes.Structure):
+        _fields_ = [("reserved", ctypes.c_char * 64)]
+
+    def __init__(self):
+        self.lib = ctypes.CDLL("libcuda.so.1")
+        self._open = getattr(self.lib, "cuIpcOpenMemHandle_v2", None) or self.lib.cuIpcOpenMemHandle
+        self._open.argtypes = [ctypes.POINTER(ctypes.c_uint64), CudaDriver.Handle, ctypes.c_uint]
+
+    def _check(self, rc, what):
+        if rc != 0:
+            msg = ctypes.c_char_p()
+            self.lib.cuGetErrorString(rc, ctypes.byref(msg))
+            raise RuntimeError(f"{what} failed: CUDA error {rc} ({(msg.value or b'').decode()})")
+
+    def alloc(self, nbytes: int) -> int:
+        ptr = ctypes.c_uint64()
+        self._check(self.lib.cuMemAlloc_v2(ctypes.byref(ptr), ctypes.c_size_t(nbytes)), "cuMemAlloc")
+        return int(ptr.value)
+
+    def free(self, ptr: int) -> None:
+        self._check(self.lib.cuMemFree_v2(ctypes.c_uint64(ptr)), "cuMemFree")
+
+    def export(self, ptr: int) -> bytes:
+        h = CudaDriver.Handle()
+        self._check(self.lib.cuIpcGetMemHandle(ctypes.byref(h), ctypes.c_uint64(ptr)), "cuIpcGetMemHandle")
+        return bytes(h)  # all 64 bytes (``h.reserved`` would stop at the first NUL)
+
+    def open(self, handle: bytes) -> int:
+        h = CudaDriver.Handle.from_buffer_copy(handle)
+        ptr = ctypes.c_uint64()
+        self._check(self._open(ctypes.byref(ptr), h, 1), "cuIpcOpenMemHandle")  # 1: lazy peer access
+        return int(ptr.value)
+
+    def close(self, ptr: int) -> None:
+        self._check(self.lib.cuIpcCloseMemHandle(ctypes.c_uint64(ptr)), "cuIpcCloseMemHandle")
+
+
+class CudaArrayView:
+    """A ``__cuda_array_interface__`` (v2) producer over a raw float32 device pointer; ``torch.as_tensor``
+    consumes it without a copy (and from torch the memory reaches JAX through DLPack)."""
+
+    def __init__(self, ptr: int, shape):
+        self.__cuda_array_interface__ = {"shape": tuple(int(d) for d in shape), "typestr": "<f4",
+                                         "data": (int(ptr), False), "version": 2, "strides": None}
+
+
+def tensor_on_pointer(ptr: int, shape, device):
+    """A torch float32 tensor viewing ``ptr`` (device memory of ``device``), no copy."""
+    import torch
+
+    t = torch.as_tensor(CudaArrayView(ptr, shape), device=device)
+    if t.data_ptr() != ptr:
+        raise RuntimeError("torch copied the __cuda_array_interface__ buffer; cannot share it")
+    return t
+
+
 class Server:
     """Owns the env and the shared buffers; ``serve()`` answers step/reset commands until close."""
 
-    def __init__(self, env, spin_sleep: float = 0.0):
+    def __init__(self, env, spin_sleep: float = 0.0, transport: str = "torch"):
         import numpy as np
         import torch
 
@@ -81,8 +146,20 @@ class Server:
         ident = bool(np.array_equal(perm, np.arange(len(perm))))
         self.perm = None if ident else torch.as_tensor(perm, device=dev)
         self.inv_perm = None if ident else torch.as_tensor(inv, device=dev)
-        self.act = torch.zeros((self.num_envs, self.action_size), dtype=torch.float32, device=dev)
-        self.out = torch.zeros((self.num_envs, self.obs_size + 5), dtype=torch.float32, device=dev)
+        shapes = {"act": (self.num_envs, self.action_size), "out": (self.num_envs, self.obs_size + 5)}
+        self.transport = transport if dev.type == "cuda" else "torch"  # raw handles are CUDA only
+        self.raw = {}
+        if self.transport == "raw":
+            torch.zeros(1, device=dev)  # CUDA context current on this thread before driver calls
+            self.driver = CudaDriver()
+            for name, shape in shapes.items():
+                ptr = self.driver.alloc(4 * shape[0] * shape[1])
+                self.raw[name] = (ptr, self.driver.export(ptr), shape)
+                setattr(self, name, tensor_on_pointer(ptr, shape, dev))
+                getattr(self, name).zero_()
+        else:
+            self.act = torch.zeros(shapes["act"], dtype=torch.float32, device=dev)
+            self.out = torch.zeros(shapes["out"], dtype=torch.float32, device=dev)
         self._scratch = torch.zeros_like(self.out)
 
     def _write(self, obs, rew, reset, timeouts, succ, prog):
@@ -162,7 +239,7 @@ def main(argv=None):
     import torch.multiprocessing as tmp
 
     tmp.set_sharing_strategy("file_system")  # CPU tensors by /dev/shm name (CUDA uses IPC handles anyway)
-    server = Server(env, spin_sleep=float(spec.get("spin_sleep", 0.0)))
+    server = Server(env, spin_sleep=float(spec.get("spin_sleep", 0.0)), transport=spec.get("transport", "torch"))
     shm = shared_memory.SharedMemory(name=spec["shm_name"])
     # The learner owns (and unlinks) the block; Python < 3.13 would unlink it at our exit (bpo-38119).
     with contextlib.suppress(Exception):
@@ -170,10 +247,15 @@ def main(argv=None):
 
         resource_tracker.unregister(shm._name, "shared_memory")
     ctrl = np.ndarray((8,), dtype=np.int64, buffer=shm.buf)
-    conn.send({"num_envs": server.num_envs, "obs_size": server.obs_size, "action_size": server.action_size,
-               "task_indices": server.task_indices.tolist(), "device": str(server.device),
-               "torch_version": torch.__version__, "python": sys.version.split()[0],
-               "act": server.act, "out": server.out})
+    info = {"num_envs": server.num_envs, "obs_size": server.obs_size, "action_size": server.action_size,
+            "task_indices": server.task_indices.tolist(), "device": str(server.device),
+            "torch_version": torch.__version__, "python": sys.version.split()[0], "transport": server.transport}
+    if server.transport == "raw":  # 64-byte CUDA IPC handles, no torch objects on the wire
+        info.update({f"{k}_handle": v[1] for k, v in server.raw.items()})
+        info.update({f"{k}_shape": list(v[2]) for k, v in server.raw.items()})
+    else:  # torch's reductions: CUDA IPC handles / shm file names inside rebuild payloads
+        info.update(act=server.act, out=server.out)
+    conn.send(info)
     try:
         server.serve(ctrl)
     finally:
