@@ -73,25 +73,38 @@ def critic_labels(tree: Any) -> Any:
     return jax.tree_util.tree_map_with_path(lambda p, _: "critic" if _is_critic(p) else "actor", tree)
 
 
-def _routed(inner: base.Aggregator, method: str, source: str) -> base.Aggregator:
-    """Feeds ``extra[source]`` to ``inner`` as ``task_losses=``."""
+def _routed(inner: base.Aggregator, method: str, source: str, loss_scale: float) -> base.Aggregator:
+    """Feeds ``loss_scale * extra[source]`` to ``inner`` as ``task_losses=``."""
 
     def update_fn(task_grads, state, params=None, **extra):
         losses = extra.pop(source, None)
         extra.pop("task_losses", None)
         losses = base.require_extra(f"{method} (losses routed from `{source}`)", source, losses)
-        return inner.update(task_grads, state, params, task_losses=losses, **extra)
+        return inner.update(task_grads, state, params, task_losses=loss_scale * losses, **extra)
 
     return base.Aggregator(init=inner.init, update=update_fn)
 
 
-def make_mtrl(method: str, target: str = "critic", *, num_tasks: int, **kwargs: Any) -> base.Aggregator:
+def _scaled(inner: base.Aggregator, factor: float) -> base.Aggregator:
+    def update_fn(task_grads, state, params=None, **extra):
+        upd, state = inner.update(task_grads, state, params, **extra)
+        return jax.tree.map(lambda u: u * factor, upd), state
+
+    return base.Aggregator(init=inner.init, update=update_fn)
+
+
+def make_mtrl(method: str, target: str = "critic", *, num_tasks: int, output_scale: float = 1.0,
+              loss_scale: float = 1.0, **kwargs: Any) -> base.Aggregator:
     """The MT-PPO gradient aggregator: ``method`` on the ``target`` subset, ``mean()`` elsewhere.
 
     Args:
       method: one of ``method_names()``.
       target: ``"critic"`` (MTBench), ``"actor"`` or ``"both"``.
       num_tasks: ``T``.
+      output_scale: factor on the method's update of the target subset (MTBench parity: its PCGrad/CAGrad
+        critic losses omit PPO's ``0.5 * critic_coef`` factor, quirk Q12, so ``1 / (0.5 * critic_coef)``).
+      loss_scale: factor on the routed task losses (MTBench's FAMO sees ``0.5 * critic_coef`` times the value
+        loss; matters through FAMO's ``eps``).
       **kwargs: hyperparameters of the method (e.g. ``c=0.4`` for CAGrad, ``variant="mtbench"`` for FAMO).
 
     Returns:
@@ -108,7 +121,9 @@ def make_mtrl(method: str, target: str = "critic", *, num_tasks: int, **kwargs: 
         raise ValueError(f"make_mtrl: num_tasks must be a positive int; got {num_tasks!r}")
     agg = make_method(method, num_tasks=num_tasks, **kwargs)
     if method in NEEDS_LOSSES:
-        agg = _routed(agg, method, _LOSS_SOURCE[target])
+        agg = _routed(agg, method, _LOSS_SOURCE[target], loss_scale)
+    if output_scale != 1.0:
+        agg = _scaled(agg, output_scale)
     if target == "both" or method == "mean":
         return agg
     other = "actor" if target == "critic" else "critic"
