@@ -8,7 +8,8 @@ sizes; Joshi et al., 2025, arXiv 2507.23172):
                reward, reset packed by one torch.cat and imported (zero-copy of the fresh buffer);
   adapter      the full ``VecTaskAdapter.step`` (pack, import, jitted split + episode statistics) + JAX policy;
   ipc          the out-of-process bridge (``IPCVecEnv``: simulator in a second, JAX-free process on the same
-               device, CUDA IPC buffers, shared-memory handshake) + JAX policy.
+               device, CUDA IPC buffers via torch's reductions, shared-memory handshake) + JAX policy;
+  ipc_raw      the same with ``transport="raw"`` (ctypes CUDA driver IPC handles; GPU only).
 Overhead = mode - torch_only, in microseconds per step (target: <= 50 us beyond the simulator step).
 
 The simulator is a synthetic ``VecTask`` (in-place ``obs_buf``/``rew_buf`` writes, a new ``reset_buf`` each
@@ -154,19 +155,21 @@ def bench_size(n, device, steps, repeats, warmup, modes):
             st["es"] = ad.step(st["es"], policy(st["es"].obs))
         res["adapter"] = _time(adapter_step, lambda: jax.block_until_ready(st["es"]), steps, repeats, warmup)
 
-    if "ipc" in modes:
+    for mode, transport in (("ipc", "torch"), ("ipc_raw", "raw")):
+        if mode not in modes or (transport == "raw" and device == "cpu"):
+            continue
         from envs_bridge.isaacgym.adapter import IsaacGymConfig
         from envs_bridge.isaacgym.ipc import IPCVecEnv
 
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         cfg = IsaacGymConfig(suite="mt10", num_envs=n, sim_device=device, rl_device=device)
-        with IPCVecEnv(cfg, make_module="experiments.benchmark_bridge", pythonpath=root,
+        with IPCVecEnv(cfg, make_module="experiments.benchmark_bridge", pythonpath=root, transport=transport,
                        spin_sleep=0.0 if device != "cpu" else 1e-4) as ipc:
             st = {"es": ipc.reset(jax.random.key(0))}
 
-            def ipc_step():
+            def ipc_step(ipc=ipc, st=st):
                 st["es"] = ipc.step(st["es"], policy(st["es"].obs))
-            res["ipc"] = _time(ipc_step, lambda: jax.block_until_ready(st["es"]), steps, repeats, warmup)
+            res[mode] = _time(ipc_step, lambda st=st: jax.block_until_ready(st["es"]), steps, repeats, warmup)
     return res
 
 
@@ -175,7 +178,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="tiny CPU-friendly sizes")
     p.add_argument("--sizes", default="", help="comma-separated env counts (default 4096,24576)")
-    p.add_argument("--modes", default="sim_only,torch_only,bridge_raw,adapter,ipc")
+    p.add_argument("--modes", default="sim_only,torch_only,bridge_raw,adapter,ipc,ipc_raw")
     p.add_argument("--steps", type=int, default=0)
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--out", default="benchmarks/results/bridge.json")

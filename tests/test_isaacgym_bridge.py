@@ -83,6 +83,7 @@ def test_adapter_maps_vectask_tensors_to_envstate():
     a = jnp.tile(jnp.array([[0.5, -0.2, 0.1, 1.0]]), (20, 1))
     for step in range(8):
         es = env.step(es, a)
+        assert env._held_action.data_ptr() == dlpack.buffer_pointer(a)  # the action crossed zero-copy
         np.testing.assert_allclose(np.asarray(es.obs), vt.obs_buf.numpy(), rtol=0, atol=0)
         np.testing.assert_allclose(np.asarray(es.reward), vt.rew_buf.numpy(), rtol=0, atol=0)
         np.testing.assert_array_equal(np.asarray(es.done), vt.reset_buf.numpy() != 0)

@@ -270,7 +270,9 @@ class VecTaskAdapter:
     def step(self, state: base.EnvState, action: jax.Array) -> base.EnvState:
         """One simulator step (host call; not jittable). ``action`` is ``[N, A]`` in task-major order."""
         torch = self._torch
-        aliased = dlpack.jax_to_torch(action.astype(jnp.float32))  # zero-copy; never written (VecTask clamps)
+        if action.dtype != jnp.float32:  # (astype would copy even a weakly typed float32 array)
+            action = action.astype(jnp.float32)
+        aliased = dlpack.jax_to_torch(action)  # zero-copy; never written (VecTask clamps)
         a = aliased if self._inv_perm is None else aliased.index_select(0, self._inv_perm)
         obs_dict, rew, reset, extras = self.env.step(a)
         # Keep JAX's buffer referenced until the next step: torch's stream may still read it, and the next

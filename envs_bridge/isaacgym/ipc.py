@@ -148,7 +148,9 @@ class IPCVecEnv:
 
     def step(self, state: base.EnvState, action: jax.Array) -> base.EnvState:
         torch = self._torch
-        a = dlpack.jax_to_torch(action.astype(jnp.float32))  # zero-copy view of JAX's action
+        if action.dtype != jnp.float32:
+            action = action.astype(jnp.float32)
+        a = dlpack.jax_to_torch(action)  # zero-copy view of JAX's action
         self._act.copy_(a)  # into the server's memory (N*A floats)
         if self._act.is_cuda:
             torch.cuda.current_stream(self._act.device).synchronize()  # copy done before the server reads
@@ -157,13 +159,13 @@ class IPCVecEnv:
 
     def close(self) -> None:
         """Stops the server and frees the control block (idempotent)."""
-        if getattr(self, "_opened", None):  # unmap raw IPC memory before the server frees it
-            jax.block_until_ready(getattr(self, "_out_jax", None))
-            self._out_jax = None
-            self._out = self._act = None
-            for ptr in self._opened:
-                self._driver.close(ptr)
-            self._opened = []
+        # Drop every view of the server's memory (after pending reads) before the server frees it.
+        jax.block_until_ready(getattr(self, "_out_jax", None))
+        self._out_jax = None
+        self._out = self._act = None
+        for ptr in getattr(self, "_opened", None) or []:
+            self._driver.close(ptr)  # raw transport: unmap
+        self._opened = []
         if getattr(self, "_proc", None) is not None and self._proc.poll() is None:
             try:
                 self._ctrl[CMD] = CMD_CLOSE
@@ -172,8 +174,6 @@ class IPCVecEnv:
                 self._proc.wait(timeout=30)
             except Exception:  # noqa: BLE001
                 self._proc.kill()
-        self._out_jax = None
-        self._out = self._act = None
         if getattr(self, "_conn", None) is not None:
             self._conn.close()
             self._conn = None
