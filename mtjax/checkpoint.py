@@ -3,7 +3,8 @@
 Layout of a run directory: ``config.json``, ``metrics.jsonl``, ``events.*`` (TensorBoard) and
 ``checkpoints/<step>/{state,config,metrics}``. Saves are atomic (orbax writes to a temporary directory and
 renames). Typed PRNG keys are stored as their raw key data and re-wrapped on restore onto a
-``jax.eval_shape`` target, so a restored ``TrainState`` equals the saved one, keys included. Nothing is pickled.
+``jax.eval_shape`` target (zero-size arrays, which orbax refuses, are stored as 1-element stand-ins and
+re-created from the target), so a restored ``TrainState`` equals the saved one, keys included. Nothing is pickled.
 
 Without a target (analysis, no environment), ``restore_raw`` returns the saved state as nested dicts of NumPy
 arrays, with the config and metrics.
@@ -27,20 +28,31 @@ def _is_key(x: Any) -> bool:
         isinstance(x, jax.ShapeDtypeStruct) and jnp.issubdtype(x.dtype, jax.dtypes.prng_key))
 
 
+def _empty(x: Any) -> bool:
+    return hasattr(x, "shape") and int(np.prod(x.shape)) == 0
+
+
 def _encode(tree: Any) -> Any:
-    return jax.tree.map(lambda x: jax.random.key_data(x) if _is_key(x) else x, tree)
+    """Typed keys -> key data; zero-size arrays (orbax refuses them, MJX data has some) -> a 1-element stand-in."""
+    def enc(x):
+        if _is_key(x):
+            return jax.random.key_data(x)
+        return np.zeros((1,), np.asarray(x).dtype) if _empty(x) else x
+    return jax.tree.map(enc, tree)
 
 
 def _encode_target(tree: Any) -> Any:
     def enc(x):
         if _is_key(x):
             return jax.eval_shape(jax.random.key_data, x)
-        return x
+        return jax.ShapeDtypeStruct((1,), x.dtype) if _empty(x) else x
     return jax.tree.map(enc, tree)
 
 
 def _decode(raw: Any, target: Any) -> Any:
     def dec(r, t):
+        if _empty(t):
+            return jnp.zeros(t.shape, t.dtype)
         if _is_key(t):
             return jax.random.wrap_key_data(jnp.asarray(r), impl=jax.random.key_impl(t) if isinstance(
                 t, jax.Array) else t.dtype._impl)

@@ -57,6 +57,17 @@ def test_round_trip_restores_equal_state_with_typed_key(tmp_path):
         np.testing.assert_array_equal(x, y)
 
 
+def test_zero_size_leaves_round_trip(tmp_path):
+    state = {"empty": jnp.zeros((4, 0), jnp.float32), "x": jnp.arange(3), "k": jax.random.key(5)}
+    ck = checkpoint.Checkpointer(str(tmp_path))
+    ck.save(0, state, {})
+    r, _, _ = ck.restore(jax.eval_shape(lambda: state))
+    ck.close()
+    assert r["empty"].shape == (4, 0) and r["empty"].dtype == jnp.float32
+    np.testing.assert_array_equal(r["x"], state["x"])
+    np.testing.assert_array_equal(jax.random.key_data(r["k"]), jax.random.key_data(state["k"]))
+
+
 def test_resume_equals_uninterrupted_bitwise(tmp_path):
     full = tmp_path / "full"
     part = tmp_path / "part"
