@@ -67,6 +67,11 @@ def test_task_tables_and_overrides():
     # MTBench's split: 24,576 = 2,458 x 6 + 2,457 x 4
     assert "task_counts=[2458,2458,2458,2458,2458,2458,2457,2457,2457,2457]" in ov
     assert "task_id=[4,16,17,18,28,31,38,40,48,49]" in ov and "task=meta-world-v2" in ov
+    with pytest.raises(ValueError, match="episode_length_s"):
+        hydra_overrides(IsaacGymConfig(suite="go1_hard", num_envs=4096, episode_length=150))
+    ov, names = hydra_overrides(IsaacGymConfig(suite="go1_hard", num_envs=4200))
+    assert "task=final_go1_hard" in ov and "task_id=[" + ",".join(map(str, range(21))) + "]" in ov
+    assert names[0] == "jump_on_and_off_box" and names[-1] == "flat"
     with pytest.raises(ValueError, match="summing to num_envs"):
         hydra_overrides(IsaacGymConfig(suite="mt10", num_envs=20, task_counts=(1,) * 10))
 
@@ -178,8 +183,11 @@ def test_cli_run_with_standin(tmp_path):
     c.run_dir, c.tensorboard, c.progress, c.plot = str(tmp_path), False, False, False
     rec = host_loop.run(c)
     assert rec["iteration"] == 2 and os.path.isdir(tmp_path / "checkpoints" / "2")
-    rec2 = host_loop.run(c, resume=True)  # nothing left to do: resumes at the end
-    assert rec2 == {}
+    # resume one more iteration through the out-of-process bridge (the Python-3.8 IsaacGym route)
+    c.total_iterations = 3
+    c.isaacgym.server_python = sys.executable
+    rec2 = host_loop.run(c, resume=True)
+    assert rec2["iteration"] == 3 and os.path.isdir(tmp_path / "checkpoints" / "3")
 
 
 def _ipc_env(device="cpu", num_envs=20, episode_length=5, transport="torch"):

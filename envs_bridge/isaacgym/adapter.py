@@ -111,7 +111,12 @@ def hydra_overrides(cfg: IsaacGymConfig) -> tuple[list[str], tuple[str, ...]]:
           f"termination_on_success={cfg.termination_on_success}",
           f"init_at_random_progress={cfg.init_at_random_progress}", f"sim_device={cfg.sim_device}",
           f"rl_device={cfg.rl_device}", f"graphics_device_id={cfg.graphics_device_id}", "headless=True"]
+    if cfg.sim_device == "cpu":
+        ov.append("pipeline=cpu")  # MTBench derives use_gpu_pipeline from this key
     if cfg.episode_length:
+        if hydra_task != "meta-world-v2":
+            raise ValueError(f"episode_length applies to the Meta-World suites; {cfg.suite!r} sets its episode "
+                             "in seconds: pass overrides=('task.env.episode_length_s=...',) and episode_length=0")
         ov.append(f"task.env.episodeLength={cfg.episode_length}")
     return ov + list(cfg.overrides), names
 

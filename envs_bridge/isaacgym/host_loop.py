@@ -19,6 +19,7 @@ import dataclasses
 import importlib
 import json
 import os
+import sys
 import time
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -31,7 +32,7 @@ from envs_bridge import base
 from mtjax import metrics as mt_metrics
 from mtjax.algos import on_policy, ppo
 
-__all__ = ["HostTrainer", "JaxEnvOnHost", "env_config_from", "make_host_train", "run"]
+__all__ = ["HostTrainer", "JaxEnvOnHost", "build_host_env", "env_config_from", "make_host_train", "run"]
 
 
 class HostTrainer(NamedTuple):
@@ -123,8 +124,10 @@ def make_host_train(cfg: ppo.PPOConfig, env: Any, init_fn: Callable, apply_fn: C
 def env_config_from(c: Any):
     """``IsaacGymConfig`` from a run config: ``c.env`` (name = suite, num_envs, kwargs) and ``c.isaacgym``.
 
-    ``c.env.kwargs`` and the optional ``c.isaacgym`` section may set any ``IsaacGymConfig`` field
-    (``make_module`` in ``c.isaacgym`` names a module with ``make``/``compose`` replacing isaacgymenvs).
+    ``c.env.kwargs`` and the optional ``c.isaacgym`` section may set any ``IsaacGymConfig`` field; ``c.isaacgym``
+    may also hold ``make_module`` (a module with ``make``/``compose`` replacing isaacgymenvs), ``server_python``
+    (run the simulator out of process under that interpreter, e.g. IsaacGym's Python 3.8) and ``transport``
+    ("torch" or "raw", see ``ipc``). Returns ``(IsaacGymConfig, bridge options)``.
     """
     from envs_bridge.isaacgym.adapter import IsaacGymConfig
     from experiments import common
@@ -132,14 +135,32 @@ def env_config_from(c: Any):
     e = common.to_dict(c["env"])
     extra = dict(common.to_dict(e.get("kwargs", {})))
     ig = dict(common.to_dict(c["isaacgym"])) if "isaacgym" in c else {}
-    make_module = ig.pop("make_module", "") or ""
+    bridge = {k: ig.pop(k) for k in ("make_module", "server_python", "transport") if k in ig}
     extra.update(ig)
     valid = {f.name for f in dataclasses.fields(IsaacGymConfig)}
     bad = set(extra) - valid
     if bad:
         raise ValueError(f"unknown isaacgym option(s) {sorted(bad)}; valid: {sorted(valid)}")
     extra = {k: tuple(v) if isinstance(v, list) else v for k, v in extra.items()}
-    return IsaacGymConfig(suite=e["name"], num_envs=int(e["num_envs"]), seed=int(c["seed"]), **extra), make_module
+    return IsaacGymConfig(suite=e["name"], num_envs=int(e["num_envs"]), seed=int(c["seed"]), **extra), bridge
+
+
+def build_host_env(c: Any):
+    """The in-process adapter, or the out-of-process bridge when ``c.isaacgym.server_python`` is set."""
+    from envs_bridge.isaacgym.adapter import make_isaacgym_env
+
+    ig_cfg, bridge = env_config_from(c)
+    make_module = bridge.get("make_module") or ""
+    if bridge.get("server_python"):
+        from envs_bridge.isaacgym.ipc import IPCVecEnv
+
+        # Only project paths (never this interpreter's stdlib/site-packages) go to the other Python.
+        prefixes = tuple(os.path.realpath(x) for x in {sys.prefix, sys.base_prefix, sys.exec_prefix})
+        paths = [x for x in sys.path if x and "-packages" not in x and not os.path.realpath(x).startswith(prefixes)]
+        return IPCVecEnv(ig_cfg, python=bridge["server_python"], make_module=make_module,
+                         pythonpath=os.pathsep.join(paths), transport=bridge.get("transport") or "torch")
+    mod = importlib.import_module(make_module) if make_module else None
+    return make_isaacgym_env(ig_cfg, make_fn=getattr(mod, "make", None), compose_fn=getattr(mod, "compose", None))
 
 
 def run(c: Any, resume: bool = False, env: Any = None) -> dict:
@@ -150,16 +171,22 @@ def run(c: Any, resume: bool = False, env: Any = None) -> dict:
       resume: continue from the latest checkpoint of the run directory (fresh episodes).
       env: an already built host env (tests); default ``make_isaacgym_env`` from ``env_config_from(c)``.
     """
-    from envs_bridge.isaacgym.adapter import make_isaacgym_env
+    from experiments import common
+
+    common.enable_compile_cache()
+    own = env is None
+    env = build_host_env(c) if own else env
+    try:
+        return _run(c, env, resume)
+    finally:
+        if own and hasattr(env, "close"):
+            env.close()
+
+
+def _run(c: Any, env: Any, resume: bool) -> dict:
     from experiments import common
     from mtjax import checkpoint, run_logger
 
-    common.enable_compile_cache()
-    if env is None:
-        ig_cfg, make_module = env_config_from(c)
-        mod = importlib.import_module(make_module) if make_module else None
-        env = make_isaacgym_env(ig_cfg, make_fn=getattr(mod, "make", None),
-                                compose_fn=getattr(mod, "compose", None))
     run_dir = common.run_dir_of(c)
     os.makedirs(run_dir, exist_ok=True)
     cfg_json = common.jsonable(c)
