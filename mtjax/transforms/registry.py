@@ -93,6 +93,18 @@ def _scaled(inner: base.Aggregator, factor: float) -> base.Aggregator:
     return base.Aggregator(init=inner.init, update=update_fn)
 
 
+def _mean_allow_empty() -> base.Aggregator:
+    """``mean()`` that passes an empty (fully masked) subset through, e.g. a critic-only params tree."""
+    inner = base.mean()
+
+    def update_fn(task_grads, state, params=None, **extra):
+        if not jax.tree.leaves(task_grads):
+            return task_grads, state
+        return inner.update(task_grads, state, params, **extra)
+
+    return base.Aggregator(init=inner.init, update=update_fn)
+
+
 def make_mtrl(method: str, target: str = "critic", *, num_tasks: int, output_scale: float = 1.0,
               loss_scale: float = 1.0, **kwargs: Any) -> base.Aggregator:
     """The MT-PPO gradient aggregator: ``method`` on the ``target`` subset, ``mean()`` elsewhere.
@@ -127,7 +139,7 @@ def make_mtrl(method: str, target: str = "critic", *, num_tasks: int, output_sca
     if target == "both" or method == "mean":
         return agg
     other = "actor" if target == "critic" else "critic"
-    part = optax.partition({target: agg, other: base.mean()}, critic_labels)
+    part = optax.partition({target: agg, other: _mean_allow_empty()}, critic_labels)
 
     def init_fn(params):
         if target not in jax.tree.leaves(critic_labels(params)):

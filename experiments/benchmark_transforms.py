@@ -1,0 +1,163 @@
+"""Benchmark the multi-task gradient transforms inside one MT-PPO critic update (issue 3).
+
+  python -m experiments.benchmark_transforms                       # GPU: T = 10 and 50, 32,768-sample minibatch
+  python -m experiments.benchmark_transforms --quick               # CPU: tiny sizes, seconds
+
+One step = MTBench's critic (MLP [256, 128, 64] ELU on obs 39 + T, linear value head) on a task-major minibatch
+``[T, B/T, 39 + T]`` (B = 32,768, MTBench's MT10/MT50 PCGrad minibatch): per-task clipped value losses,
+``jax.vmap(jax.value_and_grad(...))`` per-task gradients, ``make_mtrl(method, "critic")`` aggregation,
+``clip_by_global_norm(1)``, Adam and the parameter update -- jitted once with donated state. Reported per
+(method, T): median wall time after warm-up (``block_until_ready``), its ratio to ``mean`` (target <= 1.3 at
+T = 50), the aggregation alone on precomputed gradients, compile seconds, and memory: XLA's static estimate
+for the step (``compiled.memory_analysis()``: temp + arguments + outputs) and the device's cumulative
+``peak_bytes_in_use`` after the method ran (monotone over the run; run a single method with ``--methods`` for
+a clean process peak). JSON goes to ``--out``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import time
+
+import jax
+import jax.numpy as jnp
+import optax
+from absl import app, flags
+
+from mtjax import nets, transforms
+
+_OUT = flags.DEFINE_string("out", "benchmarks/results/transforms.json", "JSON output path.")
+_QUICK = flags.DEFINE_bool("quick", False, "Tiny CPU sizes.")
+_REPEATS = flags.DEFINE_integer("repeats", 20, "Timed repeats after warm-up.")
+_TASKS = flags.DEFINE_list("tasks", None, "Task counts (default 10,50; quick 4,10).")
+_MINIBATCH = flags.DEFINE_integer("minibatch", None, "Samples per minibatch (default 32768; quick 512).")
+_METHODS = flags.DEFINE_list("methods", None, "Methods (default: mean first, then every registered one).")
+_KWARGS = flags.DEFINE_string("kwargs", "{}", 'JSON {method: {option: value}}, e.g. {"cagrad": {"num_iters": 50}}.')
+
+
+def _device_info() -> dict:
+    d = jax.devices()[0]
+    info = {"device": d.device_kind, "platform": d.platform, "jax": jax.__version__, "optax": optax.__version__}
+    try:
+        import mujoco
+        info["mujoco"] = mujoco.__version__
+    except ImportError:
+        pass
+    return info
+
+
+def _peak_bytes() -> int | None:
+    try:
+        return (jax.devices()[0].memory_stats() or {}).get("peak_bytes_in_use")
+    except Exception:  # noqa: BLE001 - CPU backends may not implement it
+        return None
+
+
+def _median_time(fn, *args, repeats):
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        jax.block_until_ready(fn(*args))
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def _problem(t: int, minibatch: int):
+    obs = 39 + t
+    b = minibatch // t
+    critic = nets.make_net("mlp", out_dim=1, num_tasks=t, hidden=(256, 128, 64), act="elu")
+    k = jax.random.split(jax.random.key(0), 4)
+    x = jax.random.normal(k[0], (t, b, obs))
+    x = x.at[..., 39:].set(jax.nn.one_hot(jnp.arange(t), t)[:, None, :])
+    tid = jnp.broadcast_to(jnp.arange(t)[:, None], (t, b))
+    params = {"params": {"critic": critic.init(k[1], x[0], tid[0])["params"]}}
+    data = {"x": x, "tid": tid, "ret": jax.random.normal(k[2], (t, b)), "v_old": jax.random.normal(k[3], (t, b))}
+
+    def task_loss(p, d):
+        v = critic.apply({"params": p["params"]["critic"]}, d["x"], d["tid"])[:, 0]
+        v_clip = d["v_old"] + jnp.clip(v - d["v_old"], -0.2, 0.2)
+        return jnp.mean(jnp.maximum((v - d["ret"]) ** 2, (v_clip - d["ret"]) ** 2))
+
+    return params, data, jax.vmap(jax.value_and_grad(task_loss), in_axes=(None, 0)), b
+
+
+def bench(method: str, t: int, minibatch: int, repeats: int, kwargs: dict) -> dict:
+    params, data, grad_fn, b = _problem(t, minibatch)
+    agg = transforms.make_mtrl(method, "critic", num_tasks=t, **kwargs)
+    tx = optax.chain(agg, optax.clip_by_global_norm(1.0), optax.adam(5e-4, eps=1e-8))
+
+    def step(params, opt_state, key, data):
+        losses, grads = grad_fn(params, data)
+        upd, opt_state = tx.update(grads, opt_state, params, key=key, task_losses=losses,
+                                   critic_task_losses=losses, actor_task_losses=losses)
+        return optax.apply_updates(params, upd), opt_state
+
+    opt_state = tx.init(params)
+    key = jax.random.key(1)
+    t0 = time.perf_counter()
+    compiled = jax.jit(step, donate_argnums=(0, 1)).lower(params, opt_state, key, data).compile()
+    compile_s = time.perf_counter() - t0
+    mem = compiled.memory_analysis()
+    static_bytes = None if mem is None else int(mem.temp_size_in_bytes + mem.argument_size_in_bytes
+                                                + mem.output_size_in_bytes)
+
+    state = {"p": params, "o": opt_state}
+
+    def run():
+        state["p"], state["o"] = compiled(state["p"], state["o"], key, data)
+        return state["p"]
+
+    for _ in range(3):  # warm-up
+        jax.block_until_ready(run())
+    step_s = _median_time(run, repeats=repeats)
+
+    grads = jax.jit(grad_fn)(state["p"], data)[1]
+    agg_fn = jax.jit(lambda g, s, p: agg.update(g, s, p, key=key, task_losses=jnp.ones(t),
+                                                critic_task_losses=jnp.ones(t), actor_task_losses=jnp.ones(t)))
+    agg_state = agg.init(state["p"])
+    jax.block_until_ready(agg_fn(grads, agg_state, state["p"]))
+    agg_s = _median_time(agg_fn, grads, agg_state, state["p"], repeats=repeats)
+    n_params = sum(x.size for x in jax.tree.leaves(params))
+    return {"method": method, "num_tasks": t, "minibatch": b * t, "per_task": b, "critic_params": int(n_params),
+            "kwargs": kwargs, "compile_s": round(compile_s, 3), "step_ms": step_s * 1e3, "aggregate_ms": agg_s * 1e3,
+            "static_bytes": static_bytes, "device_peak_bytes": _peak_bytes()}
+
+
+def main(argv):
+    del argv
+    try:
+        from experiments import common
+        common.enable_compile_cache()
+    except Exception:  # noqa: BLE001 - the cache is an optimisation only
+        pass
+    tasks = [int(x) for x in (_TASKS.value or (["4", "10"] if _QUICK.value else ["10", "50"]))]
+    minibatch = _MINIBATCH.value or (512 if _QUICK.value else 32768)
+    repeats = 3 if _QUICK.value and _REPEATS.value == 20 else _REPEATS.value
+    methods = _METHODS.value or ["mean"] + [m for m in transforms.method_names() if m not in ("mean", "sum")]
+    all_kwargs = json.loads(_KWARGS.value)
+    rows = []
+    for t in tasks:
+        base_ms = None
+        for m in methods:
+            r = bench(m, t, minibatch, repeats, all_kwargs.get(m, {}))
+            if m == "mean":
+                base_ms = r["step_ms"]
+            r["ratio_to_mean"] = None if base_ms is None else r["step_ms"] / base_ms
+            r["meets_1_3x"] = None if base_ms is None else r["step_ms"] <= 1.3 * base_ms
+            rows.append(r)
+            print(f"T={t:3d} {m:12s} step {r['step_ms']:9.3f} ms  x{(r['ratio_to_mean'] or 0):5.2f}  "
+                  f"aggregate {r['aggregate_ms']:8.3f} ms  compile {r['compile_s']:6.2f} s  "
+                  f"static {(r['static_bytes'] or 0) / 2**20:8.1f} MiB  peak {(r['device_peak_bytes'] or 0) / 2**20:8.1f} MiB",
+                  flush=True)
+    out = {**_device_info(), "what": "one MT-PPO critic update per method (see module docstring)",
+           "critic": "mlp[256,128,64] elu, obs 39+T", "repeats": repeats, "results": rows}
+    os.makedirs(os.path.dirname(os.path.abspath(_OUT.value)), exist_ok=True)
+    with open(_OUT.value, "w") as f:
+        json.dump(out, f, indent=1)
+    print(f"wrote {_OUT.value}")
+
+
+if __name__ == "__main__":
+    app.run(main)
