@@ -53,7 +53,7 @@ import jax.numpy as jnp
 __all__ = ["buffer_pointer", "jax_to_torch", "jax_version", "protocol", "torch_to_jax"]
 
 
-@functools.cache
+@functools.lru_cache(maxsize=None)  # noqa: UP033 (functools.cache needs Python 3.9)
 def jax_version() -> tuple[int, int, int]:
     parts = []
     for p in jax.__version__.split(".")[:3]:
@@ -62,7 +62,7 @@ def jax_version() -> tuple[int, int, int]:
     return tuple(parts + [0] * (3 - len(parts)))  # type: ignore[return-value]
 
 
-@functools.cache
+@functools.lru_cache(maxsize=None)  # noqa: UP033 (functools.cache needs Python 3.9)
 def protocol() -> str:
     """``"modern"`` (``__dlpack__`` objects) on JAX > 0.4.13, else ``"legacy"`` (capsules). RULE 1."""
     return "modern" if jax_version() > (0, 4, 13) else "legacy"
@@ -128,7 +128,7 @@ def _fast_from_dlpack(t: Any, copy: bool | None) -> jax.Array | None:
 
 
 def _x64() -> bool:
-    return bool(jax.config.read("jax_enable_x64"))
+    return bool(getattr(jax.config, "jax_enable_x64", False))
 
 
 _DTYPES: dict = {}
@@ -215,7 +215,7 @@ def torch_to_jax(tensor: Any, *, copy: bool | None = True, synchronize: bool = F
         out = _fast_from_dlpack(t, jcopy) if fast else None
         if out is None:
             out = jax.dlpack.from_dlpack(t, copy=jcopy)
-    except (ValueError, jax.errors.JaxRuntimeError) as e:
+    except (ValueError, getattr(jax.errors, "JaxRuntimeError", RuntimeError)) as e:
         if "align" not in str(e):
             raise
         # JAX's misalignment message; RULE 5

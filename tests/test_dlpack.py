@@ -33,6 +33,16 @@ def legacy_hooks(monkeypatch):
     monkeypatch.setattr(dlpack, "_legacy_jax_to_capsule", lambda arr: arr.__dlpack__())
 
 
+def test_module_stays_python38_compatible():
+    """The legacy path exists for IsaacGym's Python 3.8 (JAX 0.4.13): the module must parse there."""
+    import ast
+
+    with open(dlpack.__file__) as f:
+        src = f.read()
+    ast.parse(src, feature_version=(3, 8))
+    assert "functools.cache\n" not in src and "kw_only" not in src
+
+
 def test_protocol_gate():
     assert dlpack.protocol() == ("modern" if dlpack.jax_version() > (0, 4, 13) else "legacy")
     with pytest.raises(ValueError, match="modern"):
