@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import os
 import sys
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -47,6 +49,7 @@ __all__ = [
     "import_isaacgymenvs",
     "make_finish",
     "make_isaacgym_env",
+    "warn_if_preallocating",
 ]
 
 INSTALL_HELP = """IsaacGym / MTBench's isaacgymenvs is not importable in this Python ({py}).
@@ -139,6 +142,18 @@ def _compose(overrides: list[str]):
         return compose(config_name="config", overrides=overrides)
 
 
+def warn_if_preallocating() -> bool:
+    """Warns (and returns True) when JAX on a GPU would preallocate 75 % of its memory next to PhysX/torch."""
+    if os.environ.get("XLA_PYTHON_CLIENT_PREALLOCATE", "").lower() == "false" or \
+            "XLA_PYTHON_CLIENT_MEM_FRACTION" in os.environ or "XLA_PYTHON_CLIENT_ALLOCATOR" in os.environ:
+        return False
+    if jax.default_backend() != "gpu":
+        return False
+    warnings.warn("JAX preallocates 75% of GPU memory by default, starving IsaacGym/torch: set "
+                  "XLA_PYTHON_CLIENT_PREALLOCATE=false before JAX is imported", stacklevel=2)
+    return True
+
+
 def make_isaacgym_env(cfg: IsaacGymConfig, make_fn: Callable | None = None,
                       compose_fn: Callable | None = None) -> VecTaskAdapter:
     """Builds an MTBench env through ``isaacgymenvs.make`` and wraps it. Not jittable.
@@ -153,6 +168,7 @@ def make_isaacgym_env(cfg: IsaacGymConfig, make_fn: Callable | None = None,
       ValueError: unknown suite/task names, bad counts.
     """
     overrides, names = hydra_overrides(cfg)
+    warn_if_preallocating()
     if make_fn is None:
         make_fn = import_isaacgymenvs().make
     hydra_cfg = (compose_fn or _compose)(overrides)
