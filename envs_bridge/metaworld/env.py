@@ -39,6 +39,7 @@ class TaskBlock:
       obj_init: ``[n, 3]`` Meta-World's ``obj_init_pos``.
       init_tcp: ``[n, 3]`` tcp after the reset.
       anchor: ``[n, 3]`` fixture position (block position for peg-insert-side).
+      body_pos: ``[n, nbody, 3]`` per-env ``mjx.Model.body_pos`` (the fixture row moved to ``anchor``).
       prev: ``[n, 18]`` previous frame's observation values 0-17.
       t: ``[n]`` int32 steps taken in the episode.
       variation: ``[n]`` int32 index into Meta-World's 50 variations ("fixed" mode; unused in "rand").
@@ -49,6 +50,7 @@ class TaskBlock:
     obj_init: jax.Array
     init_tcp: jax.Array
     anchor: jax.Array
+    body_pos: jax.Array
     prev: jax.Array
     t: jax.Array
     variation: jax.Array
@@ -75,7 +77,9 @@ class _Task:
         anchor = {"reach": "obj", "door-open": "door", "drawer-open": "drawer", "drawer-close": "drawer",
                   "button-press-topdown": "box", "peg-insert-side": "box", "window-open": "window",
                   "window-close": "window"}.get(name)
-        self.anchor_mocap = int(m.body_mocapid[body(anchor)]) if anchor else -1
+        self.anchor_mocap = int(m.body_mocapid[body("obj")]) if name == "reach" else -1
+        self.anchor_body = body(anchor) if anchor and name != "reach" else -1
+        self.body_pos = jnp.asarray(m.body_pos, jnp.float32)
         self.obj_qpos = int(m.jnt_qposadr[m.joint("objjoint").id]) if name in ("push", "pick-place") else (
             int(m.jnt_qposadr[m.joint("pegjoint").id]) if name == "peg-insert-side" else -1)
         self.hand_offset, self.hand_quat = scenes.settled_hand(frame_skip)
@@ -161,12 +165,15 @@ class MetaWorldEnv:
             qpos = qpos.at[k.ids.jnt_qpos].set(p["joint"])
         mocap = d.mocap_pos.at[k.hand_mocap].set(hand_init)
         if k.anchor_mocap >= 0:
-            mocap = mocap.at[k.anchor_mocap].set(p["anchor"] if k.name != "reach" else p["body"])
+            mocap = mocap.at[k.anchor_mocap].set(p["body"])
+        body_pos = k.body_pos
+        if k.anchor_body >= 0:
+            body_pos = body_pos.at[k.anchor_body].set(p["anchor"])
         d = d.replace(qpos=qpos, qvel=jnp.zeros_like(d.qvel), mocap_pos=mocap, ctrl=jnp.zeros_like(d.ctrl))
-        d = mjx.kinematics(k.mx, d)
+        d = mjx.kinematics(k.mx.replace(body_pos=body_pos), d)
         tcp = 0.5 * (d.site_xpos[k.ree] + d.site_xpos[k.lee])
         frame = self._frame(k, d)
-        return d, p["goal"], p["obj_init"], tcp, p["anchor"], frame
+        return d, p["goal"], p["obj_init"], tcp, p["anchor"], body_pos, frame
 
     def _quantities(self, k: _Task, d, frame, blk_row: dict, action) -> dict[str, jax.Array]:
         q = {
@@ -190,17 +197,20 @@ class MetaWorldEnv:
     # ------------------------------------------------------------------ blocks
     def _reset_block(self, k: _Task, key: jax.Array, n: int, variation: jax.Array, t0: jax.Array) -> TaskBlock:
         keys = jax.random.split(key, n)
-        d, goal, obj_init, tcp, anchor, frame = jax.vmap(functools.partial(self._reset_one, k))(keys, variation)
-        return TaskBlock(data=d, goal=goal, obj_init=obj_init, init_tcp=tcp, anchor=anchor, prev=frame, t=t0,
-                         variation=variation)
+        d, goal, obj_init, tcp, anchor, body_pos, frame = jax.vmap(functools.partial(self._reset_one, k))(
+            keys, variation)
+        return TaskBlock(data=d, goal=goal, obj_init=obj_init, init_tcp=tcp, anchor=anchor, body_pos=body_pos,
+                         prev=frame, t=t0, variation=variation)
 
-    def _physics(self, k: _Task, d, action: jax.Array):
+    def _physics(self, k: _Task, d, body_pos: jax.Array, action: jax.Array):
         a = jnp.clip(action, -1.0, 1.0)
         target = jnp.clip(d.mocap_pos[k.hand_mocap] + ACTION_SCALE * a[:3], k.mocap_low, k.mocap_high)
         d = d.replace(mocap_pos=d.mocap_pos.at[k.hand_mocap].set(target), ctrl=jnp.stack([a[3], -a[3]]))
 
+        mx = k.mx.replace(body_pos=body_pos) if k.anchor_body >= 0 else k.mx
+
         def sub(d, _):
-            return mjx.step(k.mx, d), None
+            return mjx.step(mx, d), None
 
         d, _ = jax.lax.scan(sub, d, None, length=self.frame_skip)
         return d
@@ -213,14 +223,14 @@ class MetaWorldEnv:
         return obs, frame, reward.astype(jnp.float32), success.astype(bool), info
 
     def _step_block(self, k: _Task, blk: TaskBlock, action: jax.Array, key: jax.Array):
-        d = jax.vmap(functools.partial(self._physics, k))(blk.data, action)
+        d = jax.vmap(functools.partial(self._physics, k))(blk.data, blk.body_pos, action)
         obs, frame, reward, success, info = jax.vmap(functools.partial(self._evaluate, k))(
             d, blk.prev, blk.goal, blk.obj_init, blk.init_tcp, blk.anchor, action)
         t = blk.t + 1
         done = t >= self.episode_length
         n = t.shape[0]
         stepped = TaskBlock(data=d, goal=blk.goal, obj_init=blk.obj_init, init_tcp=blk.init_tcp,
-                            anchor=blk.anchor, prev=frame, t=t, variation=blk.variation)
+                            anchor=blk.anchor, body_pos=blk.body_pos, prev=frame, t=t, variation=blk.variation)
         fresh = self._reset_block(k, key, n, blk.variation, jnp.zeros((n,), jnp.int32))
         nxt = base.where_done(done, fresh, stepped)
         reset_obs = jnp.concatenate([fresh.prev, fresh.prev, jax.vmap(functools.partial(self._goal_obs, k))(

@@ -12,7 +12,8 @@ dimensions and placements (``shared/reference/metaworld_tasks.md`` sections 1.2,
   * **primitive collision geoms** only (plane, box, capsule; cylinders become boxes or capsules);
   * ``contype = conaffinity = 0`` on every geom and an **explicit minimal ``<contact><pair>`` set** per task;
   * task fixtures whose position Meta-World randomises (door, drawer case, button box, peg block, window frame)
-    hang from **mocap bodies**, so their per-env placement lives in ``mjx.Data.mocap_pos`` (no per-env model).
+    are static world children whose per-env position is a batched ``mjx.Model.body_pos`` row (MJX places
+    mocap bodies after the kinematic tree, so jointed children of a mocap body would not follow it).
 
 Every function here is host-side (strings and ``mujoco.MjModel``); nothing is traced.
 """
@@ -40,6 +41,10 @@ TASKS = (
 )
 
 CONTROL_DT = 0.0125  # Meta-World: 5 x 2.5 ms physics steps per env step (80 Hz control).
+
+# Offset of the arm-carried hand from its mocap at rest, measured in Meta-World (section 1.2: (+0.0046, +0.0014,
+# -0.0049)); the weld holds the floating hand at this offset (the last 0.4 mm of z is our own gravity sag).
+_REST = (0.0046, 0.0014, -0.0045)
 
 _PAD = 'friction="2 2 0.1 0.002 0.002" solref="0.01 1" solimp="0.97 0.99 0.01"'  # pad x object, mixed as MuJoCo
 _OBJ = 'friction="1 1 0.005 0.0001 0.0001" solref="0.01 1" solimp="0.99 0.99 0.01"'  # object x fixture/table
@@ -80,7 +85,7 @@ _PUCK_STATIC = """
     </body>"""
 
 _DOOR = """
-    <body name="door" mocap="true" pos="0 0.9 0.15">
+    <body name="door" pos="0 0.9 0.15">
       <geom name="door_back" type="box" pos="0 0.094 0" size="0.188 0.012 0.126"/>
       <body name="door_link" pos="-0.185 -0.1 0">
         <joint name="doorjoint" type="hinge" axis="0 0 1" range="-2 0" damping="2" armature="0.001"/>
@@ -93,7 +98,7 @@ _DOOR = """
     </body>"""
 
 _DRAWER = """
-    <body name="drawer" mocap="true" pos="0 0.9 0">
+    <body name="drawer" pos="0 0.9 0">
       <geom name="case_top" type="box" pos="0 0 0.16" size="0.102 0.1 0.008"/>
       <body name="drawer_link" pos="0 -0.01 0.09">
         <joint name="goal_slidey" type="slide" axis="0 1 0" range="-0.16 0" damping="2" armature="0.001"/>
@@ -106,7 +111,7 @@ _DRAWER = """
 # Button: joint range widened from [-0.06, 0] to [-0.093, 0] (quirk 3: Meta-World's soft limit yields under the
 # weld to q ~ -0.092, and success needs q <= -0.0695); the cap cylinder (r 0.043) becomes a box.
 _BUTTON = """
-    <body name="box" mocap="true" pos="0 0.85 0.115">
+    <body name="box" pos="0 0.85 0.115">
       <geom name="box_top" type="box" pos="0 0 0.08" size="0.12 0.12 0.01"/>
       <body name="button" pos="0 0 0">
         <joint name="btnbox_joint" type="slide" axis="0 0 1" range="-0.093 0" stiffness="0.5" springref="0.5"
@@ -126,7 +131,7 @@ _PEG = """
       <site name="pegEnd" pos="0.1 0 0"/>
       <site name="pegGrasp" pos="0.03 0 0.01"/>
     </body>
-    <body name="box" mocap="true" pos="-0.3 0.6 0">
+    <body name="box" pos="-0.3 0.6 0">
       <geom name="block_lower" type="box" pos="0 0 0.05" size="0.096 0.09 0.05"/>
       <geom name="block_upper" type="box" pos="0 0 0.18" size="0.1 0.09 0.02"/>
       <geom name="block_side_p" type="box" pos="0 0.06 0.13" size="0.096 0.03 0.03"/>
@@ -135,7 +140,7 @@ _PEG = """
     </body>"""
 
 _WINDOW = """
-    <body name="window" mocap="true" pos="0 0.785 0.16">
+    <body name="window" pos="0 0.785 0.16">
       <geom name="frame_upright_p" type="box" pos="0.216 0 0" size="0.015 0.03 0.181"/>
       <body name="windowb_a" pos="0 0 0">
         <joint name="window_slide" type="slide" axis="1 0 0" range="0 0.2" damping="2" armature="0.001"/>
@@ -197,7 +202,7 @@ def scene_xml(task: str, frame_skip: int = 2, iterations: int = 4, ls_iterations
     <geom name="table" type="plane" pos="0 0.6 0" size="0.7 0.4 0.01"/>{_HAND}{body}
   </worldbody>
   <equality>
-    <weld body1="mocap" body2="hand" solref="0.02 1" relpose="0 0 0 1 0 0 0"/>
+    <weld body1="mocap" body2="hand" solref="0.02 1" relpose="{_REST[0]} {_REST[1]} {_REST[2]} 1 0 0 0"/>
   </equality>
   <contact>
 {pair_xml}

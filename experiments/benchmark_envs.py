@@ -1,0 +1,142 @@
+"""Throughput of the Meta-World MT10 MJX environment (``envs_bridge.metaworld``) with random actions.
+
+Measures what a training step needs from the env: physics substeps, observation, reward, success and auto-reset
+(``env.step``), for each batch size; plus a profile that times the physics alone and the reset alone. Usage:
+
+    python experiments/benchmark_envs.py                 # 24,576 and 4,096 envs (GPU)
+    python experiments/benchmark_envs.py --quick         # CPU smoke size
+Writes JSON to ``--out`` (default ``benchmarks/results/metaworld_mt10_envs.json``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import os
+import platform
+import statistics
+import time
+
+os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import mujoco  # noqa: E402
+
+from envs_bridge.metaworld import TASKS, make_metaworld  # noqa: E402
+
+
+def _peak_mem():
+    try:
+        stats = jax.devices()[0].memory_stats() or {}
+    except Exception:  # noqa: BLE001 - CPU backends may not implement it
+        return None
+    return stats.get("peak_bytes_in_use")
+
+
+def _time(fn, args, repeats):
+    t0 = time.perf_counter()
+    out = jax.block_until_ready(fn(*args))
+    compile_s = time.perf_counter() - t0
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = jax.block_until_ready(fn(out, *args[1:]))
+        times.append(time.perf_counter() - t0)
+    return compile_s, statistics.median(times)
+
+
+def bench(num_envs: int, steps_per_call: int, repeats: int, frame_skip: int, profile: bool) -> dict:
+    env = make_metaworld(TASKS, num_envs, frame_skip=frame_skip, random_init_step=True)
+    state = jax.jit(env.reset)(jax.random.key(0))
+
+    def run(state, key):
+        def body(s, k):
+            a = jax.random.uniform(k, (num_envs, 4), minval=-1.0, maxval=1.0)
+            s = env.step(s, a)
+            return s, s.info["success"].mean()
+
+        return jax.lax.scan(body, state, jax.random.split(key, steps_per_call))
+
+    run_j = jax.jit(run, donate_argnums=0)
+    key = jax.random.key(1)
+    compile_s, med = _time(lambda s, k: run_j(s, k)[0], (state, key), repeats)
+    res = {"num_envs": num_envs, "envs_per_task": list(env.task_set.envs_per_task),
+           "steps_per_call": steps_per_call, "compile_s": round(compile_s, 2),
+           "median_call_s": med, "env_steps_per_s": num_envs * steps_per_call / med,
+           "peak_device_bytes": _peak_mem()}
+    if profile:
+        res["profile"] = _profile(env, num_envs, steps_per_call, repeats)
+    return res
+
+
+def _profile(env, num_envs, steps_per_call, repeats) -> dict:
+    """Seconds per env step of the physics alone and of the (always computed) reset alone."""
+    state = jax.jit(env.reset)(jax.random.key(0))
+    datas = tuple((b.data, b.body_pos) for b in state.sim)
+
+    def physics(datas, key):
+        a = jax.random.uniform(key, (num_envs, 4), minval=-1.0, maxval=1.0)
+
+        def body(ds, _):
+            out = []
+            for k, off, n, (d, bp) in zip(env._tasks, env.task_set.offsets, env.task_set.envs_per_task, ds):
+                out.append((jax.vmap(functools.partial(env._physics, k))(d, bp, a[off:off + n]), bp))
+            return tuple(out), None
+
+        return jax.lax.scan(body, datas, None, length=steps_per_call)[0]
+
+    def resets(key):
+        def body(c, k):
+            outs = [env._reset_block(t, jax.random.fold_in(k, i), n, jnp.zeros((n,), jnp.int32),
+                                     jnp.zeros((n,), jnp.int32)).prev.sum()
+                    for i, (t, n) in enumerate(zip(env._tasks, env.task_set.envs_per_task))]
+            return c + sum(outs), None
+
+        return jax.lax.scan(body, 0.0, jax.random.split(key, steps_per_call))[0]
+
+    pj = jax.jit(physics)
+    _, t_phys = _time(lambda d, k: pj(d, k), (datas, jax.random.key(2)), repeats)
+    rj = jax.jit(resets)
+    rj(jax.random.key(3)).block_until_ready()
+    ts = []
+    for i in range(repeats):
+        t0 = time.perf_counter()
+        rj(jax.random.key(4 + i)).block_until_ready()
+        ts.append(time.perf_counter() - t0)
+    return {"physics_s_per_step": t_phys / steps_per_call,
+            "reset_s_per_step": statistics.median(ts) / steps_per_call}
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--envs", default="24576,4096", help="comma-separated batch sizes")
+    p.add_argument("--steps-per-call", type=int, default=10)
+    p.add_argument("--repeats", type=int, default=10)
+    p.add_argument("--frame-skip", type=int, default=2)
+    p.add_argument("--no-profile", action="store_true")
+    p.add_argument("--quick", action="store_true", help="CPU smoke size: 20 envs, 2 steps per call, 2 repeats")
+    p.add_argument("--out", default="benchmarks/results/metaworld_mt10_envs.json")
+    args = p.parse_args(argv)
+    sizes = [20] if args.quick else [int(x) for x in args.envs.split(",")]
+    spc, reps = (2, 2) if args.quick else (args.steps_per_call, args.repeats)
+    env0 = make_metaworld(TASKS, 10, frame_skip=args.frame_skip)
+    out = {"what": "MT10 MetaWorldEnv.step (physics, obs, reward, success, auto-reset), uniform random actions",
+           "device": jax.devices()[0].device_kind, "platform": jax.devices()[0].platform,
+           "jax": jax.__version__, "mujoco": mujoco.__version__, "python": platform.python_version(),
+           "frame_skip": args.frame_skip, "timestep": 0.0125 / args.frame_skip,
+           "contact_slots": env0.contact_slots, "results": []}
+    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
+    for i, n in enumerate(sizes):
+        r = bench(n, spc, reps, args.frame_skip, profile=(i == 0 and not args.no_profile))
+        out["results"].append(r)
+        print(f"{n:6d} envs: {r['env_steps_per_s']:12,.0f} env steps/s  compile {r['compile_s']:.1f} s  "
+              f"peak mem {r['peak_device_bytes']}  {r.get('profile', '')}", flush=True)
+        with open(args.out, "w") as f:
+            json.dump(out, f, indent=1)
+    return out
+
+
+if __name__ == "__main__":
+    main()
