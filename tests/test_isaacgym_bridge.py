@@ -131,6 +131,37 @@ def test_adapter_sorts_interleaved_layout_into_task_major():
     np.testing.assert_array_equal(onehot_task, env.task_set.task_ids)
 
 
+class _GoalVecTask(standin.PointVecTask):
+    """Go1-style goal counter: grows each step and is reset *inside* step where the episode ends."""
+
+    def __init__(self, *a, **k):
+        super().__init__(*a, **k)
+        from types import SimpleNamespace
+
+        self.cfg = SimpleNamespace(terrain=SimpleNamespace(num_goals=8))
+        self.cur_goal_idx = torch.zeros(self.num_envs, dtype=torch.long)
+
+    def step(self, actions):
+        out = super().step(actions)
+        self.cur_goal_idx = torch.where(out[2].bool(), 0, torch.clamp(self.cur_goal_idx + 1, max=8))
+        return out
+
+
+def test_goal_progress_uses_the_episode_running_max():
+    from envs_bridge.isaacgym.adapter import VecTaskAdapter
+
+    cfg = standin.compose(hydra_overrides(IsaacGymConfig(suite="mt10", num_envs=10, episode_length=5, **CPU))[0])
+    env = VecTaskAdapter(_GoalVecTask(cfg.task, "cpu", "cpu", -1, True), task_ids_for("mt10")[1])
+    assert env.goal_progress
+    es = env.reset(jax.random.key(0))
+    for t in range(4):  # first episode: 4 steps (progress 1..4); its last step reads the reset counter 0
+        es = env.step(es, jnp.zeros((10, 4), jnp.float32))
+    assert bool(es.done.all()) and int(env.env.cur_goal_idx.max()) == 0
+    np.testing.assert_allclose(np.asarray(es.info["episode_progress"]), 3 / 8)  # max before the reset
+    es = env.step(es, jnp.zeros((10, 4), jnp.float32))
+    np.testing.assert_allclose(np.asarray(es.info["progress"]), 1 / 8)  # new episode starts from its own count
+
+
 def test_host_loop_matches_jitted_trainer():
     ts_ = base.TaskSet.even(("a", "b", "c", "d"), 16)
     env = toy.PointReach(ts_, episode_length=5)

@@ -179,11 +179,14 @@ def make_isaacgym_env(cfg: IsaacGymConfig, make_fn: Callable | None = None,
     return VecTaskAdapter(vectask, names, repair_reset_onehot=cfg.repair_reset_onehot)
 
 
-def make_finish(obs_size: int, one_hot: jax.Array, repair_reset_onehot: bool) -> Callable:
+def make_finish(obs_size: int, one_hot: jax.Array, repair_reset_onehot: bool,
+                goal_progress: bool = False) -> Callable:
     """Jitted ``(episode, packed [N, O+5], task_id, key, is_reset) -> EnvState`` (shared with the IPC bridge).
 
     ``packed`` columns: obs ``[:O]`` | reward | reset flag | time-out flag | success | progress. The slices are
-    new XLA buffers, so nothing returned aliases ``packed``.
+    new XLA buffers, so nothing returned aliases ``packed``. ``goal_progress`` (Go1): progress is the count of
+    goals reached, which only grows within an episode, but the env resets inside ``step`` so the value read at
+    the episode's last step is already the reset one; the running maximum of the episode is used instead.
     """
     t = one_hot.shape[-1]
 
@@ -195,6 +198,8 @@ def make_finish(obs_size: int, one_hot: jax.Array, repair_reset_onehot: bool) ->
             obs = jnp.concatenate([obs[:, : o - t], jnp.where(missing, one_hot, obs[:, o - t:])], -1)
         reward, done, trunc = packed[:, o], packed[:, o + 1] > 0.5, packed[:, o + 2] > 0.5
         success, progress = packed[:, o + 3] > 0.5, packed[:, o + 4]
+        if goal_progress and not is_reset:
+            progress = jnp.maximum(progress, episode.progress)
         stats, finished = base.update_episode_stats(episode, reward, success, progress, done)
         if is_reset:  # no transition happened yet
             stats, done, trunc = episode, jnp.zeros_like(done), jnp.zeros_like(trunc)
@@ -242,7 +247,8 @@ class VecTaskAdapter:
         self._task_id = jnp.asarray(self.task_set.task_ids)
         self._one_hot = jnp.asarray(self.task_set.one_hot())
         self._held_action = None
-        self._finish = make_finish(self.obs_size, self._one_hot, repair_reset_onehot)
+        self.goal_progress = self._goal_counter() is not None
+        self._finish = make_finish(self.obs_size, self._one_hot, repair_reset_onehot, self.goal_progress)
 
     @property
     def num_tasks(self) -> int:
@@ -252,16 +258,21 @@ class VecTaskAdapter:
         return getattr(self.env, "rl_device", "cpu")
 
     # ------------------------------------------------------------------------------------------- signals
+    def _goal_counter(self):
+        """Go1 parkour's ``(cur_goal_idx [N], num_goals)``, or None for envs without goals."""
+        goal = getattr(self.env, "cur_goal_idx", None)
+        num_goals = getattr(getattr(getattr(self.env, "cfg", None), "terrain", None), "num_goals", None)
+        return None if goal is None or not num_goals else (goal, num_goals)
+
     def _success_progress(self, extras):
         torch = self._torch
         n = self.task_set.num_envs
         succ = getattr(self.env, "success_buf", None)
         if succ is None:
             succ = torch.zeros(n, dtype=torch.bool, device=self._device())
-        goal = getattr(self.env, "cur_goal_idx", None)
-        num_goals = getattr(getattr(getattr(self.env, "cfg", None), "terrain", None), "num_goals", None)
-        if goal is not None and num_goals:  # Go1 parkour: fraction of the 8 goals reached (spec 2.7)
-            prog = goal.float() / float(num_goals)
+        goals = self._goal_counter()
+        if goals is not None:  # Go1 parkour: fraction of the 8 goals reached (spec 2.7)
+            prog = goals[0].float() / float(goals[1])
         else:
             prog = succ.float()
         return succ, prog

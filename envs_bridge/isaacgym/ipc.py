@@ -107,7 +107,9 @@ class IPCVecEnv:
         self.obs_size, self.action_size = int(info["obs_size"]), int(info["action_size"])
         self._out_jax = dlpack.torch_to_jax(self._out, copy=False)  # the same memory, mapped once
         self._task_id = jnp.asarray(self.task_set.task_ids)
-        self._finish = make_finish(self.obs_size, jnp.asarray(self.task_set.one_hot()), repair_reset_onehot)
+        self.goal_progress = bool(info.get("goal_progress", False))
+        self._finish = make_finish(self.obs_size, jnp.asarray(self.task_set.one_hot()), repair_reset_onehot,
+                                   self.goal_progress)
 
     def _accept(self, listener, timeout_s):
         box: dict = {}

@@ -175,14 +175,21 @@ class Server:
         if self.out.is_cuda:
             torch.cuda.current_stream(self.out.device).synchronize()
 
+    @property
+    def goal_progress(self) -> bool:
+        """Go1-style goal counter present (the learner then keeps the episode's running max of progress)."""
+        num_goals = getattr(getattr(getattr(self.env, "cfg", None), "terrain", None), "num_goals", None)
+        return getattr(self.env, "cur_goal_idx", None) is not None and bool(num_goals)
+
     def _signals(self, extras):
         torch = self.torch
         succ = getattr(self.env, "success_buf", None)
         if succ is None:
             succ = torch.zeros(self.num_envs, dtype=torch.bool, device=self.device)
-        goal = getattr(self.env, "cur_goal_idx", None)
-        num_goals = getattr(getattr(getattr(self.env, "cfg", None), "terrain", None), "num_goals", None)
-        prog = goal.float() / float(num_goals) if goal is not None and num_goals else succ.float()
+        if self.goal_progress:
+            prog = self.env.cur_goal_idx.float() / float(self.env.cfg.terrain.num_goals)
+        else:
+            prog = succ.float()
         return succ, prog
 
     def reset(self):
@@ -249,7 +256,8 @@ def main(argv=None):
     ctrl = np.ndarray((8,), dtype=np.int64, buffer=shm.buf)
     info = {"num_envs": server.num_envs, "obs_size": server.obs_size, "action_size": server.action_size,
             "task_indices": server.task_indices.tolist(), "device": str(server.device),
-            "torch_version": torch.__version__, "python": sys.version.split()[0], "transport": server.transport}
+            "torch_version": torch.__version__, "python": sys.version.split()[0], "transport": server.transport,
+            "goal_progress": server.goal_progress}
     if server.transport == "raw":  # 64-byte CUDA IPC handles, no torch objects on the wire
         info.update({f"{k}_handle": v[1] for k, v in server.raw.items()})
         info.update({f"{k}_shape": list(v[2]) for k, v in server.raw.items()})
