@@ -47,7 +47,7 @@ OBS = 5
 
 
 def _inputs(t, key=0):
-    k1, k2 = jax.random.split(_key(key))
+    k1, _k2 = jax.random.split(_key(key))
     tid = jnp.arange(B, dtype=jnp.int32) % t
     x = jnp.concatenate([jax.random.normal(k1, (B, OBS)), jax.nn.one_hot(tid, t)], axis=-1)
     return x, tid
