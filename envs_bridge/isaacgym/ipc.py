@@ -16,6 +16,8 @@ The same host-env interface as ``VecTaskAdapter`` (``reset(key)``, ``step(state,
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
 import shutil
 import subprocess
@@ -78,6 +80,7 @@ class IPCVecEnv:
         env_vars = dict(os.environ, MTJAX_IPC_AUTHKEY=authkey.hex())
         self._proc = subprocess.Popen([python, SERVER_SCRIPT, "--address", address, "--pythonpath", pythonpath],
                                       env=env_vars)
+        atexit.register(self.close)  # never leave the server spinning
         self._conn = self._accept(listener, timeout_s)
         make_kwargs = {"seed": cfg.seed, "task": overrides[0].split("=", 1)[1], "num_envs": cfg.num_envs,
                        "sim_device": cfg.sim_device, "rl_device": cfg.rl_device,
@@ -162,12 +165,14 @@ class IPCVecEnv:
     def close(self) -> None:
         """Stops the server and frees the control block (idempotent)."""
         # Drop every view of the server's memory (after pending reads) before the server frees it.
-        jax.block_until_ready(getattr(self, "_out_jax", None))
+        with contextlib.suppress(Exception):  # (may run from atexit while JAX shuts down)
+            jax.block_until_ready(getattr(self, "_out_jax", None))
         self._out_jax = None
         self._out = self._act = None
         for ptr in getattr(self, "_opened", None) or []:
             self._driver.close(ptr)  # raw transport: unmap
         self._opened = []
+        atexit.unregister(self.close)
         if getattr(self, "_proc", None) is not None and self._proc.poll() is None:
             try:
                 self._ctrl[CMD] = CMD_CLOSE
@@ -182,10 +187,8 @@ class IPCVecEnv:
         if getattr(self, "_shm", None) is not None:
             self._ctrl = None
             self._shm.close()
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 self._shm.unlink()
-            except FileNotFoundError:
-                pass
             self._shm = None
         shutil.rmtree(getattr(self, "_tmp", ""), ignore_errors=True)
 

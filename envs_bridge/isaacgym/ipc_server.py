@@ -209,12 +209,15 @@ class Server:
     def serve(self, ctrl):
         """Spins on ``ctrl`` (an int64 array view of the shared control block) until CMD_CLOSE."""
         seen = int(ctrl[REQ])
+        parent = os.getppid()
         while True:
             spins = 0
             while int(ctrl[REQ]) == seen:
                 spins += 1
                 if spins > 2000:
                     time.sleep(self.spin_sleep)
+                if spins % 1024 == 0 and os.getppid() != parent:
+                    return  # the learner died without CMD_CLOSE: do not spin forever
             seen = int(ctrl[REQ])
             cmd = int(ctrl[CMD])
             if cmd == CMD_CLOSE:
