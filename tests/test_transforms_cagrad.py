@@ -98,3 +98,21 @@ def test_errors():
         agg.update({"w": jnp.ones((3, 2))}, agg.init(None))
     with pytest.raises(ValueError, match="leading task axis"):
         agg.update({"w": jnp.ones((2, 2)), "b": jnp.ones((3,))}, agg.init(None))
+
+
+def test_warm_start_carries_the_solution_across_steps():
+    rng = np.random.default_rng(11)
+    gs = rng.normal(size=(5, 12))
+    gs[1:] -= 1.1 * gs[:1]
+    ref = _slsqp_update(gs, 0.4)
+    agg = mt.cagrad(num_iters=2, num_tasks=5)  # far too few iterations for one cold solve
+    state = agg.init(None)
+    errs = []
+    for _ in range(30):  # the same Gram matrix every step: warm starts keep improving the solution
+        upd, state = agg.update({"w": jnp.asarray(gs, jnp.float32)}, state)
+        errs.append(np.abs(np.asarray(upd["w"]) - ref).max())
+    assert errs[-1] < 1e-4 * max(1.0, np.abs(ref).max()) < errs[0]
+    cold = mt.cagrad(num_iters=2, num_tasks=5, warm_start=False)
+    upd, _ = cold.update({"w": jnp.asarray(gs, jnp.float32)}, cold.update(
+        {"w": jnp.asarray(gs, jnp.float32)}, cold.init(None))[1])
+    np.testing.assert_allclose(np.abs(np.asarray(upd["w"]) - ref).max(), errs[0], rtol=1e-5)

@@ -8,7 +8,8 @@ inner solvers ``O(T^2)``/``O(T^3)`` regardless of the parameter count ``P`` and 
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
@@ -16,6 +17,17 @@ import jax.numpy as jnp
 from mtjax.transforms import base
 
 _HI = jax.lax.Precision.HIGHEST
+
+
+def full_precision(fn: Callable) -> Callable:
+    """Traces ``fn`` with float32 matmuls at full precision (GPUs otherwise use TF32 for the small solvers)."""
+
+    @functools.wraps(fn)
+    def wrapped(*args, **kwargs):
+        with jax.default_matmul_precision("highest"):
+            return fn(*args, **kwargs)
+
+    return wrapped
 
 
 def gram_matrix(task_grads: Any) -> jax.Array:

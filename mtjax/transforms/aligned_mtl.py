@@ -82,6 +82,7 @@ def aligned_mtl(scale_mode: str = "min", reduction: str = "mean", num_tasks: int
         izero = jnp.zeros((), jnp.int32)
         return AlignedMTLState(izero, zero, zero, _gram.weights_buffer(num_tasks), izero, zero)
 
+    @_gram.full_precision
     def update_fn(task_grads, state, params=None, **extra):
         del state, params, extra
         t = _gram.tasks_checked("aligned_mtl", task_grads, num_tasks)

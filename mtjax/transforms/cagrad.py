@@ -43,6 +43,8 @@ class CAGradState(NamedTuple):
       task_weights: ``[num_tasks]`` final coefficients of the raw gradients in the update (``[0]`` without
         ``num_tasks``).
       objective: value of the dual objective at the returned ``w*`` (in the units of ``A``).
+      w_star: ``[num_tasks]`` simplex solution of the last step (the next step's warm start; ``[0]`` without
+        ``num_tasks``).
     """
 
     num_conflicts: jax.Array
@@ -50,15 +52,18 @@ class CAGradState(NamedTuple):
     mean_cosine: jax.Array
     task_weights: jax.Array
     objective: jax.Array
+    w_star: jax.Array
 
 
-def cagrad_solve(gram: jax.Array, c: float, num_iters: int = 100) -> tuple[jax.Array, jax.Array]:
+def cagrad_solve(gram: jax.Array, c: float, num_iters: int = 100,
+                 w_init: jax.Array | None = None) -> tuple[jax.Array, jax.Array]:
     """Solves CAGrad's dual simplex problem on device.
 
     Args:
       gram: ``[T, T]`` Gram matrix of the task gradients.
       c: the CAGrad radius ``c >= 0``.
       num_iters: fixed number of accelerated projected-gradient iterations.
+      w_init: optional ``[T]`` simplex starting point (default uniform, SLSQP's start in the reference).
 
     Returns:
       ``(w*, c')``: the ``[T]`` simplex weights and the effective radius ``c' = c |g0| + 1e-8``.
@@ -71,7 +76,7 @@ def cagrad_solve(gram: jax.Array, c: float, num_iters: int = 100) -> tuple[jax.A
     ce = c_eff / jnp.sqrt(scale)
     b = jnp.mean(a, axis=1)
     lmax = jnp.max(jnp.sum(jnp.abs(a), axis=1))         # Gershgorin bound on lambda_max(A)
-    w0 = jnp.full((t,), 1.0 / t, jnp.float32)
+    w0 = jnp.full((t,), 1.0 / t, jnp.float32) if w_init is None else w_init.astype(jnp.float32)
 
     def body(_, carry):
         x, y, tk = carry
@@ -89,7 +94,7 @@ def cagrad_solve(gram: jax.Array, c: float, num_iters: int = 100) -> tuple[jax.A
 
 
 def cagrad(c: float = 0.4, num_iters: int = 100, rescale: int = 1, reduction: str = "mean",
-           num_tasks: int | None = None) -> base.Aggregator:
+           num_tasks: int | None = None, warm_start: bool = True) -> base.Aggregator:
     """CAGrad aggregator.
 
     Args:
@@ -98,6 +103,8 @@ def cagrad(c: float = 0.4, num_iters: int = 100, rescale: int = 1, reduction: st
       rescale: ``0`` none, ``1`` divide by ``1 + c^2`` (official default, MTBench), ``2`` divide by ``1 + c``.
       reduction: ``"mean"`` keeps the mean-gradient scale; ``"sum"`` multiplies by ``T`` (MTBench).
       num_tasks: optional ``T``; when given, ``task_weights [T]`` is recorded and ``T`` is checked.
+      warm_start: with ``num_tasks``, start each solve from the previous step's ``w*`` (consecutive minibatches
+        have similar Gram matrices, so few iterations suffice); the first step starts from uniform.
 
     Returns:
       An Aggregator over task-stacked gradients (no extra arguments needed).
@@ -119,19 +126,23 @@ def cagrad(c: float = 0.4, num_iters: int = 100, rescale: int = 1, reduction: st
     def init_fn(params: Any) -> CAGradState:
         del params
         zero = jnp.zeros((), jnp.float32)
-        return CAGradState(jnp.zeros((), jnp.int32), zero, zero, _gram.weights_buffer(num_tasks), zero)
+        w0 = jnp.full((num_tasks or 0,), 1.0 / (num_tasks or 1), jnp.float32)
+        return CAGradState(jnp.zeros((), jnp.int32), zero, zero, _gram.weights_buffer(num_tasks), zero, w0)
 
+    @_gram.full_precision
     def update_fn(task_grads, state, params=None, **extra):
-        del state, params, extra
+        del params, extra
         t = _gram.tasks_checked("cagrad", task_grads, num_tasks)
         gram = _gram.gram_matrix(task_grads)
-        w_star, c_eff = cagrad_solve(gram, c, num_iters)
+        w_init = state.w_star if (warm_start and num_tasks) else None
+        w_star, c_eff = cagrad_solve(gram, c, num_iters, w_init)
         gw_norm = jnp.sqrt(jnp.maximum(w_star @ gram @ w_star, 0.0))
         lam = c_eff / (gw_norm + 1e-8)
         w = (jnp.full((t,), 1.0 / t) + lam * w_star) / divisor * _gram.scale_for(reduction, t)
         obj = w_star @ jnp.mean(gram, axis=1) + c_eff * jnp.sqrt(w_star @ gram @ w_star + 1e-8)
         nc, mn, me = _gram.conflict_summary(gram)
-        new_state = CAGradState(nc, mn, me, _gram.stored_weights(w, num_tasks), obj.astype(jnp.float32))
+        new_state = CAGradState(nc, mn, me, _gram.stored_weights(w, num_tasks), obj.astype(jnp.float32),
+                                _gram.stored_weights(w_star, num_tasks))
         return _gram.combine(w, task_grads), new_state
 
     return base.Aggregator(init=init_fn, update=update_fn)

@@ -26,7 +26,7 @@ STATE_NAMES: dict[type, str] = {
     PCGradState: "pcgrad", CAGradState: "cagrad", FAMOState: "famo", IMTLGState: "imtl_g",
     AlignedMTLState: "aligned_mtl", UPGradState: "upgrad",
 }
-_SKIP = frozenset({"logit_opt_state", "prev_losses", "count"})
+_SKIP = frozenset({"logit_opt_state", "prev_losses", "count", "w_star", "dual"})
 
 
 def _is_state(x: Any) -> bool:

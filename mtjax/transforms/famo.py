@@ -131,6 +131,7 @@ def famo(num_tasks: int, *, variant: str = "paper", w_lr: float | None = None, g
         upd, opt_state = logit_opt.update(g, state.logit_opt_state, state.logits)
         return optax.apply_updates(state.logits, upd), opt_state
 
+    @_gram.full_precision
     def update_fn(task_grads, state, params=None, *, task_losses=None, **extra):
         del params, extra
         losses = jnp.asarray(base.require_extra("famo", "task_losses", task_losses), jnp.float32)

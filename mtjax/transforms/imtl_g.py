@@ -69,6 +69,7 @@ def imtl_g(reduction: str = "mean", num_tasks: int | None = None) -> base.Aggreg
         izero = jnp.zeros((), jnp.int32)
         return IMTLGState(izero, zero, zero, _gram.weights_buffer(num_tasks), izero)
 
+    @_gram.full_precision
     def update_fn(task_grads, state, params=None, **extra):
         del state, params, extra
         t = _gram.tasks_checked("imtl_g", task_grads, num_tasks)

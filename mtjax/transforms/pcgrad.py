@@ -54,14 +54,15 @@ def pcgrad_weights(gram: jax.Array, perms: jax.Array) -> jax.Array:
     """
     t = gram.shape[0]
     sq_norm = jnp.diag(gram)
-    rows = jnp.arange(t)
+    cols = jnp.arange(t)
 
     def body(k, c):
         j = perms[:, k]                                   # [T] the gradient each copy projects against now
-        dots = jnp.sum(c * gram[j], axis=1)               # <g_i', g_j> = sum_l C_il A_l,j
+        onehot = (j[:, None] == cols[None, :]).astype(jnp.float32)
+        dots = jnp.sum(c * gram[j], axis=1)               # <g_i', g_j> = sum_l C_il A_lj (exact gather)
         nj = sq_norm[j]
         coef = jnp.where((dots < 0) & (nj > 0), dots / jnp.where(nj > 0, nj, 1.0), 0.0)
-        return c.at[rows, j].add(-coef)
+        return c - coef[:, None] * onehot                 # scatter-free (fuses on GPU)
 
     return jax.lax.fori_loop(0, t, body, jnp.eye(t, dtype=jnp.float32))
 
@@ -89,6 +90,7 @@ def pcgrad(reduction: str = "mean", num_tasks: int | None = None) -> base.Aggreg
         zero = jnp.zeros((), jnp.float32)
         return PCGradState(jnp.zeros((), jnp.int32), zero, zero, _gram.weights_buffer(num_tasks))
 
+    @_gram.full_precision
     def update_fn(task_grads, state, params=None, *, key=None, **extra):
         del state, params, extra
         key = base.require_extra("pcgrad", "key", key)

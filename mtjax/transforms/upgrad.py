@@ -22,16 +22,22 @@ __all__ = ["UPGradState", "upgrad", "upgrad_weights"]
 
 
 class UPGradState(NamedTuple):
-    """Diagnostics of the last UPGrad step (see ``PCGradState``)."""
+    """Diagnostics of the last UPGrad step (see ``PCGradState``); ``dual [T, T]`` is the last QP solution
+    (the warm start; ``[0, 0]`` without ``num_tasks``)."""
 
     num_conflicts: jax.Array
     min_cosine: jax.Array
     mean_cosine: jax.Array
     task_weights: jax.Array
+    dual: jax.Array
 
 
-def upgrad_weights(gram: jax.Array, num_iters: int = 200, reg: float = 1e-4) -> jax.Array:
-    """``V [T, T]``: row ``i`` solves ``min_{v >= e_i} v^T A v``; the update weights are ``mean_i V[i]``."""
+def upgrad_weights(gram: jax.Array, num_iters: int = 200, reg: float = 1e-4,
+                   v_init: jax.Array | None = None) -> jax.Array:
+    """``V [T, T]``: row ``i`` solves ``min_{v >= e_i} v^T A v``; the update weights are ``mean_i V[i]``.
+
+    ``v_init`` (optional ``[T, T]``, e.g. the previous step's ``V``) warm-starts the solver.
+    """
     t = gram.shape[0]
     scale = jnp.maximum(jnp.mean(jnp.diag(gram)), 1e-30)
     a = gram / scale + reg * jnp.eye(t, dtype=jnp.float32)
@@ -50,12 +56,13 @@ def upgrad_weights(gram: jax.Array, num_iters: int = 200, reg: float = 1e-4) -> 
         return x_new, y_new, jnp.where(restart, 1.0, t_new)
 
     ones = jnp.ones((t, 1), jnp.float32)
-    x, _, _ = jax.lax.fori_loop(0, num_iters, body, (lower, lower, ones))
+    x0 = lower if v_init is None else jnp.maximum(v_init / d[None, :], lower)
+    x, _, _ = jax.lax.fori_loop(0, num_iters, body, (x0, x0, ones))
     return x * d[None, :]
 
 
 def upgrad(num_iters: int = 200, reg: float = 1e-4, reduction: str = "mean",
-           num_tasks: int | None = None) -> base.Aggregator:
+           num_tasks: int | None = None, warm_start: bool = True) -> base.Aggregator:
     """UPGrad aggregator.
 
     Args:
@@ -63,6 +70,7 @@ def upgrad(num_iters: int = 200, reg: float = 1e-4, reduction: str = "mean",
       reg: ridge added to the normalised Gram matrix (keeps the QP strongly convex).
       reduction: ``"mean"`` (paper default preference ``1/T``) or ``"sum"``.
       num_tasks: optional ``T``; when given, ``task_weights [T]`` is recorded and ``T`` is checked.
+      warm_start: with ``num_tasks``, start each solve from the previous step's solution.
 
     Returns:
       An Aggregator over task-stacked gradients (no extra arguments).
@@ -80,15 +88,19 @@ def upgrad(num_iters: int = 200, reg: float = 1e-4, reduction: str = "mean",
     def init_fn(params: Any) -> UPGradState:
         del params
         zero = jnp.zeros((), jnp.float32)
-        return UPGradState(jnp.zeros((), jnp.int32), zero, zero, _gram.weights_buffer(num_tasks))
+        n = num_tasks or 0
+        return UPGradState(jnp.zeros((), jnp.int32), zero, zero, _gram.weights_buffer(num_tasks),
+                           jnp.eye(n, dtype=jnp.float32))
 
+    @_gram.full_precision
     def update_fn(task_grads, state, params=None, **extra):
-        del state, params, extra
+        del params, extra
         t = _gram.tasks_checked("upgrad", task_grads, num_tasks)
         gram = _gram.gram_matrix(task_grads)
-        v = upgrad_weights(gram, num_iters, reg)
+        v = upgrad_weights(gram, num_iters, reg, state.dual if (warm_start and num_tasks) else None)
         w = jnp.mean(v, axis=0) * _gram.scale_for(reduction, t)
         nc, mn, me = _gram.conflict_summary(gram)
-        return _gram.combine(w, task_grads), UPGradState(nc, mn, me, _gram.stored_weights(w, num_tasks))
+        dual = v if num_tasks else state.dual
+        return _gram.combine(w, task_grads), UPGradState(nc, mn, me, _gram.stored_weights(w, num_tasks), dual)
 
     return base.Aggregator(init=init_fn, update=update_fn)
