@@ -271,6 +271,15 @@ def test_ipc_server_is_python38_and_jax_free():
     assert not imported & {"jax", "jaxlib", "envs_bridge", "mtjax", "flax"}, imported
 
 
+def test_ipc_server_errors_reach_the_learner():
+    from envs_bridge.isaacgym.ipc import IPCVecEnv
+
+    cfg = IsaacGymConfig(suite="mt10", num_envs=20, **CPU)
+    with pytest.raises(RuntimeError, match="No module named 'no_such_env_module'") as e:
+        IPCVecEnv(cfg, make_module="no_such_env_module", spin_sleep=1e-3)
+    assert "failed to build the env" in str(e.value)
+
+
 def test_ipc_bridge_two_processes_cpu():
     ipc = _ipc_env(transport="raw")  # raw CUDA handles fall back to torch's transport on CPU
     try:

@@ -91,7 +91,14 @@ class IPCVecEnv:
         if not self._conn.poll(timeout_s):
             self.close()
             raise TimeoutError(f"IsaacGym server did not report its buffers within {timeout_s} s")
-        info = self._conn.recv()  # rebuilds the server's tensors: CUDA IPC handles / shm files
+        try:
+            info = self._conn.recv()  # rebuilds the server's tensors: CUDA IPC handles / shm files
+        except EOFError:
+            info = {"error": f"the server exited (code {self._proc.wait(timeout=30)}) without a report"}
+        if "error" in info:
+            self.close()
+            raise RuntimeError(f"IsaacGym server ({python}, Python {info.get('python', '?')}) failed to build the "
+                               f"env:\n{info['error']}")
         self._opened = []
         if info["transport"] == "raw":
             self._driver = ipc_server.CudaDriver()

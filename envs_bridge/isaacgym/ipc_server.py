@@ -244,12 +244,20 @@ def main(argv=None):
     authkey = bytes.fromhex(os.environ["MTJAX_IPC_AUTHKEY"])
     conn = connection.Client(args.address, family="AF_UNIX", authkey=authkey)
     spec = conn.recv()  # plain dict of str/int/list (sent by the learner)
-    env = build_env(spec)  # isaacgym (if any) is imported before torch here
-    import torch
-    import torch.multiprocessing as tmp
+    try:
+        env = build_env(spec)  # isaacgym (if any) is imported before torch here
+        import torch
+        import torch.multiprocessing as tmp
 
-    tmp.set_sharing_strategy("file_system")  # CPU tensors by /dev/shm name (CUDA uses IPC handles anyway)
-    server = Server(env, spin_sleep=float(spec.get("spin_sleep", 0.0)), transport=spec.get("transport", "torch"))
+        tmp.set_sharing_strategy("file_system")  # CPU tensors by /dev/shm name (CUDA uses IPC handles anyway)
+        server = Server(env, spin_sleep=float(spec.get("spin_sleep", 0.0)),
+                        transport=spec.get("transport", "torch"))
+    except Exception:  # report to the learner instead of dying silently
+        import traceback
+
+        conn.send({"error": traceback.format_exc(), "python": sys.version.split()[0]})
+        conn.close()
+        raise
     shm = shared_memory.SharedMemory(name=spec["shm_name"])
     # The learner owns (and unlinks) the block; Python < 3.13 would unlink it at our exit (bpo-38119).
     with contextlib.suppress(Exception):
