@@ -1,0 +1,43 @@
+"""MTBench's MT50 architecture rows for MT-PPO (Joshi et al., 2025; spec sections 4 and 5.3).
+
+All rows: 24,576 envs (492 x 26 + 491 x 24), 1,272 iterations, MTBench's shared PPO settings, network sizes
+from ``mtjax.nets.preset(net, "mt50")`` (MOORE 6 experts, PaCo K = 20, CARE with the MT50 MiniLM embeddings).
+Rows as in ``mt10_arch`` (``--config=experiments/configs/mt50_arch.py:<row>[,smoke]``); MT50 minibatches:
+
+  mh, care_sh, care_mh, moore_sh, moore_mh, paco: 32,768 (24), entropy 0.005; softmod: 16,384, entropy 0.002;
+  simba/simba_te/bro/bro_te (critic scaling): 32,768, entropy 0.005.
+
+Needs an environment registered as "mt50" (``c.env.name``).
+"""
+
+from experiments.configs import mt10_arch, mt10_ppo
+
+SUITE = "mt50"
+ROWS = {
+    "mh": ("multihead", "multihead", 32768, 0.005, {}),
+    "care_sh": ("care", "care", 32768, 0.005, {}),
+    "care_mh": ("care_mh", "care_mh", 32768, 0.005, {}),
+    "moore_sh": ("moore", "moore", 32768, 0.005, {}),
+    "moore_mh": ("moore_mh", "moore_mh", 32768, 0.005, {}),
+    "paco": ("paco", "shared", 32768, 0.005, {}),
+    "softmod": ("softmod", "softmod", 16384, 0.002, {}),
+    "simba": ("simba", "simba", 32768, 0.005, {}),
+    "simba_te": ("simba", "simba", 32768, 0.005, {"task_embedding_dim": 32}),
+    "bro": ("bro", "bro", 32768, 0.005, {}),
+    "bro_te": ("bro", "bro", 32768, 0.005, {"task_embedding_dim": 32}),
+}
+
+
+def get_config(arg: str = "moore_sh"):
+    row, smoke = mt10_arch._parse(arg)
+    if row not in ROWS:
+        raise ValueError(f"unknown mt50 architecture row {row!r}; valid: {', '.join(ROWS)}")
+    c = mt10_ppo.get_config("smoke" if smoke else "24k")
+    c.env.name = "mt50"
+    if smoke:
+        c.env.num_envs = 100  # 2 per task
+    c = mt10_arch.apply_row(c, row, SUITE, ROWS)
+    if smoke:
+        c.ppo.minibatch_size = mt10_ppo.get_config("smoke").ppo.minibatch_size
+    c.name = f"mt50_{row}"
+    return c
