@@ -106,70 +106,80 @@ def _time(step_fn, finish_fn, steps, repeats, warmup):
 
 
 def bench_size(n, device, steps, repeats, warmup, modes):
+    """Times every requested mode at ``n`` envs; a failing mode is recorded in ``errors`` and skipped."""
     import jax
     import jax.numpy as jnp
     import torch
 
     from envs_bridge import dlpack
-    from envs_bridge.isaacgym.adapter import VecTaskAdapter
+    from envs_bridge.isaacgym.adapter import IsaacGymConfig, VecTaskAdapter
+    from envs_bridge.isaacgym.ipc import IPCVecEnv
 
-    res = {}
+    res, errors = {}, {}
     policy = jax.jit(lambda obs: jnp.tanh(obs[:, :ACT]))
     t0 = time.perf_counter()
     policy(jnp.zeros((n, OBS))).block_until_ready()
     res["compile_s_policy"] = time.perf_counter() - t0
+    sync = lambda: _sync(torch, device)
 
-    env = SyntheticVecTask(n, device)
-    obs = env.reset()["obs"]
-    act_t = torch.zeros((n, ACT), device=device)
+    def sim_only():
+        env, act = SyntheticVecTask(n, device), torch.zeros((n, ACT), device=device)
+        env.reset()
+        return _time(lambda: env.step(act), sync, steps, repeats, warmup)
 
-    if "sim_only" in modes:
-        res["sim_only"] = _time(lambda: env.step(act_t), lambda: _sync(torch, device), steps, repeats, warmup)
+    def torch_only():
+        env = SyntheticVecTask(n, device)
+        st = {"obs": env.reset()["obs"]}
 
-    if "torch_only" in modes:
-        st = {"obs": obs}
+        def step():
+            st["obs"] = env.step(torch.tanh(st["obs"][:, :ACT]))[0]["obs"]
+        return _time(step, sync, steps, repeats, warmup)
 
-        def torch_step():
-            a = torch.tanh(st["obs"][:, :ACT])
-            st["obs"] = env.step(a)[0]["obs"]
-        res["torch_only"] = _time(torch_step, lambda: _sync(torch, device), steps, repeats, warmup)
+    def bridge_raw():
+        env = SyntheticVecTask(n, device)
+        st = {"obs": dlpack.torch_to_jax(env.reset()["obs"])}
 
-    if "bridge_raw" in modes:
-        st = {"obs": dlpack.torch_to_jax(obs)}
-
-        def bridge_step():
+        def step():
             a = dlpack.jax_to_torch(policy(st["obs"]))
             od, rew, reset, _ = env.step(a)
-            packed = torch.cat([od["obs"], rew.reshape(-1, 1), reset.float().reshape(-1, 1)], 1)
+            packed = torch.cat([od["obs"], rew.reshape(-1, 1), reset.reshape(-1, 1)], 1)  # fresh (RULE 2)
             st["held"] = a
             # zero-copy import of the fresh packed buffer; the policy reads its first ACT columns directly
             st["obs"] = dlpack.torch_to_jax(packed, copy=None)
-        res["bridge_raw"] = _time(bridge_step, lambda: (st["obs"].block_until_ready(), _sync(torch, device)),
-                                  steps, repeats, warmup)
+        return _time(step, lambda: (st["obs"].block_until_ready(), sync()), steps, repeats, warmup)
 
-    if "adapter" in modes:
+    def adapter():
         ad = VecTaskAdapter(SyntheticVecTask(n, device), tuple(f"t{k}" for k in range(TASKS)))
         st = {"es": ad.reset(jax.random.key(0))}
 
-        def adapter_step():
+        def step():
             st["es"] = ad.step(st["es"], policy(st["es"].obs))
-        res["adapter"] = _time(adapter_step, lambda: jax.block_until_ready(st["es"]), steps, repeats, warmup)
+        return _time(step, lambda: jax.block_until_ready(st["es"]), steps, repeats, warmup)
 
-    for mode, transport in (("ipc", "torch"), ("ipc_raw", "raw")):
-        if mode not in modes or (transport == "raw" and device == "cpu"):
-            continue
-        from envs_bridge.isaacgym.adapter import IsaacGymConfig
-        from envs_bridge.isaacgym.ipc import IPCVecEnv
-
+    def ipc(transport):
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         cfg = IsaacGymConfig(suite="mt10", num_envs=n, sim_device=device, rl_device=device)
         with IPCVecEnv(cfg, make_module="experiments.benchmark_bridge", pythonpath=root, transport=transport,
-                       spin_sleep=0.0 if device != "cpu" else 1e-4) as ipc:
-            st = {"es": ipc.reset(jax.random.key(0))}
+                       spin_sleep=0.0 if device != "cpu" else 1e-4) as env:
+            st = {"es": env.reset(jax.random.key(0))}
 
-            def ipc_step(ipc=ipc, st=st):
-                st["es"] = ipc.step(st["es"], policy(st["es"].obs))
-            res[mode] = _time(ipc_step, lambda st=st: jax.block_until_ready(st["es"]), steps, repeats, warmup)
+            def step():
+                st["es"] = env.step(st["es"], policy(st["es"].obs))
+            return _time(step, lambda: jax.block_until_ready(st["es"]), steps, repeats, warmup)
+
+    runners = {"sim_only": sim_only, "torch_only": torch_only, "bridge_raw": bridge_raw, "adapter": adapter,
+               "ipc": lambda: ipc("torch"), "ipc_raw": lambda: ipc("raw")}
+    for mode in modes:
+        if mode not in runners:
+            raise ValueError(f"unknown mode {mode!r}; valid: {', '.join(runners)}")
+        if mode == "ipc_raw" and device == "cpu":
+            continue  # raw CUDA IPC handles need a GPU
+        try:
+            res[mode] = runners[mode]()
+        except Exception as e:  # noqa: BLE001 - keep the other modes' numbers
+            errors[mode] = f"{type(e).__name__}: {e}"
+            print(f"N={n} mode {mode} failed: {errors[mode]}", file=sys.stderr, flush=True)
+    res["errors"] = errors
     return res
 
 
@@ -195,7 +205,7 @@ def main(argv=None):
     results = {}
     for n in sizes:
         r = bench_size(n, device, steps, args.repeats, warmup=max(10, steps // 5), modes=modes)
-        row = {"compile_s_policy": r.pop("compile_s_policy")}
+        row = {"compile_s_policy": r.pop("compile_s_policy"), "errors": r.pop("errors")}
         for mode, (med, allr) in r.items():
             row[f"{mode}_us_per_step"] = med
             row[f"{mode}_repeats_us"] = allr
