@@ -66,9 +66,21 @@ def test_every_registered_net_has_a_tiny_case():
     assert set(TINY) == set(nets.net_names())
 
 
-@pytest.mark.parametrize("t", [3, 10])
 @pytest.mark.parametrize("name", sorted(TINY))
-def test_shape_jit_and_determinism(name, t):
+def test_output_shapes_for_every_task_count(name):
+    # Abstract evaluation (no compilation): every module at T = 1, 3, 10, 50 and out_dim 1 / 4.
+    for t in (1, 3, 10, 50):
+        for out_dim in (1, 4):
+            net = _net(name, t, out_dim=out_dim)
+            x, tid = _inputs(t)
+            v = jax.eval_shape(net.init, _key(0), x, tid)
+            y = jax.eval_shape(net.apply, v, x, tid)
+            assert y.shape == (B, out_dim) and y.dtype == jnp.float32, (t, out_dim)
+
+
+@pytest.mark.parametrize("name", sorted(TINY))
+def test_values_jit_and_determinism(name):
+    t = 3
     net = _net(name, t)
     x, tid = _inputs(t)
     init, apply = jax.jit(net.init), jax.jit(net.apply)
@@ -87,8 +99,8 @@ def test_shape_jit_and_determinism(name, t):
     y_t = apply(v1, x_same, tid)
     if name != "paco":
         assert float(jnp.abs(y_t - y_t[:1]).max()) > 1e-6
-    if t == 3:  # jit / no-jit agreement (eager dispatch is slow on CPU: once per network)
-        np.testing.assert_allclose(net.apply(v1, x, tid), y, rtol=1e-5, atol=1e-5)
+    # jit / no-jit agreement
+    np.testing.assert_allclose(net.apply(v1, x, tid), y, rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("name", sorted(MULTI_HEAD))
