@@ -50,9 +50,9 @@ def get_config(arg: str = ""):
         c.ppo.horizon = 16
         c.ppo.epochs = 2
         c.ppo.minibatch_size = 320
-        c.total_iterations = 6
-        c.iters_per_call = 2
-        c.checkpoint_every = 2
+        c.total_iterations = 10  # 160 steps per env: every env finishes one 150-step episode
+        c.iters_per_call = 5
+        c.checkpoint_every = 5
     elif arg:
         raise ValueError(f"unknown variant {arg!r} for mt10_ppo; valid: '' (default), '24k', 'smoke'")
     return c
