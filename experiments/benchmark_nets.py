@@ -73,9 +73,15 @@ def _build(net: str, suite: str, chd: int):
     d, t, a = presets.SUITE_DIMS[suite]
     critic = "shared" if net == "paco" else net
     init_fn, apply_fn = nets.make_actor_critic(
-        actor_net=net, critic_net=critic, action_size=a, num_tasks=t,
+        actor_net=net,
+        critic_net=critic,
+        action_size=a,
+        num_tasks=t,
         actor_kwargs=presets.preset(net, suite, "actor", critic_hidden_dim=chd),
-        critic_kwargs={} if critic == "shared" else presets.preset(net, suite, "critic", critic_hidden_dim=chd))
+        critic_kwargs={}
+        if critic == "shared"
+        else presets.preset(net, suite, "critic", critic_hidden_dim=chd),
+    )
     return init_fn, apply_fn, d, t, a
 
 
@@ -85,9 +91,13 @@ def _data(d: int, t: int, a: int, n_chunks: int, chunk: int):
     tid = (jnp.arange(n_chunks * chunk) * t // (n_chunks * chunk)).astype(jnp.int32)
     x = jnp.concatenate([jax.random.normal(k[0], (n_chunks * chunk, d)), jax.nn.one_hot(tid, t)], axis=-1)
     shape = (n_chunks, chunk)
-    return {"x": x.reshape(shape + (d + t,)), "tid": tid.reshape(shape),
-            "action": jax.random.normal(k[1], shape + (a,)), "adv": jax.random.normal(k[2], shape),
-            "ret": jax.random.normal(k[3], shape)}
+    return {
+        "x": x.reshape(shape + (d + t,)),
+        "tid": tid.reshape(shape),
+        "action": jax.random.normal(k[1], shape + (a,)),
+        "adv": jax.random.normal(k[2], shape),
+        "ret": jax.random.normal(k[3], shape),
+    }
 
 
 def _programs(apply_fn):
@@ -129,16 +139,32 @@ def _bench(net, suite, envs, horizon, chunk, repeats, chd) -> dict:
     compiled = fwd_bwd.lower(params, data).compile()
     compile_s = time.perf_counter() - t0
     mem = compiled.memory_analysis()
-    est = None if mem is None else int(mem.temp_size_in_bytes + mem.argument_size_in_bytes + mem.output_size_in_bytes)
+    est = (
+        None
+        if mem is None
+        else int(mem.temp_size_in_bytes + mem.argument_size_in_bytes + mem.output_size_in_bytes)
+    )
     jax.block_until_ready(compiled(params, data))  # warm-up
     fb = _median_time(compiled, params, data, repeats=repeats)
     cf = fwd.lower(params, data).compile()
     jax.block_until_ready(cf(params, data))
     fw = _median_time(cf, params, data, repeats=repeats)
-    return {"net": net, "suite": suite, "num_tasks": t, "obs": d + t, "samples": n_chunks * chunk, "chunk": chunk,
-            "actor_params": _count(p["actor"]) + _count(p["log_std"]), "critic_params": _count(p["critic"]),
-            "shared_trunk": net == "paco", "fwd_bwd_s": fb, "fwd_s": fw, "compile_s": compile_s,
-            "xla_step_bytes": est, "peak_bytes_in_use": _peak_bytes()}
+    return {
+        "net": net,
+        "suite": suite,
+        "num_tasks": t,
+        "obs": d + t,
+        "samples": n_chunks * chunk,
+        "chunk": chunk,
+        "actor_params": _count(p["actor"]) + _count(p["log_std"]),
+        "critic_params": _count(p["critic"]),
+        "shared_trunk": net == "paco",
+        "fwd_bwd_s": fb,
+        "fwd_s": fw,
+        "compile_s": compile_s,
+        "xla_step_bytes": est,
+        "peak_bytes_in_use": _peak_bytes(),
+    }
 
 
 def main(argv):
@@ -163,12 +189,24 @@ def main(argv):
                     r["xla_bytes_vs_mlp"] = r["xla_step_bytes"] / base["xla_step_bytes"]
             rows.append(r)
             mb = (r["xla_step_bytes"] or 0) / 2**20
-            print(f"{suite:5s} {net:10s} actor {r['actor_params']:>10,d} critic {r['critic_params']:>10,d} "
-                  f"fwd+bwd {r['fwd_bwd_s'] * 1e3:9.1f} ms ({r.get('fwd_bwd_vs_mlp', float('nan')):5.2f}x mlp) "
-                  f"fwd {r['fwd_s'] * 1e3:8.1f} ms  compile {r['compile_s']:5.1f} s  xla {mb:8.1f} MiB", flush=True)
-    out = {"benchmark": "nets", "what": "forward+backward of actor+critic over envs x horizon samples, chunked",
-           "envs": envs, "horizon": horizon, "chunk": chunk, "repeats": repeats, "quick": quick,
-           "critic_hidden_dim": _CRITIC_HIDDEN.value, **_device_info(), "rows": rows}
+            print(
+                f"{suite:5s} {net:10s} actor {r['actor_params']:>10,d} critic {r['critic_params']:>10,d} "
+                f"fwd+bwd {r['fwd_bwd_s'] * 1e3:9.1f} ms ({r.get('fwd_bwd_vs_mlp', float('nan')):5.2f}x mlp) "
+                f"fwd {r['fwd_s'] * 1e3:8.1f} ms  compile {r['compile_s']:5.1f} s  xla {mb:8.1f} MiB",
+                flush=True,
+            )
+    out = {
+        "benchmark": "nets",
+        "what": "forward+backward of actor+critic over envs x horizon samples, chunked",
+        "envs": envs,
+        "horizon": horizon,
+        "chunk": chunk,
+        "repeats": repeats,
+        "quick": quick,
+        "critic_hidden_dim": _CRITIC_HIDDEN.value,
+        **_device_info(),
+        "rows": rows,
+    }
     os.makedirs(os.path.dirname(_OUT.value) or ".", exist_ok=True)
     with open(_OUT.value, "w") as f:
         json.dump(out, f, indent=1)

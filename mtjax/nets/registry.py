@@ -105,7 +105,7 @@ class _SharedActor(nn.Module):
 
 
 class SharedActorCritic(nn.Module):
-    """One trunk (under ``actor``) with a policy head and a value head (``critic``); returns as ``ActorCritic``."""
+    """One trunk (under ``actor``) with a policy head, plus a value head (``critic``); returns as ActorCritic."""
 
     actor: nn.Module
     critic: nn.Module
@@ -146,7 +146,8 @@ def _mlp_shared_parts(num_tasks: int, hidden=(256, 128, 64), act: str = "elu", m
     return _MLPBody(tuple(hidden), act), lambda out_dim: _DenseHead(out_dim, num_tasks, multi_head)
 
 
-# name -> fn(num_tasks, **kwargs) -> (body: (x, task_id) -> (h, ctx), head_fn: out_dim -> head(h, ctx, task_id)).
+# name -> fn(num_tasks, **kwargs) -> (body, head_fn): body(x, task_id) -> (h, ctx);
+# head_fn(out_dim) -> head module called as head(h, ctx, task_id).
 SHARED_BODIES: dict[str, Callable] = {
     "mlp": _mlp_shared_parts,
     "multihead": lambda num_tasks, **kw: _mlp_shared_parts(num_tasks, multi_head=True, **kw),
@@ -169,19 +170,22 @@ def make_actor_critic(
     ``init(key, x [B, obs], task_id [B]) -> variables``;
     ``apply(variables, x, task_id) -> (mu [B, A], log_std [A], value [B])``.
 
-    ``critic_net="shared"`` builds one trunk for actor and critic (MTBench ``separate: False``, e.g. PaCo) from
-    ``actor_net``/``actor_kwargs`` (it must be in ``SHARED_BODIES``; ``critic_kwargs`` must be empty). Its params
-    are ``{"actor": {"body", "head"}, "critic": <value head>, "log_std"}``: as in rl_games, the shared trunk
-    belongs to the actor set and only the value head to the critic set (what ``mtrl_target="critic"`` selects).
+    ``critic_net="shared"`` builds one trunk for actor and critic (MTBench ``separate: False``, e.g. PaCo)
+    from ``actor_net``/``actor_kwargs`` (it must be in ``SHARED_BODIES``; ``critic_kwargs`` must be empty).
+    Its params are ``{"actor": {"body", "head"}, "critic": <value head>, "log_std"}``: as in rl_games, the
+    shared trunk belongs to the actor set and only the value head to the critic set (what
+    ``mtrl_target="critic"`` selects).
     """
     if critic_net == SHARED:
         if actor_net not in SHARED_BODIES:
-            raise ValueError(f"critic_net='shared' needs an actor_net with a shared trunk; valid: {sorted(SHARED_BODIES)}")
+            raise ValueError(
+                f"critic_net='shared' needs an actor_net with a shared trunk; valid: {sorted(SHARED_BODIES)}")
         if critic_kwargs:
             raise ValueError(f"critic_net='shared' takes no critic_kwargs (got {sorted(critic_kwargs)}); "
                              "size the shared trunk with actor_kwargs")
         body, head_fn = SHARED_BODIES[actor_net](num_tasks=num_tasks, **(actor_kwargs or {}))
-        module = SharedActorCritic(actor=_SharedActor(body=body, head=head_fn(action_size)), critic=head_fn(1),
+        shared_actor = _SharedActor(body=body, head=head_fn(action_size))
+        module = SharedActorCritic(actor=shared_actor, critic=head_fn(1),
                                    action_size=action_size, log_std_init=log_std_init)
     else:
         actor = make_net(actor_net, out_dim=action_size, num_tasks=num_tasks, **(actor_kwargs or {}))
