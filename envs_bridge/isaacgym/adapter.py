@@ -134,11 +134,18 @@ def import_isaacgymenvs():
 
 
 def _compose(overrides: list[str]):
-    from hydra import compose, initialize_config_module
+    """MTBench's Hydra config (``isaacgymenvs/cfg/config.yaml``) with our overrides (hydra-core >= 1.1)."""
+    import isaacgymenvs
+    from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
+    cfg_dir = os.path.join(os.path.dirname(os.path.abspath(isaacgymenvs.__file__)), "cfg")
     GlobalHydra.instance().clear()
-    with initialize_config_module(config_module="isaacgymenvs.cfg", version_base=None):
+    try:
+        ctx = initialize_config_dir(config_dir=cfg_dir, version_base="1.1")  # MTBench's own semantics
+    except TypeError:  # hydra 1.1 has no version_base
+        ctx = initialize_config_dir(config_dir=cfg_dir)
+    with ctx:
         return compose(config_name="config", overrides=overrides)
 
 
