@@ -11,6 +11,7 @@ sizes; Joshi et al., 2025, arXiv 2507.23172):
                device, CUDA IPC buffers via torch's reductions, shared-memory handshake) + JAX policy;
   ipc_raw      the same with ``transport="raw"`` (ctypes CUDA driver IPC handles; GPU only).
 Overhead = mode - torch_only, in microseconds per step (target: <= 50 us beyond the simulator step).
+``components`` also times each piece alone (cat, imports with/without RULE 6, export, jit dispatches).
 
 The simulator is a synthetic ``VecTask`` (in-place ``obs_buf``/``rew_buf`` writes, a new ``reset_buf`` each
 step, ``extras`` with ``time_outs``/``task_indices``, ``success_buf``), so the numbers isolate the bridge.
@@ -167,14 +168,42 @@ def bench_size(n, device, steps, repeats, warmup, modes):
                 st["es"] = env.step(st["es"], policy(st["es"].obs))
             return _time(step, lambda: jax.block_until_ready(st["es"]), steps, repeats, warmup)
 
+    def components():
+        """Per-call cost of each bridge piece (host time incl. launch; synchronised at the end)."""
+        env = SyntheticVecTask(n, device)
+        od, rew, reset, _ = env.step(torch.zeros((n, ACT), device=device))
+        obs = od["obs"]
+        packed = torch.cat([obs, rew.reshape(-1, 1), reset.reshape(-1, 1)], 1)
+        act = policy(dlpack.torch_to_jax(packed, copy=None))
+        ad = VecTaskAdapter(SyntheticVecTask(n, device), tuple(f"t{k}" for k in range(TASKS)))
+        es = ad.reset(jax.random.key(0))
+        pj = dlpack.torch_to_jax(packed, copy=None)
+        cols5 = [obs] + [c.reshape(-1, 1) for c in (rew, reset, reset, reset, rew)]  # the adapter's layout
+        pj5 = dlpack.torch_to_jax(torch.cat(cols5, 1).float(), copy=None)
+        parts = {
+            "torch_cat_pack": lambda: torch.cat([obs, rew.reshape(-1, 1), reset.reshape(-1, 1)], 1),
+            "torch_to_jax_alias": lambda: dlpack.torch_to_jax(packed, copy=None),
+            "torch_to_jax_public_api": lambda: dlpack.torch_to_jax(packed, copy=None, fast=False),
+            "torch_to_jax_copy": lambda: dlpack.torch_to_jax(packed),
+            "jax_to_torch_alias": lambda: dlpack.jax_to_torch(act),
+            "jit_policy_dispatch": lambda: policy(pj),
+            "adapter_finish_dispatch": lambda: ad._finish(es.episode, pj5, es.task_id, es.key, False),
+        }
+        return {k: _time(f, lambda: (jax.block_until_ready(act), sync()), steps, repeats, warmup)
+                for k, f in parts.items()}
+
     runners = {"sim_only": sim_only, "torch_only": torch_only, "bridge_raw": bridge_raw, "adapter": adapter,
-               "ipc": lambda: ipc("torch"), "ipc_raw": lambda: ipc("raw")}
+               "ipc": lambda: ipc("torch"), "ipc_raw": lambda: ipc("raw"), "components": components}
     for mode in modes:
         if mode not in runners:
             raise ValueError(f"unknown mode {mode!r}; valid: {', '.join(runners)}")
         if mode == "ipc_raw" and device == "cpu":
             continue  # raw CUDA IPC handles need a GPU
         try:
+            if mode == "components":
+                res_components = runners[mode]()
+                res["components_us"] = {k: v[0] for k, v in res_components.items()}
+                continue
             res[mode] = runners[mode]()
         except Exception as e:  # noqa: BLE001 - keep the other modes' numbers
             errors[mode] = f"{type(e).__name__}: {e}"
@@ -188,7 +217,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="tiny CPU-friendly sizes")
     p.add_argument("--sizes", default="", help="comma-separated env counts (default 4096,24576)")
-    p.add_argument("--modes", default="sim_only,torch_only,bridge_raw,adapter,ipc,ipc_raw")
+    p.add_argument("--modes", default="sim_only,torch_only,bridge_raw,adapter,ipc,ipc_raw,components")
     p.add_argument("--steps", type=int, default=0)
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--out", default="benchmarks/results/bridge.json")
@@ -205,7 +234,8 @@ def main(argv=None):
     results = {}
     for n in sizes:
         r = bench_size(n, device, steps, args.repeats, warmup=max(10, steps // 5), modes=modes)
-        row = {"compile_s_policy": r.pop("compile_s_policy"), "errors": r.pop("errors")}
+        row = {"compile_s_policy": r.pop("compile_s_policy"), "errors": r.pop("errors"),
+               "components_us_per_call": r.pop("components_us", None)}
         for mode, (med, allr) in r.items():
             row[f"{mode}_us_per_step"] = med
             row[f"{mode}_repeats_us"] = allr
@@ -214,6 +244,9 @@ def main(argv=None):
             if base is not None and mode not in ("sim_only", "torch_only"):
                 row[f"{mode}_overhead_us"] = row[f"{mode}_us_per_step"] - base
         results[str(n)] = row
+        if row["components_us_per_call"]:
+            print(f"N={n:>6} components (us/call): " + " ".join(
+                f"{k}={v:.1f}" for k, v in row["components_us_per_call"].items()), flush=True)
         print(f"N={n:>6} " + " ".join(f"{m}={row[f'{m}_us_per_step']:.1f}us" for m in r) + " | overhead: " +
               " ".join(f"{m}={row[f'{m}_overhead_us']:+.1f}us" for m in r if f"{m}_overhead_us" in row),
               flush=True)
