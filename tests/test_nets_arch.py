@@ -269,6 +269,12 @@ def test_registry_errors_list_valid_choices():
         )
     with pytest.raises(ValueError, match="mt10"):
         presets.preset("moore", "mt20")
+    x, tid = _inputs(3)
+    moore = _net("moore", 3)
+    with pytest.raises(AssertionError):  # task_id must be [B]
+        jax.eval_shape(moore.init, _key(0), x, tid[:2])
+    with pytest.raises(ValueError, match="num_tasks"):  # no room for a one-hot of width 8
+        jax.eval_shape(_net("moore", 8).init, _key(0), x[:, :8], tid)
 
 
 @pytest.mark.parametrize("suite", ["mt10", "mt50"])

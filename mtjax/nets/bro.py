@@ -13,6 +13,7 @@ import flax.linen as nn
 import jax
 
 from mtjax.nets.layers import TorchDense
+from mtjax.nets.moore import check_inputs
 from mtjax.nets.simba import task_conditioned_input
 
 __all__ = ["BroNet"]
@@ -37,6 +38,7 @@ class BroNet(nn.Module):
 
     @nn.compact
     def __call__(self, x: jax.Array, task_id: jax.Array) -> jax.Array:
+        check_inputs(x, task_id, self.num_tasks)
         x = task_conditioned_input(self, x, task_id, self.num_tasks, self.task_embedding_dim)
         h = nn.relu(nn.LayerNorm()(TorchDense(self.hidden)(x)))
         for _ in range(self.num_blocks):

@@ -28,7 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from mtjax.nets.layers import MLP, TaskHeads, TorchDense
-from mtjax.nets.moore import split_obs
+from mtjax.nets.moore import check_inputs, split_obs
 
 __all__ = ["EMBEDDING_FILES", "CARENet", "MultiHeadCARENet", "load_task_embeddings"]
 
@@ -137,6 +137,7 @@ class CARENet(nn.Module):
 
     @nn.compact
     def __call__(self, x: jax.Array, task_id: jax.Array) -> jax.Array:
+        check_inputs(x, task_id, self.num_tasks)
         obs, _ = split_obs(x, self.num_tasks)
         experts = nn.vmap(
             _Encoder,

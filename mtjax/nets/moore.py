@@ -12,13 +12,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import chex
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
 from mtjax.nets.layers import TaskHeads, TorchDense, activation
 
-__all__ = ["MOORENet", "MultiHeadMOORENet", "gram_schmidt", "split_obs"]
+__all__ = ["MOORENet", "MultiHeadMOORENet", "check_inputs", "gram_schmidt", "split_obs"]
+
+
+def check_inputs(x: jax.Array, task_id: jax.Array, num_tasks: int) -> None:
+    """Validates the network signature: ``x [B, D + T]`` with ``D >= 1`` and ``task_id [B]`` integer."""
+    chex.assert_rank(x, 2)
+    chex.assert_shape(task_id, (x.shape[0],))
+    chex.assert_type(task_id, int)
+    if x.shape[-1] <= num_tasks:
+        raise ValueError(
+            f"observation width {x.shape[-1]} must exceed num_tasks={num_tasks} (one-hot at the end)"
+        )
 
 
 def split_obs(x: jax.Array, num_tasks: int) -> tuple[jax.Array, jax.Array]:
@@ -85,6 +97,7 @@ class MOORENet(nn.Module):
 
     @nn.compact
     def __call__(self, x: jax.Array, task_id: jax.Array) -> jax.Array:
+        check_inputs(x, task_id, self.num_tasks)
         obs, one_hot = split_obs(x, self.num_tasks)
         experts = nn.vmap(
             _Expert,

@@ -18,7 +18,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from mtjax.nets.moore import split_obs
+from mtjax.nets.moore import check_inputs, split_obs
 
 __all__ = ["CompositionalDense", "PaCoBody", "PaCoNet", "paco_shared_parts"]
 
@@ -77,6 +77,7 @@ class PaCoBody(nn.Module):
 
     @nn.compact
     def __call__(self, x: jax.Array, task_id: jax.Array) -> tuple[jax.Array, jax.Array]:
+        check_inputs(x, task_id, self.num_tasks)
         obs, _ = split_obs(x, self.num_tasks)
         logits = nn.Embed(
             self.num_tasks,

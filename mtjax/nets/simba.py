@@ -24,7 +24,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from mtjax.nets.moore import split_obs
+from mtjax.nets.moore import check_inputs, split_obs
 
 __all__ = ["SimbaV2Net", "l2normalize", "task_conditioned_input"]
 
@@ -100,6 +100,7 @@ class SimbaV2Net(nn.Module):
 
     @nn.compact
     def __call__(self, x: jax.Array, task_id: jax.Array) -> jax.Array:
+        check_inputs(x, task_id, self.num_tasks)
         x = task_conditioned_input(self, x, task_id, self.num_tasks, self.task_embedding_dim)
         x = l2normalize(jnp.concatenate([x, jnp.full(x.shape[:-1] + (1,), self.c_shift, x.dtype)], axis=-1))
         s = math.sqrt(2.0 / self.hidden)

@@ -21,7 +21,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from mtjax.nets.moore import split_obs
+from mtjax.nets.moore import check_inputs, split_obs
 
 __all__ = ["SoftModularNet"]
 
@@ -75,6 +75,7 @@ class SoftModularNet(nn.Module):
     def __call__(self, x: jax.Array, task_id: jax.Array) -> jax.Array:
         if self.num_layers < 2:
             raise ValueError(f"num_layers must be >= 2 (hidden + output), got {self.num_layers}")
+        check_inputs(x, task_id, self.num_tasks)
         del task_id  # the one-hot in ``x`` carries the task
         obs, one_hot = split_obs(x, self.num_tasks)
         e, d = self.num_modules, self.module_hidden
