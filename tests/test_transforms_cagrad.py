@@ -1,6 +1,5 @@
 """CAGrad: c = 0 gives the mean; the on-device solver matches scipy SLSQP; rescale/reduction conventions."""
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest

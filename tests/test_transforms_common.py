@@ -41,7 +41,7 @@ class ContractTest(chex.TestCase):
         agg = _make(method)
         grads, losses, key = _problem(0)
         state = agg.init(_PARAMS)
-        ref, ref_state = agg.update(grads, state, _PARAMS, key=key, task_losses=losses)
+        ref, _ref_state = agg.update(grads, state, _PARAMS, key=key, task_losses=losses)
         out, new_state = self.variant(lambda g, s, k, l: agg.update(g, s, _PARAMS, key=k, task_losses=l))(
             grads, state, key, losses)
         chex.assert_trees_all_equal_shapes_and_dtypes(out, _PARAMS)
@@ -92,7 +92,7 @@ def test_inconsistent_task_axis_raises(method):
 
 def test_partition_and_process_compose():
     # pcgrad on the "shared" params only; per-task preprocessing through aggregating.process.
-    grads, losses, key = _problem(1)
+    grads, _losses, key = _problem(1)
     labels = {"w": "shared", "b": "task", "s": "task", "deep": {"k": "shared"}}
     tx = optax.partition({"shared": mt.pcgrad(), "task": mt.mean()}, labels)
     upd, _ = tx.update(grads, tx.init(_PARAMS), _PARAMS, key=key)

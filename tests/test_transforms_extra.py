@@ -43,7 +43,7 @@ def test_imtl_g_equal_projections(seed):
 
 def test_imtl_g_singular_falls_back_to_mean():
     gs = np.array([[1.0, 0.0], [2.0, 0.0], [3.0, 0.0]])  # parallel gradients: the linear system is singular
-    upd, state = _update(mt.imtl_g(), gs)
+    upd, _state = _update(mt.imtl_g(), gs)
     assert np.all(np.isfinite(upd))
 
 
@@ -75,7 +75,7 @@ def test_upgrad_hand_case_and_non_conflicting():
     upd, _ = _update(mt.upgrad(), [[1.0, 0.0], [-1.0, 1.0]])
     np.testing.assert_allclose(upd, [0.25, 0.75], atol=3e-4)
     gs = np.array([[1.0, 0.0], [1.0, 1.0], [0.0, 2.0]])  # no conflicts -> every g_i is already in the cone
-    upd, state = _update(mt.upgrad(num_tasks=3), gs)
+    upd, _state = _update(mt.upgrad(num_tasks=3), gs)
     np.testing.assert_allclose(upd, gs.mean(0), atol=1e-6)
 
 

@@ -13,8 +13,8 @@ from mtjax.algos import on_policy, ppo
 
 def _trainer(mtrl, num_envs=64, tasks=4, hidden=(32, 32), mtrl_kwargs=(), **kw):
     env = registry.make_env("toy", num_envs, num_tasks=tasks)
-    cfg = ppo.PPOConfig(**{**dict(horizon=8, epochs=2, minibatch_size=128, lr=1e-3, entropy_coef=0.0,
-                                  mtrl=mtrl, mtrl_kwargs=tuple(mtrl_kwargs)), **kw})
+    cfg = ppo.PPOConfig(**{"horizon": 8, "epochs": 2, "minibatch_size": 128, "lr": 1e-3, "entropy_coef": 0.0,
+                                  "mtrl": mtrl, "mtrl_kwargs": tuple(mtrl_kwargs), **kw})
     init_fn, apply_fn = nets.make_actor_critic(actor_net="mlp", critic_net="mlp", action_size=2, num_tasks=tasks,
                                                actor_kwargs={"hidden": hidden}, critic_kwargs={"hidden": hidden})
     return on_policy.make_train(cfg, env, init_fn, apply_fn)

@@ -27,8 +27,8 @@ def _sub(tree, name):
     return tree["params"][name]
 
 
-EXTRA = dict(key=jax.random.key(7), task_losses=jnp.array([1.0, 2.0, 3.0]),
-             critic_task_losses=jnp.array([0.5, 1.0, 4.0]), actor_task_losses=jnp.array([2.0, 0.1, 1.0]))
+EXTRA = {"key": jax.random.key(7), "task_losses": jnp.array([1.0, 2.0, 3.0]),
+             "critic_task_losses": jnp.array([0.5, 1.0, 4.0]), "actor_task_losses": jnp.array([2.0, 0.1, 1.0])}
 
 
 @pytest.mark.parametrize("target", ["critic", "actor"])

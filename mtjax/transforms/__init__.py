@@ -5,7 +5,7 @@ Baselines ``mean``/``sum``; methods ``pcgrad``, ``cagrad``, ``famo``, ``imtl_g``
 """
 
 from mtjax.transforms.aligned_mtl import AlignedMTLState, aligned_mtl
-from mtjax.transforms.base import Aggregator, MeanState, mean, process, sum  # noqa: A004
+from mtjax.transforms.base import Aggregator, MeanState, mean, process, sum
 from mtjax.transforms.cagrad import CAGradState, cagrad
 from mtjax.transforms.diagnostics import diagnostics
 from mtjax.transforms.famo import FAMOState, famo
@@ -15,8 +15,25 @@ from mtjax.transforms.registry import make_method, make_mtrl, method_names
 from mtjax.transforms.upgrad import UPGradState, upgrad
 
 __all__ = [
-    "Aggregator", "MeanState", "mean", "process", "sum",
-    "pcgrad", "PCGradState", "cagrad", "CAGradState", "famo", "FAMOState",
-    "imtl_g", "IMTLGState", "aligned_mtl", "AlignedMTLState", "upgrad", "UPGradState",
-    "make_mtrl", "make_method", "method_names", "diagnostics",
+    "Aggregator",
+    "AlignedMTLState",
+    "CAGradState",
+    "FAMOState",
+    "IMTLGState",
+    "MeanState",
+    "PCGradState",
+    "UPGradState",
+    "aligned_mtl",
+    "cagrad",
+    "diagnostics",
+    "famo",
+    "imtl_g",
+    "make_method",
+    "make_mtrl",
+    "mean",
+    "method_names",
+    "pcgrad",
+    "process",
+    "sum",
+    "upgrad",
 ]

@@ -9,7 +9,8 @@ inner solvers ``O(T^2)``/``O(T^3)`` regardless of the parameter count ``P`` and 
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp

@@ -20,7 +20,7 @@ from mtjax.transforms.imtl_g import IMTLGState
 from mtjax.transforms.pcgrad import PCGradState
 from mtjax.transforms.upgrad import UPGradState
 
-__all__ = ["diagnostics", "STATE_NAMES"]
+__all__ = ["STATE_NAMES", "diagnostics"]
 
 STATE_NAMES: dict[type, str] = {
     PCGradState: "pcgrad", CAGradState: "cagrad", FAMOState: "famo", IMTLGState: "imtl_g",

@@ -35,8 +35,8 @@ from mtjax.transforms import _gram, base
 
 __all__ = ["FAMOState", "famo", "famo_logit_grad"]
 
-_DEFAULTS = {"paper": dict(w_lr=0.025, gamma=0.01, eps=1e-8, normalize=False),
-             "mtbench": dict(w_lr=1e-3, gamma=1e-3, eps=1e-2, normalize=True)}
+_DEFAULTS = {"paper": {"w_lr": 0.025, "gamma": 0.01, "eps": 1e-8, "normalize": False},
+             "mtbench": {"w_lr": 1e-3, "gamma": 1e-3, "eps": 1e-2, "normalize": True}}
 
 
 class FAMOState(NamedTuple):

@@ -12,7 +12,8 @@ for ``target="critic"``, the actor losses for ``"actor"`` and the total losses f
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import optax
@@ -25,7 +26,7 @@ from mtjax.transforms.imtl_g import imtl_g
 from mtjax.transforms.pcgrad import pcgrad
 from mtjax.transforms.upgrad import upgrad
 
-__all__ = ["METHODS", "TARGETS", "make_method", "make_mtrl", "method_names", "critic_labels"]
+__all__ = ["METHODS", "TARGETS", "critic_labels", "make_method", "make_mtrl", "method_names"]
 
 METHODS: dict[str, Callable[..., base.Aggregator]] = {
     "mean": lambda num_tasks=None, **kw: base.mean(**kw),
