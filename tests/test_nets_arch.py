@@ -301,3 +301,23 @@ def test_preset_param_counts_match_mtbench(suite):
             # CARE: MiniLM vectors are 384-d, RoBERTa 768-d -> the first context layer is 384 x 1536 smaller.
             gap = (768 - 384) * 1536 if net.startswith("care") else 0
             assert ours[role] == theirs - gap, (net, role)
+
+
+@pytest.mark.parametrize("name", sorted(TINY))
+def test_mtrl_critic_labels_select_exactly_the_critic(name):
+    # MT-PPO's "critic" target labels leaves by name ("critic"/"value" in the path): no actor leaf may match.
+    from mtjax.transforms import registry as tr_registry
+
+    critic = "shared" if name == "paco" else name
+    init, _ = nets.make_actor_critic(
+        actor_net=name,
+        critic_net=critic,
+        action_size=2,
+        num_tasks=3,
+        actor_kwargs=TINY[name],
+        critic_kwargs={} if critic == "shared" else TINY[name],
+    )
+    p = jax.eval_shape(init, _key(0), *_inputs(3))["params"]
+    labels = tr_registry.critic_labels(p)
+    assert set(jax.tree.leaves(labels["critic"])) == {"critic"}
+    assert set(jax.tree.leaves(labels["actor"])) == {"actor"} and labels["log_std"] == "actor"
