@@ -7,6 +7,8 @@ sizes; Joshi et al., 2025, arXiv 2507.23172):
   bridge_raw   JAX policy (same maths, jitted) + simulator, crossing by DLPack: action out (zero-copy), obs,
                reward, reset packed by one torch.cat and imported (zero-copy of the fresh buffer);
   adapter      the full ``VecTaskAdapter.step`` (pack, import, jitted split + episode statistics) + JAX policy;
+  adapter_packed  ``VecTaskAdapter.step_packed`` + JAX policy on the packed block: the host loop's default
+               per-step path (episode statistics are computed once per iteration);
   ipc          the out-of-process bridge (``IPCVecEnv``: simulator in a second, JAX-free process on the same
                device, CUDA IPC buffers via torch's reductions, shared-memory handshake) + JAX policy;
   ipc_raw      the same with ``transport="raw"`` (ctypes CUDA driver IPC handles; GPU only).
@@ -157,6 +159,14 @@ def bench_size(n, device, steps, repeats, warmup, modes):
             st["es"] = ad.step(st["es"], policy(st["es"].obs))
         return _time(step, lambda: jax.block_until_ready(st["es"]), steps, repeats, warmup)
 
+    def adapter_packed():  # the host loop's fast path: one jitted call per step, statistics per iteration
+        ad = VecTaskAdapter(SyntheticVecTask(n, device), tuple(f"t{k}" for k in range(TASKS)))
+        st = {"block": ad.step_packed(policy(ad.reset(jax.random.key(0)).obs))}
+
+        def step():
+            st["block"] = ad.step_packed(policy(st["block"]))  # the policy reads the first ACT columns
+        return _time(step, lambda: jax.block_until_ready(st["block"]), steps, repeats, warmup)
+
     def ipc(transport):
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         cfg = IsaacGymConfig(suite="mt10", num_envs=n, sim_device=device, rl_device=device)
@@ -193,6 +203,7 @@ def bench_size(n, device, steps, repeats, warmup, modes):
                 for k, f in parts.items()}
 
     runners = {"sim_only": sim_only, "torch_only": torch_only, "bridge_raw": bridge_raw, "adapter": adapter,
+               "adapter_packed": adapter_packed,
                "ipc": lambda: ipc("torch"), "ipc_raw": lambda: ipc("raw"), "components": components}
     for mode in modes:
         if mode not in runners:
@@ -217,7 +228,8 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="tiny CPU-friendly sizes")
     p.add_argument("--sizes", default="", help="comma-separated env counts (default 4096,24576)")
-    p.add_argument("--modes", default="sim_only,torch_only,bridge_raw,adapter,ipc,ipc_raw,components")
+    p.add_argument("--modes", default="sim_only,torch_only,bridge_raw,adapter,adapter_packed,ipc,ipc_raw,"
+                   "components")
     p.add_argument("--steps", type=int, default=0)
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--out", default="benchmarks/results/bridge.json")

@@ -199,6 +199,41 @@ def test_host_loop_trains_end_to_end_on_standin():
     assert max(jax.tree.leaves(moved)) > 0
 
 
+def test_packed_fast_path_equals_envstate_path(goal=True):
+    """One dispatch per step + per-iteration statistics give the same training as the per-step EnvState path.
+
+    Run with the Go1-style goal counter (the only branch that differs from Meta-World: a running max).
+    """
+    from envs_bridge.isaacgym.adapter import VecTaskAdapter
+
+    def make():
+        if not goal:
+            return _env(num_envs=20, episode_length=6)
+        cfg = standin.compose(hydra_overrides(IsaacGymConfig(suite="mt10", num_envs=20, episode_length=6,
+                                                             **CPU))[0])
+        return VecTaskAdapter(_GoalVecTask(cfg.task, "cpu", "cpu", -1, True), task_ids_for("mt10")[1])
+
+    runs = []
+    for packed in (False, True):
+        env = make()
+        init_fn, apply_fn = _nets(env)
+        trainer = host_loop.make_host_train(_small_ppo(), env, init_fn, apply_fn, packed=packed)
+        state = trainer.init(jax.random.key(5))
+        ms = []
+        for _ in range(2):
+            state, m = trainer.iteration(state)
+            ms.append(m)
+        runs.append((state, ms))
+    (s0, m0), (s1, m1) = runs
+    close = lambda a, b: np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)
+    jax.tree.map(close, s0.learner.params, s1.learner.params)
+    jax.tree.map(close, (s0.env_state.obs, s0.env_state.episode, s0.env_state.info),
+                 (s1.env_state.obs, s1.env_state.episode, s1.env_state.info))
+    for k in ("loss/total", "reward", "return", "progress", "task/episodes"):
+        close(m0[1][k], m1[1][k])
+    assert float(m1[1]["task/episodes"].sum()) > 0
+
+
 def test_cli_run_with_standin(tmp_path):
     import ml_collections
 

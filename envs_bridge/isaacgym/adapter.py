@@ -49,6 +49,7 @@ __all__ = [
     "import_isaacgymenvs",
     "make_finish",
     "make_isaacgym_env",
+    "packed_transition",
     "warn_if_preallocating",
 ]
 
@@ -203,18 +204,35 @@ def make_finish(obs_size: int, one_hot: jax.Array, repair_reset_onehot: bool,
         if repair_reset_onehot and is_reset:  # MTBench's reset() returns all zeros, one-hot included (Q14)
             missing = jnp.sum(jnp.abs(obs[:, o - t:]), -1, keepdims=True) == 0
             obs = jnp.concatenate([obs[:, : o - t], jnp.where(missing, one_hot, obs[:, o - t:])], -1)
-        reward, done, trunc = packed[:, o], packed[:, o + 1] > 0.5, packed[:, o + 2] > 0.5
-        success, progress = packed[:, o + 3] > 0.5, packed[:, o + 4]
-        if goal_progress and not is_reset:
-            progress = jnp.maximum(progress, episode.progress)
-        stats, finished = base.update_episode_stats(episode, reward, success, progress, done)
         if is_reset:  # no transition happened yet
-            stats, done, trunc = episode, jnp.zeros_like(done), jnp.zeros_like(trunc)
-        info = {"success": success, "progress": progress, **finished}
-        return base.EnvState(obs=obs, reward=reward, done=done, truncated=trunc, task_id=task_id, info=info,
-                             sim=None, episode=stats, key=key)
+            reward, done, trunc = packed[:, o], packed[:, o + 1] > 0.5, packed[:, o + 2] > 0.5
+            info = {"success": packed[:, o + 3] > 0.5, "progress": packed[:, o + 4],
+                    **base.update_episode_stats(episode, reward, packed[:, o + 3] > 0.5, packed[:, o + 4],
+                                                done)[1]}
+            return base.EnvState(obs=obs, reward=reward, done=jnp.zeros_like(done), truncated=jnp.zeros_like(trunc),
+                                 task_id=task_id, info=info, sim=None, episode=episode, key=key)
+        stats, tr = packed_transition(episode, packed, obs_size, goal_progress)
+        return base.EnvState(obs=obs, reward=tr["reward"], done=tr["done"], truncated=tr["truncated"],
+                             task_id=task_id, info=tr["info"], sim=None, episode=stats, key=key)
 
     return jax.jit(finish, static_argnums=4)
+
+
+def packed_transition(episode: base.EpisodeStats, packed: jax.Array, obs_size: int,
+                      goal_progress: bool) -> tuple[base.EpisodeStats, dict]:
+    """One transition from a packed row block ``[N, O+5]``: episode accumulators and the per-step fields.
+
+    Shared by the per-step ``finish`` and the host loop's per-iteration scan (so both give the same numbers).
+    Returns ``(next accumulators, {"reward", "done", "truncated", "info"})`` with ``[N]`` leaves.
+    """
+    o = obs_size
+    reward, done, trunc = packed[:, o], packed[:, o + 1] > 0.5, packed[:, o + 2] > 0.5
+    success, progress = packed[:, o + 3] > 0.5, packed[:, o + 4]
+    if goal_progress:  # Go1: running max of the goal count (the env resets inside step)
+        progress = jnp.maximum(progress, episode.progress)
+    stats, finished = base.update_episode_stats(episode, reward, success, progress, done)
+    info = {"success": success, "progress": progress, **finished}
+    return stats, {"reward": reward, "done": done, "truncated": trunc, "info": info}
 
 
 class VecTaskAdapter:
@@ -308,6 +326,14 @@ class VecTaskAdapter:
 
     def step(self, state: base.EnvState, action: jax.Array) -> base.EnvState:
         """One simulator step (host call; not jittable). ``action`` is ``[N, A]`` in task-major order."""
+        return self._finish(state.episode, self.step_packed(action), state.task_id, state.key, False)
+
+    def step_packed(self, action: jax.Array) -> jax.Array:
+        """Like ``step`` but returns the raw ``[N, O+5]`` packed block (a private buffer) without bookkeeping.
+
+        The host loop's fast path: it slices obs inside its jitted ``act`` and computes the episode statistics
+        once per iteration (``packed_transition`` in a scan), saving one dispatch per step.
+        """
         torch = self._torch
         if action.dtype != jnp.float32:  # (astype would copy even a weakly typed float32 array)
             action = action.astype(jnp.float32)
@@ -321,5 +347,4 @@ class VecTaskAdapter:
         if timeouts is None:
             timeouts = torch.zeros_like(rew, dtype=torch.bool)
         succ, prog = self._success_progress(extras)
-        packed = self._pack(obs_dict["obs"], rew, reset, timeouts, succ, prog)
-        return self._finish(state.episode, packed, state.task_id, state.key, False)
+        return self._pack(obs_dict["obs"], rew, reset, timeouts, succ, prog)

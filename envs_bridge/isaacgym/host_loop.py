@@ -29,6 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from envs_bridge import base
+from envs_bridge.isaacgym.adapter import packed_transition
 from mtjax import metrics as mt_metrics
 from mtjax.algos import on_policy, ppo
 
@@ -62,7 +63,7 @@ def _stack(trajectory: list[dict]) -> dict:
 
 
 def make_host_train(cfg: ppo.PPOConfig, env: Any, init_fn: Callable, apply_fn: Callable,
-                    tx: Any = None) -> HostTrainer:
+                    tx: Any = None, packed: bool | None = None) -> HostTrainer:
     """Builds the host-loop trainer.
 
     Args:
@@ -71,6 +72,8 @@ def make_host_train(cfg: ppo.PPOConfig, env: Any, init_fn: Callable, apply_fn: C
         ``obs_size``, ``action_size`` (e.g. ``VecTaskAdapter`` or ``JaxEnvOnHost``).
       init_fn, apply_fn: from ``mtjax.nets.make_actor_critic``.
       tx: optional gradient transform replacing ``ppo.make_transform(cfg, T)``.
+      packed: use the env's ``step_packed`` fast path (one jitted dispatch per step; episode statistics are
+        computed once per iteration by a scan of ``adapter.packed_transition``). Default: when available.
     """
     ts_ = env.task_set
     learner = ppo.make_learner(cfg, init_fn, apply_fn, ts_, env.obs_size, env.action_size, tx=tx)
@@ -94,18 +97,54 @@ def make_host_train(cfg: ppo.PPOConfig, env: Any, init_fn: Callable, apply_fn: C
         m.update(mt_metrics.transform_diagnostics(ls.opt_state))
         return ls, m
 
+    o = env.obs_size
+    goal_progress = bool(getattr(env, "goal_progress", False))
+
+    def _act_packed(ls, block, task_id, key):  # obs = the first O columns of the env's packed block
+        return _act(ls, block[:, :o], task_id, key)
+
+    def _finish_packed(ls, es0, acts, blocks, k_update):
+        p = jnp.stack(blocks)  # [H, N, O+5]
+        ep, tr = jax.lax.scan(lambda e, b: packed_transition(e, b, o, goal_progress), es0.episode, p)
+        obs_next = p[:, :, :o]
+        tr.update(acts, obs=jnp.concatenate([es0.obs[None], obs_next[:-1]], 0))
+        ls, m = _finish(ls, tr, obs_next[-1], es0.task_id, k_update)
+        es = base.EnvState(obs=obs_next[-1], reward=tr["reward"][-1], done=tr["done"][-1],
+                           truncated=tr["truncated"][-1], task_id=es0.task_id,
+                           info=jax.tree.map(lambda x: x[-1], tr["info"]), sim=None, episode=ep, key=es0.key)
+        return ls, m, es
+
     act = jax.jit(_act)
+    act_packed = jax.jit(_act_packed)
     keys = jax.jit(_keys)
     stack = jax.jit(_stack)
     finish = jax.jit(_finish, donate_argnums=0)
+    finish_packed = jax.jit(_finish_packed, donate_argnums=0)
     learner_init = jax.jit(learner.init)
+    use_packed = hasattr(env, "step_packed") if packed is None else bool(packed)
 
     def init(key: jax.Array) -> on_policy.TrainState:
         k_env, k_learn, k_run = jax.random.split(key, 3)
         return on_policy.TrainState(learner=learner_init(k_learn), env_state=env.reset(k_env), key=k_run,
                                     iteration=jnp.zeros((), jnp.int32))
 
+    def iteration_packed(state: on_policy.TrainState):
+        step_keys, k_update = keys(state.key, state.iteration)
+        ls, es = state.learner, state.env_state
+        acts, blocks = [], []
+        for t in range(cfg.horizon):  # per step: one jitted act, one DLPack export, the sim, one import
+            if t == 0:
+                action, log_prob, value, clipped = act(ls, es.obs, es.task_id, step_keys[t])
+            else:
+                action, log_prob, value, clipped = act_packed(ls, blocks[-1], es.task_id, step_keys[t])
+            acts.append({"action": action, "log_prob": log_prob, "value": value})
+            blocks.append(env.step_packed(clipped))
+        ls, m, es = finish_packed(ls, es, stack(acts), blocks, k_update)
+        return on_policy.TrainState(learner=ls, env_state=es, key=state.key, iteration=state.iteration + 1), m
+
     def iteration(state: on_policy.TrainState):
+        if use_packed:
+            return iteration_packed(state)
         step_keys, k_update = keys(state.key, state.iteration)
         ls, es = state.learner, state.env_state
         trajectory = []

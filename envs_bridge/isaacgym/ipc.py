@@ -118,6 +118,7 @@ class IPCVecEnv:
         self._out_jax = dlpack.torch_to_jax(self._out, copy=False)  # the same memory, mapped once
         self._task_id = jnp.asarray(self.task_set.task_ids)
         self.goal_progress = bool(info.get("goal_progress", False))
+        self._copy = jax.jit(lambda x: x + 0.0)  # a new XLA buffer (jnp.copy may forward the input)
         self._finish = make_finish(self.obs_size, jnp.asarray(self.task_set.one_hot()), repair_reset_onehot,
                                    self.goal_progress)
 
@@ -159,6 +160,16 @@ class IPCVecEnv:
         return self._finish(base.init_episode_stats(n), self._out_jax, self._task_id, key, True)
 
     def step(self, state: base.EnvState, action: jax.Array) -> base.EnvState:
+        self._step_shared(action)
+        return self._finish(state.episode, self._out_jax, state.task_id, state.key, False)
+
+    def step_packed(self, action: jax.Array) -> jax.Array:
+        """The host loop's fast path (see ``VecTaskAdapter.step_packed``): a private copy of the shared block,
+        made before the next request can let the server overwrite it (the next action depends on it)."""
+        self._step_shared(action)
+        return self._copy(self._out_jax)
+
+    def _step_shared(self, action: jax.Array) -> None:
         torch = self._torch
         if action.dtype != jnp.float32:
             action = action.astype(jnp.float32)
@@ -167,7 +178,6 @@ class IPCVecEnv:
         if self._act.is_cuda:
             torch.cuda.current_stream(self._act.device).synchronize()  # copy done before the server reads
         self._request(CMD_STEP)
-        return self._finish(state.episode, self._out_jax, state.task_id, state.key, False)
 
     def close(self) -> None:
         """Stops the server and frees the control block (idempotent)."""
