@@ -115,3 +115,24 @@ def test_warm_start_carries_the_solution_across_steps():
     upd, _ = cold.update({"w": jnp.asarray(gs, jnp.float32)}, cold.update(
         {"w": jnp.asarray(gs, jnp.float32)}, cold.init(None))[1])
     np.testing.assert_allclose(np.abs(np.asarray(upd["w"]) - ref).max(), errs[0], rtol=1e-5)
+
+
+def test_pairwise_projection_matches_optax():
+    import optax
+
+    from mtjax.transforms._gram import projection_simplex_pairwise
+
+    rng = np.random.default_rng(2)
+    for t in (1, 2, 5, 50):
+        for scale in (0.1, 1.0, 10.0):
+            v = jnp.asarray(rng.normal(size=t) * scale, jnp.float32)
+            v = v.at[0].set(v[-1])  # a tie
+            np.testing.assert_allclose(projection_simplex_pairwise(v), optax.projections.projection_simplex(v),
+                                       atol=1e-6)
+    gs = rng.normal(size=(4, 9))
+    gs[1:] -= gs[:1]
+    a, _ = _update(mt.cagrad(), gs)
+    b, _ = _update(mt.cagrad(projection="pairwise"), gs)
+    np.testing.assert_allclose(a, b, atol=1e-5)
+    with pytest.raises(ValueError, match="projection"):
+        mt.cagrad(projection="sort")

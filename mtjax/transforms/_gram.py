@@ -72,6 +72,19 @@ def conflict_summary(gram: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
     return num_conflicts, min_cos.astype(jnp.float32), mean_cos.astype(jnp.float32)
 
 
+def projection_simplex_pairwise(v: jax.Array) -> jax.Array:
+    """Euclidean projection of ``v [T]`` onto the probability simplex without a sort.
+
+    Uses ``tau = max_k (S_k - 1) / c_k`` with ``c_k = #{j : v_j >= v_k}`` and ``S_k`` the sum of those ``v_j``
+    (the sorted-cumsum threshold, evaluated for every candidate at once), then ``relu(v - tau)``. ``O(T^2)``
+    elementwise work in two fusions -- cheaper than a sort and a cumsum for the small ``T`` of multi-task
+    problems on a GPU, where those are separate latency-bound kernels.
+    """
+    ge = (v[None, :] >= v[:, None]).astype(v.dtype)
+    tau = jnp.max((jnp.sum(ge * v[None, :], axis=1) - 1.0) / jnp.sum(ge, axis=1))
+    return jax.nn.relu(v - tau)
+
+
 def check_reduction(method: str, reduction: str) -> None:
     if reduction not in ("mean", "sum"):
         raise ValueError(f"{method}: reduction must be one of 'mean', 'sum'; got {reduction!r}")
