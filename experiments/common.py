@@ -16,6 +16,7 @@ import ml_collections
 
 from envs_bridge import registry
 from mtjax import nets
+from mtjax.nets import presets
 from mtjax.algos import ppo
 
 __all__ = ["to_dict", "ppo_config", "build_env", "build_networks", "run_dir_of", "enable_compile_cache",
@@ -68,9 +69,16 @@ def _kwargs(d: Any) -> dict:
 def build_networks(c: Any, env) -> tuple[Any, Any]:
     """``(init_fn, apply_fn)`` of the actor-critic described by ``c.net``."""
     n = c["net"]
+    suite = n.get("preset", "")
+
+    def sized(net: str, role: str, explicit: Any) -> dict:
+        base = presets.preset(net, suite, role) if suite and net in presets.preset_nets() else {}
+        return {**base, **_kwargs(explicit)}
+
     return nets.make_actor_critic(
         actor_net=n["actor_net"], critic_net=n["critic_net"], action_size=env.action_size,
-        num_tasks=env.num_tasks, actor_kwargs=_kwargs(n["actor_kwargs"]), critic_kwargs=_kwargs(n["critic_kwargs"]),
+        num_tasks=env.num_tasks, actor_kwargs=sized(n["actor_net"], "actor", n["actor_kwargs"]),
+        critic_kwargs=sized(n["critic_net"], "critic", n["critic_kwargs"]),
         log_std_init=float(c["ppo"]["log_std_init"]))
 
 

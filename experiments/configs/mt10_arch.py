@@ -46,6 +46,7 @@ def apply_row(c: ml_collections.ConfigDict, row: str, suite: str, rows: dict) ->
     if row not in rows:
         raise ValueError(f"unknown {suite} architecture row {row!r}; valid: {', '.join(rows)}")
     actor, critic, minibatch, entropy, extra = rows[row]
+    c.net.preset = suite
     c.net.actor_net = actor
     c.net.critic_net = critic
     c.net.actor_kwargs = ml_collections.ConfigDict(presets.preset(actor, suite, "actor", **extra))

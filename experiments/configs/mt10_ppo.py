@@ -31,8 +31,11 @@ def get_config(arg: str = ""):
     c.net = ml_collections.ConfigDict()
     c.net.actor_net = "mlp"
     c.net.critic_net = "mlp"
-    c.net.actor_kwargs = ml_collections.ConfigDict({"hidden": (256, 128, 64), "act": "elu"})
-    c.net.critic_kwargs = ml_collections.ConfigDict({"hidden": (256, 128, 64), "act": "elu"})
+    # Sizes: MTBench's preset for each network on this suite ("mt10", "mt50", "go1"; "" for none), updated with
+    # the explicit *_kwargs (e.g. --config.net.actor_net=moore picks MOORE's MT10 sizes by itself).
+    c.net.preset = "mt10"
+    c.net.actor_kwargs = ml_collections.ConfigDict()
+    c.net.critic_kwargs = ml_collections.ConfigDict()
     c.mtrl = "mean"  # gradient method: mean (plain MT-PPO), pcgrad, cagrad, famo, ...
     c.mtrl_target = "critic"  # MTBench applies gradient surgery to the critic only
     c.mtrl_kwargs = ml_collections.ConfigDict()

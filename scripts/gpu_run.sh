@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs named GPU jobs on the device machine, each under its own time limit, logging to $OUT/<job>.log.
+# Usage (device): bash scripts/gpu_run.sh ppo transforms bridge nets train
+# Installs the carried wheels (.whl: mujoco, mujoco-mjx, ml-collections, ...) into /tmp/site first.
+set -u
+export PYTHONUNBUFFERED=1 XLA_PYTHON_CLIENT_PREALLOCATE=false JAX_COMPILATION_CACHE_DIR=/tmp/jaxcache
+OUT=${OUT:-/tmp/out}
+if [ -d .whl ] && [ ! -f /tmp/site/.done ]; then
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
+    && touch /tmp/site/.done
+fi
+export PYTHONPATH=/tmp/site:$PWD
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+python3 -c "import jax, mujoco; print('jax', jax.__version__, jax.devices(), 'mujoco', mujoco.__version__)"
+job() {  # job NAME LIMIT_S CMD...
+  local name=$1 limit=$2; shift 2
+  echo "=== $name (limit ${limit}s) $(date +%T)"
+  timeout "$limit" "$@" 2>&1 | grep --line-buffered -v -E "Failed to import (warp|mujoco_warp)" | tee "$OUT/$name.log" | tail -n 40
+  echo "=== $name rc=${PIPESTATUS[0]} $(date +%T)"
+}
+for j in "$@"; do
+  case $j in
+    ppo) job ppo 240 python3 -m experiments.benchmark_ppo --out="$OUT/ppo.json" ;;
+    transforms) job transforms 300 python3 -m experiments.benchmark_transforms --out="$OUT/transforms.json" ;;
+    bridge_tests) job bridge_tests 180 python3 -m pytest -q -m gpu -p no:cacheprovider tests/test_dlpack.py tests/test_isaacgym_bridge.py ;;
+    bridge) job bridge 240 python3 -m experiments.benchmark_bridge --out="$OUT/bridge.json" ;;
+    nets) job nets 420 python3 -m experiments.benchmark_nets --out="$OUT/nets.json" ;;
+    envs) job envs 300 python3 experiments/benchmark_envs.py --out="$OUT/envs.json" ;;
+    train) job train "${TRAIN_LIMIT:-300}" python3 -m experiments.train --config=experiments/configs/mt10_ppo.py:24k \
+      --config.run_dir=/tmp/mt10gpu --config.total_iterations="${TRAIN_ITERS:-60}" --config.tensorboard=False \
+      --config.plot=False --config.checkpoint_every=1000 --config.progress=False \
+      && cp /tmp/mt10gpu/metrics.jsonl "$OUT/mt10_train_metrics.jsonl" ;;
+    *) echo "unknown job $j; valid: ppo transforms bridge_tests bridge nets envs train" ;;
+  esac
+done
