@@ -26,6 +26,6 @@ def test_compose_transforms_notebook_runs():
     outputs = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors
-    for name in ("pcgrad", "cagrad", "famo", "imtl_g", "aligned_mtl", "upgrad"):
+    for name in ("pcgrad", "cagrad", "famo", "imtl_g", "aligned_mtl", "upgrad", "nash_mtl"):
         assert name in outputs
     assert "conflicting pairs" in outputs

@@ -11,13 +11,13 @@ from absl.testing import parameterized
 from mtjax import transforms as mt
 
 T = 3
-METHODS = ["mean", "sum", "pcgrad", "cagrad", "famo", "imtl_g", "aligned_mtl", "upgrad"]
+METHODS = ["mean", "sum", "pcgrad", "cagrad", "famo", "imtl_g", "aligned_mtl", "upgrad", "nash_mtl"]
 _PARAMS = {"w": jnp.zeros((3, 4)), "b": jnp.zeros((4,)), "s": jnp.zeros(()), "deep": {"k": jnp.zeros((2, 1, 3))}}
 
 
 def _make(method):
     kw = {} if method in ("mean", "sum") else {"num_tasks": T}
-    if method in ("cagrad", "upgrad"):
+    if method in ("cagrad", "upgrad", "nash_mtl"):
         kw["num_iters"] = 20  # keep the CPU compile/run small; accuracy is tested in the per-method files
     return mt.make_method(method, **kw)
 

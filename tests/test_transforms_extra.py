@@ -1,4 +1,4 @@
-"""IMTL-G, Aligned-MTL and UPGrad: hand-worked cases and the defining property of each method."""
+"""IMTL-G, Aligned-MTL, UPGrad and Nash-MTL: hand-worked cases and the defining property of each method."""
 
 import jax.numpy as jnp
 import numpy as np
@@ -100,10 +100,35 @@ def test_upgrad_matches_qp_reference_and_is_non_conflicting(seed):
     assert np.all(gs @ upd >= -1e-3 * np.linalg.norm(gs, axis=1) * np.linalg.norm(upd))
 
 
+def test_nash_mtl_hand_case():
+    # g1 = (2, 0), g2 = (0, 1): A = diag(4, 1), |A|_F = sqrt(17), A' = A / sqrt(17) is diagonal, so
+    # A' alpha = 1/alpha gives alpha_i = 1/sqrt(A'_ii) = (17^(1/4)/2, 17^(1/4)) and
+    # g = 2 alpha_1 e1 + alpha_2 e2 = (17^(1/4), 17^(1/4)): equal progress on both tasks.
+    upd, state = _update(mt.nash_mtl(num_tasks=2), [[2.0, 0.0], [0.0, 1.0]])
+    q = 17 ** 0.25
+    np.testing.assert_allclose(upd, [q, q], rtol=1e-5)
+    np.testing.assert_allclose(state.task_weights, [q / 2, q], rtol=1e-5)
+    upd_mean, _ = _update(mt.nash_mtl(reduction="mean"), [[2.0, 0.0], [0.0, 1.0]])
+    np.testing.assert_allclose(upd_mean, [q / 2, q / 2], rtol=1e-5)
+
+
+@pytest.mark.parametrize("seed,t", [(0, 4), (1, 10), (2, 30)])
+def test_nash_mtl_bargaining_condition(seed, t):
+    gs = _conflicting(seed, t=t, p=3 * t + 5)
+    upd, state = _update(mt.nash_mtl(num_tasks=t), gs)
+    a = gs @ gs.T / np.linalg.norm(gs @ gs.T)
+    alpha = np.asarray(state.task_weights, np.float64)
+    assert np.all(alpha > 0)
+    np.testing.assert_allclose((a @ alpha) * alpha, 1.0, atol=5e-3)  # A alpha = 1/alpha (f32, ridge)
+    assert float(state.residual) < 5e-3
+    np.testing.assert_allclose(upd, alpha @ gs, rtol=1e-4, atol=1e-5)
+
+
 def test_errors():
     for fn, kwargs, match in ((mt.upgrad, {"num_iters": 0}, "num_iters"), (mt.upgrad, {"reg": -1.0}, "reg"),
                               (mt.aligned_mtl, {"scale_mode": "max"}, "scale_mode"),
                               (mt.imtl_g, {"reduction": "median"}, "reduction"),
-                              (mt.imtl_g, {"num_tasks": -2}, "num_tasks")):
+                              (mt.imtl_g, {"num_tasks": -2}, "num_tasks"),
+                              (mt.nash_mtl, {"num_iters": 0}, "num_iters"), (mt.nash_mtl, {"reg": -1.0}, "reg")):
         with pytest.raises(ValueError, match=match):
             fn(**kwargs)

@@ -17,6 +17,7 @@ from mtjax.transforms.aligned_mtl import AlignedMTLState
 from mtjax.transforms.cagrad import CAGradState
 from mtjax.transforms.famo import FAMOState
 from mtjax.transforms.imtl_g import IMTLGState
+from mtjax.transforms.nash_mtl import NashMTLState
 from mtjax.transforms.pcgrad import PCGradState
 from mtjax.transforms.upgrad import UPGradState
 
@@ -24,7 +25,7 @@ __all__ = ["STATE_NAMES", "diagnostics"]
 
 STATE_NAMES: dict[type, str] = {
     PCGradState: "pcgrad", CAGradState: "cagrad", FAMOState: "famo", IMTLGState: "imtl_g",
-    AlignedMTLState: "aligned_mtl", UPGradState: "upgrad",
+    AlignedMTLState: "aligned_mtl", UPGradState: "upgrad", NashMTLState: "nash_mtl",
 }
 _SKIP = frozenset({"logit_opt_state", "prev_losses", "count", "w_star", "dual"})
 

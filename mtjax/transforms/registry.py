@@ -23,6 +23,7 @@ from mtjax.transforms.aligned_mtl import aligned_mtl
 from mtjax.transforms.cagrad import cagrad
 from mtjax.transforms.famo import famo
 from mtjax.transforms.imtl_g import imtl_g
+from mtjax.transforms.nash_mtl import nash_mtl
 from mtjax.transforms.pcgrad import pcgrad
 from mtjax.transforms.upgrad import upgrad
 
@@ -37,6 +38,7 @@ METHODS: dict[str, Callable[..., base.Aggregator]] = {
     "imtl_g": imtl_g,
     "aligned_mtl": aligned_mtl,
     "upgrad": upgrad,
+    "nash_mtl": nash_mtl,
 }
 NEEDS_LOSSES = frozenset({"famo"})
 TARGETS = ("critic", "actor", "both")
