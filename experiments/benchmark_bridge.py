@@ -14,6 +14,8 @@ sizes; Joshi et al., 2025, arXiv 2507.23172):
   ipc_raw      the same with ``transport="raw"`` (ctypes CUDA driver IPC handles; GPU only).
 Overhead = mode - torch_only, in microseconds per step (target: <= 50 us beyond the simulator step).
 ``components`` also times each piece alone (cat, imports with/without RULE 6, export, jit dispatches).
+Diagnostics: ``torch_sync`` (torch-only with a host sync every step: a fully serialised step) and
+``bridge_same_stream`` (bridge_raw with torch on JAX's external-ready stream, GPU only).
 
 The simulator is a synthetic ``VecTask`` (in-place ``obs_buf``/``rew_buf`` writes, a new ``reset_buf`` each
 step, ``extras`` with ``time_outs``/``task_indices``, ``success_buf``), so the numbers isolate the bridge.
@@ -138,6 +140,20 @@ def bench_size(n, device, steps, repeats, warmup, modes):
             st["obs"] = env.step(torch.tanh(st["obs"][:, :ACT]))[0]["obs"]
         return _time(step, sync, steps, repeats, warmup)
 
+    def torch_sync():  # diagnostic: the torch-only loop with a host sync every step (a fully serialised step)
+        env = SyntheticVecTask(n, device)
+        st = {"obs": env.reset()["obs"]}
+
+        def step():
+            st["obs"] = env.step(torch.tanh(st["obs"][:, :ACT]))[0]["obs"]
+            sync()
+        return _time(step, sync, steps, repeats, warmup)
+
+    def bridge_same_stream():  # diagnostic: bridge_raw with torch running on JAX's external-ready stream
+        ptr = jax.devices()[0].get_stream_for_external_ready_events()
+        with torch.cuda.stream(torch.cuda.ExternalStream(ptr, device=device)):
+            return bridge_raw()
+
     def bridge_raw():
         env = SyntheticVecTask(n, device)
         st = {"obs": dlpack.torch_to_jax(env.reset()["obs"])}
@@ -203,13 +219,13 @@ def bench_size(n, device, steps, repeats, warmup, modes):
                 for k, f in parts.items()}
 
     runners = {"sim_only": sim_only, "torch_only": torch_only, "bridge_raw": bridge_raw, "adapter": adapter,
-               "adapter_packed": adapter_packed,
+               "adapter_packed": adapter_packed, "torch_sync": torch_sync, "bridge_same_stream": bridge_same_stream,
                "ipc": lambda: ipc("torch"), "ipc_raw": lambda: ipc("raw"), "components": components}
     for mode in modes:
         if mode not in runners:
             raise ValueError(f"unknown mode {mode!r}; valid: {', '.join(runners)}")
-        if mode == "ipc_raw" and device == "cpu":
-            continue  # raw CUDA IPC handles need a GPU
+        if mode in ("ipc_raw", "bridge_same_stream") and device == "cpu":
+            continue  # CUDA only
         try:
             if mode == "components":
                 res_components = runners[mode]()
@@ -228,8 +244,8 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="tiny CPU-friendly sizes")
     p.add_argument("--sizes", default="", help="comma-separated env counts (default 4096,24576)")
-    p.add_argument("--modes", default="sim_only,torch_only,bridge_raw,adapter,adapter_packed,ipc,ipc_raw,"
-                   "components")
+    p.add_argument("--modes", default="sim_only,torch_only,torch_sync,bridge_raw,bridge_same_stream,adapter,"
+                   "adapter_packed,ipc,ipc_raw,components")
     p.add_argument("--steps", type=int, default=0)
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--out", default="benchmarks/results/bridge.json")
@@ -253,7 +269,7 @@ def main(argv=None):
             row[f"{mode}_repeats_us"] = allr
         base = row.get("torch_only_us_per_step")
         for mode in r:
-            if base is not None and mode not in ("sim_only", "torch_only"):
+            if base is not None and mode not in ("sim_only", "torch_only", "components_us"):
                 row[f"{mode}_overhead_us"] = row[f"{mode}_us_per_step"] - base
         results[str(n)] = row
         if row["components_us_per_call"]:
