@@ -148,7 +148,7 @@ def test_success_thresholds_behave(env, fns, state0):
         blk, k = sims[i], env._tasks[i]
         half = np.arange(E) < E // 2  # first half: inside the success region, second half: outside
         if k.ids.jnt_qpos >= 0:
-            inside, outside = {"door-open": (-1.6, -1.0), "drawer-open": (-0.16, -0.12),
+            inside, outside = {"door-open": (-1.6, -1.0), "drawer-open": (-0.163, -0.12),
                                "drawer-close": (0.0, -0.06), "button-press-topdown": (-0.09, -0.05),
                                "window-open": (0.2, 0.15), "window-close": (0.0, 0.08)}[name]
             blk = _set_qpos(blk, k.ids.jnt_qpos, jnp.where(half, inside, outside))

@@ -171,7 +171,8 @@ _TASK_SCENES: dict[str, tuple[str, tuple[tuple[str, str, str], ...]]] = {
 }
 
 
-def scene_xml(task: str, frame_skip: int = 2, iterations: int = 4, ls_iterations: int = 4) -> str:
+def scene_xml(task: str, frame_skip: int = 1, iterations: int = 4, ls_iterations: int = 4,
+              eulerdamp: bool = False) -> str:
     """MJCF text of one task's scene.
 
     Args:
@@ -179,6 +180,9 @@ def scene_xml(task: str, frame_skip: int = 2, iterations: int = 4, ls_iterations
       frame_skip: physics steps per 12.5 ms control step; the timestep is ``CONTROL_DT / frame_skip``.
       iterations: Newton solver iterations.
       ls_iterations: line-search iterations.
+      eulerdamp: integrate joint damping implicitly (MuJoCo's default). Off by default: every damped joint here
+        is stable with explicit damping at these timesteps (2 * inertia / damping >= 0.02 s) and MJX then skips
+        a factorisation per substep.
 
     Returns:
       The MJCF string.
@@ -194,7 +198,9 @@ def scene_xml(task: str, frame_skip: int = 2, iterations: int = 4, ls_iterations
     return f"""<mujoco model="mtjax_{task}">
   <compiler angle="radian" autolimits="true"/>
   <option timestep="{dt:.8f}" iterations="{iterations}" ls_iterations="{ls_iterations}" solver="Newton"
-          cone="pyramidal" integrator="Euler" gravity="0 0 -9.81"/>
+          cone="pyramidal" integrator="Euler" gravity="0 0 -9.81">
+    <flag eulerdamp="{'enable' if eulerdamp else 'disable'}"/>
+  </option>
   <default>
     <geom contype="0" conaffinity="0" condim="3" friction="1 0.005 0.0001"/>
   </default>
@@ -216,13 +222,14 @@ def scene_xml(task: str, frame_skip: int = 2, iterations: int = 4, ls_iterations
 
 
 @functools.lru_cache(maxsize=None)
-def build_model(task: str, frame_skip: int = 2, iterations: int = 4, ls_iterations: int = 4) -> mujoco.MjModel:
+def build_model(task: str, frame_skip: int = 1, iterations: int = 4, ls_iterations: int = 4,
+                eulerdamp: bool = False) -> mujoco.MjModel:
     """Compiled ``mujoco.MjModel`` of one task's scene (cached; treat as read-only)."""
-    return mujoco.MjModel.from_xml_string(scene_xml(task, frame_skip, iterations, ls_iterations))
+    return mujoco.MjModel.from_xml_string(scene_xml(task, frame_skip, iterations, ls_iterations, eulerdamp))
 
 
 @functools.lru_cache(maxsize=None)
-def settled_hand(frame_skip: int = 2) -> tuple[np.ndarray, np.ndarray]:
+def settled_hand(frame_skip: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Meta-World's reset settle (50 control steps, fingers opening) of the hand alone, on the CPU.
 
     The floating hand is translation invariant, so one settle at the origin serves every task and every
