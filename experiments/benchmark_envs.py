@@ -20,11 +20,11 @@ import time
 
 os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import mujoco  # noqa: E402
+import jax
+import jax.numpy as jnp
+import mujoco
 
-from envs_bridge.metaworld import TASKS, make_metaworld  # noqa: E402
+from envs_bridge.metaworld import TASKS, make_metaworld
 
 
 def _peak_mem():

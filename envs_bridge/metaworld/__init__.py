@@ -13,7 +13,7 @@ from envs_bridge import base, registry
 from envs_bridge.metaworld.env import MODES, MetaWorldEnv, TaskBlock
 from envs_bridge.metaworld.scenes import TASKS
 
-__all__ = ["MetaWorldEnv", "TaskBlock", "MODES", "TASKS", "make_metaworld"]
+__all__ = ["MODES", "TASKS", "MetaWorldEnv", "TaskBlock", "make_metaworld"]
 
 
 def make_metaworld(task_names, num_envs: int, **kwargs: Any) -> MetaWorldEnv:

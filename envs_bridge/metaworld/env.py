@@ -12,7 +12,8 @@ reset inside ``step`` (``base.where_done``); ``info`` carries the Meta-World inf
 from __future__ import annotations
 
 import functools
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -23,7 +24,7 @@ from mujoco import mjx
 from envs_bridge import base
 from envs_bridge.metaworld import rewards, scenes, tasks
 
-__all__ = ["MetaWorldEnv", "TaskBlock", "MODES"]
+__all__ = ["MODES", "MetaWorldEnv", "TaskBlock"]
 
 MODES = ("rand", "fixed")
 ACTION_SCALE = 0.01  # metres of mocap motion per unit action per control step
@@ -69,9 +70,9 @@ class _Task:
         self.template = mjx.make_data(self.mx)
         self.contact_slots = int(self.template._impl.contact.dist.shape[0])
         self.ids = tasks.resolve_ids(name, m)
-        body = lambda n: m.body(n).id  # noqa: E731
+        body = lambda n: m.body(n).id
         self.hand, self.rclaw, self.lclaw = body("hand"), body("rightclaw"), body("leftclaw")
-        site = lambda n: m.site(n).id  # noqa: E731
+        site = lambda n: m.site(n).id
         self.ree, self.lee, self.rpad, self.lpad = (site("rightEndEffector"), site("leftEndEffector"),
                                                     site("rightpad"), site("leftpad"))
         self.hand_mocap = int(m.body_mocapid[body("mocap")])

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -22,7 +22,7 @@ import numpy as np
 
 from envs_bridge import base
 
-__all__ = ["POLICIES", "multitask_policy", "evaluate", "REFERENCE_SUCCESS"]
+__all__ = ["POLICIES", "REFERENCE_SUCCESS", "evaluate", "multitask_policy"]
 
 # Meta-World's own scripted policies, MT10(seed=0) / seed 1, 500-step episodes (metaworld_tasks.md 4.3).
 REFERENCE_SUCCESS = {
@@ -176,7 +176,7 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=None, help="JSON output path")
     args = p.parse_args(argv)
-    from envs_bridge.metaworld import MetaWorldEnv, TASKS
+    from envs_bridge.metaworld import TASKS, MetaWorldEnv
 
     names = tuple(args.tasks.split(",")) if args.tasks else TASKS
     kw = {} if args.frame_skip is None else {"frame_skip": args.frame_skip}

@@ -25,7 +25,7 @@ import functools
 import mujoco
 import numpy as np
 
-__all__ = ["TASKS", "CONTROL_DT", "scene_xml", "build_model", "settled_hand"]
+__all__ = ["CONTROL_DT", "TASKS", "build_model", "scene_xml", "settled_hand"]
 
 TASKS = (
     "reach",
@@ -221,14 +221,14 @@ def scene_xml(task: str, frame_skip: int = 1, iterations: int = 4, ls_iterations
 """
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def build_model(task: str, frame_skip: int = 1, iterations: int = 4, ls_iterations: int = 4,
                 eulerdamp: bool = False) -> mujoco.MjModel:
     """Compiled ``mujoco.MjModel`` of one task's scene (cached; treat as read-only)."""
     return mujoco.MjModel.from_xml_string(scene_xml(task, frame_skip, iterations, ls_iterations, eulerdamp))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def settled_hand(frame_skip: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Meta-World's reset settle (50 control steps, fingers opening) of the hand alone, on the CPU.
 

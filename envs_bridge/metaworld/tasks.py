@@ -19,8 +19,16 @@ import numpy as np
 from envs_bridge.metaworld import scenes
 
 __all__ = [
-    "TaskSpec", "SPECS", "HAND_SPACE_LOW", "HAND_SPACE_HIGH", "RAND_VECS_PATH", "load_rand_vecs",
-    "sample_rand_vec", "place", "object_pose", "scipy_quat",
+    "HAND_SPACE_HIGH",
+    "HAND_SPACE_LOW",
+    "RAND_VECS_PATH",
+    "SPECS",
+    "TaskSpec",
+    "load_rand_vecs",
+    "object_pose",
+    "place",
+    "sample_rand_vec",
+    "scipy_quat",
 ]
 
 HAND_SPACE_LOW = np.array([-0.525, 0.348, -0.0525], np.float32)  # observation clip of obs[0:3] (quirk 7)
@@ -106,30 +114,30 @@ def place(name: str, rv: jax.Array) -> dict[str, jax.Array]:
 
     Returns:
       dict with ``goal`` [3], ``obj_init`` [3] (``obj_init_pos``), ``body`` [3] (free object position or anchor),
-      ``anchor`` [3] (fixture mocap position; unused where the task has none), ``joint`` (initial joint value).
+      ``anchor`` [3] (fixture body position; unused where the task has none), ``joint`` (initial joint value).
     """
     z = jnp.zeros(3)
-    f = lambda *v: jnp.asarray(v, jnp.float32)  # noqa: E731
+    f = lambda *v: jnp.asarray(v, jnp.float32)
     if name in ("reach", "pick-place"):
-        return dict(goal=rv[3:6], obj_init=rv[:3], body=rv[:3], anchor=z, joint=0.0)
+        return {"goal": rv[3:6], "obj_init": rv[:3], "body": rv[:3], "anchor": z, "joint": 0.0}
     if name == "push":
-        return dict(goal=rv[3:6].at[2].set(PUSH_REST_Z), obj_init=rv[:3].at[2].set(PUSH_REST_Z), body=rv[:3],
-                    anchor=z, joint=0.0)
+        return {"goal": rv[3:6].at[2].set(PUSH_REST_Z), "obj_init": rv[:3].at[2].set(PUSH_REST_Z), "body": rv[:3],
+                    "anchor": z, "joint": 0.0}
     if name == "door-open":
-        return dict(goal=rv + f(-0.3, -0.45, 0.0), obj_init=rv, body=rv, anchor=rv, joint=0.0)
+        return {"goal": rv + f(-0.3, -0.45, 0.0), "obj_init": rv, "body": rv, "anchor": rv, "joint": 0.0}
     if name == "drawer-open":
-        return dict(goal=rv + f(0.0, -0.36, 0.09), obj_init=rv, body=rv, anchor=rv, joint=0.0)
+        return {"goal": rv + f(0.0, -0.36, 0.09), "obj_init": rv, "body": rv, "anchor": rv, "joint": 0.0}
     if name == "drawer-close":
-        return dict(goal=rv + f(0.0, -0.16, 0.09), obj_init=rv + f(0.0, -0.32, 0.14), body=rv, anchor=rv,
-                    joint=-0.15)
+        return {"goal": rv + f(0.0, -0.16, 0.09), "obj_init": rv + f(0.0, -0.32, 0.14), "body": rv, "anchor": rv,
+                    "joint": -0.15}
     if name == "button-press-topdown":
-        return dict(goal=rv + f(0.0, -0.00008, 0.1), obj_init=rv, body=rv, anchor=rv, joint=0.0)
+        return {"goal": rv + f(0.0, -0.00008, 0.1), "obj_init": rv, "body": rv, "anchor": rv, "joint": 0.0}
     if name == "peg-insert-side":
-        return dict(goal=rv[3:6] + f(0.03, 0.0, 0.13), obj_init=rv[:3], body=rv[:3], anchor=rv[3:6], joint=0.0)
+        return {"goal": rv[3:6] + f(0.03, 0.0, 0.13), "obj_init": rv[:3], "body": rv[:3], "anchor": rv[3:6], "joint": 0.0}
     if name == "window-open":
-        return dict(goal=rv + f(0.2, 0.0, 0.0), obj_init=rv, body=rv, anchor=rv, joint=0.0)
+        return {"goal": rv + f(0.2, 0.0, 0.0), "obj_init": rv, "body": rv, "anchor": rv, "joint": 0.0}
     if name == "window-close":
-        return dict(goal=rv, obj_init=rv, body=rv, anchor=rv, joint=0.2)
+        return {"goal": rv, "obj_init": rv, "body": rv, "anchor": rv, "joint": 0.2}
     raise ValueError(f"unknown Meta-World task {name!r}; valid tasks: {', '.join(scenes.TASKS)}")
 
 
