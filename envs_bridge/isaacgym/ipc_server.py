@@ -213,9 +213,12 @@ class Server:
         succ, prog = self._signals(extras)
         self._write(obs_dict["obs"], rew, reset, timeouts, succ, prog)
 
-    def serve(self, ctrl):
-        """Spins on ``ctrl`` (an int64 array view of the shared control block) until CMD_CLOSE."""
-        seen = int(ctrl[REQ])
+    def serve(self, ctrl, seen: int):
+        """Spins on ``ctrl`` (an int64 array view of the shared control block) until CMD_CLOSE.
+
+        ``seen`` is the request counter read *before* the buffers were announced: the learner may send its
+        first request before this loop starts, so reading it here could swallow that request.
+        """
         parent = os.getppid()
         while True:
             spins = 0
@@ -281,9 +284,10 @@ def main(argv=None):
         info.update({f"{k}_shape": list(v[2]) for k, v in server.raw.items()})
     else:  # torch's reductions: CUDA IPC handles / shm file names inside rebuild payloads
         info.update(act=server.act, out=server.out)
+    seen = int(ctrl[REQ])  # before the learner knows the buffers, hence before its first request
     conn.send(info)
     try:
-        server.serve(ctrl)
+        server.serve(ctrl, seen)
     finally:
         del ctrl
         shm.close()
