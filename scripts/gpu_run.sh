@@ -26,10 +26,13 @@ for j in "$@"; do
     bridge) job bridge 240 python3 -m experiments.benchmark_bridge --out="$OUT/bridge.json" ;;
     nets) job nets 420 python3 -m experiments.benchmark_nets --out="$OUT/nets.json" ;;
     envs) job envs 300 python3 experiments/benchmark_envs.py --out="$OUT/envs.json" ;;
+    envs4k) job envs4k 200 python3 experiments/benchmark_envs.py --envs 4096 --frame-skip 1 --no-profile --out="$OUT/envs4k.json" ;;
     train) job train "${TRAIN_LIMIT:-300}" python3 -m experiments.train --config=experiments/configs/mt10_ppo.py:24k \
       --config.run_dir=/tmp/mt10gpu --config.total_iterations="${TRAIN_ITERS:-60}" --config.tensorboard=False \
-      --config.plot=False --config.checkpoint_every=1000 --config.progress=False \
-      && cp /tmp/mt10gpu/metrics.jsonl "$OUT/mt10_train_metrics.jsonl" ;;
-    *) echo "unknown job $j; valid: ppo transforms bridge_tests bridge nets envs train" ;;
+      --config.plot=False --config.checkpoint_every=100000 --config.progress=False --config.iters_per_call=10
+      cp /tmp/mt10gpu/metrics.jsonl "$OUT/mt10_train_metrics.jsonl" ;;
+    unroll) for u in 1 8 50; do MTJAX_SOLVER_UNROLL=$u job "unroll$u" 120 python3 -m experiments.benchmark_transforms \
+      --out="$OUT/transforms_unroll$u.json" --tasks=10,50 --methods=mean,pcgrad,cagrad,upgrad,nash_mtl --novariants; done ;;
+    *) echo "unknown job $j; valid: ppo transforms bridge_tests bridge nets envs train unroll" ;;
   esac
 done

@@ -18,6 +18,10 @@ def get_config(arg: str = ""):
     c.seed = 42
     c.run_dir = ""  # default: runs/<name>-s<seed>
     c.env_backend = "jax"  # "jax" (MJX / toy, one XLA program) or "isaacgym" (host loop through DLPack)
+    # Only read when env_backend == "isaacgym" (envs_bridge/isaacgym/host_loop.py): devices, an optional module
+    # replacing isaacgymenvs (make/compose), and the Python of an out-of-process IsaacGym server (Python 3.8).
+    c.isaacgym = ml_collections.ConfigDict(dict(sim_device="cuda:0", rl_device="cuda:0", graphics_device_id=0,
+                                                make_module="", server_python="", transport="torch"))
     c.env = ml_collections.ConfigDict()
     c.env.name = "mt10"
     c.env.num_envs = 4096

@@ -9,6 +9,7 @@ inner solvers ``O(T^2)``/``O(T^3)`` regardless of the parameter count ``P`` and 
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +19,16 @@ import jax.numpy as jnp
 from mtjax.transforms import base
 
 _HI = jax.lax.Precision.HIGHEST
+
+# Iterations of the fixed-length inner solvers unrolled per loop step. On a GPU each iteration on a T x T
+# matrix is a handful of tiny kernels, so the solvers are launch-bound; unrolling lets XLA fuse iterations.
+# MTJAX_SOLVER_UNROLL exists for benchmarking the choice (see BUILD_NOTES).
+SOLVER_UNROLL = int(os.environ.get("MTJAX_SOLVER_UNROLL", "8"))
+
+
+def solver_loop(num_iters: int, body: Callable, init: Any) -> Any:
+    """``lax.fori_loop(0, num_iters, body, init)`` with the package's unroll factor."""
+    return jax.lax.fori_loop(0, num_iters, body, init, unroll=max(1, min(SOLVER_UNROLL, num_iters)))
 
 
 def full_precision(fn: Callable) -> Callable:

@@ -92,7 +92,7 @@ def cagrad_solve(gram: jax.Array, c: float, num_iters: int = 100, w_init: jax.Ar
         y_new = jnp.where(restart, x_new, x_new + ((tk - 1.0) / t_new) * (x_new - x))
         return x_new, y_new, t_new
 
-    w, _, _ = jax.lax.fori_loop(0, num_iters, body, (w0, w0, jnp.ones((), jnp.float32)))
+    w, _, _ = _gram.solver_loop(num_iters, body, (w0, w0, jnp.ones((), jnp.float32)))
     return w, c_eff
 
 

@@ -50,7 +50,7 @@ def nash_mtl_weights(gram: jax.Array, num_iters: int = 40, reg: float = 1e-6) ->
         x_new = x - step * jnp.where(lam < 0.25, 1.0, 1.0 / (1.0 + lam))  # pure Newton once close
         return jnp.where(jnp.all(jnp.isfinite(x_new)) & jnp.all(x_new > 0), x_new, x)
 
-    x = jax.lax.fori_loop(0, num_iters, body, x0)
+    x = _gram.solver_loop(num_iters, body, x0)
     residual = jnp.max(jnp.abs((a @ x) * x - 1.0))
     return x.astype(jnp.float32), residual.astype(jnp.float32)
 

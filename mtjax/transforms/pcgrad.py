@@ -64,7 +64,7 @@ def pcgrad_weights(gram: jax.Array, perms: jax.Array) -> jax.Array:
         coef = jnp.where((dots < 0) & (nj > 0), dots / jnp.where(nj > 0, nj, 1.0), 0.0)
         return c - coef[:, None] * onehot                 # scatter-free (fuses on GPU)
 
-    return jax.lax.fori_loop(0, t, body, jnp.eye(t, dtype=jnp.float32))
+    return _gram.solver_loop(t, body, jnp.eye(t, dtype=jnp.float32))
 
 
 def pcgrad(reduction: str = "mean", num_tasks: int | None = None) -> base.Aggregator:

@@ -57,7 +57,7 @@ def upgrad_weights(gram: jax.Array, num_iters: int = 200, reg: float = 1e-4,
 
     ones = jnp.ones((t, 1), jnp.float32)
     x0 = lower if v_init is None else jnp.maximum(v_init / d[None, :], lower)
-    x, _, _ = jax.lax.fori_loop(0, num_iters, body, (x0, x0, ones))
+    x, _, _ = _gram.solver_loop(num_iters, body, (x0, x0, ones))
     return x * d[None, :]
 
 
