@@ -20,7 +20,7 @@ E = 20  # envs per task, shared with test_metaworld_policies.py
 L = 160  # episode length, shared with test_metaworld_policies.py
 
 # Contact slots of every task model (MJX allocates a fixed number per candidate pair: box-box 4, box-plane 4,
-# capsule-box 2, capsule-plane 2). reach's puck is scenery; see notes/metaworld_sim.md for every pair.
+# capsule-box 2, capsule-plane 2). reach's puck is scenery; see BUILD_NOTES.md ("Meta-World MT10 on MJX") for every pair.
 CONTACT_SLOTS = {"reach": 0, "push": 12, "pick-place": 12, "door-open": 8, "drawer-open": 4, "drawer-close": 4,
                  "button-press-topdown": 8, "peg-insert-side": 14, "window-open": 4, "window-close": 4}
 
