@@ -7,7 +7,14 @@ options are ``MetaWorldEnv``'s keyword arguments.
 
 from __future__ import annotations
 
+import contextlib
+import io
 from typing import Any
+
+# mujoco.mjx prints "Failed to import warp" on import when the optional MuJoCo Warp backend is absent (always,
+# here); import it once with that print swallowed so every entry point starts with a clean terminal.
+with contextlib.redirect_stdout(io.StringIO()):
+    from mujoco import mjx  # noqa: F401
 
 from envs_bridge import base, registry
 from envs_bridge.metaworld.env import MODES, MetaWorldEnv, TaskBlock
