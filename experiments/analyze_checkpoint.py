@@ -7,7 +7,6 @@ From a notebook: ``from experiments.analyze_checkpoint import analyze; info = an
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 from absl import app, flags

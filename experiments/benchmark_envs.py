@@ -25,14 +25,7 @@ import jax.numpy as jnp
 import mujoco
 
 from envs_bridge.metaworld import TASKS, make_metaworld
-
-
-def _peak_mem():
-    try:
-        stats = jax.devices()[0].memory_stats() or {}
-    except Exception:  # noqa: BLE001 - CPU backends may not implement it
-        return None
-    return stats.get("peak_bytes_in_use")
+from experiments import bench_common
 
 
 def _time(fn, args, repeats):
@@ -66,7 +59,7 @@ def bench(num_envs: int, steps_per_call: int, repeats: int, frame_skip: int, pro
     res = {"num_envs": num_envs, "envs_per_task": list(env.task_set.envs_per_task),
            "steps_per_call": steps_per_call, "compile_s": round(compile_s, 2),
            "median_call_s": med, "env_steps_per_s": num_envs * steps_per_call / med,
-           "peak_device_bytes": _peak_mem()}
+           "peak_device_bytes": bench_common.peak_bytes()}
     if profile:
         res["profile"] = _profile(env, num_envs, steps_per_call, repeats)
     return res

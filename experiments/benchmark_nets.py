@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import time
 
 import jax
 import jax.numpy as jnp
 from absl import app, flags
+
+from experiments import bench_common
 
 from mtjax import nets
 from mtjax.nets import presets
@@ -39,34 +40,6 @@ _NETS = flags.DEFINE_list("nets", None, "Networks (default: mlp first, then ever
 _CRITIC_HIDDEN = flags.DEFINE_integer("critic_hidden_dim", 256, "SimbaV2/BRO critic width (scaling study).")
 
 DEFAULT_NETS = ["mlp", "multihead", "moore", "moore_mh", "paco", "care", "care_mh", "softmod", "simba", "bro"]
-
-
-def _device_info() -> dict:
-    d = jax.devices()[0]
-    info = {"device": d.device_kind, "platform": d.platform, "jax": jax.__version__}
-    try:
-        import mujoco
-
-        info["mujoco"] = mujoco.__version__
-    except ImportError:
-        pass
-    return info
-
-
-def _peak_bytes() -> int | None:
-    try:
-        return (jax.devices()[0].memory_stats() or {}).get("peak_bytes_in_use")
-    except Exception:  # noqa: BLE001 - CPU backends may not implement it
-        return None
-
-
-def _median_time(fn, *args, repeats):
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        jax.block_until_ready(fn(*args))
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def _build(net: str, suite: str, chd: int):
@@ -145,10 +118,10 @@ def _bench(net, suite, envs, horizon, chunk, repeats, chd) -> dict:
         else int(mem.temp_size_in_bytes + mem.argument_size_in_bytes + mem.output_size_in_bytes)
     )
     jax.block_until_ready(compiled(params, data))  # warm-up
-    fb = _median_time(compiled, params, data, repeats=repeats)
+    fb = bench_common.median_time(compiled, params, data, repeats=repeats)
     cf = fwd.lower(params, data).compile()
     jax.block_until_ready(cf(params, data))
-    fw = _median_time(cf, params, data, repeats=repeats)
+    fw = bench_common.median_time(cf, params, data, repeats=repeats)
     return {
         "net": net,
         "suite": suite,
@@ -163,7 +136,7 @@ def _bench(net, suite, envs, horizon, chunk, repeats, chd) -> dict:
         "fwd_s": fw,
         "compile_s": compile_s,
         "xla_step_bytes": est,
-        "peak_bytes_in_use": _peak_bytes(),
+        "peak_bytes_in_use": bench_common.peak_bytes(),
     }
 
 
@@ -204,7 +177,7 @@ def main(argv):
         "repeats": repeats,
         "quick": quick,
         "critic_hidden_dim": _CRITIC_HIDDEN.value,
-        **_device_info(),
+        **bench_common.device_info(),
         "rows": rows,
     }
     os.makedirs(os.path.dirname(_OUT.value) or ".", exist_ok=True)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import time
 
 import jax
@@ -21,7 +20,7 @@ import jax.numpy as jnp
 from absl import app, flags
 
 from envs_bridge import base, registry
-from experiments import common
+from experiments import bench_common, common
 from mtjax import nets
 from mtjax.algos import on_policy, ppo
 
@@ -30,30 +29,12 @@ _QUICK = flags.DEFINE_bool("quick", False, "Tiny CPU sizes.")
 _REPEATS = flags.DEFINE_integer("repeats", 5, "Timed repeats after warm-up.")
 
 
-def device_info() -> dict:
-    """Device name, backend and library versions for benchmark records."""
-    import mujoco
-
-    d = jax.devices()[0]
-    return {"device": d.device_kind, "platform": d.platform, "jax": jax.__version__, "mujoco": mujoco.__version__}
-
-
-def peak_memory_bytes() -> int | None:
-    stats = jax.devices()[0].memory_stats() or {}
-    return stats.get("peak_bytes_in_use")
-
-
 def timed(fn, *args, repeats: int = 5) -> tuple[float, float]:
     """``(compile_plus_first_call_s, median_s)`` of ``fn(*args)`` with ``block_until_ready``."""
     t0 = time.perf_counter()
     jax.block_until_ready(fn(*args))
     first = time.perf_counter() - t0
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        jax.block_until_ready(fn(*args))
-        times.append(time.perf_counter() - t0)
-    return first, statistics.median(times)
+    return first, bench_common.median_time(fn, *args, repeats=repeats)
 
 
 def bench_update(num_envs: int, horizon: int, minibatch: int, repeats: int) -> dict:
@@ -99,7 +80,7 @@ def main(argv):
     common.enable_compile_cache()
     n, mb, it = (24576, 32768, 5) if not _QUICK.value else (256, 1024, 2)
     rows = [bench_update(n, 32, mb, _REPEATS.value), bench_iteration(n, 32, mb, it, _REPEATS.value)]
-    out = {**device_info(), "results": rows, "peak_memory_bytes": peak_memory_bytes()}
+    out = {**bench_common.device_info(), "results": rows, "peak_memory_bytes": bench_common.peak_bytes()}
     for r in rows:
         print({k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()}, flush=True)
     os.makedirs(os.path.dirname(os.path.abspath(_OUT.value)), exist_ok=True)

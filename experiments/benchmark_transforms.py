@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import time
 
 import jax
 import jax.numpy as jnp
 import optax
 from absl import app, flags
+
+from experiments import bench_common
 
 from mtjax import nets, transforms
 
@@ -41,33 +42,6 @@ _VARIANTS = flags.DEFINE_bool("variants", True, "Also time cheaper solver settin
 # pairwise projection avoids a sort and a cumsum per CAGrad iteration).
 VARIANTS = (("cagrad", {"projection": "pairwise"}), ("cagrad", {"projection": "pairwise", "num_iters": 20}),
             ("upgrad", {"num_iters": 50}))
-
-
-def _device_info() -> dict:
-    d = jax.devices()[0]
-    info = {"device": d.device_kind, "platform": d.platform, "jax": jax.__version__, "optax": optax.__version__}
-    try:
-        import mujoco
-        info["mujoco"] = mujoco.__version__
-    except ImportError:
-        pass
-    return info
-
-
-def _peak_bytes() -> int | None:
-    try:
-        return (jax.devices()[0].memory_stats() or {}).get("peak_bytes_in_use")
-    except Exception:  # noqa: BLE001 - CPU backends may not implement it
-        return None
-
-
-def _median_time(fn, *args, repeats):
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        jax.block_until_ready(fn(*args))
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def _problem(t: int, minibatch: int):
@@ -117,19 +91,19 @@ def bench(method: str, t: int, minibatch: int, repeats: int, kwargs: dict) -> di
 
     for _ in range(3):  # warm-up
         jax.block_until_ready(run())
-    step_s = _median_time(run, repeats=repeats)
+    step_s = bench_common.median_time(run, repeats=repeats)
 
     grads = jax.jit(grad_fn)(state["p"], data)[1]
     agg_fn = jax.jit(lambda g, s, p: agg.update(g, s, p, key=key, task_losses=jnp.ones(t),
                                                 critic_task_losses=jnp.ones(t), actor_task_losses=jnp.ones(t)))
     agg_state = agg.init(state["p"])
     jax.block_until_ready(agg_fn(grads, agg_state, state["p"]))
-    agg_s = _median_time(agg_fn, grads, agg_state, state["p"], repeats=repeats)
+    agg_s = bench_common.median_time(agg_fn, grads, agg_state, state["p"], repeats=repeats)
     n_params = sum(x.size for x in jax.tree.leaves(params))
     label = method + ("" if not kwargs else "{" + ",".join(f"{k}={v}" for k, v in kwargs.items()) + "}")
     return {"method": label, "num_tasks": t, "minibatch": b * t, "per_task": b, "critic_params": int(n_params),
             "kwargs": kwargs, "compile_s": round(compile_s, 3), "step_ms": step_s * 1e3, "aggregate_ms": agg_s * 1e3,
-            "static_bytes": static_bytes, "device_peak_bytes": _peak_bytes()}
+            "static_bytes": static_bytes, "device_peak_bytes": bench_common.peak_bytes()}
 
 
 def main(argv):
@@ -161,7 +135,7 @@ def main(argv):
                   f"aggregate {r['aggregate_ms']:8.3f} ms  compile {r['compile_s']:6.2f} s  "
                   f"static {(r['static_bytes'] or 0) / 2**20:8.1f} MiB  peak {(r['device_peak_bytes'] or 0) / 2**20:8.1f} MiB",
                   flush=True)
-    out = {**_device_info(), "what": "one MT-PPO critic update per method (see module docstring)",
+    out = {**bench_common.device_info(optax=optax.__version__), "what": "one MT-PPO critic update per method (see module docstring)",
            "critic": "mlp[256,128,64] elu, obs 39+T", "repeats": repeats, "results": rows}
     os.makedirs(os.path.dirname(os.path.abspath(_OUT.value)), exist_ok=True)
     with open(_OUT.value, "w") as f:

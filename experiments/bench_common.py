@@ -1,0 +1,47 @@
+"""Shared pieces of the benchmark scripts: device/version record, peak device memory, median timing.
+
+Every benchmark records the device and library versions beside its numbers and times jitted calls as the median
+of repeats after a warm-up, with ``block_until_ready`` (DESIGN.md, "Benchmarks' protocol").
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Any, Callable
+
+import jax
+
+__all__ = ["device_info", "peak_bytes", "median_time"]
+
+
+def device_info(**versions: str) -> dict[str, Any]:
+    """``{"device", "platform", "jax", "mujoco"}`` plus any extra ``name=version`` pairs given."""
+    d = jax.devices()[0]
+    info: dict[str, Any] = {"device": d.device_kind, "platform": d.platform, "jax": jax.__version__}
+    try:
+        import mujoco
+
+        info["mujoco"] = mujoco.__version__
+    except ImportError:
+        pass
+    info.update(versions)
+    return info
+
+
+def peak_bytes() -> int | None:
+    """The device's ``peak_bytes_in_use`` (monotone over the process), or None where not reported (CPU)."""
+    try:
+        return (jax.devices()[0].memory_stats() or {}).get("peak_bytes_in_use")
+    except Exception:  # noqa: BLE001 - CPU backends may not implement it
+        return None
+
+
+def median_time(fn: Callable, *args: Any, repeats: int) -> float:
+    """Median seconds of ``repeats`` calls of ``fn(*args)``, each waited for with ``block_until_ready``."""
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        jax.block_until_ready(fn(*args))
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
