@@ -20,7 +20,7 @@ from mtjax.nets import presets
 from mtjax.algos import ppo
 
 __all__ = ["to_dict", "ppo_config", "build_env", "build_networks", "run_dir_of", "enable_compile_cache",
-           "load_config_json", "jsonable", "quiet_logs"]
+           "load_config_json", "jsonable", "quiet_logs", "prepare_run_dir"]
 
 
 def to_dict(c: Any) -> Any:
@@ -84,6 +84,16 @@ def build_networks(c: Any, env) -> tuple[Any, Any]:
 
 def run_dir_of(c: Any) -> str:
     return c["run_dir"] or os.path.join("runs", f"{c['name']}-s{c['seed']}")
+
+
+def prepare_run_dir(c: Any) -> tuple[str, dict]:
+    """Creates the run directory and writes ``config.json``; returns ``(run_dir, config as JSON-able dict)``."""
+    run_dir = run_dir_of(c)
+    os.makedirs(run_dir, exist_ok=True)
+    cfg_json = jsonable(c)
+    with open(os.path.join(run_dir, "config.json"), "w") as f:
+        json.dump(cfg_json, f, indent=1)
+    return run_dir, cfg_json
 
 
 def load_config_json(run_dir: str) -> dict:

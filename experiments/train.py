@@ -7,25 +7,20 @@ Overrides are dotted flags on the locked config (``--config.seed=3 --config.ppo.
 
 from __future__ import annotations
 
-import json
-import os
-import time
 
 import jax
-import numpy as np
 from absl import app, flags
 from ml_collections import config_flags
 
 from experiments import common
-from mtjax import checkpoint, run_logger
+from mtjax import checkpoint, run_logger, run_loop
 from mtjax.algos import on_policy
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "Run config file (path[:variant]).", lock_config=True)
 _RESUME = flags.DEFINE_bool("resume", False, "Continue from the latest checkpoint in the run directory.")
 
 
-class NonFiniteError(RuntimeError):
-    """Raised when a loss, gradient, observation or reward became NaN/Inf."""
+NonFiniteError = run_loop.NonFiniteError  # re-exported: the error a NaN/Inf stops a run with
 
 
 def run(c, resume: bool = False) -> dict:
@@ -37,11 +32,7 @@ def run(c, resume: bool = False) -> dict:
     if c["env_backend"] != "jax":
         raise ValueError(f"unknown env_backend {c['env_backend']!r}; valid: jax, isaacgym")
     common.enable_compile_cache()
-    run_dir = common.run_dir_of(c)
-    os.makedirs(run_dir, exist_ok=True)
-    cfg_json = common.jsonable(c)
-    with open(os.path.join(run_dir, "config.json"), "w") as f:
-        json.dump(cfg_json, f, indent=1)
+    run_dir, cfg_json = common.prepare_run_dir(c)
     pcfg = common.ppo_config(c)
     env = common.build_env(c)
     init_fn, apply_fn = common.build_networks(c, env)
@@ -60,30 +51,10 @@ def run(c, resume: bool = False) -> dict:
     steps_per_it = env.task_set.num_envs * pcfg.horizon
     logger = run_logger.RunLogger(run_dir, env.task_set.task_names, total, steps_per_it,
                                   tensorboard=c["tensorboard"], progress=c["progress"])
-    every = max(1, int(c["iters_per_call"]))
-    ckpt_every = int(c["checkpoint_every"])
-    it = int(state.iteration)
-    rec: dict = {}
     try:
-        while it < total:
-            n = min(every, total - it)
-            t0 = time.time()
-            state, m = chunk(state, n)
-            jax.block_until_ready(state)
-            dt = time.time() - t0
-            bad = np.asarray(m["nonfinite"])
-            if bad.any():
-                first = it + int(np.argmax(bad)) + 1
-                last = ckpt.latest_step()
-                raise NonFiniteError(
-                    f"non-finite loss/gradient/observation at iteration {first} "
-                    f"(loss/total={np.asarray(m['loss/total'])[np.argmax(bad)]}, "
-                    f"grad_norm={np.asarray(m['grad_norm'])[np.argmax(bad)]}); run stopped. Last good checkpoint: "
-                    f"{'none' if last is None else f'iteration {last}'} in {ckpt.directory}")
-            rec = logger.log_chunk(it, m, dt)
-            it += n
-            if it % ckpt_every < n or it >= total:
-                ckpt.save(it, state, cfg_json, {k: v for k, v in rec.items() if np.isfinite(v)})
+        _, rec = run_loop.drive(chunk, state, iteration=int(state.iteration), total=total,
+                                iters_per_call=c["iters_per_call"], checkpoint_every=int(c["checkpoint_every"]),
+                                logger=logger, ckpt=ckpt, config=cfg_json)
     finally:
         logger.close()
         ckpt.close()

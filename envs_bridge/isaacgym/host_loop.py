@@ -17,16 +17,13 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-import json
 import os
 import sys
-import time
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from envs_bridge import base
 from envs_bridge.isaacgym.adapter import packed_transition
@@ -224,13 +221,9 @@ def run(c: Any, resume: bool = False, env: Any = None) -> dict:
 
 def _run(c: Any, env: Any, resume: bool) -> dict:
     from experiments import common
-    from mtjax import checkpoint, run_logger
+    from mtjax import checkpoint, run_logger, run_loop
 
-    run_dir = common.run_dir_of(c)
-    os.makedirs(run_dir, exist_ok=True)
-    cfg_json = common.jsonable(c)
-    with open(os.path.join(run_dir, "config.json"), "w") as f:
-        json.dump(cfg_json, f, indent=1)
+    run_dir, cfg_json = common.prepare_run_dir(c)
     pcfg = common.ppo_config(c)
     init_fn, apply_fn = common.build_networks(c, env)
     trainer = make_host_train(pcfg, env, init_fn, apply_fn)
@@ -243,27 +236,18 @@ def _run(c: Any, env: Any, resume: bool) -> dict:
         print(f"resumed {run_dir} at iteration {int(state.iteration)} (fresh simulator episodes)", flush=True)
     logger = run_logger.RunLogger(run_dir, env.task_set.task_names, total, env.task_set.num_envs * pcfg.horizon,
                                   tensorboard=c["tensorboard"], progress=c["progress"])
-    every, ckpt_every = max(1, int(c["iters_per_call"])), int(c["checkpoint_every"])
-    it, rec = int(state.iteration), {}
+
+    def chunk(st, n):
+        ms = []
+        for _ in range(n):
+            st, m = trainer.iteration(st)
+            ms.append(m)
+        return st, _stack(ms)
+
     try:
-        while it < total:
-            n = min(every, total - it)
-            t0 = time.time()
-            chunk = []
-            for _ in range(n):
-                state, m = trainer.iteration(state)
-                chunk.append(m)
-            m = jax.device_get(_stack(chunk))
-            dt = time.time() - t0
-            if np.asarray(m["nonfinite"]).any():
-                last = ckpt.latest_step()
-                raise FloatingPointError(
-                    f"non-finite loss/gradient near iteration {it + int(np.argmax(m['nonfinite'])) + 1}; run "
-                    f"stopped. Last good checkpoint: {'none' if last is None else last} in {ckpt.directory}")
-            rec = logger.log_chunk(it, m, dt)
-            it += n
-            if it % ckpt_every < n or it >= total:
-                ckpt.save(it, state, cfg_json, {k: v for k, v in rec.items() if np.isfinite(v)})
+        _, rec = run_loop.drive(chunk, state, iteration=int(state.iteration), total=total,
+                                iters_per_call=c["iters_per_call"], checkpoint_every=int(c["checkpoint_every"]),
+                                logger=logger, ckpt=ckpt, config=cfg_json)
     finally:
         logger.close()
         ckpt.close()
