@@ -25,20 +25,11 @@ import functools
 import mujoco
 import numpy as np
 
+from envs_bridge.metaworld import rewards
+
 __all__ = ["CONTROL_DT", "TASKS", "build_model", "scene_xml", "settled_hand"]
 
-TASKS = (
-    "reach",
-    "push",
-    "pick-place",
-    "door-open",
-    "drawer-open",
-    "drawer-close",
-    "button-press-topdown",
-    "peg-insert-side",
-    "window-open",
-    "window-close",
-)
+TASKS = rewards.TASK_NAMES  # the ten MT10 tasks, in MT10's order
 
 CONTROL_DT = 0.0125  # Meta-World: 5 x 2.5 ms physics steps per env step (80 Hz control).
 
