@@ -39,6 +39,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from envs_bridge import base, dlpack
+from envs_bridge.isaacgym import ipc_server
 from envs_bridge.isaacgym import tasks as ig_tasks
 
 __all__ = [
@@ -134,22 +135,6 @@ def import_isaacgymenvs():
         raise ImportError(INSTALL_HELP.format(py=sys.version.split()[0], err=e)) from e
 
 
-def _compose(overrides: list[str]):
-    """MTBench's Hydra config (``isaacgymenvs/cfg/config.yaml``) with our overrides (hydra-core >= 1.1)."""
-    import isaacgymenvs
-    from hydra import compose, initialize_config_dir
-    from hydra.core.global_hydra import GlobalHydra
-
-    cfg_dir = os.path.join(os.path.dirname(os.path.abspath(isaacgymenvs.__file__)), "cfg")
-    GlobalHydra.instance().clear()
-    try:
-        ctx = initialize_config_dir(config_dir=cfg_dir, version_base="1.1")  # MTBench's own semantics
-    except TypeError:  # hydra 1.1 has no version_base
-        ctx = initialize_config_dir(config_dir=cfg_dir)
-    with ctx:
-        return compose(config_name="config", overrides=overrides)
-
-
 def warn_if_preallocating() -> bool:
     """Warns (and returns True) when JAX on a GPU would preallocate 75 % of its memory next to PhysX/torch."""
     if os.environ.get("XLA_PYTHON_CLIENT_PREALLOCATE", "").lower() == "false" or \
@@ -179,7 +164,7 @@ def make_isaacgym_env(cfg: IsaacGymConfig, make_fn: Callable | None = None,
     warn_if_preallocating()
     if make_fn is None:
         make_fn = import_isaacgymenvs().make
-    hydra_cfg = (compose_fn or _compose)(overrides)
+    hydra_cfg = (compose_fn or ipc_server.compose_hydra)(overrides)
     vectask = make_fn(seed=cfg.seed, task=overrides[0].split("=", 1)[1], num_envs=cfg.num_envs,
                       sim_device=cfg.sim_device, rl_device=cfg.rl_device,
                       graphics_device_id=cfg.graphics_device_id, headless=True, multi_gpu=False,

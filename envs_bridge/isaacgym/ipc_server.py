@@ -35,8 +35,11 @@ CMD_STEP, CMD_RESET, CMD_CLOSE = 1, 2, 3
 REQ, CMD, REPLY = 0, 1, 2
 
 
-def _compose_hydra(overrides):
-    """MTBench's Hydra config (``isaacgymenvs/cfg/config.yaml``) with the learner's overrides (hydra >= 1.1)."""
+def compose_hydra(overrides):
+    """MTBench's Hydra config (``isaacgymenvs/cfg/config.yaml``) with our overrides (hydra-core >= 1.1).
+
+    Stdlib-only module level, so both this server (Python 3.8, no JAX) and the in-process adapter use it.
+    """
     import isaacgymenvs
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
@@ -57,7 +60,7 @@ def build_env(spec):
     if not module:
         importlib.import_module("isaacgym")  # must precede torch
         mod = importlib.import_module("isaacgymenvs")
-        compose = _compose_hydra
+        compose = compose_hydra
     else:
         mod = importlib.import_module(module)
         compose = mod.compose
