@@ -13,7 +13,7 @@ from absl import app, flags
 from ml_collections import config_flags
 
 from experiments import common
-from mtjax import checkpoint, run_logger, run_loop
+from mtjax import checkpoint, run_loop
 from mtjax.algos import on_policy
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "Run config file (path[:variant]).", lock_config=True)
@@ -48,19 +48,9 @@ def run(c, resume: bool = False) -> dict:
             print(f"--resume: no checkpoint in {run_dir}; starting fresh", flush=True)
         state = jax.jit(trainer.init)(key)
     chunk = jax.jit(trainer.train_chunk, static_argnums=1, donate_argnums=0)
-    steps_per_it = env.task_set.num_envs * pcfg.horizon
-    logger = run_logger.RunLogger(run_dir, env.task_set.task_names, total, steps_per_it,
-                                  tensorboard=c["tensorboard"], progress=c["progress"])
-    try:
-        _, rec = run_loop.drive(chunk, state, iteration=int(state.iteration), total=total,
-                                iters_per_call=c["iters_per_call"], checkpoint_every=int(c["checkpoint_every"]),
-                                logger=logger, ckpt=ckpt, config=cfg_json)
-    finally:
-        logger.close()
-        ckpt.close()
-    if c["plot"]:
-        run_logger.plot_task_success(run_dir, env.task_set.task_names)
-    return rec
+    return run_loop.run_logged(chunk, state, c=c, run_dir=run_dir, task_names=env.task_set.task_names,
+                               env_steps_per_iteration=env.task_set.num_envs * pcfg.horizon, ckpt=ckpt,
+                               config=cfg_json)
 
 
 def main(argv):

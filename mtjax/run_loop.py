@@ -16,7 +16,7 @@ import numpy as np
 
 from mtjax import checkpoint, run_logger
 
-__all__ = ["NonFiniteError", "drive"]
+__all__ = ["NonFiniteError", "drive", "run_logged"]
 
 
 class NonFiniteError(RuntimeError):
@@ -50,3 +50,23 @@ def drive(chunk: Callable[[Any, int], tuple[Any, dict]], state: Any, *, iteratio
         if it % checkpoint_every < n or it >= total:
             ckpt.save(it, state, config, {k: v for k, v in rec.items() if np.isfinite(v)})
     return state, rec
+
+
+def run_logged(chunk: Callable[[Any, int], tuple[Any, dict]], state: Any, *, c: Any, run_dir: str,
+               task_names: tuple[str, ...], env_steps_per_iteration: int, ckpt: checkpoint.Checkpointer,
+               config: dict) -> dict:
+    """``drive`` with the run's logger (JSONL/TensorBoard/progress per ``c``), closing logger and checkpointer,
+    then the per-task success plot if ``c["plot"]``; returns the last logged record."""
+    total = int(c["total_iterations"])
+    logger = run_logger.RunLogger(run_dir, task_names, total, env_steps_per_iteration,
+                                  tensorboard=c["tensorboard"], progress=c["progress"])
+    try:
+        _, rec = drive(chunk, state, iteration=int(state.iteration), total=total,
+                       iters_per_call=c["iters_per_call"], checkpoint_every=int(c["checkpoint_every"]),
+                       logger=logger, ckpt=ckpt, config=config)
+    finally:
+        logger.close()
+        ckpt.close()
+    if c["plot"]:
+        run_logger.plot_task_success(run_dir, task_names)
+    return rec

@@ -221,21 +221,18 @@ def run(c: Any, resume: bool = False, env: Any = None) -> dict:
 
 def _run(c: Any, env: Any, resume: bool) -> dict:
     from experiments import common
-    from mtjax import checkpoint, run_logger, run_loop
+    from mtjax import checkpoint, run_loop
 
     run_dir, cfg_json = common.prepare_run_dir(c)
     pcfg = common.ppo_config(c)
     init_fn, apply_fn = common.build_networks(c, env)
     trainer = make_host_train(pcfg, env, init_fn, apply_fn)
-    total = int(c["total_iterations"])
     state = trainer.init(jax.random.key(int(c["seed"])))
     ckpt = checkpoint.Checkpointer(run_dir)
     if resume and ckpt.latest_step() is not None:
         restored, _, _ = ckpt.restore(state)
         state = state.replace(learner=restored.learner, key=restored.key, iteration=restored.iteration)
         print(f"resumed {run_dir} at iteration {int(state.iteration)} (fresh simulator episodes)", flush=True)
-    logger = run_logger.RunLogger(run_dir, env.task_set.task_names, total, env.task_set.num_envs * pcfg.horizon,
-                                  tensorboard=c["tensorboard"], progress=c["progress"])
 
     def chunk(st, n):
         ms = []
@@ -244,13 +241,6 @@ def _run(c: Any, env: Any, resume: bool) -> dict:
             ms.append(m)
         return st, _stack(ms)
 
-    try:
-        _, rec = run_loop.drive(chunk, state, iteration=int(state.iteration), total=total,
-                                iters_per_call=c["iters_per_call"], checkpoint_every=int(c["checkpoint_every"]),
-                                logger=logger, ckpt=ckpt, config=cfg_json)
-    finally:
-        logger.close()
-        ckpt.close()
-    if c["plot"]:
-        run_logger.plot_task_success(run_dir, env.task_set.task_names)
-    return rec
+    return run_loop.run_logged(chunk, state, c=c, run_dir=run_dir, task_names=env.task_set.task_names,
+                               env_steps_per_iteration=env.task_set.num_envs * pcfg.horizon, ckpt=ckpt,
+                               config=cfg_json)
