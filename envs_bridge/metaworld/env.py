@@ -157,8 +157,10 @@ class MetaWorldEnv:
             return jnp.zeros(3, jnp.float32)
         return jnp.clip(goal, jnp.asarray(k.spec.goal_low), jnp.asarray(k.spec.goal_high)).astype(jnp.float32)
 
-    def _reset_one(self, k: _Task, key: jax.Array, variation: jax.Array):
-        rv = k.rand_vecs[variation] if self.mode == "fixed" else tasks.sample_rand_vec(key, k.spec)
+    def _rand_vec(self, k: _Task, key: jax.Array, variation: jax.Array) -> jax.Array:
+        return k.rand_vecs[variation] if self.mode == "fixed" else tasks.sample_rand_vec(key, k.spec)
+
+    def _reset_one(self, k: _Task, rv: jax.Array):
         p = tasks.place(k.name, rv)
         d = k.template
         hand_init = jnp.asarray(k.spec.hand_init, jnp.float32)
@@ -200,10 +202,11 @@ class MetaWorldEnv:
         return q
 
     # ------------------------------------------------------------------ blocks
-    def _reset_block(self, k: _Task, key: jax.Array, n: int, variation: jax.Array, t0: jax.Array) -> TaskBlock:
-        keys = jax.random.split(key, n)
-        d, goal, obj_init, tcp, anchor, body_pos, frame = jax.vmap(functools.partial(self._reset_one, k))(
-            keys, variation)
+    def _reset_block(self, k: _Task, key: jax.Array, n: int, variation: jax.Array, t0: jax.Array,
+                     rand_vec: jax.Array | None = None) -> TaskBlock:
+        if rand_vec is None:
+            rand_vec = jax.vmap(functools.partial(self._rand_vec, k))(jax.random.split(key, n), variation)
+        d, goal, obj_init, tcp, anchor, body_pos, frame = jax.vmap(functools.partial(self._reset_one, k))(rand_vec)
         return TaskBlock(data=d, goal=goal, obj_init=obj_init, init_tcp=tcp, anchor=anchor, body_pos=body_pos,
                          prev=frame, t=t0, variation=variation)
 
@@ -245,14 +248,43 @@ class MetaWorldEnv:
 
     # ------------------------------------------------------------------ protocol
     def reset(self, key: jax.Array) -> base.EnvState:
+        return self.reset_from(key, None)
+
+    def reset_from(self, key: jax.Array, rand_vecs: Sequence[jax.Array] | None) -> base.EnvState:
+        """Resets every env, placing objects and goals from given task parameters.
+
+        Args:
+          key: PRNG key (random init steps; later auto-resets draw as ``mode`` says).
+          rand_vecs: one ``[n_k, D_k]`` array per task of ``task_set`` (``n_k`` its env count): Meta-World's
+            per-episode task-variation vector (``env._last_rand_vec``; ``D = 3`` for door, drawer, button and
+            window tasks, 6 for reach, push, pick-place and peg-insert-side: object then goal/fixture position).
+            ``None`` draws them as ``reset`` does.
+
+        Returns:
+          The initial ``EnvState``. Only the first episode uses ``rand_vecs``.
+
+        Example::
+
+            rv = (jnp.array([[0.0, 0.9, 0.0]] * 4),)       # drawer-close, 4 envs, drawer at (0, 0.9, 0)
+            state = env.reset_from(jax.random.key(0), rv)
+        """
         key, k_step, *k_blocks = jax.random.split(key, 2 + self.num_tasks)
+        if rand_vecs is not None and len(rand_vecs) != self.num_tasks:
+            raise ValueError(f"rand_vecs needs one array per task ({self.num_tasks}), got {len(rand_vecs)}")
         blocks, obs = [], []
         for i, (k, n) in enumerate(zip(self._tasks, self.task_set.envs_per_task)):
             if self.random_init_step:
                 t0 = jax.random.randint(jax.random.fold_in(k_step, i), (n,), 0, self.episode_length)
             else:
                 t0 = jnp.zeros((n,), jnp.int32)
-            blk = self._reset_block(k, k_blocks[i], n, jnp.arange(n, dtype=jnp.int32) % k.rand_vecs.shape[0], t0)
+            rv = None
+            if rand_vecs is not None:
+                rv = jnp.asarray(rand_vecs[i], jnp.float32)
+                want = (n, len(k.spec.rand_low))
+                if rv.shape != want:
+                    raise ValueError(f"rand_vecs[{i}] ({k.name}) must have shape {want}, got {rv.shape}")
+            variation = jnp.arange(n, dtype=jnp.int32) % k.rand_vecs.shape[0]
+            blk = self._reset_block(k, k_blocks[i], n, variation, t0, rv)
             blocks.append(blk)
             goal = jax.vmap(functools.partial(self._goal_obs, k))(blk.goal)
             obs.append(jnp.concatenate([blk.prev, blk.prev, goal], axis=-1))
@@ -282,6 +314,27 @@ class MetaWorldEnv:
         info = {**info, "success": success, "progress": progress, **finished}
         return base.EnvState(obs=self._with_one_hot(obs), reward=reward, done=done, truncated=done,
                              task_id=self._task_id, info=info, sim=tuple(blocks), episode=stats, key=key)
+
+    def inspect(self, state: base.EnvState) -> dict[str, jax.Array]:
+        """Simulator quantities of every env, for parity checks and debugging (task-major, ``[N, ...]``).
+
+        Returns:
+          dict with ``hand`` [N, 3] (hand body position, unclipped), ``tcp`` [N, 3] (fingertip midpoint, the
+          rewards' ``tcp_center``), ``mocap`` [N, 3] (the hand's mocap target), ``init_tcp`` [N, 3],
+          ``obj_pos`` [N, 3] (the observation's object slot), ``joint_q`` [N] (the task joint: door, drawer,
+          button, window; 0 for tasks without one).
+        """
+        out: dict[str, list] = {k: [] for k in ("hand", "tcp", "mocap", "init_tcp", "obj_pos", "joint_q")}
+        for k, blk in zip(self._tasks, state.sim):
+            d = blk.data
+            out["hand"].append(d.xpos[:, k.hand])
+            out["tcp"].append(0.5 * (d.site_xpos[:, k.ree] + d.site_xpos[:, k.lee]))
+            out["mocap"].append(d.mocap_pos[:, k.hand_mocap])
+            out["init_tcp"].append(blk.init_tcp)
+            out["obj_pos"].append(blk.prev[:, 4:7])
+            q = d.qpos[:, k.ids.jnt_qpos] if k.ids.jnt_qpos >= 0 else jnp.zeros(d.qpos.shape[:1])
+            out["joint_q"].append(q)
+        return {name: jnp.concatenate(v) for name, v in out.items()}
 
     def _with_one_hot(self, obs: Sequence[jax.Array]) -> jax.Array:
         return jnp.concatenate([jnp.concatenate(obs), self._one_hot], axis=-1)

@@ -88,6 +88,9 @@ _DOOR = """
       </body>
     </body>"""
 
+# Drawer: case top, drawer front and the handle (bar + two arms to the front) collide with the hand; the case's
+# walls and the drawer's other walls are replaced by the joint limits (the hand never reached them in the real
+# env's reward-following probes, ``tests/fixtures/metaworld/probes.json``).
 _DRAWER = """
     <body name="drawer" pos="0 0.9 0">
       <geom name="case_top" type="box" pos="0 0 0.16" size="0.102 0.1 0.008"/>
@@ -96,6 +99,8 @@ _DRAWER = """
         <inertial pos="0 0 0" mass="0.38" diaginertia="0.002 0.002 0.002"/>
         <geom name="drawer_front" type="box" pos="0 -0.082 0.008" size="0.1 0.008 0.052"/>
         <geom name="handle_bar" type="capsule" fromto="-0.05 -0.15 0 0.05 -0.15 0" size="0.009"/>
+        <geom name="handle_arm_n" type="capsule" fromto="-0.05 -0.15 0 -0.05 -0.09 0" size="0.009"/>
+        <geom name="handle_arm_p" type="capsule" fromto="0.05 -0.15 0 0.05 -0.09 0" size="0.009"/>
       </body>
     </body>"""
 
@@ -130,6 +135,8 @@ _PEG = """
       <site name="hole" pos="0.096 0 0.13"/>
     </body>"""
 
+# Window: the sliding sash's handle is a vertical bar on two arms (upper, lower) that join the sash's edge; the
+# frame's upright on the +x side stops a hand that overshoots while closing.
 _WINDOW = """
     <body name="window" pos="0 0.785 0.16">
       <geom name="frame_upright_p" type="box" pos="0.216 0 0" size="0.015 0.03 0.181"/>
@@ -137,10 +144,23 @@ _WINDOW = """
         <joint name="window_slide" type="slide" axis="1 0 0" range="0 0.2" damping="2" armature="0.001"/>
         <inertial pos="-0.104 -0.013 0" mass="0.6378" diaginertia="0.005 0.005 0.005"/>
         <geom name="handle" type="capsule" fromto="-0.014 -0.095 -0.045 -0.014 -0.095 0.045" size="0.008"/>
+        <geom name="arm_upper" type="capsule" fromto="-0.014 -0.095 0.045 -0.014 -0.025 0.045" size="0.008"/>
+        <geom name="arm_lower" type="capsule" fromto="-0.014 -0.095 -0.045 -0.014 -0.025 -0.045" size="0.008"/>
+        <geom name="sash_edge" type="box" pos="-0.014 -0.013 0" size="0.014 0.012 0.15"/>
         <site name="handleOpenStart" pos="-0.04 -0.095 0"/>
         <site name="handleCloseStart" pos="0.01 -0.095 0"/>
       </body>
     </body>"""
+
+
+def _pairs(hand_geoms, fixture_geoms, params):
+    return tuple((h, f, params) for h in hand_geoms for f in fixture_geoms)
+
+
+# Hand surfaces the real hand met on the window handle (wrist mesh, both fingers; probes.json's contact lists).
+_WINDOW_HANDLE_PAIRS = (_pairs(("wrist",), ("handle", "arm_upper"), _WRIST)
+                        + _pairs(("leftpad",), ("handle", "arm_upper", "arm_lower"), _PAD)
+                        + _pairs(("rightpad",), ("handle", "arm_upper"), _PAD))
 
 # (scene body, contact pairs (geom1, geom2, parameter string)).
 _TASK_SCENES: dict[str, tuple[str, tuple[tuple[str, str, str], ...]]] = {
@@ -150,15 +170,19 @@ _TASK_SCENES: dict[str, tuple[str, tuple[tuple[str, str, str], ...]]] = {
         _PUCK, (("leftpad", "objGeom", _PAD), ("rightpad", "objGeom", _PAD), ("objGeom", "table", _OBJ))),
     "door-open": (_DOOR, (("leftpad", "handle_bar", _PAD), ("rightpad", "handle_bar", _PAD),
                           ("leftpad", "handle_stem", _PAD), ("rightpad", "handle_stem", _PAD))),
-    "drawer-open": (_DRAWER, (("leftpad", "handle_bar", _PAD), ("rightpad", "handle_bar", _PAD))),
-    "drawer-close": (_DRAWER, (("leftpad", "handle_bar", _PAD), ("rightpad", "handle_bar", _PAD))),
+    "drawer-open": (_DRAWER, _pairs(("leftpad", "rightpad"), ("handle_bar",), _PAD)
+                    + _pairs(("leftpad",), ("handle_arm_n", "handle_arm_p", "drawer_front"), _PAD)),
+    "drawer-close": (_DRAWER, _pairs(("leftpad", "rightpad"), ("handle_bar",), _PAD)
+                     + _pairs(("leftpad",), ("handle_arm_n", "handle_arm_p", "drawer_front", "case_top"), _PAD)),
     "button-press-topdown": (_BUTTON, (("leftpad", "btnGeom", _PAD), ("rightpad", "btnGeom", _PAD))),
     "peg-insert-side": (_PEG, (
         ("leftpad", "peg", _PAD), ("rightpad", "peg", _PAD), ("peg", "table", _OBJ),
         ("peg", "block_lower", _OBJ), ("peg", "block_upper", _OBJ),
         ("peg", "block_side_p", _OBJ), ("peg", "block_side_n", _OBJ))),
-    "window-open": (_WINDOW, (("wrist", "handle", _WRIST), ("leftpad", "handle", _PAD))),
-    "window-close": (_WINDOW, (("wrist", "handle", _WRIST), ("leftpad", "handle", _PAD))),
+    "window-open": (_WINDOW, _WINDOW_HANDLE_PAIRS),
+    "window-close": (_WINDOW, _WINDOW_HANDLE_PAIRS
+                     + _pairs(("wrist", ), ("frame_upright_p", "sash_edge"), _WRIST)
+                     + _pairs(("leftpad",), ("frame_upright_p", "sash_edge"), _PAD)),
 }
 
 

@@ -1,0 +1,149 @@
+"""Runs the reward-following probes (``probes.py``) and random-action episodes in our MJX scenes.
+
+The real env's results come from ``scripts/record_metaworld_probes.py`` (``tests/fixtures/metaworld/probes.json``);
+``compare`` puts ours beside them. ``python -m envs_bridge.metaworld.probe_runner`` prints that table (a few
+minutes on a 2-core CPU, most of it compiling).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from envs_bridge import base
+from envs_bridge.metaworld import probes
+from envs_bridge.metaworld.env import MetaWorldEnv
+
+__all__ = ["compare", "load_fixture", "make_env", "run"]
+
+
+def load_fixture(path: str) -> dict[str, Any]:
+    """The recorded real-env probe results (``scripts/record_metaworld_probes.py``)."""
+    with open(path) as f:
+        return json.load(f)
+
+
+def make_env(task_names, envs_per_task: int, **env_kwargs) -> MetaWorldEnv:
+    """A ``MetaWorldEnv`` of the given articulated tasks whose episodes outlast a probe (no auto-reset)."""
+    return MetaWorldEnv(base.TaskSet(tuple(task_names), (envs_per_task,) * len(task_names)),
+                        episode_length=probes.PROBE_STEPS + 10, **env_kwargs)
+
+
+def _rollout(env: MetaWorldEnv, state, dz, grip, is_probe, direction, key):
+    n = state.obs.shape[0]
+    ins = env.inspect(state)
+    q0, offset = ins["joint_q"], ins["init_tcp"] - state.obs[:, 0:3]
+
+    def body(carry, t):
+        st, anchor, any_s, max_dq = carry
+        anchor = jnp.where(t == probes.APPROACH_STEPS, st.obs[:, 4:7], anchor)
+        a_probe = probes.probe_action(jnp, st.obs, t, offset, anchor, dz, grip, direction)
+        a_rand = jax.random.uniform(jax.random.fold_in(key, t), (n, 4), minval=-1.0, maxval=1.0)
+        st = env.step(st, jnp.where(is_probe[:, None], a_probe, a_rand))
+        q = env.inspect(st)["joint_q"]
+        s = st.info["success"]
+        return (st, anchor, any_s | s, jnp.maximum(max_dq, jnp.abs(q - q0))), (q, s)
+
+    init = (state, jnp.zeros((n, 3)), jnp.zeros((n,), bool), jnp.zeros((n,)))
+    (_, _, any_s, max_dq), (qs, ss) = jax.lax.scan(body, init, jnp.arange(probes.PROBE_STEPS))
+    q_every_10 = jnp.concatenate([q0[None], qs[9::10]], axis=0).T
+    return {"any_success": any_s, "last_success": ss[-1], "max_dq": max_dq, "q_every_10": q_every_10}
+
+
+def run(env: MetaWorldEnv, fixture: dict[str, Any], inits: int, random_episodes: int,
+        key: jax.Array) -> dict[str, dict[str, np.ndarray]]:
+    """Probe and random-action episodes of every task of ``env`` in one jitted rollout.
+
+    Env ``j`` of a task block runs probe ``j`` of the fixture (its recorded ``rand_vec`` and variant) for
+    ``j < inits * 6``, then ``random_episodes`` random-action episodes from fresh random initial states.
+
+    Returns:
+      ``{task: {"probe": {...}, "random": {...}}}`` with ``any_success``, ``last_success``, ``max_dq`` [E] and
+      ``q_every_10`` [E, 16] numpy arrays.
+    """
+    n_probe = inits * len(probes.VARIANTS)
+    n = env.task_set.envs_per_task[0]
+    if n != n_probe + random_episodes or len(set(env.task_set.envs_per_task)) != 1:
+        raise ValueError(f"env needs {n_probe + random_episodes} envs per task, has {env.task_set.envs_per_task}")
+    k_reset, k_rand, k_act = jax.random.split(key, 3)
+    rvs, dz, grip, is_probe, direction = [], [], [], [], []
+    for i, (task, k) in enumerate(zip(env.task_set.task_names, env._tasks)):
+        eps = fixture["tasks"][task]["probes"][:n_probe]
+        if len(eps) < n_probe:
+            raise ValueError(f"fixture has {len(eps)} probe episodes of {task}, {n_probe} asked for")
+        rnd = jax.vmap(lambda kk: env._rand_vec(k, kk, jnp.int32(0)))(
+            jax.random.split(jax.random.fold_in(k_rand, i), random_episodes))
+        rvs.append(jnp.concatenate([jnp.asarray([e["rand_vec"] for e in eps], jnp.float32), rnd]))
+        dz.append(np.r_[[e["variant"][0] for e in eps], np.zeros(random_episodes)])
+        grip.append(np.r_[[e["variant"][1] for e in eps], np.zeros(random_episodes)])
+        is_probe.append(np.arange(n) < n_probe)
+        direction.append(np.tile(probes.DIRECTIONS[task], (n, 1)))
+    cat = lambda xs: jnp.asarray(np.concatenate(xs), jnp.float32)
+
+    def go(key_reset, key_act):
+        state = env.reset_from(key_reset, rvs)
+        return _rollout(env, state, cat(dz), cat(grip), jnp.asarray(np.concatenate(is_probe)),
+                        cat(direction), key_act)
+
+    out = jax.tree.map(np.asarray, jax.jit(go)(k_reset, k_act))
+    res = {}
+    for i, task in enumerate(env.task_set.task_names):
+        sl = slice(i * n, (i + 1) * n)
+        block = {name: v[sl] for name, v in out.items()}
+        res[task] = {"probe": {name: v[:n_probe] for name, v in block.items()},
+                     "random": {name: v[n_probe:] for name, v in block.items()}}
+    return res
+
+
+def compare(ours: dict, fixture: dict[str, Any], inits: int) -> dict[str, dict[str, float]]:
+    """Per task: probe any-step/last-step success and random-action moved share, ours and real."""
+    n_probe = inits * len(probes.VARIANTS)
+    table = {}
+    for task, r in ours.items():
+        real = fixture["tasks"][task]
+        eps = real["probes"][:n_probe]
+        table[task] = {
+            "probe_any_real": float(np.mean([e["any_success"] for e in eps])),
+            "probe_any_ours": float(np.mean(r["probe"]["any_success"])),
+            "probe_last_real": float(np.mean([e["last_success"] for e in eps])),
+            "probe_last_ours": float(np.mean(r["probe"]["last_success"])),
+            "dq_final_real": float(np.mean([e["q_every_10"][-1] - e["q_every_10"][0] for e in eps])),
+            "dq_final_ours": float(np.mean(r["probe"]["q_every_10"][:, -1] - r["probe"]["q_every_10"][:, 0])),
+            "moved_real": float(real["random"]["moved_share"]),
+            "moved_ours": float(np.mean(r["random"]["max_dq"] > probes.MOVED_THRESHOLD)),
+        }
+    return table
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--fixture", default="tests/fixtures/metaworld/probes.json")
+    p.add_argument("--inits", type=int, default=5)
+    p.add_argument("--random", type=int, default=100)
+    p.add_argument("--tasks", nargs="+", default=list(probes.TASKS))
+    args = p.parse_args(argv)
+    fixture = load_fixture(args.fixture)
+    env = make_env(args.tasks, args.inits * len(probes.VARIANTS) + args.random)
+    print("compiling the probe rollout (a few minutes on a 2-core CPU) ...", flush=True)
+    ours = run(env, fixture, args.inits, args.random, jax.random.key(0))
+    print(f"{'task':22s} {'probe any real/ours':>20s} {'last real/ours':>15s} {'dq real/ours':>15s} "
+          f"{'moved real/ours':>16s}")
+    for task, row in compare(ours, fixture, args.inits).items():
+        print(f"{task:22s} {row['probe_any_real']:9.2f} / {row['probe_any_ours']:4.2f}   "
+              f"{row['probe_last_real']:5.2f} / {row['probe_last_ours']:4.2f}  "
+              f"{row['dq_final_real']:+6.3f}/{row['dq_final_ours']:+6.3f}  "
+              f"{row['moved_real']:7.2f} / {row['moved_ours']:4.2f}")
+        for j, v in enumerate(probes.VARIANTS):
+            sel = slice(j, None, len(probes.VARIANTS))
+            real = [e["any_success"] for e in fixture["tasks"][task]["probes"][: args.inits * 6][sel]]
+            print(f"    {probes.variant_name(v):18s} real {np.mean(real):.2f} ours "
+                  f"{np.mean(ours[task]['probe']['any_success'][sel]):.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""Reward-following probes of the articulated MT10 tasks: the hand goes where the reward leads a learner.
+
+Meta-World's scripted policies approach fixtures from low, offset poses that the dense reward never leads to,
+so a scene whose fixtures lack the surfaces a learner's hand meets (a drawer front that collides with nothing, a
+window handle without its arms) still passes scripted-policy tests and stays at 0 % in training
+(``docs/metaworld_mjx.md``, "Reward-following probes"). A probe instead drives the TCP (the fingertip midpoint
+the rewards use) onto the reward's reach point ``obs[4:7]``, optionally a little below it, with the gripper open
+or closed, for ``APPROACH_STEPS`` steps, then moves ``PUSH_DISTANCE`` metres further in the task's direction.
+
+This module imports numpy only: ``scripts/record_metaworld_traces.py --probes`` loads it by path inside the
+Meta-World venv, so the real env and ours run the same probe. Functions take an array module ``xp`` (numpy or
+``jax.numpy``) and work on one env (``[39 + T]`` obs) or a batch (``[N, 39 + T]``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "APPROACH_STEPS",
+    "DIRECTIONS",
+    "GAIN",
+    "JOINTS",
+    "MOVED_THRESHOLD",
+    "PROBE_STEPS",
+    "PUSH_DISTANCE",
+    "TASKS",
+    "VARIANTS",
+    "probe_action",
+    "variant_name",
+]
+
+# Task -> the articulated joint whose motion the task asks for (names as in Meta-World's and our MJCF).
+JOINTS = {
+    "door-open": "doorjoint",
+    "drawer-open": "goal_slidey",
+    "drawer-close": "goal_slidey",
+    "button-press-topdown": "btnbox_joint",
+    "window-open": "window_slide",
+    "window-close": "window_slide",
+}
+TASKS = tuple(JOINTS)
+# Unit direction in which the hand moves the object point to solve the task (door: the handle's initial
+# tangent about the hinge, -y; the door opens towards the robot).
+DIRECTIONS = {
+    "door-open": (0.0, -1.0, 0.0),
+    "drawer-open": (0.0, -1.0, 0.0),
+    "drawer-close": (0.0, 1.0, 0.0),
+    "button-press-topdown": (0.0, 0.0, -1.0),
+    "window-open": (1.0, 0.0, 0.0),
+    "window-close": (-1.0, 0.0, 0.0),
+}
+# (height offset of the TCP target below the reach point [m], gripper command): at the point and 2 or 4.5 cm
+# below it, gripper open (-1) or closed (+1).
+VARIANTS = tuple((dz, grip) for dz in (0.0, -0.02, -0.045) for grip in (-1.0, 1.0))
+PROBE_STEPS = 150  # MTBench's episode length
+APPROACH_STEPS = 60  # steps spent chasing the reach point before the push starts
+PUSH_DISTANCE = 0.1  # metres beyond the reach point (as seen at APPROACH_STEPS) in the task's direction
+GAIN = 10.0  # action = clip(GAIN * (target - tcp)); one action unit moves the mocap 1 cm per step
+MOVED_THRESHOLD = 0.01  # random-action statistic: |q - q0| > 1 cm (or 0.01 rad for the door) at some step
+
+
+def variant_name(variant: tuple[float, float]) -> str:
+    """E.g. ``"dz-0.045/closed"``."""
+    dz, grip = variant
+    return f"dz{dz:+.3f}/{'open' if grip < 0 else 'closed'}"
+
+
+def probe_action(xp, obs, t, tcp_offset, anchor, dz, grip, direction):
+    """One probe action.
+
+    Args:
+      xp: ``numpy`` or ``jax.numpy``.
+      obs: ``[..., >=7]`` current observation (hand ``0:3``, reach point ``4:7``).
+      t: step index (scalar; the action for the transition ``t -> t + 1``).
+      tcp_offset: ``[..., 3]`` TCP minus observed hand position at reset (Meta-World's ``init_tcp - obs0[0:3]``).
+      anchor: ``[..., 3]`` the reach point observed at step ``APPROACH_STEPS`` (ignored before it).
+      dz: ``[...]`` height offset of the target below the reach point.
+      grip: ``[...]`` gripper command.
+      direction: ``[..., 3]`` the task's unit direction.
+
+    Returns:
+      ``[..., 4]`` action in ``[-1, 1]``.
+    """
+    up = xp.stack([xp.zeros_like(dz), xp.zeros_like(dz), dz], axis=-1)
+    chase = obs[..., 4:7] + up
+    push = anchor + up + PUSH_DISTANCE * direction
+    target = xp.where(t < APPROACH_STEPS, chase, push)
+    tcp = obs[..., 0:3] + tcp_offset
+    move = xp.clip(GAIN * (target - tcp), -1.0, 1.0)
+    return xp.concatenate([move, xp.clip(grip, -1.0, 1.0)[..., None]], axis=-1)
+
+
+def _self_check() -> None:
+    """Hand case: TCP 5 cm below the hand, reach point 3 cm ahead in y -> action (0, 0.3, 0, grip)."""
+    obs = np.zeros(39)
+    obs[0:3] = (0.0, 0.6, 0.2)
+    obs[4:7] = (0.0, 0.63, 0.15)
+    a = probe_action(np, obs, 0, np.array([0.0, 0.0, -0.05]), np.zeros(3), np.float64(0.0), np.float64(-1.0),
+                     np.array(DIRECTIONS["drawer-close"]))
+    assert np.allclose(a, (0.0, 0.3, 0.0, -1.0)), a
+
+
+if __name__ == "__main__":
+    _self_check()
+    print("ok")
