@@ -31,8 +31,13 @@ for j in "$@"; do
       --config.run_dir=/tmp/mt10gpu --config.total_iterations="${TRAIN_ITERS:-60}" --config.tensorboard=False \
       --config.plot=False --config.checkpoint_every=100000 --config.progress=False --config.iters_per_call=10
       cp /tmp/mt10gpu/metrics.jsonl "$OUT/mt10_train_metrics.jsonl" ;;
+    train_bg) # the full 24k run (1,272 iterations), detached: follow /tmp/train_bg.log with later calls
+      setsid nohup python3 -m experiments.train --config=experiments/configs/mt10_ppo.py:24k \
+        --config.run_dir=/tmp/mt10_1b --config.tensorboard=False --config.plot=False \
+        --config.checkpoint_every=100000 --config.iters_per_call=8 > /tmp/train_bg.log 2>&1 < /dev/null &
+      echo "started train_bg (pid $!)" ;;
     unroll) for u in 1 8 50; do MTJAX_SOLVER_UNROLL=$u job "unroll$u" 120 python3 -m experiments.benchmark_transforms \
       --out="$OUT/transforms_unroll$u.json" --tasks=10,50 --methods=mean,pcgrad,cagrad,upgrad,nash_mtl --novariants; done ;;
-    *) echo "unknown job $j; valid: ppo transforms bridge_tests bridge nets envs train unroll" ;;
+    *) echo "unknown job $j; valid: ppo transforms bridge_tests bridge nets envs envs4k train train_bg unroll" ;;
   esac
 done
