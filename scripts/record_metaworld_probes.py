@@ -9,6 +9,8 @@ Runs Meta-World 3.1.1 (Yu et al., 2019, arXiv 1910.10897) in the separate venv t
   variants (TCP at the reach point, 2 or 4.5 cm below it; gripper open or closed), 150 steps each. Per episode:
   the variation's ``rand_vec``, any-step and last-step success, the task joint every 10 steps, and the contact
   pairs (``geom@body``; ``#id`` for unnamed geoms) with the step they first occurred.
+* **door_hook**: door-open's hook-and-swing probe (``probes.door_hook_action``), ``--hook-inits`` initial states x
+  the "above" and "direct" approaches: any-step and last-step success, the door angle every 10 steps.
 * **random**: ``--random`` episodes of uniform random actions in ``[-1, 1]^4`` (variation ``i % 50``), 150
   steps: the largest ``|q - q0|`` of the task joint, and the share of episodes above ``MOVED_THRESHOLD``.
 
@@ -82,6 +84,22 @@ def _probe_episode(env, pr, task: str, variant, contacts: dict) -> dict:
             "any_success": any_success, "last_success": success, "q_every_10": q_trace}
 
 
+def _door_hook_episode(env, pr, above: float) -> dict:
+    joint = env.data.joint(pr.JOINTS["door-open"])
+    obs, _ = env.reset()
+    hinge = np.asarray(env._last_rand_vec, np.float64) + np.asarray(pr.DOOR_HINGE_OFFSET)
+    q_trace, success, any_success = [float(joint.qpos[0])], 0.0, 0.0
+    for t in range(pr.PROBE_STEPS):
+        a = pr.door_hook_action(np, obs.astype(np.float64), t, hinge, np.float64(above))
+        obs, _r, _term, _trunc, info = env.step(a.astype(np.float32))
+        success = float(info["success"])
+        any_success = max(any_success, success)
+        if (t + 1) % 10 == 0:
+            q_trace.append(float(joint.qpos[0]))
+    return {"above": above, "rand_vec": np.asarray(env._last_rand_vec).tolist(), "any_success": any_success,
+            "last_success": success, "q_every_10": q_trace}
+
+
 def _random_episode(env, pr, task: str, rng: np.random.Generator) -> dict:
     joint = env.data.joint(pr.JOINTS[task])
     env.reset()
@@ -104,7 +122,8 @@ def _inner(args) -> None:
     out = {"versions": {p: md.version(p) for p in ("metaworld", "mujoco", "gymnasium", "numpy")},
            "protocol": {"variants": [list(v) for v in pr.VARIANTS], "steps": pr.PROBE_STEPS,
                         "approach_steps": pr.APPROACH_STEPS, "push_distance": pr.PUSH_DISTANCE, "gain": pr.GAIN,
-                        "moved_threshold": pr.MOVED_THRESHOLD, "inits": args.inits, "random": args.random},
+                        "moved_threshold": pr.MOVED_THRESHOLD, "inits": args.inits, "random": args.random,
+                        "hook_inits": args.hook_inits},
            "tasks": {}}
     for task in pr.TASKS:
         name = f"{task}-v3"
@@ -124,6 +143,13 @@ def _inner(args) -> None:
         for i in range(args.random):
             env.set_task(variations[i % len(variations)])
             random_eps.append(_random_episode(env, pr, task, rng))
+        if task == "door-open":
+            out["door_hook"] = []
+            for v in range(args.hook_inits):
+                env.set_task(variations[v])
+                for mode in pr.DOOR_HOOK_MODES:
+                    ep = _door_hook_episode(env, pr, 1.0 if mode == "above" else 0.0)
+                    out["door_hook"].append({"variation": v, "mode": mode, **ep})
         moved = float(np.mean([e["max_dq"] > pr.MOVED_THRESHOLD for e in random_eps]))
         for rec in contacts.values():
             rec.pop("_seen")
@@ -149,6 +175,7 @@ def main(argv=None) -> None:
     p.add_argument("--out", default=os.path.join("tests", "fixtures", "metaworld", "probes.json"))
     p.add_argument("--inits", type=int, default=5, help="initial states (variations) per task")
     p.add_argument("--random", type=int, default=100, help="random-action episodes per task")
+    p.add_argument("--hook-inits", type=int, default=10, help="initial states of the door hook probe")
     p.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.inner:
@@ -159,7 +186,8 @@ def main(argv=None) -> None:
 
     vpy = _ensure_venv(args.venv, _default_python())
     cmd = [vpy, os.path.abspath(__file__), "--inner", "--out", os.path.abspath(args.out),
-           "--inits", str(args.inits), "--random", str(args.random)]
+           "--inits", str(args.inits), "--random", str(args.random),
+           "--hook-inits", str(args.hook_inits)]
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)
     subprocess.run(cmd, check=True, env=env)

@@ -19,7 +19,7 @@ from envs_bridge import base
 from envs_bridge.metaworld import probes
 from envs_bridge.metaworld.env import MetaWorldEnv
 
-__all__ = ["compare", "load_fixture", "make_env", "run"]
+__all__ = ["compare", "envs_per_task", "load_fixture", "make_env", "run"]
 
 
 def load_fixture(path: str) -> dict[str, Any]:
@@ -28,13 +28,21 @@ def load_fixture(path: str) -> dict[str, Any]:
         return json.load(f)
 
 
+def envs_per_task(inits: int, hook_inits: int, random_episodes: int) -> int:
+    """Block size ``run`` needs."""
+    return inits * len(probes.VARIANTS) + hook_inits * len(probes.DOOR_HOOK_MODES) + random_episodes
+
+
 def make_env(task_names, envs_per_task: int, **env_kwargs) -> MetaWorldEnv:
     """A ``MetaWorldEnv`` of the given articulated tasks whose episodes outlast a probe (no auto-reset)."""
     return MetaWorldEnv(base.TaskSet(tuple(task_names), (envs_per_task,) * len(task_names)),
                         episode_length=probes.PROBE_STEPS + 10, **env_kwargs)
 
 
-def _rollout(env: MetaWorldEnv, state, dz, grip, is_probe, direction, key):
+_RANDOM, _PROBE, _HOOK = 0, 1, 2  # what each env runs
+
+
+def _rollout(env: MetaWorldEnv, state, kind, dz, grip, direction, hinge, key):
     n = state.obs.shape[0]
     ins = env.inspect(state)
     q0, offset = ins["joint_q"], ins["init_tcp"] - state.obs[:, 0:3]
@@ -43,8 +51,10 @@ def _rollout(env: MetaWorldEnv, state, dz, grip, is_probe, direction, key):
         st, anchor, any_s, max_dq = carry
         anchor = jnp.where(t == probes.APPROACH_STEPS, st.obs[:, 4:7], anchor)
         a_probe = probes.probe_action(jnp, st.obs, t, offset, anchor, dz, grip, direction)
+        a_hook = probes.door_hook_action(jnp, st.obs, t, hinge, dz)  # dz carries "above" for hook envs
         a_rand = jax.random.uniform(jax.random.fold_in(key, t), (n, 4), minval=-1.0, maxval=1.0)
-        st = env.step(st, jnp.where(is_probe[:, None], a_probe, a_rand))
+        a = jnp.where((kind == _PROBE)[:, None], a_probe, jnp.where((kind == _HOOK)[:, None], a_hook, a_rand))
+        st = env.step(st, a)
         q = env.inspect(st)["joint_q"]
         s = st.info["success"]
         return (st, anchor, any_s | s, jnp.maximum(max_dq, jnp.abs(q - q0))), (q, s)
@@ -55,48 +65,56 @@ def _rollout(env: MetaWorldEnv, state, dz, grip, is_probe, direction, key):
     return {"any_success": any_s, "last_success": ss[-1], "max_dq": max_dq, "q_every_10": q_every_10}
 
 
-def run(env: MetaWorldEnv, fixture: dict[str, Any], inits: int, random_episodes: int,
-        key: jax.Array) -> dict[str, dict[str, np.ndarray]]:
-    """Probe and random-action episodes of every task of ``env`` in one jitted rollout.
+def run(env: MetaWorldEnv, fixture: dict[str, Any], inits: int, hook_inits: int, random_episodes: int,
+        key: jax.Array) -> dict[str, dict[str, dict[str, np.ndarray]]]:
+    """Probe, door hook-probe and random-action episodes of every task of ``env`` in one jitted rollout.
 
-    Env ``j`` of a task block runs probe ``j`` of the fixture (its recorded ``rand_vec`` and variant) for
-    ``j < inits * 6``, then ``random_episodes`` random-action episodes from fresh random initial states.
+    In every task block, env ``j < 6 * inits`` runs probe ``j`` of the fixture (its recorded ``rand_vec`` and
+    variant); the next ``2 * hook_inits`` envs run the fixture's door hook probes (door-open; random actions,
+    ignored, elsewhere); the last ``random_episodes`` envs run uniform random actions from fresh random
+    initial states.
 
     Returns:
-      ``{task: {"probe": {...}, "random": {...}}}`` with ``any_success``, ``last_success``, ``max_dq`` [E] and
-      ``q_every_10`` [E, 16] numpy arrays.
+      ``{task: {"probe" | "hook" | "random": {...}}}`` with ``any_success``, ``last_success``, ``max_dq`` [E]
+      and ``q_every_10`` [E, 16] numpy arrays ("hook" for door-open only).
     """
-    n_probe = inits * len(probes.VARIANTS)
+    n_probe, n_hook = inits * len(probes.VARIANTS), hook_inits * len(probes.DOOR_HOOK_MODES)
     n = env.task_set.envs_per_task[0]
-    if n != n_probe + random_episodes or len(set(env.task_set.envs_per_task)) != 1:
-        raise ValueError(f"env needs {n_probe + random_episodes} envs per task, has {env.task_set.envs_per_task}")
+    if n != n_probe + n_hook + random_episodes or len(set(env.task_set.envs_per_task)) != 1:
+        raise ValueError(f"env needs {n_probe + n_hook + random_episodes} envs per task, has "
+                         f"{env.task_set.envs_per_task}")
     k_reset, k_rand, k_act = jax.random.split(key, 3)
-    rvs, dz, grip, is_probe, direction = [], [], [], [], []
+    rvs, kind, dz, grip, direction, hinge = [], [], [], [], [], []
     for i, (task, k) in enumerate(zip(env.task_set.task_names, env._tasks)):
         eps = fixture["tasks"][task]["probes"][:n_probe]
-        if len(eps) < n_probe:
-            raise ValueError(f"fixture has {len(eps)} probe episodes of {task}, {n_probe} asked for")
+        hooks = fixture["door_hook"][:n_hook] if task == "door-open" else []
+        if len(eps) < n_probe or (task == "door-open" and len(hooks) < n_hook):
+            raise ValueError(f"fixture has too few episodes of {task} for {inits} / {hook_inits} inits")
         rnd = jax.vmap(lambda kk: env._rand_vec(k, kk, jnp.int32(0)))(
-            jax.random.split(jax.random.fold_in(k_rand, i), random_episodes))
-        rvs.append(jnp.concatenate([jnp.asarray([e["rand_vec"] for e in eps], jnp.float32), rnd]))
-        dz.append(np.r_[[e["variant"][0] for e in eps], np.zeros(random_episodes)])
-        grip.append(np.r_[[e["variant"][1] for e in eps], np.zeros(random_episodes)])
-        is_probe.append(np.arange(n) < n_probe)
+            jax.random.split(jax.random.fold_in(k_rand, i), n - n_probe - len(hooks)))
+        rv = [e["rand_vec"] for e in eps] + [e["rand_vec"] for e in hooks]
+        rvs.append(jnp.concatenate([jnp.asarray(rv, jnp.float32).reshape(len(rv), -1), rnd]))
+        n_rest = n - n_probe - len(hooks)
+        kind.append(np.r_[np.full(n_probe, _PROBE), np.full(len(hooks), _HOOK), np.full(n_rest, _RANDOM)])
+        dz.append(np.r_[[e["variant"][0] for e in eps], [e["above"] for e in hooks], np.zeros(n_rest)])
+        grip.append(np.r_[[e["variant"][1] for e in eps], np.zeros(len(hooks) + n_rest)])
         direction.append(np.tile(probes.DIRECTIONS[task], (n, 1)))
+        hinge.append(np.asarray(rvs[-1])[:, :3] + np.asarray(probes.DOOR_HINGE_OFFSET))
     cat = lambda xs: jnp.asarray(np.concatenate(xs), jnp.float32)
 
     def go(key_reset, key_act):
         state = env.reset_from(key_reset, rvs)
-        return _rollout(env, state, cat(dz), cat(grip), jnp.asarray(np.concatenate(is_probe)),
-                        cat(direction), key_act)
+        return _rollout(env, state, jnp.asarray(np.concatenate(kind)), cat(dz), cat(grip), cat(direction),
+                        cat(hinge), key_act)
 
     out = jax.tree.map(np.asarray, jax.jit(go)(k_reset, k_act))
     res = {}
     for i, task in enumerate(env.task_set.task_names):
-        sl = slice(i * n, (i + 1) * n)
-        block = {name: v[sl] for name, v in out.items()}
+        block = {name: v[i * n:(i + 1) * n] for name, v in out.items()}
         res[task] = {"probe": {name: v[:n_probe] for name, v in block.items()},
-                     "random": {name: v[n_probe:] for name, v in block.items()}}
+                     "random": {name: v[n - random_episodes:] for name, v in block.items()}}
+        if task == "door-open":
+            res[task]["hook"] = {name: v[n_probe:n_probe + n_hook] for name, v in block.items()}
     return res
 
 
@@ -117,6 +135,14 @@ def compare(ours: dict, fixture: dict[str, Any], inits: int) -> dict[str, dict[s
             "moved_real": float(real["random"]["moved_share"]),
             "moved_ours": float(np.mean(r["random"]["max_dq"] > probes.MOVED_THRESHOLD)),
         }
+        if "hook" in r:
+            hooks = fixture["door_hook"][: len(r["hook"]["any_success"])]
+            for mode in probes.DOOR_HOOK_MODES:
+                sel = [j for j, e in enumerate(hooks) if e["mode"] == mode]
+                table[task][f"hook_{mode}_real"] = float(np.mean([hooks[j]["any_success"] for j in sel]))
+                table[task][f"hook_{mode}_ours"] = float(np.mean(r["hook"]["any_success"][sel]))
+                table[task][f"hook_{mode}_final_q_real"] = float(np.mean([hooks[j]["q_every_10"][-1] for j in sel]))
+                table[task][f"hook_{mode}_final_q_ours"] = float(np.mean(r["hook"]["q_every_10"][sel, -1]))
     return table
 
 
@@ -124,16 +150,19 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--fixture", default="tests/fixtures/metaworld/probes.json")
     p.add_argument("--inits", type=int, default=5)
+    p.add_argument("--hook-inits", type=int, default=10)
     p.add_argument("--random", type=int, default=100)
     p.add_argument("--tasks", nargs="+", default=list(probes.TASKS))
+    p.add_argument("--json", default=None, help="also write the comparison table here")
     args = p.parse_args(argv)
     fixture = load_fixture(args.fixture)
-    env = make_env(args.tasks, args.inits * len(probes.VARIANTS) + args.random)
+    env = make_env(args.tasks, envs_per_task(args.inits, args.hook_inits, args.random))
     print("compiling the probe rollout (a few minutes on a 2-core CPU) ...", flush=True)
-    ours = run(env, fixture, args.inits, args.random, jax.random.key(0))
+    ours = run(env, fixture, args.inits, args.hook_inits, args.random, jax.random.key(0))
+    table = compare(ours, fixture, args.inits)
     print(f"{'task':22s} {'probe any real/ours':>20s} {'last real/ours':>15s} {'dq real/ours':>15s} "
           f"{'moved real/ours':>16s}")
-    for task, row in compare(ours, fixture, args.inits).items():
+    for task, row in table.items():
         print(f"{task:22s} {row['probe_any_real']:9.2f} / {row['probe_any_ours']:4.2f}   "
               f"{row['probe_last_real']:5.2f} / {row['probe_last_ours']:4.2f}  "
               f"{row['dq_final_real']:+6.3f}/{row['dq_final_ours']:+6.3f}  "
@@ -143,6 +172,13 @@ def main(argv=None) -> None:
             real = [e["any_success"] for e in fixture["tasks"][task]["probes"][: args.inits * 6][sel]]
             print(f"    {probes.variant_name(v):18s} real {np.mean(real):.2f} ours "
                   f"{np.mean(ours[task]['probe']['any_success'][sel]):.2f}")
+        for mode in probes.DOOR_HOOK_MODES if "hook" in ours[task] else ():
+            print(f"    door hook {mode:8s} success real {row[f'hook_{mode}_real']:.2f} ours "
+                  f"{row[f'hook_{mode}_ours']:.2f}; final angle real {row[f'hook_{mode}_final_q_real']:+.3f} ours "
+                  f"{row[f'hook_{mode}_final_q_ours']:+.3f}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(table, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import numpy as np
 __all__ = [
     "APPROACH_STEPS",
     "DIRECTIONS",
+    "DOOR_HOOK_MODES",
     "GAIN",
     "JOINTS",
     "MOVED_THRESHOLD",
@@ -26,6 +27,7 @@ __all__ = [
     "PUSH_DISTANCE",
     "TASKS",
     "VARIANTS",
+    "door_hook_action",
     "probe_action",
     "variant_name",
 ]
@@ -89,6 +91,40 @@ def probe_action(xp, obs, t, tcp_offset, anchor, dz, grip, direction):
     tcp = obs[..., 0:3] + tcp_offset
     move = xp.clip(GAIN * (target - tcp), -1.0, 1.0)
     return xp.concatenate([move, xp.clip(grip, -1.0, 1.0)[..., None]], axis=-1)
+
+
+# door-open's reward asks for the *hand* (obs[0:3]) at the handle point + (0, 0.03, -0.01) (behind and under the
+# grip bar), and from afar above a floor height; the hook probe goes there either from above ("above": 10 cm over
+# the point until within 3 cm in xy) or straight ("direct"), gripper closed, then for the remaining steps pulls
+# the hand 8 cm along the handle's circle about the hinge, towards opening.
+DOOR_HOOK_MODES = ("above", "direct")
+DOOR_HINGE_OFFSET = (-0.185, -0.1, 0.0)  # hinge axis position relative to the door anchor (the task's rand_vec)
+
+
+def door_hook_action(xp, obs, t, hinge, above):
+    """One door hook-probe action.
+
+    Args:
+      xp: ``numpy`` or ``jax.numpy``.
+      obs: ``[..., >=7]`` observation (hand ``0:3``, handle point ``4:7``).
+      t: step index.
+      hinge: ``[..., 3]`` hinge axis position (``anchor + DOOR_HINGE_OFFSET``).
+      above: ``[...]`` 1.0 for the "above" approach, 0.0 for "direct".
+
+    Returns:
+      ``[..., 4]`` action (gripper closed).
+    """
+    hand, handle = obs[..., 0:3], obs[..., 4:7]
+    near = handle + xp.asarray((0.0, 0.03, -0.01))
+    far = xp.linalg.norm(hand[..., :2] - near[..., :2], axis=-1) > 0.03
+    lift = xp.where((above > 0.5) & far, 0.1, 0.0)
+    approach = near + xp.stack([xp.zeros_like(lift), xp.zeros_like(lift), lift], axis=-1)
+    r = handle[..., :2] - hinge[..., :2]
+    tangent = xp.stack([r[..., 1], -r[..., 0]], axis=-1) / xp.linalg.norm(r, axis=-1, keepdims=True)
+    pull = near + xp.concatenate([0.08 * tangent, xp.zeros_like(tangent[..., :1])], axis=-1)
+    target = xp.where(t < APPROACH_STEPS, approach, pull)
+    move = xp.clip(GAIN * (target - hand), -1.0, 1.0)
+    return xp.concatenate([move, xp.ones_like(move[..., :1])], axis=-1)
 
 
 def _self_check() -> None:
