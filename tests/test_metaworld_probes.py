@@ -57,7 +57,7 @@ def test_probe_action_hand_case():
     obs[4:7] = (0.0, 0.63, 0.15)
     off, d = np.array([0.0, 0.0, -0.05]), np.array(probes.DIRECTIONS["drawer-close"])
     a = probes.probe_action(np, obs, 0, off, np.zeros(3), np.float64(0.0), np.float64(1.0), d)
-    np.testing.assert_allclose(a, (0.0, 0.3, 0.0, 1.0))
+    np.testing.assert_allclose(a, (0.0, 0.3, 0.0, 1.0), atol=1e-12)  # float64 rounding of 0.15 - 0.15
     anchor = np.array([0.0, 0.58, 0.15])  # push target (0, 0.68, 0.13) with dz = -0.02; tcp (0, 0.6, 0.15)
     a = probes.probe_action(np, obs, probes.APPROACH_STEPS, off, anchor, np.float64(-0.02), np.float64(-1.0), d)
     np.testing.assert_allclose(a, (0.0, 0.8, -0.2, -1.0), atol=1e-12)

@@ -1,0 +1,99 @@
+"""Summarises a training run's ``metrics.jsonl``: success curve vs env steps and wall-clock minutes, per-task table.
+
+MTBench's metric (Joshi et al., 2025, arXiv 2507.23172): per iteration, the mean over tasks of the fraction of
+episodes finished in that iteration whose success flag was ever on. Iterations in which no episode finished have
+no value (``null``) and are skipped. The final per-task success is the mean of the last ``--last`` iterations that
+have a value for that task.
+
+Usage::
+
+    python -m experiments.summarize_run --metrics=runs/mt10_ppo-s42/metrics.jsonl \\
+        --out=benchmarks/results/mt10_ppo_run.json --png=benchmarks/results/mt10_ppo_run.png --note="..."
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+from absl import app, flags
+
+from mtjax import run_logger
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("metrics", None, "path of metrics.jsonl", required=True)
+flags.DEFINE_string("out", None, "summary JSON to write", required=True)
+flags.DEFINE_string("png", None, "curve PNG to write (optional)")
+flags.DEFINE_integer("last", 5, "final success = mean of the last N iterations with a value")
+flags.DEFINE_string("note", "", "free text stored in the JSON (device, env version, ...)")
+
+
+def _finite(x) -> bool:
+    return x is not None and isinstance(x, (int, float)) and math.isfinite(x)
+
+
+def summarize(recs: list[dict], last: int = 5) -> dict:
+    """Curve points (iterations with a success value) and final per-task / mean success."""
+    tasks = sorted({k.split("/")[1] for r in recs for k in r if k.startswith("task/") and k.endswith("/success")})
+    curve = [{"iteration": r["iteration"], "env_steps": r["env_steps"], "wall_min": r["wall_s"] / 60.0,
+              "success": r["success"],
+              "task_success": {t: r.get(f"task/{t}/success") for t in tasks}}
+             for r in recs if _finite(r.get("success"))]
+    final = {}
+    for t in tasks:
+        vals = [r[f"task/{t}/success"] for r in recs if _finite(r.get(f"task/{t}/success"))][-last:]
+        final[t] = sum(vals) / len(vals) if vals else None
+    mean_final = [v for v in final.values() if v is not None]
+    sps = [r["env_steps_per_s"] for r in recs if _finite(r.get("env_steps_per_s"))]
+    return {
+        "iterations_run": recs[-1]["iteration"] if recs else 0,
+        "env_steps": recs[-1]["env_steps"] if recs else 0,
+        "wall_s": recs[-1]["wall_s"] if recs else 0.0,
+        "train_env_steps_per_s_median": sorted(sps)[len(sps) // 2] if sps else None,
+        "final_task_success": final,
+        "final_success": sum(mean_final) / len(mean_final) if mean_final else None,
+        "final_window_iterations": last,
+        "success_curve": curve,
+    }
+
+
+def plot(summary: dict, path: str) -> None:
+    """Two panels: success vs env steps and vs wall-clock minutes, per task and the mean."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    curve = summary["success_curve"]
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5), sharey=True)
+    for ax, key, label in ((axes[0], "env_steps", "env steps"), (axes[1], "wall_min", "wall-clock minutes")):
+        x = [p[key] for p in curve]
+        for t in summary["final_task_success"]:
+            pts = [(xi, p["task_success"][t]) for xi, p in zip(x, curve) if _finite(p["task_success"][t])]
+            if pts:
+                ax.plot(*zip(*pts), lw=1, marker=".", ms=3, label=t)
+        ax.plot(x, [p["success"] for p in curve], "k", lw=2.5, marker=".", label="mean")
+        ax.set_xlabel(label)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("success (MTBench metric)")
+    axes[1].legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main(argv) -> None:
+    del argv
+    s = summarize(run_logger.read_jsonl(FLAGS.metrics), FLAGS.last)
+    s["note"] = FLAGS.note
+    with open(FLAGS.out, "w") as f:
+        json.dump(s, f, indent=1)
+    if FLAGS.png:
+        plot(s, FLAGS.png)
+    print(f"{s['iterations_run']} iterations, {s['env_steps']:.3g} env steps, {s['wall_s'] / 60:.1f} min; "
+          f"final success {s['final_success']}")
+    for t, v in s["final_task_success"].items():
+        print(f"  {t:22s} {v}")
+
+
+if __name__ == "__main__":
+    app.run(main)

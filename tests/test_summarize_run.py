@@ -1,0 +1,27 @@
+"""experiments.summarize_run: MTBench's success curve and final per-task table from a metrics.jsonl."""
+
+import json
+
+from experiments import summarize_run
+
+
+def _rec(it, success, a, b):
+    return {"iteration": it, "env_steps": 100 * it, "wall_s": 60.0 * it, "env_steps_per_s": 10.0 + it,
+            "success": success, "task/a/success": a, "task/b/success": b}
+
+
+def test_summary_skips_iterations_without_episodes_and_averages_the_last_n(tmp_path):
+    recs = [_rec(1, None, None, None), _rec(2, 0.25, 0.5, 0.0), _rec(3, None, None, None),
+            _rec(4, 0.75, 1.0, 0.5), _rec(5, 0.5, 0.5, None)]
+    s = summarize_run.summarize(recs, last=2)
+    assert [p["iteration"] for p in s["success_curve"]] == [2, 4, 5]
+    assert s["success_curve"][1]["wall_min"] == 4.0
+    # a: last two values 1.0, 0.5 -> 0.75; b: last two finite values 0.0, 0.5 -> 0.25; mean 0.5
+    assert s["final_task_success"] == {"a": 0.75, "b": 0.25}
+    assert s["final_success"] == 0.5
+    assert s["iterations_run"] == 5 and s["env_steps"] == 500
+    assert s["train_env_steps_per_s_median"] == 13.0  # sorted 11..15, middle element
+    png = tmp_path / "c.png"
+    summarize_run.plot(s, str(png))
+    assert png.stat().st_size > 1000
+    json.dumps(s)  # serialisable
