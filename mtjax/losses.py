@@ -12,7 +12,7 @@ import jax.numpy as jnp
 
 __all__ = [
     "gaussian_log_prob", "gaussian_entropy", "gaussian_kl", "clipped_surrogate", "clipped_value_loss",
-    "bound_loss", "standardize",
+    "bound_loss", "standardize", "rl_games_policy_kl",
 ]
 
 
@@ -31,6 +31,14 @@ def gaussian_kl(mu_old, log_std_old, mu, log_std) -> jax.Array:
     """KL(old || new) of diagonal Gaussians, summed over the last axis (``[B]``)."""
     var_old, var = jnp.exp(2 * log_std_old), jnp.exp(2 * log_std)
     kl = log_std - log_std_old + (var_old + jnp.square(mu_old - mu)) / (2 * var) - 0.5
+    return jnp.sum(kl, axis=-1)
+
+
+def rl_games_policy_kl(mu, log_std, mu_ref, log_std_ref) -> jax.Array:
+    """rl_games' ``policy_kl``: KL(current || reference) of diagonal Gaussians with its ``+1e-5`` inside the
+    log-ratio, ``sum(log(s_ref / s + 1e-5) + (s^2 + (mu_ref - mu)^2) / (2 s_ref^2) - 1/2)`` over the last axis."""
+    s, s_ref = jnp.exp(log_std), jnp.exp(log_std_ref)
+    kl = jnp.log(s_ref / s + 1e-5) + (jnp.square(s) + jnp.square(mu_ref - mu)) / (2 * jnp.square(s_ref)) - 0.5
     return jnp.sum(kl, axis=-1)
 
 

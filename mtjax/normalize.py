@@ -4,6 +4,9 @@ MTBench (Joshi et al., 2025, arXiv 2507.23172; our spec section 3.1) keeps one r
 (rl_games ``RunningMeanStd``) and normalises each sample with its own task's statistics. We combine batch
 moments with Chan et al.'s parallel update, using the *population* batch variance so that streaming updates
 equal the variance of all data seen (rl_games uses the unbiased batch variance; the difference is O(1/n)).
+rl_games' ``RunningMeanStd`` starts from mean 0, variance 1 and a count of 1 (one pseudo-sample), normalises with
+``sqrt(var + 1e-5)`` and clamps normalised values (and, when de-normalising, its inputs) to [-5, 5]; ``init_stats``
+takes the starting count and ``normalize`` / ``denormalize`` take ``eps`` and ``clip`` for that.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ class RunningStats:
     Attributes:
       mean: ``[T, D]`` running mean.
       var: ``[T, D]`` running (population) variance.
-      count: ``[T]`` number of samples seen (starts at ``eps``, as rl_games).
+      count: ``[T]`` number of samples seen (plus the starting count).
     """
 
     mean: jax.Array
@@ -30,12 +33,14 @@ class RunningStats:
     count: jax.Array
 
 
-def init_stats(num_tasks: int, dim: int, eps: float = 1e-5) -> RunningStats:
-    """Zero mean, unit variance, count ``eps`` for every task."""
+def init_stats(num_tasks: int, dim: int, count: float = 1.0) -> RunningStats:
+    """Zero mean, unit variance and a starting ``count`` for every task (rl_games: 1)."""
+    if count <= 0:
+        raise ValueError(f"init_stats: count must be > 0, got {count}")
     return RunningStats(
         mean=jnp.zeros((num_tasks, dim), jnp.float32),
         var=jnp.ones((num_tasks, dim), jnp.float32),
-        count=jnp.full((num_tasks,), eps, jnp.float32),
+        count=jnp.full((num_tasks,), count, jnp.float32),
     )
 
 
@@ -66,17 +71,24 @@ def update_stats(stats: RunningStats, x: jax.Array, task_id: jax.Array) -> Runni
     )
 
 
-def normalize(stats: RunningStats, x: jax.Array, task_id: jax.Array, eps: float = 1e-8) -> jax.Array:
-    """``(x - mean[task]) / sqrt(var[task] + eps)`` for ``x [B, D]`` (or ``[B]`` when ``D == 1``)."""
+def normalize(stats: RunningStats, x: jax.Array, task_id: jax.Array, eps: float = 1e-8,
+              clip: float | None = None) -> jax.Array:
+    """``(x - mean[task]) / sqrt(var[task] + eps)`` for ``x [B, D]`` (or ``[B]`` when ``D == 1``), clamped to
+    ``[-clip, clip]`` if ``clip`` is given."""
     squeeze = x.ndim == 1
     x2 = x[:, None] if squeeze else x
     y = (x2 - stats.mean[task_id]) / jnp.sqrt(stats.var[task_id] + eps)
+    if clip is not None:
+        y = jnp.clip(y, -clip, clip)
     return y[:, 0] if squeeze else y
 
 
-def denormalize(stats: RunningStats, y: jax.Array, task_id: jax.Array, eps: float = 1e-8) -> jax.Array:
-    """Inverse of ``normalize``."""
+def denormalize(stats: RunningStats, y: jax.Array, task_id: jax.Array, eps: float = 1e-8,
+                clip: float | None = None) -> jax.Array:
+    """Inverse of ``normalize``; with ``clip`` the input is first clamped to ``[-clip, clip]`` (rl_games)."""
     squeeze = y.ndim == 1
     y2 = y[:, None] if squeeze else y
+    if clip is not None:
+        y2 = jnp.clip(y2, -clip, clip)
     x = y2 * jnp.sqrt(stats.var[task_id] + eps) + stats.mean[task_id]
     return x[:, 0] if squeeze else x

@@ -27,9 +27,12 @@ from envs_bridge.base import TaskSet
 from mtjax import losses, normalize, returns
 from mtjax.algos import batching
 
+_VALUE_EPS = 1e-5  # rl_games RunningMeanStd epsilon (value normaliser)
+
 __all__ = ["PPOConfig", "LearnerState", "Rollout", "Learner", "make_learner", "make_transform"]
 
 LR_SCHEDULES = ("fixed", "adaptive")
+KL_REFERENCES = ("previous_epoch", "rollout")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -43,12 +46,20 @@ class PPOConfig:
       lr: Adam learning rate (initial value for the adaptive schedule).
       lr_schedule: "fixed" or "adaptive" (rl_games' KL-threshold rule, applied after each mini-epoch).
       kl_threshold: the adaptive schedule's KL target.
+      kl_reference: what the KL that drives the adaptive schedule compares the current policy with:
+        "previous_epoch" (rl_games: after each minibatch the policy's mu/sigma on that minibatch, computed before
+        the step, replace the stored ones, so mini-epoch ``e`` is compared with mini-epoch ``e - 1``) or
+        "rollout" (the policy that collected the data; smaller learning rates). The KL is rl_games'
+        ``policy_kl``: KL(current || reference) with its ``+1e-5`` inside the log-ratio.
       gamma: discount. lam: GAE lambda. clip: PPO ratio and value clip.
       critic_coef: the value loss is weighted ``0.5 * critic_coef``.
       entropy_coef: entropy bonus weight. bound_coef: action-mean bound loss weight.
       max_grad_norm: global gradient-norm clip after aggregation.
       adam_eps: Adam epsilon.
       normalize_obs / normalize_value / normalize_advantage: MTBench's normalisers (all on by default).
+      value_norm_clip: rl_games clamps normalised values and returns, and the critic's output before
+        de-normalising it, to ``[-value_norm_clip, value_norm_clip]`` (5); 0 disables the clamp.
+      stats_init_count: starting count of the running statistics (rl_games' ``RunningMeanStd``: 1).
       value_bootstrap: add ``gamma * V(s_t)`` to the reward of time-out steps.
       mtrl: multi-task gradient method name ("mean" is plain PPO). mtrl_target: "critic", "actor" or "both".
       mtrl_kwargs: keyword arguments of the method, as a tuple of ``(name, value)`` pairs (hashable).
@@ -61,6 +72,7 @@ class PPOConfig:
     lr: float = 5e-4
     lr_schedule: str = "fixed"
     kl_threshold: float = 0.008
+    kl_reference: str = "previous_epoch"
     gamma: float = 0.99
     lam: float = 0.95
     clip: float = 0.2
@@ -73,6 +85,8 @@ class PPOConfig:
     normalize_value: bool = True
     normalize_advantage: bool = True
     value_bootstrap: bool = True
+    value_norm_clip: float = 5.0
+    stats_init_count: float = 1.0
     mtrl: str = "mean"
     mtrl_target: str = "critic"
     mtrl_kwargs: tuple = ()
@@ -83,6 +97,11 @@ class PPOConfig:
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ValueError(f"PPOConfig.{name} must be > 0, got {getattr(self, name)}")
+        if self.kl_reference not in KL_REFERENCES:
+            raise ValueError(f"PPOConfig.kl_reference={self.kl_reference!r}; valid: {', '.join(KL_REFERENCES)}")
+        if self.value_norm_clip < 0 or self.stats_init_count <= 0:
+            raise ValueError(f"PPOConfig: value_norm_clip must be >= 0 and stats_init_count > 0, got "
+                             f"{self.value_norm_clip}, {self.stats_init_count}")
         if self.lr_schedule not in LR_SCHEDULES:
             raise ValueError(f"PPOConfig.lr_schedule={self.lr_schedule!r}; valid: {', '.join(LR_SCHEDULES)}")
         if not 0.0 <= self.gamma <= 1.0 or not 0.0 <= self.lam <= 1.0:
@@ -170,14 +189,22 @@ def make_learner(cfg: PPOConfig, init_fn: Callable, apply_fn: Callable, task_set
             return obs
         return jnp.concatenate([normalize.normalize(stats, obs[..., :d], tid), obs[..., d:]], axis=-1)
 
+    vclip = cfg.value_norm_clip if cfg.value_norm_clip > 0 else None
+
     def to_raw(ls, v, tid):
-        return normalize.denormalize(ls.value_stats, v, tid) if cfg.normalize_value else v
+        if not cfg.normalize_value:
+            return v
+        return normalize.denormalize(ls.value_stats, v, tid, eps=_VALUE_EPS, clip=vclip)
+
+    def norm_value(stats, x, tid):
+        return normalize.normalize(stats, x, tid, eps=_VALUE_EPS, clip=vclip)
 
     def init(key):
         n = task_set.num_envs
         params = init_fn(key, jnp.zeros((n, obs_size), jnp.float32), jnp.asarray(task_set.task_ids))
-        return LearnerState(params=params, opt_state=tx.init(params), obs_stats=normalize.init_stats(t, d),
-                            value_stats=normalize.init_stats(t, 1), lr=jnp.asarray(cfg.lr, jnp.float32),
+        count = cfg.stats_init_count
+        return LearnerState(params=params, opt_state=tx.init(params), obs_stats=normalize.init_stats(t, d, count),
+                            value_stats=normalize.init_stats(t, 1, count), lr=jnp.asarray(cfg.lr, jnp.float32),
                             step=jnp.zeros((), jnp.int32))
 
     def act(ls, obs, task_id, key):
@@ -200,40 +227,45 @@ def make_learner(cfg: PPOConfig, init_fn: Callable, apply_fn: Callable, task_set
         ent = losses.gaussian_entropy(log_std)
         b = jnp.mean(losses.bound_loss(mu))
         total = a + 0.5 * cfg.critic_coef * c - cfg.entropy_coef * ent + cfg.bound_coef * b
-        kl = jnp.mean(losses.gaussian_kl(mb["old_mu"], mb["old_log_std"], mu, log_std))
-        return total, {"actor": a, "critic": c, "entropy": ent, "bound": b, "kl": kl}
+        kl = jnp.mean(losses.rl_games_policy_kl(mu, log_std, mb["old_mu"], mb["old_log_std"]))
+        aux = {"actor": a, "critic": c, "entropy": ent, "bound": b, "kl": kl}
+        return total, (aux, mu, jnp.broadcast_to(log_std, mu.shape))
 
     grad_fn = jax.vmap(jax.value_and_grad(task_loss, has_aux=True), in_axes=(None, 0))
 
     def _minibatch(carry, mb):
         params, opt_state, obs_stats, lr, first_epoch, key = carry
+        mb, (old_mu, old_log_std) = mb
         key, k_tx = jax.random.split(key)
         flat_obs = mb["obs"].reshape(-1, obs_size)
         flat_tid = mb["task_id"].reshape(-1)
         if cfg.normalize_obs:
             new = normalize.update_stats(obs_stats, flat_obs[:, :d], flat_tid)
             obs_stats = jax.tree.map(lambda a, b: jnp.where(first_epoch, a, b), new, obs_stats)
-        mb = dict(mb, nobs=norm_obs(obs_stats, flat_obs, flat_tid).reshape(mb["obs"].shape))
-        (tot, aux), grads = grad_fn(params, mb)
+        mb = dict(mb, nobs=norm_obs(obs_stats, flat_obs, flat_tid).reshape(mb["obs"].shape), old_mu=old_mu,
+                  old_log_std=old_log_std)
+        (tot, (aux, mu, log_std)), grads = grad_fn(params, mb)
         mean_grad_norm = optax.tree.norm(jax.tree.map(lambda g: jnp.mean(g, 0), grads))
         updates, opt_state = tx.update(grads, opt_state, params, key=k_tx, task_losses=tot,
                                        critic_task_losses=aux["critic"], actor_task_losses=aux["actor"])
         params = jax.tree.map(lambda p, u: p - lr.astype(p.dtype) * u, params, updates)
         metrics = {"loss/total": jnp.mean(tot), **{f"loss/{k}": jnp.mean(v) for k, v in aux.items() if k != "kl"},
                    "kl": jnp.mean(aux["kl"]), "grad_norm": mean_grad_norm}
-        return (params, opt_state, obs_stats, lr, first_epoch, key), metrics
+        return (params, opt_state, obs_stats, lr, first_epoch, key), (metrics, (mu, log_std))
 
     def _epoch(carry, epoch, batches):
-        params, opt_state, obs_stats, lr, key = carry
+        params, opt_state, obs_stats, lr, key, ref = carry
         key, sub = jax.random.split(key)
         inner = (params, opt_state, obs_stats, lr, epoch == 0, sub)
-        (params, opt_state, obs_stats, lr, _, _), m = jax.lax.scan(_minibatch, inner, batches)
+        (params, opt_state, obs_stats, lr, _, _), (m, seen) = jax.lax.scan(_minibatch, inner, (batches, ref))
+        if cfg.kl_reference == "previous_epoch":  # rl_games' dataset.update_mu_sigma
+            ref = seen
         m = jax.tree.map(jnp.mean, m)
         if cfg.lr_schedule == "adaptive":
             kl = m["kl"]
             lr = jnp.where(kl > 2.0 * cfg.kl_threshold, jnp.maximum(lr / 1.5, 1e-6), lr)
             lr = jnp.where(kl < 0.5 * cfg.kl_threshold, jnp.minimum(lr * 1.5, 1e-2), lr)
-        return (params, opt_state, obs_stats, lr, key), m
+        return (params, opt_state, obs_stats, lr, key, ref), m
 
     def update(ls: LearnerState, ro: Rollout, last_value: jax.Array, key: jax.Array):
         tid = ro.task_id
@@ -246,22 +278,23 @@ def make_learner(cfg: PPOConfig, init_fn: Callable, apply_fn: Callable, task_set
         tid_hn = jnp.broadcast_to(tid, ro.value.shape)
         if cfg.normalize_value:
             value_stats = normalize.update_stats(value_stats, value.reshape(-1, 1), tid_hn.reshape(-1))
-            value = normalize.normalize(value_stats, value.reshape(-1), tid_hn.reshape(-1)).reshape(ret.shape)
+            value = norm_value(value_stats, value.reshape(-1), tid_hn.reshape(-1)).reshape(ret.shape)
             value_stats = normalize.update_stats(value_stats, ret.reshape(-1, 1), tid_hn.reshape(-1))
-            ret = normalize.normalize(value_stats, ret.reshape(-1), tid_hn.reshape(-1)).reshape(ret.shape)
+            ret = norm_value(value_stats, ret.reshape(-1), tid_hn.reshape(-1)).reshape(ret.shape)
         if cfg.normalize_advantage:
             adv = losses.standardize(adv)
         flat_obs, flat_tid = ro.obs.reshape(-1, obs_size), tid_hn.reshape(-1)
         old_mu, old_log_std, _ = apply_fn(ls.params, norm_obs(ls.obs_stats, flat_obs, flat_tid), flat_tid)
         old_mu = old_mu.reshape(ro.action.shape)
         data = {"obs": ro.obs, "action": ro.action, "log_prob": ro.log_prob, "value": value, "ret": ret,
-                "adv": adv, "old_mu": old_mu, "task_id": tid_hn,
+                "adv": adv, "task_id": tid_hn, "old_mu": old_mu,
                 "old_log_std": jnp.broadcast_to(old_log_std, ro.action.shape)}
         k_perm, k_epochs = jax.random.split(key)
         batches = layout.minibatches(data, k_perm)  # leaves [M, T, b, ...], same partition every epoch
-        carry = (ls.params, ls.opt_state, ls.obs_stats, ls.lr, k_epochs)
+        ref = (batches.pop("old_mu"), batches.pop("old_log_std"))  # the KL's reference policy per minibatch
+        carry = (ls.params, ls.opt_state, ls.obs_stats, ls.lr, k_epochs, ref)
         carry, m = jax.lax.scan(lambda c, e: _epoch(c, e, batches), carry, jnp.arange(cfg.epochs))
-        params, opt_state, obs_stats, lr, _ = carry
+        params, opt_state, obs_stats, lr, _, _ = carry
         metrics = {k: v[-1] if k == "kl" else jnp.mean(v) for k, v in m.items()}
         metrics["lr"] = lr
         metrics["nonfinite"] = ~(jnp.isfinite(m["loss/total"]).all() & jnp.isfinite(m["grad_norm"]).all())
