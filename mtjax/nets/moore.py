@@ -5,7 +5,13 @@ with Mixture of Orthogonal Experts", ICLR 2024, arXiv 2311.11385), as configured
 them into an orthonormal basis ``U [B, E, H]`` of a subspace; a task encoder (one-hot -> Linear(no bias) -> ReLU ->
 Linear(no bias)) gives mixing weights ``w [B, E]`` (no softmax); the representation ``act(w @ U)`` (tanh for
 Meta-World, identity for Go1) feeds a single head on ``[repr, one-hot]`` (SH-MOORE) or one head per task
-(MH-MOORE). Layers use PyTorch's default ``nn.Linear`` initialisation (MTBench states no other).
+(MH-MOORE).
+
+Initialisation follows the code MTBench executes (``moore_a2c_builder.MOOREPPONetwork``; its YAML
+``initializer`` keys are never read): experts as ``ExpertMLP`` (xavier over the whole ``[E, in, out]`` tensor,
+gain ``sqrt 2`` then 1 on the last layer, ``torch.rand`` biases in [0, 1); ``init_scheme="per_expert"`` is the
+documented fix); task encoder xavier (gain ``sqrt 2``, then 1), no biases; output head(s) xavier gain 1 with
+PyTorch's default bias. See docs/deviations.md, "Network initialisation (MTBench parity)".
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from mtjax.nets.layers import TaskHeads, TorchDense, activation
+from mtjax.nets.layers import RELU_GAIN, ExpertMLP, TaskHeads, TorchDense, activation, xavier_uniform_torch
 
 __all__ = ["MOORENet", "MultiHeadMOORENet", "check_inputs", "gram_schmidt", "split_obs"]
 
@@ -57,20 +63,6 @@ def gram_schmidt(v: jax.Array, eps: float = 1e-8) -> jax.Array:
     return jnp.stack(us, axis=-2)
 
 
-class _Expert(nn.Module):
-    """One expert: ``TorchDense`` layers with ReLU between them (none after the last)."""
-
-    hidden: Sequence[int]
-
-    @nn.compact
-    def __call__(self, x: jax.Array) -> jax.Array:
-        for i, h in enumerate(self.hidden):
-            x = TorchDense(h)(x)
-            if i < len(self.hidden) - 1:
-                x = nn.relu(x)
-        return x
-
-
 class MOORENet(nn.Module):
     """Single-head MOORE ``(x [B, D + T], task_id [B]) -> [B, out_dim]``.
 
@@ -85,6 +77,7 @@ class MOORENet(nn.Module):
       task_hidden: width of the task encoder's hidden layer (MTBench: 256 Meta-World, 128 Go1).
       agg_act: activation of the mixed representation ("tanh" Meta-World, "identity" Go1).
       multi_head: one output head per task (MH-MOORE) instead of one head on ``[repr, one-hot]``.
+      init_scheme: expert initialisation, "mtbench" (parity, default) or "per_expert" (see ``ExpertMLP``).
     """
 
     out_dim: int
@@ -94,29 +87,24 @@ class MOORENet(nn.Module):
     task_hidden: int = 256
     agg_act: str = "tanh"
     multi_head: bool = False
+    init_scheme: str = "mtbench"
 
     @nn.compact
     def __call__(self, x: jax.Array, task_id: jax.Array) -> jax.Array:
         check_inputs(x, task_id, self.num_tasks)
         obs, one_hot = split_obs(x, self.num_tasks)
-        experts = nn.vmap(
-            _Expert,
-            variable_axes={"params": 0},
-            split_rngs={"params": True},
-            in_axes=None,
-            out_axes=1,
-            axis_size=self.num_experts,
-        )(tuple(self.expert_hidden), name="experts")
+        experts = ExpertMLP(self.num_experts, tuple(self.expert_hidden), self.init_scheme, name="experts")
         basis = gram_schmidt(experts(obs))  # [B, E, H]
-        w = TorchDense(self.num_experts, use_bias=False)(
-            nn.relu(TorchDense(self.task_hidden, use_bias=False)(one_hot))
-        )  # [B, E]
+        relu_xavier, xavier = xavier_uniform_torch(RELU_GAIN), xavier_uniform_torch(1.0)
+        hidden = TorchDense(self.task_hidden, use_bias=False, kernel_init=relu_xavier, name="task_encoder_0")
+        mix = TorchDense(self.num_experts, use_bias=False, kernel_init=xavier, name="task_encoder_1")
+        w = mix(nn.relu(hidden(one_hot)))  # [B, E]
         self.sow("intermediates", "basis", basis)
         self.sow("intermediates", "mix", w)
         rep = activation(self.agg_act)(jnp.einsum("be,beh->bh", w, basis))
-        if self.multi_head:
-            return TaskHeads(self.num_tasks, self.out_dim, name="heads")(rep, task_id)
-        return TorchDense(self.out_dim, name="head")(jnp.concatenate([rep, one_hot], axis=-1))
+        if self.multi_head:  # head bias: PyTorch's default
+            return TaskHeads(self.num_tasks, self.out_dim, kernel_init=xavier, name="heads")(rep, task_id)
+        return TorchDense(self.out_dim, kernel_init=xavier, name="head")(jnp.concatenate([rep, one_hot], -1))
 
 
 class MultiHeadMOORENet(MOORENet):

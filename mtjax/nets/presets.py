@@ -38,6 +38,8 @@ def _care(suite: str) -> dict:
             "attention_hidden": (128, 128),
             "embedding": "learned",
         }
+    # MTBench's context widths are (2d, d) for its d = 768 RoBERTa vectors; we keep them for our 384-d vectors
+    # (first layer 384 x 1536). ``embedding_file=<MTBench's JSON>`` restores the 768-d input and its count.
     return {
         "num_experts": 6,
         "expert_hidden": 50,
@@ -131,7 +133,10 @@ def mtbench_param_count(net: str, suite: str, role: str = "actor", critic_hidden
     """Parameters of MTBench's ``net`` actor (with its log-std vector) or critic, from the spec's sizes.
 
     For PaCo (shared actor-critic) "actor" is the trunk + task embedding + mu head + log-std and "critic" is the
-    value head, mirroring rl_games' name-based split. CARE counts MTBench's 768-d RoBERTa context encoder.
+    value head, mirroring rl_games' name-based split. CARE counts MTBench's 768-d RoBERTa context encoder
+    (trainable parameters only: its frozen ``T x 768`` embedding table is not trained). For the MT10/MT50
+    configs the MOORE, CARE and Soft-Modularization counts equal the ``requires_grad`` parameter counts of
+    MTBench's own torch networks (+ log-std for the actor).
     """
     d, t, a = SUITE_DIMS[suite]
     out = a if role == "actor" else 1
