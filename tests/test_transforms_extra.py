@@ -101,27 +101,27 @@ def test_upgrad_matches_qp_reference_and_is_non_conflicting(seed):
 
 
 def test_nash_mtl_hand_case():
-    # g1 = (2, 0), g2 = (0, 1): A = diag(4, 1), |A|_F = sqrt(17), A' = A / sqrt(17) is diagonal, so
-    # A' alpha = 1/alpha gives alpha_i = 1/sqrt(A'_ii) = (17^(1/4)/2, 17^(1/4)) and
-    # g = 2 alpha_1 e1 + alpha_2 e2 = (17^(1/4), 17^(1/4)): equal progress on both tasks.
+    # g1 = (2, 0), g2 = (0, 1): A = diag(4, 1); the official code's alpha solves A alpha = 1/alpha (un-normalised
+    # scale) -> alpha = (1/2, 1), g = (1, 1), |g| = sqrt 2 -> clip_grad_norm_(1): (1, 1) / (sqrt 2 + 1e-6).
     upd, state = _update(mt.nash_mtl(num_tasks=2), [[2.0, 0.0], [0.0, 1.0]])
-    q = 17 ** 0.25
-    np.testing.assert_allclose(upd, [q, q], rtol=1e-5)
-    np.testing.assert_allclose(state.task_weights, [q / 2, q], rtol=1e-5)
-    upd_mean, _ = _update(mt.nash_mtl(reduction="mean"), [[2.0, 0.0], [0.0, 1.0]])
-    np.testing.assert_allclose(upd_mean, [q / 2, q / 2], rtol=1e-5)
+    np.testing.assert_allclose(upd, np.ones(2) / (np.sqrt(2) + 1e-6), rtol=1e-5)
+    np.testing.assert_allclose(state.task_weights, [0.5, 1.0], rtol=1e-5)
+    upd_mean, _ = _update(mt.nash_mtl(reduction="mean"), [[2.0, 0.0], [0.0, 1.0]])  # |g| / 2 < 1: no clip
+    np.testing.assert_allclose(upd_mean, [0.5, 0.5], rtol=1e-5)
 
 
 @pytest.mark.parametrize("seed,t", [(0, 4), (1, 10), (2, 30)])
 def test_nash_mtl_bargaining_condition(seed, t):
     gs = _conflicting(seed, t=t, p=3 * t + 5)
-    upd, state = _update(mt.nash_mtl(num_tasks=t), gs)
-    a = gs @ gs.T / np.linalg.norm(gs @ gs.T)
+    upd, state = _update(mt.nash_mtl(num_tasks=t, max_norm=0.0), gs)
+    a = gs @ gs.T
     alpha = np.asarray(state.task_weights, np.float64)
     assert np.all(alpha > 0)
     np.testing.assert_allclose((a @ alpha) * alpha, 1.0, atol=5e-3)  # A alpha = 1/alpha (f32, ridge)
     assert float(state.residual) < 5e-3
     np.testing.assert_allclose(upd, alpha @ gs, rtol=1e-4, atol=1e-5)
+    clipped, _ = _update(mt.nash_mtl(num_tasks=t), gs)  # official max_norm 1.0
+    np.testing.assert_allclose(np.linalg.norm(clipped), 1.0, rtol=1e-4)
 
 
 def test_errors():

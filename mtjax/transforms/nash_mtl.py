@@ -2,17 +2,23 @@
 Game", ICML 2022, arXiv 2202.01017).
 
 The update ``g = sum_i alpha_i g_i`` uses the Nash bargaining weights ``alpha > 0`` solving
-``G G^T alpha = 1 / alpha`` (element-wise), i.e. every task's projection on the update is inversely proportional
-to its weight. As in the official code the Gram matrix is first normalised by its Frobenius norm. The official
-code solves a sequence of convex problems with cvxpy on the host; here the same solution is the unique
-minimiser of the strictly convex, self-concordant ``f(a) = a^T A a / 2 - sum_i log a_i``, found on device with
-a fixed number of damped Newton steps ``a <- a - H^-1 grad / (1 + lambda)`` (``lambda`` the Newton decrement),
-which stay inside ``a > 0`` and converge quadratically, started from the diagonal solution ``1/sqrt(A_ii)`` rescaled to the best point on its ray.
-A small ridge (``reg * mean(diag A)``) keeps the problem bounded when gradients are exactly opposed.
+``G G^T alpha = 1 / alpha`` (element-wise): every task's projection on the update is inversely proportional to
+its weight, and ``|g|^2 = alpha^T G G^T alpha = T``. The official code (``methods/weight_methods.py``,
+class ``NashMTL``) hands cvxpy the Gram matrix divided by its Frobenius norm ``F`` but keeps ``F`` in the
+constraint ``alpha_i F (A/F alpha)_i >= 1``, so its ``alpha`` solves the *un-normalised* equation; it then
+back-propagates ``sum_i alpha_i L_i`` and clips the shared gradient to ``max_norm = 1``
+(``clip_grad_norm_``). Here the normalised problem ``A' b = 1/b`` (``A' = A/F``) is solved as the unique
+minimiser of the strictly convex, self-concordant ``f(b) = b^T A' b / 2 - sum_i log b_i`` with a fixed number
+of damped Newton steps ``b <- b - H^-1 grad / (1 + lambda)`` (``lambda`` the Newton decrement; they stay
+inside ``b > 0`` and converge quadratically), started from the diagonal solution ``1/sqrt(A'_ii)`` rescaled to
+the best point on its ray; then ``alpha = b / sqrt(F)`` and the same clip follow. A small ridge
+(``reg * mean(diag A')``) keeps the problem bounded when gradients are exactly opposed. See
+``docs/deviations_transforms_imtl_nash.md``.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any, NamedTuple
 
 import jax
@@ -22,22 +28,33 @@ from mtjax.transforms import _gram, base
 
 __all__ = ["NashMTLState", "nash_mtl", "nash_mtl_weights"]
 
+_CLIP_EPS = 1e-6  # torch.nn.utils.clip_grad_norm_: coef = max_norm / (norm + 1e-6), clamped to <= 1
+
 
 class NashMTLState(NamedTuple):
-    """Diagnostics of the last Nash-MTL step (see ``PCGradState``); ``residual`` is
-    ``max_i |(A alpha)_i alpha_i - 1|`` of the solve on the normalised Gram matrix."""
+    """Diagnostics of the last Nash-MTL step (see ``PCGradState``).
+
+    ``task_weights`` are ``alpha`` (after the reduction, before the clip, like the official ``weights``);
+    ``residual`` is ``max_i |(A alpha)_i alpha_i - 1|`` of the solve; ``update_norm`` is the global norm of
+    ``sum_i w_i g_i`` before the clip (``sqrt(T)`` for ``reduction="sum"`` at an exact solution).
+    """
 
     num_conflicts: jax.Array
     min_cosine: jax.Array
     mean_cosine: jax.Array
     task_weights: jax.Array
     residual: jax.Array
+    update_norm: jax.Array
 
 
 def nash_mtl_weights(gram: jax.Array, num_iters: int = 40, reg: float = 1e-6) -> tuple[jax.Array, jax.Array]:
-    """``(alpha [T], residual)``: Nash bargaining weights for ``A / |A|_F`` (official normalisation)."""
+    """``(alpha [T], residual)``: Nash bargaining weights solving ``A alpha = 1/alpha`` (the official scale).
+
+    The residual ``max_i |(A alpha)_i alpha_i - 1|`` is scale free (it equals that of the normalised solve).
+    """
     t = gram.shape[0]
-    a = gram / jnp.maximum(jnp.linalg.norm(gram), 1e-30)
+    fro = jnp.maximum(jnp.linalg.norm(gram), 1e-30)
+    a = gram / fro
     a = a + reg * jnp.maximum(jnp.mean(jnp.diag(a)), 1e-30) * jnp.eye(t, dtype=jnp.float32)
     x0 = jax.lax.rsqrt(jnp.maximum(jnp.diag(a), 1e-30))
     x0 = x0 * jnp.sqrt(t / jnp.maximum(x0 @ a @ x0, 1e-30))  # best point on the ray: x^T A x = T
@@ -52,36 +69,53 @@ def nash_mtl_weights(gram: jax.Array, num_iters: int = 40, reg: float = 1e-6) ->
 
     x = _gram.solver_loop(num_iters, body, x0)
     residual = jnp.max(jnp.abs((a @ x) * x - 1.0))
-    return x.astype(jnp.float32), residual.astype(jnp.float32)
+    return (x * jax.lax.rsqrt(fro)).astype(jnp.float32), residual.astype(jnp.float32)
 
 
-def nash_mtl(num_iters: int = 40, reg: float = 1e-6, reduction: str = "sum",
-             num_tasks: int | None = None) -> base.Aggregator:
+def _clip(update: Any, max_norm: float) -> tuple[Any, jax.Array]:
+    """``clip_grad_norm_(update, max_norm)`` as torch does it; returns ``(clipped, norm before the clip)``."""
+    norm = jnp.sqrt(sum(jnp.sum(jnp.square(x.astype(jnp.float32))) for x in jax.tree.leaves(update)))
+    if max_norm <= 0:
+        return update, norm
+    coef = jnp.minimum(max_norm / (norm + _CLIP_EPS), 1.0)
+    return jax.tree.map(lambda x: (x.astype(jnp.float32) * coef).astype(x.dtype), update), norm
+
+
+def nash_mtl(num_iters: int = 40, reg: float = 1e-6, reduction: str = "sum", num_tasks: int | None = None,
+             max_norm: float = 1.0) -> base.Aggregator:
     """Nash-MTL aggregator.
 
     Args:
       num_iters: damped Newton steps (T = 50 random problems converge in about 30).
       reg: ridge relative to the mean diagonal of the normalised Gram matrix.
-      reduction: ``"sum"`` (default, the paper: ``sum_i alpha_i g_i``) or ``"mean"`` (divided by ``T``).
+      reduction: ``"sum"`` (default, the paper: ``sum_i alpha_i g_i``) or ``"mean"`` (divided by ``T``, before
+        the clip).
       num_tasks: optional ``T``; when given, ``task_weights [T]`` is recorded and ``T`` is checked.
+      max_norm: the official clip of the combined update's global norm (``1.0``, torch's
+        ``clip_grad_norm_`` rule); ``<= 0`` turns it off, as in the official code. It covers the parameters
+        given to this aggregator (the official code clips the shared parameters: use ``optax.partition`` to
+        restrict it likewise).
 
     Returns:
       An Aggregator over task-stacked gradients (no extra arguments).
 
     Raises:
-      ValueError: bad ``num_iters``/``reg``/``reduction``/``num_tasks``; an inconsistent task axis.
+      ValueError: bad ``num_iters``/``reg``/``reduction``/``num_tasks``/``max_norm``; an inconsistent task
+        axis.
     """
     if not isinstance(num_iters, int) or num_iters < 1:
         raise ValueError(f"nash_mtl: num_iters must be a positive int; got {num_iters!r}")
     if not reg >= 0:
         raise ValueError(f"nash_mtl: reg must be >= 0; got {reg!r}")
+    if not isinstance(max_norm, (int, float)) or math.isnan(max_norm):
+        raise ValueError(f"nash_mtl: max_norm must be a number (<= 0 disables the clip); got {max_norm!r}")
     _gram.check_reduction("nash_mtl", reduction)
     _gram.check_num_tasks("nash_mtl", num_tasks)
 
     def init_fn(params: Any) -> NashMTLState:
         del params
         zero = jnp.zeros((), jnp.float32)
-        return NashMTLState(jnp.zeros((), jnp.int32), zero, zero, _gram.weights_buffer(num_tasks), zero)
+        return NashMTLState(jnp.zeros((), jnp.int32), zero, zero, _gram.weights_buffer(num_tasks), zero, zero)
 
     @_gram.full_precision
     def update_fn(task_grads, state, params=None, **extra):
@@ -90,8 +124,9 @@ def nash_mtl(num_iters: int = 40, reg: float = 1e-6, reduction: str = "sum",
         gram = _gram.gram_matrix(task_grads)
         alpha, residual = nash_mtl_weights(gram, num_iters, reg)
         w = alpha / (t if reduction == "mean" else 1.0)
+        update, norm = _clip(_gram.combine(w, task_grads), float(max_norm))
         nc, mn, me = _gram.conflict_summary(gram)
-        new_state = NashMTLState(nc, mn, me, _gram.stored_weights(w, num_tasks), residual)
-        return _gram.combine(w, task_grads), new_state
+        new_state = NashMTLState(nc, mn, me, _gram.stored_weights(w, num_tasks), residual, norm)
+        return update, new_state
 
     return base.Aggregator(init=init_fn, update=update_fn)
