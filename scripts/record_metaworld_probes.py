@@ -6,7 +6,8 @@ Runs Meta-World 3.1.1 (Yu et al., 2019, arXiv 1910.10897) in the separate venv t
 
 * **probes** (``envs_bridge/metaworld/probes.py``, loaded by path so both envs run the same code): for each task,
   ``--inits`` initial states (Meta-World's seeded variations ``0..inits-1`` of ``MT10(seed=0)``) x the six
-  variants (TCP at the reach point, 2 or 4.5 cm below it; gripper open or closed), 150 steps each. Per episode:
+  variants (TCP at the reach point, 2 or 4.5 cm below it; gripper open or closed), 150 steps each, and the same
+  initial states x the three straight-line variants (``LINE_VARIANTS``, under ``line_probes``). Per episode:
   the variation's ``rand_vec``, any-step and last-step success, the task joint every 10 steps, and the contact
   pairs (``geom@body``; ``#id`` for unnamed geoms) with the step they first occurred.
 * **door_hook**: door-open's hook-and-swing probe (``probes.door_hook_action``), ``--hook-inits`` initial states x
@@ -51,7 +52,7 @@ def _geom_label(m, i: int) -> str:
     return f"{name}@{body}"
 
 
-def _probe_episode(env, pr, task: str, variant, contacts: dict) -> dict:
+def _probe_episode(env, pr, task: str, variant, contacts: dict, line: bool = False) -> dict:
     joint = env.data.joint(pr.JOINTS[task])
     obs, _ = env.reset()
     q0 = float(joint.qpos[0])
@@ -64,7 +65,7 @@ def _probe_episode(env, pr, task: str, variant, contacts: dict) -> dict:
         if t == pr.APPROACH_STEPS:
             anchor = obs[4:7].astype(np.float64).copy()
         a = pr.probe_action(np, obs.astype(np.float64), t, offset, anchor, np.float64(dz), np.float64(grip),
-                            direction)
+                            direction, line)
         obs, _r, _term, _trunc, info = env.step(a.astype(np.float32))
         success = float(info["success"])
         any_success = max(any_success, success)
@@ -120,7 +121,8 @@ def _inner(args) -> None:
     pr = _load_probes()
     bench = metaworld.MT10(seed=0)
     out = {"versions": {p: md.version(p) for p in ("metaworld", "mujoco", "gymnasium", "numpy")},
-           "protocol": {"variants": [list(v) for v in pr.VARIANTS], "steps": pr.PROBE_STEPS,
+           "protocol": {"variants": [list(v) for v in pr.VARIANTS],
+                        "line_variants": [list(v) for v in pr.LINE_VARIANTS], "steps": pr.PROBE_STEPS,
                         "approach_steps": pr.APPROACH_STEPS, "push_distance": pr.PUSH_DISTANCE, "gain": pr.GAIN,
                         "moved_threshold": pr.MOVED_THRESHOLD, "inits": args.inits, "random": args.random,
                         "hook_inits": args.hook_inits},
@@ -138,6 +140,13 @@ def _inner(args) -> None:
                 ep = _probe_episode(env, pr, task, variant, contacts)
                 ep["variation"] = v
                 probes.append(ep)
+        line_probes = []
+        for v in range(args.inits):
+            env.set_task(variations[v])
+            for variant in pr.LINE_VARIANTS:
+                ep = _probe_episode(env, pr, task, variant, {}, line=True)
+                ep["variation"] = v
+                line_probes.append(ep)
         rng = np.random.default_rng([7, pr.TASKS.index(task)])
         random_eps = []
         for i in range(args.random):
@@ -155,12 +164,14 @@ def _inner(args) -> None:
             rec.pop("_seen")
         out["tasks"][task] = {
             "probes": probes,
+            "line_probes": line_probes,
             "contacts": dict(sorted(contacts.items(), key=lambda kv: kv[1]["first_step"])),
             "random": {"moved_share": moved, "max_dq": [e["max_dq"] for e in random_eps],
                        "any_success": float(np.mean([e["any_success"] for e in random_eps]))},
         }
         succ = np.mean([p["any_success"] for p in probes])
-        print(f"{task:22s} probe any-step success {succ:.2f}  random moved share {moved:.2f} "
+        lsucc = np.mean([p["any_success"] for p in line_probes])
+        print(f"{task:22s} probe any-step success {succ:.2f} (line {lsucc:.2f})  random moved share {moved:.2f} "
               f"({time.time() - t0:.0f}s)", flush=True)
         env.close()
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)

@@ -3,12 +3,13 @@
 The fixture ``tests/fixtures/metaworld/probes.json`` was recorded from Meta-World 3.1.1 (MuJoCo 3.3.0) by
 ``scripts/record_metaworld_probes.py`` with the same probe code (``envs_bridge/metaworld/probes.py``). Per
 articulated MT10 task: 30 probe episodes (5 initial states x 6 variants: TCP at the reach point, 2 or 4.5 cm below,
-gripper open or closed, then 10 cm on in the task's direction), 20 door hook probes, and the share of 100
-uniform-random-action episodes in which the task joint moves by more than 1 cm (0.01 rad for the door).
+gripper open or closed, then 10 cm on in the task's direction), 15 straight-line probes (5 x 3 heights, then
+pushing on), 20 door hook probes, and the share of 200 uniform-random-action episodes in which the task joint
+moves by more than 1 cm (0.01 rad for the door).
 
-Tolerances: the issue's 0.15 for the random-action share (our 100 episodes use other random actions and initial
-states than the real 100, so at the real shares (0 or 0.85) the binomial standard deviation of the difference is
-0 or ~0.05: 0.15 is three of those). The probes are deterministic and start from the same initial states; 0.15
+Tolerances: the issue's 0.15 for the random-action share (our 200 episodes use other random actions and initial
+states than the real 200, so at the real shares (0 or 0.89) the binomial standard deviation of the difference is
+0 or ~0.03: 0.15 is about five of those). The probes are deterministic and start from the same initial states; 0.15
 of 30 episodes is 4.5 episodes, less than one variant's five, so a missing surface that fails a whole variant
 (the old drawer front: 0.00 vs 0.77, window handle arms: 0.33 vs 1.00) cannot pass.
 """
@@ -22,8 +23,9 @@ import pytest
 from envs_bridge.metaworld import probe_runner, probes
 
 FIXTURE = os.path.join(os.path.dirname(__file__), "fixtures", "metaworld", "probes.json")
-INITS, HOOK_INITS, RANDOM = 5, 10, 100
+INITS, HOOK_INITS, RANDOM = 5, 10, 200
 TOL = 0.15
+LINE_TOL = 0.2  # 15 straight-line episodes per task: 3 episodes
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +44,7 @@ def test_fixture_matches_the_probe_code(fixture):
     """The fixture was recorded with today's probe definition (a changed probe needs a re-recording)."""
     p = fixture["protocol"]
     assert [tuple(v) for v in p["variants"]] == list(probes.VARIANTS)
+    assert [tuple(v) for v in p["line_variants"]] == list(probes.LINE_VARIANTS)
     assert (p["steps"], p["approach_steps"], p["push_distance"], p["gain"], p["moved_threshold"]) == (
         probes.PROBE_STEPS, probes.APPROACH_STEPS, probes.PUSH_DISTANCE, probes.GAIN, probes.MOVED_THRESHOLD)
     assert p["inits"] >= INITS and p["random"] >= RANDOM and p["hook_inits"] >= HOOK_INITS
@@ -63,6 +66,22 @@ def test_probe_action_hand_case():
     np.testing.assert_allclose(a, (0.0, 0.8, -0.2, -1.0), atol=1e-12)
 
 
+def test_straight_line_probe_action_hand_case():
+    """Target 0.3 m in x and 0.4 m in y away: the line move is the unit direction (0.6, 0.8, 0) (distance 0.5,
+    capped at 1 cm/step), the per-axis move clips each axis to 1. After the approach the line probe keeps its
+    target 10 cm ahead of the live point, the axis probe ahead of the frozen anchor."""
+    obs = np.zeros(39)
+    obs[0:3] = (0.0, 0.6, 0.2)
+    obs[4:7] = (0.3, 1.0, 0.2)
+    off, d = np.zeros(3), np.array(probes.DIRECTIONS["window-close"])
+    args = (off, np.zeros(3), np.float64(0.0), np.float64(-1.0), d)
+    np.testing.assert_allclose(probes.probe_action(np, obs, 0, *args, line=True), (0.6, 0.8, 0.0, -1.0), atol=1e-12)
+    np.testing.assert_allclose(probes.probe_action(np, obs, 0, *args, line=False), (1.0, 1.0, 0.0, -1.0))
+    obs[4:7] = (0.02, 0.6, 0.2)  # live point 2 cm ahead in x; push target 0.02 - 0.1 = -0.08 -> 10 * -0.08 = -0.8
+    a = probes.probe_action(np, obs, probes.APPROACH_STEPS, *args, line=True)
+    np.testing.assert_allclose(a, (-0.8, 0.0, 0.0, -1.0), atol=1e-12)
+
+
 @pytest.mark.parametrize("task", probes.TASKS)
 def test_probe_success_matches_real_env(results, task):
     _, table = results
@@ -75,6 +94,24 @@ def test_random_actions_move_the_joint_as_often_as_in_real_env(results, task):
     _, table = results
     row = table[task]
     assert abs(row["moved_ours"] - row["moved_real"]) <= TOL, (task, row)
+
+
+LINE_KNOWN_DEVIATION = {
+    # Straight-line approach, then pushing on: real 0.87, ours 0.20. The left finger meets the sash's handle arm
+    # and our stiff weld presses it through the thin arm (r 0.008) instead of being blocked; with the weld's
+    # time constant at 0.1 s the same probe gives 0.87, but free-space tracking then lags 5x too much, so the fix
+    # is the hand-blocking model of the fidelity issue (docs/metaworld_mjx.md, "Remaining deviations").
+    "window-close": "finger pressed through the thin handle arm by the stiff weld (real hand is blocked)",
+}
+
+
+@pytest.mark.parametrize("task", [
+    pytest.param(t, marks=pytest.mark.xfail(strict=True, reason=LINE_KNOWN_DEVIATION[t]))
+    if t in LINE_KNOWN_DEVIATION else t for t in probes.TASKS])
+def test_straight_line_probe_success_matches_real_env(results, task):
+    _, table = results
+    row = table[task]
+    assert abs(row["line_any_ours"] - row["line_any_real"]) <= LINE_TOL, (task, row)
 
 
 def test_drawer_and_window_close_probes_move_the_joint(results):

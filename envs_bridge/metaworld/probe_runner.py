@@ -30,7 +30,8 @@ def load_fixture(path: str) -> dict[str, Any]:
 
 def envs_per_task(inits: int, hook_inits: int, random_episodes: int) -> int:
     """Block size ``run`` needs."""
-    return inits * len(probes.VARIANTS) + hook_inits * len(probes.DOOR_HOOK_MODES) + random_episodes
+    return (inits * (len(probes.VARIANTS) + len(probes.LINE_VARIANTS))
+            + hook_inits * len(probes.DOOR_HOOK_MODES) + random_episodes)
 
 
 def make_env(task_names, envs_per_task: int, **env_kwargs) -> MetaWorldEnv:
@@ -39,7 +40,7 @@ def make_env(task_names, envs_per_task: int, **env_kwargs) -> MetaWorldEnv:
                         episode_length=probes.PROBE_STEPS + 10, **env_kwargs)
 
 
-_RANDOM, _PROBE, _HOOK = 0, 1, 2  # what each env runs
+_RANDOM, _PROBE, _HOOK, _LINE = 0, 1, 2, 3  # what each env runs
 
 
 def _rollout(env: MetaWorldEnv, state, kind, dz, grip, direction, hinge, key):
@@ -50,10 +51,11 @@ def _rollout(env: MetaWorldEnv, state, kind, dz, grip, direction, hinge, key):
     def body(carry, t):
         st, anchor, any_s, max_dq = carry
         anchor = jnp.where(t == probes.APPROACH_STEPS, st.obs[:, 4:7], anchor)
-        a_probe = probes.probe_action(jnp, st.obs, t, offset, anchor, dz, grip, direction)
+        a_probe = probes.probe_action(jnp, st.obs, t, offset, anchor, dz, grip, direction, kind == _LINE)
         a_hook = probes.door_hook_action(jnp, st.obs, t, hinge, dz)  # dz carries "above" for hook envs
         a_rand = jax.random.uniform(jax.random.fold_in(key, t), (n, 4), minval=-1.0, maxval=1.0)
-        a = jnp.where((kind == _PROBE)[:, None], a_probe, jnp.where((kind == _HOOK)[:, None], a_hook, a_rand))
+        probe = (kind == _PROBE) | (kind == _LINE)
+        a = jnp.where(probe[:, None], a_probe, jnp.where((kind == _HOOK)[:, None], a_hook, a_rand))
         st = env.step(st, a)
         q = env.inspect(st)["joint_q"]
         s = st.info["success"]
@@ -70,32 +72,34 @@ def run(env: MetaWorldEnv, fixture: dict[str, Any], inits: int, hook_inits: int,
     """Probe, door hook-probe and random-action episodes of every task of ``env`` in one jitted rollout.
 
     In every task block, env ``j < 6 * inits`` runs probe ``j`` of the fixture (its recorded ``rand_vec`` and
-    variant); the next ``2 * hook_inits`` envs run the fixture's door hook probes (door-open; random actions,
+    variant), the next ``3 * inits`` its straight-line probes; the next ``2 * hook_inits`` envs run the fixture's door hook probes (door-open; random actions,
     ignored, elsewhere); the last ``random_episodes`` envs run uniform random actions from fresh random
     initial states.
 
     Returns:
-      ``{task: {"probe" | "hook" | "random": {...}}}`` with ``any_success``, ``last_success``, ``max_dq`` [E]
+      ``{task: {"probe" | "line" | "hook" | "random": {...}}}`` with ``any_success``, ``last_success``, ``max_dq`` [E]
       and ``q_every_10`` [E, 16] numpy arrays ("hook" for door-open only).
     """
     n_probe, n_hook = inits * len(probes.VARIANTS), hook_inits * len(probes.DOOR_HOOK_MODES)
+    n_line = inits * len(probes.LINE_VARIANTS)
     n = env.task_set.envs_per_task[0]
-    if n != n_probe + n_hook + random_episodes or len(set(env.task_set.envs_per_task)) != 1:
-        raise ValueError(f"env needs {n_probe + n_hook + random_episodes} envs per task, has "
+    if n != envs_per_task(inits, hook_inits, random_episodes) or len(set(env.task_set.envs_per_task)) != 1:
+        raise ValueError(f"env needs {envs_per_task(inits, hook_inits, random_episodes)} envs per task, has "
                          f"{env.task_set.envs_per_task}")
     k_reset, k_rand, k_act = jax.random.split(key, 3)
     rvs, kind, dz, grip, direction, hinge = [], [], [], [], [], []
     for i, (task, k) in enumerate(zip(env.task_set.task_names, env._tasks)):
-        eps = fixture["tasks"][task]["probes"][:n_probe]
+        eps = fixture["tasks"][task]["probes"][:n_probe] + fixture["tasks"][task]["line_probes"][:n_line]
         hooks = fixture["door_hook"][:n_hook] if task == "door-open" else []
-        if len(eps) < n_probe or (task == "door-open" and len(hooks) < n_hook):
+        if len(eps) < n_probe + n_line or (task == "door-open" and len(hooks) < n_hook):
             raise ValueError(f"fixture has too few episodes of {task} for {inits} / {hook_inits} inits")
+        n_rest = n - len(eps) - len(hooks)
         rnd = jax.vmap(lambda kk: env._rand_vec(k, kk, jnp.int32(0)))(
-            jax.random.split(jax.random.fold_in(k_rand, i), n - n_probe - len(hooks)))
+            jax.random.split(jax.random.fold_in(k_rand, i), n_rest))
         rv = [e["rand_vec"] for e in eps] + [e["rand_vec"] for e in hooks]
         rvs.append(jnp.concatenate([jnp.asarray(rv, jnp.float32).reshape(len(rv), -1), rnd]))
-        n_rest = n - n_probe - len(hooks)
-        kind.append(np.r_[np.full(n_probe, _PROBE), np.full(len(hooks), _HOOK), np.full(n_rest, _RANDOM)])
+        kind.append(np.r_[np.full(n_probe, _PROBE), np.full(n_line, _LINE), np.full(len(hooks), _HOOK),
+                          np.full(n_rest, _RANDOM)])
         dz.append(np.r_[[e["variant"][0] for e in eps], [e["above"] for e in hooks], np.zeros(n_rest)])
         grip.append(np.r_[[e["variant"][1] for e in eps], np.zeros(len(hooks) + n_rest)])
         direction.append(np.tile(probes.DIRECTIONS[task], (n, 1)))
@@ -112,10 +116,16 @@ def run(env: MetaWorldEnv, fixture: dict[str, Any], inits: int, hook_inits: int,
     for i, task in enumerate(env.task_set.task_names):
         block = {name: v[i * n:(i + 1) * n] for name, v in out.items()}
         res[task] = {"probe": {name: v[:n_probe] for name, v in block.items()},
+                     "line": {name: v[n_probe:n_probe + n_line] for name, v in block.items()},
                      "random": {name: v[n - random_episodes:] for name, v in block.items()}}
         if task == "door-open":
-            res[task]["hook"] = {name: v[n_probe:n_probe + n_hook] for name, v in block.items()}
+            h0 = n_probe + n_line
+            res[task]["hook"] = {name: v[h0:h0 + n_hook] for name, v in block.items()}
     return res
+
+
+def _mean_success(episodes) -> float:
+    return float(np.mean([e["any_success"] for e in episodes]))
 
 
 def compare(ours: dict, fixture: dict[str, Any], inits: int) -> dict[str, dict[str, float]]:
@@ -132,6 +142,8 @@ def compare(ours: dict, fixture: dict[str, Any], inits: int) -> dict[str, dict[s
             "probe_last_ours": float(np.mean(r["probe"]["last_success"])),
             "dq_final_real": float(np.mean([e["q_every_10"][-1] - e["q_every_10"][0] for e in eps])),
             "dq_final_ours": float(np.mean(r["probe"]["q_every_10"][:, -1] - r["probe"]["q_every_10"][:, 0])),
+            "line_any_real": _mean_success(real["line_probes"][: len(r["line"]["any_success"])]),
+            "line_any_ours": float(np.mean(r["line"]["any_success"])),
             "moved_real": float(real["random"]["moved_share"]),
             "moved_ours": float(np.mean(r["random"]["max_dq"] > probes.MOVED_THRESHOLD)),
         }
@@ -161,12 +173,13 @@ def main(argv=None) -> None:
     ours = run(env, fixture, args.inits, args.hook_inits, args.random, jax.random.key(0))
     table = compare(ours, fixture, args.inits)
     print(f"{'task':22s} {'probe any real/ours':>20s} {'last real/ours':>15s} {'dq real/ours':>15s} "
-          f"{'moved real/ours':>16s}")
+          f"{'moved real/ours':>16s} {'line real/ours':>15s}")
     for task, row in table.items():
         print(f"{task:22s} {row['probe_any_real']:9.2f} / {row['probe_any_ours']:4.2f}   "
               f"{row['probe_last_real']:5.2f} / {row['probe_last_ours']:4.2f}  "
               f"{row['dq_final_real']:+6.3f}/{row['dq_final_ours']:+6.3f}  "
-              f"{row['moved_real']:7.2f} / {row['moved_ours']:4.2f}")
+              f"{row['moved_real']:7.2f} / {row['moved_ours']:4.2f}  "
+              f"{row['line_any_real']:7.2f} / {row['line_any_ours']:4.2f}")
         for j, v in enumerate(probes.VARIANTS):
             sel = slice(j, None, len(probes.VARIANTS))
             real = [e["any_success"] for e in fixture["tasks"][task]["probes"][: args.inits * 6][sel]]

@@ -22,6 +22,7 @@ __all__ = [
     "DOOR_HOOK_MODES",
     "GAIN",
     "JOINTS",
+    "LINE_VARIANTS",
     "MOVED_THRESHOLD",
     "PROBE_STEPS",
     "PUSH_DISTANCE",
@@ -55,6 +56,10 @@ DIRECTIONS = {
 # (height offset of the TCP target below the reach point [m], gripper command): at the point and 2 or 4.5 cm
 # below it, gripper open (-1) or closed (+1).
 VARIANTS = tuple((dz, grip) for dz in (0.0, -0.02, -0.045) for grip in (-1.0, 1.0))
+# Straight-line probes: the TCP moves along the straight line to its target (the direction the reach term's
+# gradient points), at most 1 cm per step, gripper open; target at the point, 2 cm below or 2 cm above it; after
+# the approach the target stays 10 cm ahead of the *current* point (keeps pushing, as the in-place term asks).
+LINE_VARIANTS = tuple((dz, -1.0) for dz in (0.0, -0.02, 0.02))
 PROBE_STEPS = 150  # MTBench's episode length
 APPROACH_STEPS = 60  # steps spent chasing the reach point before the push starts
 PUSH_DISTANCE = 0.1  # metres beyond the reach point (as seen at APPROACH_STEPS) in the task's direction
@@ -68,7 +73,7 @@ def variant_name(variant: tuple[float, float]) -> str:
     return f"dz{dz:+.3f}/{'open' if grip < 0 else 'closed'}"
 
 
-def probe_action(xp, obs, t, tcp_offset, anchor, dz, grip, direction):
+def probe_action(xp, obs, t, tcp_offset, anchor, dz, grip, direction, line=False):
     """One probe action.
 
     Args:
@@ -80,16 +85,21 @@ def probe_action(xp, obs, t, tcp_offset, anchor, dz, grip, direction):
       dz: ``[...]`` height offset of the target below the reach point.
       grip: ``[...]`` gripper command.
       direction: ``[..., 3]`` the task's unit direction.
+      line: ``[...]`` (or a Python bool) True for a straight-line move (``LINE_VARIANTS``), False for the
+        per-axis clipped move of ``VARIANTS``.
 
     Returns:
       ``[..., 4]`` action in ``[-1, 1]``.
     """
     up = xp.stack([xp.zeros_like(dz), xp.zeros_like(dz), dz], axis=-1)
     chase = obs[..., 4:7] + up
-    push = anchor + up + PUSH_DISTANCE * direction
+    push = xp.where(xp.asarray(line)[..., None], chase, anchor + up) + PUSH_DISTANCE * direction
     target = xp.where(t < APPROACH_STEPS, chase, push)
     tcp = obs[..., 0:3] + tcp_offset
-    move = xp.clip(GAIN * (target - tcp), -1.0, 1.0)
+    err = target - tcp
+    dist = xp.linalg.norm(err, axis=-1, keepdims=True)
+    straight = err / xp.maximum(dist, 1e-9) * xp.minimum(1.0, GAIN * dist)
+    move = xp.where(xp.asarray(line)[..., None], straight, xp.clip(GAIN * err, -1.0, 1.0))
     return xp.concatenate([move, xp.clip(grip, -1.0, 1.0)[..., None]], axis=-1)
 
 

@@ -7,7 +7,7 @@ task gradient ``u_i = g_i/|g_i|`` are equal. With ``D`` the rows ``g_1 - g_i`` a
 ``alpha_1 = 1 - sum alpha_{2:T}``; the reference codes (the Nash-MTL authors' ``methods/weight_methods.py``
 class ``IMTLG``, LibMTL's ``weighting/IMTL.py``) invert ``D U^T`` as written. All inner products come from the
 Gram matrix, so the solve is one ``(T-1) x (T-1)`` system, done here with a pseudo-inverse (equal to the
-inverse whenever that exists; see ``docs/deviations_transforms_imtl_nash.md``).
+inverse whenever that exists; see ``docs/deviations.md``).
 
 When ``T`` exceeds the rank of the gradients, no non-zero vector in their span has equal projections onto
 ``rank + 1`` unit gradients in general position, so the exact IMTL-G update is zero. ``rank_deficient=

@@ -13,7 +13,7 @@ of damped Newton steps ``b <- b - H^-1 grad / (1 + lambda)`` (``lambda`` the New
 inside ``b > 0`` and converge quadratically), started from the diagonal solution ``1/sqrt(A'_ii)`` rescaled to
 the best point on its ray; then ``alpha = b / sqrt(F)`` and the same clip follow. A small ridge
 (``reg * mean(diag A')``) keeps the problem bounded when gradients are exactly opposed. See
-``docs/deviations_transforms_imtl_nash.md``.
+``docs/deviations.md``.
 """
 
 from __future__ import annotations
