@@ -24,7 +24,6 @@ Usage (repository root)::
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import subprocess
@@ -34,14 +33,8 @@ import time
 import numpy as np
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
-_PROBES_PATH = os.path.join(_HERE, "..", "envs_bridge", "metaworld", "probes.py")
-
-
-def _load_probes():
-    spec = importlib.util.spec_from_file_location("mtjax_probes", _PROBES_PATH)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+sys.path.insert(0, _HERE)
+from record_metaworld_traces import _default_python, _ensure_venv, load_probes_module  # noqa: E402
 
 
 def _geom_label(m, i: int) -> str:
@@ -118,7 +111,7 @@ def _inner(args) -> None:
 
     import metaworld
 
-    pr = _load_probes()
+    pr = load_probes_module()
     bench = metaworld.MT10(seed=0)
     out = {"versions": {p: md.version(p) for p in ("metaworld", "mujoco", "gymnasium", "numpy")},
            "protocol": {"variants": [list(v) for v in pr.VARIANTS],
@@ -192,9 +185,6 @@ def main(argv=None) -> None:
     if args.inner:
         _inner(args)
         return
-    sys.path.insert(0, _HERE)
-    from record_metaworld_traces import _default_python, _ensure_venv
-
     vpy = _ensure_venv(args.venv, _default_python())
     cmd = [vpy, os.path.abspath(__file__), "--inner", "--out", os.path.abspath(args.out),
            "--inits", str(args.inits), "--random", str(args.random),

@@ -117,14 +117,19 @@ def step_fields(task: str) -> tuple[str, ...]:
     return fields + (("joint_qpos",) if task in _JOINTS else ())
 
 
-_JOINTS = {  # the task's object joint, recorded as "joint_qpos" for the simulation side's reference
-    "door-open": "doorjoint",
-    "drawer-open": "goal_slidey",
-    "drawer-close": "goal_slidey",
-    "button-press-topdown": "btnbox_joint",
-    "window-open": "window_slide",
-    "window-close": "window_slide",
-}
+def load_probes_module():
+    """``envs_bridge/metaworld/probes.py`` loaded by path (numpy only, so it works inside the Meta-World venv)."""
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "envs_bridge", "metaworld", "probes.py")
+    spec = importlib.util.spec_from_file_location("mtjax_probes", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+# The task's object joint, recorded as "joint_qpos" for the simulation side's reference.
+_JOINTS = load_probes_module().JOINTS
 _PEG_CORNERS = {
     "collision_box_bottom_1": "bottom_right_corner_collision_box_1",
     "collision_box_top_1": "top_left_corner_collision_box_1",
