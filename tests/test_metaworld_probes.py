@@ -28,6 +28,20 @@ TOL = 0.15
 LINE_TOL = 0.2  # 15 straight-line episodes per task: 3 episodes
 
 
+LINE_KNOWN_DEVIATION: dict[str, str] = {}  # none since the hand's rotational inertia was raised (window-close)
+PROBE_KNOWN_DEVIATION = {
+    # Gripper closed at the point or 4.5 cm below it: the real hand is blocked by / rides over the handle bar
+    # (real 0.40 and 0.20), ours pushes the drawer shut (0.80 and 1.00): overall 0.93 vs 0.77. The hand-blocking
+    # physics of the fidelity issue (docs/metaworld_mjx.md, "Remaining deviations").
+    "drawer-close": "closed-gripper probes push the drawer where the real hand is blocked by the bar",
+}
+
+
+def _known(table):
+    return [pytest.param(t, marks=pytest.mark.xfail(strict=True, reason=table[t])) if t in table else t
+            for t in probes.TASKS]
+
+
 @pytest.fixture(scope="module")
 def fixture():
     return probe_runner.load_fixture(FIXTURE)
@@ -82,7 +96,7 @@ def test_straight_line_probe_action_hand_case():
     np.testing.assert_allclose(a, (-0.8, 0.0, 0.0, -1.0), atol=1e-12)
 
 
-@pytest.mark.parametrize("task", probes.TASKS)
+@pytest.mark.parametrize("task", _known(PROBE_KNOWN_DEVIATION))
 def test_probe_success_matches_real_env(results, task):
     _, table = results
     row = table[task]
@@ -96,18 +110,7 @@ def test_random_actions_move_the_joint_as_often_as_in_real_env(results, task):
     assert abs(row["moved_ours"] - row["moved_real"]) <= TOL, (task, row)
 
 
-LINE_KNOWN_DEVIATION = {
-    # Straight-line approach, then pushing on: real 0.87, ours 0.20. The left finger meets the sash's handle arm
-    # and our stiff weld presses it through the thin arm (r 0.008) instead of being blocked; with the weld's
-    # time constant at 0.1 s the same probe gives 0.87, but free-space tracking then lags 5x too much, so the fix
-    # is the hand-blocking model of the fidelity issue (docs/metaworld_mjx.md, "Remaining deviations").
-    "window-close": "finger pressed through the thin handle arm by the stiff weld (real hand is blocked)",
-}
-
-
-@pytest.mark.parametrize("task", [
-    pytest.param(t, marks=pytest.mark.xfail(strict=True, reason=LINE_KNOWN_DEVIATION[t]))
-    if t in LINE_KNOWN_DEVIATION else t for t in probes.TASKS])
+@pytest.mark.parametrize("task", _known(LINE_KNOWN_DEVIATION))
 def test_straight_line_probe_success_matches_real_env(results, task):
     _, table = results
     row = table[task]

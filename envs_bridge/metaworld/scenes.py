@@ -9,6 +9,9 @@ dimensions and placements (``shared/reference/metaworld_tasks.md`` sections 1.2,
     critically damped reference dynamics reproduce the measured lag, ~0.032 m at 0.8 m/s, and the ~4-5 mm sag),
     two slide fingers with Meta-World's asymmetric ranges, damping, armature and kp-400 position actuators, one
     box per finger (claw and pad merged, pad contact parameters) and a box standing in for the wrist mesh;
+  * the hand's rotational inertia is 0.02 kg m^2 (10x a free 1 kg hand's): the real hand hangs on the Sawyer
+    arm, which resists rotation; with 0.002 a fingertip contact on a thin handle arm twisted the hand in MJX (not
+    in C MuJoCo) and the finger slid through (``docs/metaworld_mjx.md``, "Hand rotational inertia");
   * **primitive collision geoms** only (plane, box, capsule; cylinders become boxes or capsules);
   * ``contype = conaffinity = 0`` on every geom and an **explicit minimal ``<contact><pair>`` set** per task;
   * task fixtures whose position Meta-World randomises (door, drawer case, button box, peg block, window frame)
@@ -45,7 +48,7 @@ _HAND = """
     <body name="mocap" mocap="true" pos="0 0.6 0.2"/>
     <body name="hand" pos="0 0.6 0.2">
       <freejoint name="hand_free"/>
-      <inertial pos="0 0 0" mass="1" diaginertia="0.002 0.002 0.002"/>
+      <inertial pos="0 0 0" mass="1" diaginertia="0.02 0.02 0.02"/>
       <geom name="wrist" type="box" pos="-0.007 0 0.066" size="0.034 0.053 0.027" mass="0"/>
       <body name="rightclaw" pos="0 -0.05 0">
         <joint name="r_close" type="slide" axis="0 1 0" range="0 0.04" damping="1000" armature="100"/>
