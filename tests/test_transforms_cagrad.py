@@ -231,7 +231,7 @@ def test_default_solve_reaches_the_exact_minimum(t, seed):
     # both terms of f (|w^T A 1/T| <= |g0| |G^T w|, c'|G^T w| ~ c |g0| |g_i|). Rounding the Gram matrix and
     # solving in float32 leave a floor of about T eps32 S (6e-6 S at T = 50). Measured on 2,112 random
     # problems of these and other kinds: <= 1.5e-7 S for c <= 0.4, <= 1.1e-5 S for c in {0.9, 1}
-    # (docs/deviations_transforms_cagrad.md). The seeds are chosen so that the projected-gradient phase
+    # (docs/deviations.md). The seeds are chosen so that the projected-gradient phase
     # alone (the solver before issue 11) misses the tolerance here.
     solve = jax.jit(lambda a, c: cagrad_solve(a, c)[0])
     pg_only = jax.jit(lambda a, c: cagrad_solve(a, c, num_iters=100, num_face_iters=0)[0])

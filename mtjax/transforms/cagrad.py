@@ -29,7 +29,7 @@ solved exactly, on device, in a fixed number of iterations on the scale-normalis
    conditions joins it. Defaults: 50 + ``min(2T, 30)`` iterations (the solver before issue 11 ran 100
    projected-gradient iterations and missed by up to 1e-2 on ill-conditioned problems).
 
-``docs/deviations_transforms_cagrad.md`` records the measured objective gaps against a float64 reference and
+``docs/deviations.md`` records the measured objective gaps against a float64 reference and
 how MTBench's SLSQP call (default ``ftol``, finite differences) departs from the exact solution.
 
 Rescaling conventions (``rescale``, as in the official code): ``0`` none, ``1`` divide by ``1 + c^2``
@@ -63,7 +63,7 @@ _KKT_TOL = 1e-6
 # good as the ten steps 2, 4, ..., 1024 and cheaper).
 _SEARCH_STEPS = 8.0 ** np.arange(1, 5, dtype=np.float32)
 # Default active-set iterations: min(2 T, this). Measured need after 50 projected-gradient steps, worst of
-# 2,112 random problems (docs/deviations_transforms_cagrad.md): T <= 10: 6, T = 50: 20 (gap <= 1e-4 S).
+# 2,112 random problems (docs/deviations.md): T <= 10: 6, T = 50: 20 (gap <= 1e-4 S).
 _FACE_ITERS_CAP = 30
 
 
@@ -210,7 +210,7 @@ def cagrad_solve(gram: jax.Array, c: float, num_iters: int = 50, w_init: jax.Arr
         (sort-free ``O(T^2)``, fewer GPU kernels per iteration); same result up to rounding.
       num_face_iters: active-set iterations, each one ``(T+1) x (T+1)`` linear solve; default ``min(2T, 30)``
         (validated for ``T <= 50``). ``0`` keeps only the projected-gradient phase (inexact on ill-conditioned
-        problems; see ``docs/deviations_transforms_cagrad.md``).
+        problems; see ``docs/deviations.md``).
 
     Returns:
       ``(w*, c')``: the ``[T]`` simplex weights and the effective radius ``c' = c |g0| + 1e-8``.
