@@ -11,8 +11,14 @@ import jax
 import jax.numpy as jnp
 
 __all__ = [
-    "gaussian_log_prob", "gaussian_entropy", "gaussian_kl", "clipped_surrogate", "clipped_value_loss",
-    "bound_loss", "standardize", "rl_games_policy_kl",
+    "bound_loss",
+    "clipped_surrogate",
+    "clipped_value_loss",
+    "gaussian_entropy",
+    "gaussian_kl",
+    "gaussian_log_prob",
+    "rl_games_policy_kl",
+    "standardize",
 ]
 
 

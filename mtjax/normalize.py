@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 from flax import struct
 
-__all__ = ["RunningStats", "init_stats", "update_stats", "normalize", "denormalize"]
+__all__ = ["RunningStats", "denormalize", "init_stats", "normalize", "update_stats"]
 
 
 @struct.dataclass

@@ -34,7 +34,7 @@ import numpy as np
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, _HERE)
-from record_metaworld_traces import _default_python, _ensure_venv, load_probes_module  # noqa: E402
+from record_metaworld_traces import _default_python, _ensure_venv, load_probes_module
 
 
 def _geom_label(m, i: int) -> str:

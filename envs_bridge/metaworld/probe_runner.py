@@ -94,7 +94,7 @@ def run(env: MetaWorldEnv, fixture: dict[str, Any], inits: int, hook_inits: int,
         if len(eps) < n_probe + n_line or (task == "door-open" and len(hooks) < n_hook):
             raise ValueError(f"fixture has too few episodes of {task} for {inits} / {hook_inits} inits")
         n_rest = n - len(eps) - len(hooks)
-        rnd = jax.vmap(lambda kk: env._rand_vec(k, kk, jnp.int32(0)))(
+        rnd = jax.vmap(lambda kk, _k=k: env._rand_vec(_k, kk, jnp.int32(0)))(
             jax.random.split(jax.random.fold_in(k_rand, i), n_rest))
         rv = [e["rand_vec"] for e in eps] + [e["rand_vec"] for e in hooks]
         rvs.append(jnp.concatenate([jnp.asarray(rv, jnp.float32).reshape(len(rv), -1), rnd]))

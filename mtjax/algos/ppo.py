@@ -16,7 +16,8 @@ There is one gradient path: each minibatch is task-major ``[T, b, ...]``, per-ta
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -29,7 +30,7 @@ from mtjax.algos import batching
 
 _VALUE_EPS = 1e-5  # rl_games RunningMeanStd epsilon (value normaliser)
 
-__all__ = ["PPOConfig", "LearnerState", "Rollout", "Learner", "make_learner", "make_transform"]
+__all__ = ["Learner", "LearnerState", "PPOConfig", "Rollout", "make_learner", "make_transform"]
 
 LR_SCHEDULES = ("fixed", "adaptive")
 KL_REFERENCES = ("previous_epoch", "rollout")
