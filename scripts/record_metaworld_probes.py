@@ -45,53 +45,54 @@ def _geom_label(m, i: int) -> str:
     return f"{name}@{body}"
 
 
-def _probe_episode(env, pr, task: str, variant, contacts: dict, line: bool = False) -> dict:
+def _episode(env, pr, task: str, act, contacts: dict | None = None) -> dict:
+    """One ``PROBE_STEPS``-step episode from ``env.reset()`` with ``act(obs, t) -> action``: success, the task
+    joint every 10 steps and, if ``contacts`` is given, the first step of every contact pair (``pair -> step``)."""
     joint = env.data.joint(pr.JOINTS[task])
     obs, _ = env.reset()
-    q0 = float(joint.qpos[0])
-    offset = np.asarray(env.init_tcp, np.float64) - obs[0:3]
-    direction = np.asarray(pr.DIRECTIONS[task])
-    anchor = np.zeros(3)
-    dz, grip = variant
-    q_trace, success, any_success = [q0], 0.0, 0.0
+    q_trace, success, any_success = [float(joint.qpos[0])], 0.0, 0.0
     for t in range(pr.PROBE_STEPS):
-        if t == pr.APPROACH_STEPS:
-            anchor = obs[4:7].astype(np.float64).copy()
-        a = pr.probe_action(np, obs.astype(np.float64), t, offset, anchor, np.float64(dz), np.float64(grip),
-                            direction, line)
-        obs, _r, _term, _trunc, info = env.step(a.astype(np.float32))
+        obs, _r, _term, _trunc, info = env.step(act(obs.astype(np.float64), t).astype(np.float32))
         success = float(info["success"])
         any_success = max(any_success, success)
-        for c in env.data.contact[: env.data.ncon]:
-            pair = " x ".join(sorted((_geom_label(env.model, c.geom1), _geom_label(env.model, c.geom2))))
-            contacts.setdefault(pair, {"episodes": 0, "first_step": t, "_seen": False})
-            rec = contacts[pair]
-            rec["first_step"] = min(rec["first_step"], t)
-            if not rec["_seen"]:
-                rec["episodes"] += 1
-                rec["_seen"] = True
+        if contacts is not None:
+            for c in env.data.contact[: env.data.ncon]:
+                pair = " x ".join(sorted((_geom_label(env.model, c.geom1), _geom_label(env.model, c.geom2))))
+                contacts.setdefault(pair, t)
         if (t + 1) % 10 == 0:
             q_trace.append(float(joint.qpos[0]))
-    for rec in contacts.values():
-        rec["_seen"] = False
-    return {"variant": [dz, grip], "rand_vec": np.asarray(env._last_rand_vec).tolist(),
-            "any_success": any_success, "last_success": success, "q_every_10": q_trace}
+    return {"rand_vec": np.asarray(env._last_rand_vec).tolist(), "any_success": any_success,
+            "last_success": success, "q_every_10": q_trace}
+
+
+def _probe_episode(env, pr, task: str, variant, contacts: dict | None = None, line: bool = False) -> dict:
+    """A reward-following probe (``probes.probe_action``); merges its contact pairs into ``contacts``
+    (``pair -> {"episodes", "first_step"}``) when given."""
+    direction = np.asarray(pr.DIRECTIONS[task])
+    dz, grip = variant
+    state: dict = {}
+
+    def act(obs, t):
+        if t == 0:
+            state["offset"], state["anchor"] = np.asarray(env.init_tcp, np.float64) - obs[0:3], np.zeros(3)
+        if t == pr.APPROACH_STEPS:
+            state["anchor"] = obs[4:7].copy()
+        return pr.probe_action(np, obs, t, state["offset"], state["anchor"], np.float64(dz), np.float64(grip),
+                               direction, line)
+
+    seen: dict = {}
+    ep = _episode(env, pr, task, act, seen if contacts is not None else None)
+    for pair, t in seen.items():
+        rec = contacts.setdefault(pair, {"episodes": 0, "first_step": t})
+        rec["episodes"] += 1
+        rec["first_step"] = min(rec["first_step"], t)
+    return {"variant": [dz, grip], **ep}
 
 
 def _door_hook_episode(env, pr, above: float) -> dict:
-    joint = env.data.joint(pr.JOINTS["door-open"])
-    obs, _ = env.reset()
     hinge = np.asarray(env._last_rand_vec, np.float64) + np.asarray(pr.DOOR_HINGE_OFFSET)
-    q_trace, success, any_success = [float(joint.qpos[0])], 0.0, 0.0
-    for t in range(pr.PROBE_STEPS):
-        a = pr.door_hook_action(np, obs.astype(np.float64), t, hinge, np.float64(above))
-        obs, _r, _term, _trunc, info = env.step(a.astype(np.float32))
-        success = float(info["success"])
-        any_success = max(any_success, success)
-        if (t + 1) % 10 == 0:
-            q_trace.append(float(joint.qpos[0]))
-    return {"above": above, "rand_vec": np.asarray(env._last_rand_vec).tolist(), "any_success": any_success,
-            "last_success": success, "q_every_10": q_trace}
+    ep = _episode(env, pr, "door-open", lambda obs, t: pr.door_hook_action(np, obs, t, hinge, np.float64(above)))
+    return {"above": above, **ep}
 
 
 def _random_episode(env, pr, task: str, rng: np.random.Generator) -> dict:
@@ -137,7 +138,7 @@ def _inner(args) -> None:
         for v in range(args.inits):
             env.set_task(variations[v])
             for variant in pr.LINE_VARIANTS:
-                ep = _probe_episode(env, pr, task, variant, {}, line=True)
+                ep = _probe_episode(env, pr, task, variant, line=True)
                 ep["variation"] = v
                 line_probes.append(ep)
         rng = np.random.default_rng([7, pr.TASKS.index(task)])
@@ -153,8 +154,6 @@ def _inner(args) -> None:
                     ep = _door_hook_episode(env, pr, 1.0 if mode == "above" else 0.0)
                     out["door_hook"].append({"variation": v, "mode": mode, **ep})
         moved = float(np.mean([e["max_dq"] > pr.MOVED_THRESHOLD for e in random_eps]))
-        for rec in contacts.values():
-            rec.pop("_seen")
         out["tasks"][task] = {
             "probes": probes,
             "line_probes": line_probes,

@@ -20,7 +20,7 @@ import jax
 import numpy as np
 import pytest
 
-from envs_bridge.metaworld import probe_runner, probes
+from envs_bridge.metaworld import probe_runner, probes, tasks
 
 FIXTURE = os.path.join(os.path.dirname(__file__), "fixtures", "metaworld", "probes.json")
 INITS, HOOK_INITS, RANDOM = 5, 10, 200
@@ -64,6 +64,11 @@ def test_fixture_matches_the_probe_code(fixture):
     assert p["inits"] >= INITS and p["random"] >= RANDOM and p["hook_inits"] >= HOOK_INITS
     assert fixture["versions"]["metaworld"] == "3.1.1"
     assert set(fixture["tasks"]) == set(probes.TASKS)
+
+
+def test_probe_joints_are_the_task_joints():
+    """probes.py (numpy-only, for the Meta-World venv) repeats the task joint names of tasks.SPECS."""
+    assert probes.JOINTS == {t: s.joint for t, s in tasks.SPECS.items() if s.joint}
 
 
 def test_probe_action_hand_case():

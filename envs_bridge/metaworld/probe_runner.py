@@ -72,13 +72,13 @@ def run(env: MetaWorldEnv, fixture: dict[str, Any], inits: int, hook_inits: int,
     """Probe, door hook-probe and random-action episodes of every task of ``env`` in one jitted rollout.
 
     In every task block, env ``j < 6 * inits`` runs probe ``j`` of the fixture (its recorded ``rand_vec`` and
-    variant), the next ``3 * inits`` its straight-line probes; the next ``2 * hook_inits`` envs run the fixture's door hook probes (door-open; random actions,
-    ignored, elsewhere); the last ``random_episodes`` envs run uniform random actions from fresh random
-    initial states.
+    variant), the next ``3 * inits`` its straight-line probes; the next ``2 * hook_inits`` envs run the
+    fixture's door hook probes (door-open; random actions, ignored, elsewhere); the last ``random_episodes``
+    envs run uniform random actions from fresh random initial states.
 
     Returns:
-      ``{task: {"probe" | "line" | "hook" | "random": {...}}}`` with ``any_success``, ``last_success``, ``max_dq`` [E]
-      and ``q_every_10`` [E, 16] numpy arrays ("hook" for door-open only).
+      ``{task: {"probe" | "line" | "hook" | "random": {...}}}`` with ``any_success``, ``last_success``,
+      ``max_dq`` [E] and ``q_every_10`` [E, 16] numpy arrays ("hook" for door-open only).
     """
     n_probe, n_hook = inits * len(probes.VARIANTS), hook_inits * len(probes.DOOR_HOOK_MODES)
     n_line = inits * len(probes.LINE_VARIANTS)
@@ -136,7 +136,7 @@ def compare(ours: dict, fixture: dict[str, Any], inits: int) -> dict[str, dict[s
         real = fixture["tasks"][task]
         eps = real["probes"][:n_probe]
         table[task] = {
-            "probe_any_real": float(np.mean([e["any_success"] for e in eps])),
+            "probe_any_real": _mean_success(eps),
             "probe_any_ours": float(np.mean(r["probe"]["any_success"])),
             "probe_last_real": float(np.mean([e["last_success"] for e in eps])),
             "probe_last_ours": float(np.mean(r["probe"]["last_success"])),
@@ -151,7 +151,7 @@ def compare(ours: dict, fixture: dict[str, Any], inits: int) -> dict[str, dict[s
             hooks = fixture["door_hook"][: len(r["hook"]["any_success"])]
             for mode in probes.DOOR_HOOK_MODES:
                 sel = [j for j, e in enumerate(hooks) if e["mode"] == mode]
-                table[task][f"hook_{mode}_real"] = float(np.mean([hooks[j]["any_success"] for j in sel]))
+                table[task][f"hook_{mode}_real"] = _mean_success([hooks[j] for j in sel])
                 table[task][f"hook_{mode}_ours"] = float(np.mean(r["hook"]["any_success"][sel]))
                 table[task][f"hook_{mode}_final_q_real"] = float(np.mean([hooks[j]["q_every_10"][-1] for j in sel]))
                 table[task][f"hook_{mode}_final_q_ours"] = float(np.mean(r["hook"]["q_every_10"][sel, -1]))

@@ -7,14 +7,13 @@ window handle without its arms) still passes scripted-policy tests and stays at 
 the rewards use) onto the reward's reach point ``obs[4:7]``, optionally a little below it, with the gripper open
 or closed, for ``APPROACH_STEPS`` steps, then moves ``PUSH_DISTANCE`` metres further in the task's direction.
 
-This module imports numpy only: ``scripts/record_metaworld_traces.py --probes`` loads it by path inside the
-Meta-World venv, so the real env and ours run the same probe. Functions take an array module ``xp`` (numpy or
-``jax.numpy``) and work on one env (``[39 + T]`` obs) or a batch (``[N, 39 + T]``).
+This module imports nothing: ``scripts/record_metaworld_probes.py`` loads it by path inside the Meta-World venv
+(``record_metaworld_traces.load_probes_module``), so the real env and ours run the same probe. Functions take
+an array module ``xp`` (numpy or ``jax.numpy``) and work on one env (``[39 + T]`` obs) or a batch
+(``[N, 39 + T]``).
 """
 
 from __future__ import annotations
-
-import numpy as np
 
 __all__ = [
     "APPROACH_STEPS",
@@ -135,18 +134,3 @@ def door_hook_action(xp, obs, t, hinge, above):
     target = xp.where(t < APPROACH_STEPS, approach, pull)
     move = xp.clip(GAIN * (target - hand), -1.0, 1.0)
     return xp.concatenate([move, xp.ones_like(move[..., :1])], axis=-1)
-
-
-def _self_check() -> None:
-    """Hand case: TCP 5 cm below the hand, reach point 3 cm ahead in y -> action (0, 0.3, 0, grip)."""
-    obs = np.zeros(39)
-    obs[0:3] = (0.0, 0.6, 0.2)
-    obs[4:7] = (0.0, 0.63, 0.15)
-    a = probe_action(np, obs, 0, np.array([0.0, 0.0, -0.05]), np.zeros(3), np.float64(0.0), np.float64(-1.0),
-                     np.array(DIRECTIONS["drawer-close"]))
-    assert np.allclose(a, (0.0, 0.3, 0.0, -1.0)), a
-
-
-if __name__ == "__main__":
-    _self_check()
-    print("ok")
