@@ -136,3 +136,26 @@ def restore_raw(run_dir: str, step: int | None = None) -> tuple[dict, dict, dict
         return state, dict(out["config"] or {}), dict(out["metrics"] or {})
     finally:
         mngr.close()
+
+
+def export_learner(run_dir: str, out_dir: str, step: int | None = None) -> int:
+    """Writes a learner-only copy of a checkpoint to ``out_dir`` (config.json + checkpoints/<step>).
+
+    The full ``TrainState`` holds the environment state (at 24,576 MJX envs, hundreds of MB); evaluation and
+    analysis need only the learner (params, optimiser and normaliser statistics). The copy is read by
+    ``restore_raw`` / ``experiments.evaluate`` like any run directory. Returns the exported step.
+    """
+    state, config, metrics = restore_raw(run_dir, step)
+    step = latest_step(run_dir) if step is None else step
+    os.makedirs(out_dir, exist_ok=True)
+    src = os.path.join(run_dir, "config.json")
+    if os.path.exists(src):
+        with open(src) as f, open(os.path.join(out_dir, "config.json"), "w") as g:
+            g.write(f.read())
+    ckpt = Checkpointer(out_dir, max_to_keep=1)
+    try:
+        ckpt.save(int(step), {"learner": state["learner"]}, config, metrics)
+    finally:
+        ckpt.close()
+    return int(step)
+

@@ -116,3 +116,21 @@ def test_nan_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path):
     st, _, _ = checkpoint.restore_raw(str(tmp_path))
     assert int(st["iteration"]) == 5
     assert all(np.isfinite(x).all() for x in jax.tree.leaves(st["learner"]["params"]))
+
+
+def test_export_learner_keeps_only_the_learner_and_evaluates_the_same(tmp_path):
+    from experiments import evaluate
+
+    full = tmp_path / "full"
+    train.run(_config(full, 5))
+    n = checkpoint.export_learner(str(full), str(tmp_path / "slim"))
+    assert n == 5
+    a, cfg_a, met_a = checkpoint.restore_raw(str(full))
+    b, cfg_b, met_b = checkpoint.restore_raw(str(tmp_path / "slim"))
+    assert set(b) == {"learner"} and "env_state" in a
+    assert cfg_a == cfg_b and met_a == met_b
+    la, lb = _leaves(a["learner"]), _leaves(b["learner"])
+    assert len(la) == len(lb) > 4
+    for x, y in zip(la, lb):
+        np.testing.assert_array_equal(x, y)
+    assert evaluate.evaluate(str(full), episodes=2) == evaluate.evaluate(str(tmp_path / "slim"), episodes=2)
