@@ -12,15 +12,16 @@ import os
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import ml_collections
 
 from envs_bridge import registry
-from mtjax import nets
-from mtjax.nets import presets
+from mtjax import nets, normalize
 from mtjax.algos import ppo
+from mtjax.nets import presets
 
 __all__ = ["to_dict", "ppo_config", "build_env", "build_networks", "run_dir_of", "enable_compile_cache",
-           "load_config_json", "jsonable", "quiet_logs", "prepare_run_dir"]
+           "load_config_json", "jsonable", "quiet_logs", "prepare_run_dir", "learner_from_raw"]
 
 
 def to_dict(c: Any) -> Any:
@@ -116,3 +117,16 @@ def enable_compile_cache(path: str | None = None) -> str:
     jax.config.update("jax_compilation_cache_dir", path)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
     return path
+
+
+def learner_from_raw(raw: dict) -> ppo.LearnerState:
+    """The MT-PPO learner of a checkpoint loaded by ``checkpoint.restore_raw`` (no optimiser state: for acting)."""
+    ls = raw["learner"]
+
+    def stats(d):
+        return normalize.RunningStats(mean=jnp.asarray(d["mean"]), var=jnp.asarray(d["var"]),
+                                      count=jnp.asarray(d["count"]))
+
+    return ppo.LearnerState(params=jax.tree.map(jnp.asarray, ls["params"]), opt_state=None,
+                            obs_stats=stats(ls["obs_stats"]), value_stats=stats(ls["value_stats"]),
+                            lr=jnp.asarray(ls["lr"]), step=jnp.asarray(ls["step"]))

@@ -14,25 +14,13 @@ import numpy as np
 from absl import app, flags
 
 from experiments import common
-from mtjax import checkpoint, normalize
+from mtjax import checkpoint
 from mtjax.algos import ppo
 
 _RUN_DIR = flags.DEFINE_string("run_dir", None, "Run directory written by experiments.train.")
 _EPISODES = flags.DEFINE_integer("episodes", 10, "Episodes per task (one env per episode).")
 _STEP = flags.DEFINE_integer("step", None, "Checkpoint step (default: latest).")
 _SEED = flags.DEFINE_integer("seed", 0, "Evaluation seed.")
-
-
-def _learner_from_raw(raw: dict) -> ppo.LearnerState:
-    ls = raw["learner"]
-
-    def stats(d):
-        return normalize.RunningStats(mean=jnp.asarray(d["mean"]), var=jnp.asarray(d["var"]),
-                                      count=jnp.asarray(d["count"]))
-
-    return ppo.LearnerState(params=jax.tree.map(jnp.asarray, ls["params"]), opt_state=None,
-                            obs_stats=stats(ls["obs_stats"]), value_stats=stats(ls["value_stats"]),
-                            lr=jnp.asarray(ls["lr"]), step=jnp.asarray(ls["step"]))
 
 
 def evaluate(run_dir: str, episodes: int = 10, step: int | None = None, seed: int = 0,
@@ -47,7 +35,7 @@ def evaluate(run_dir: str, episodes: int = 10, step: int | None = None, seed: in
     init_fn, apply_fn = common.build_networks(c, env)
     learner = ppo.make_learner(common.ppo_config(c), init_fn, apply_fn, env.task_set, env.obs_size,
                                env.action_size)
-    ls = _learner_from_raw(raw)
+    ls = common.learner_from_raw(raw)
     horizon = int(max_steps or getattr(env, "episode_length", 500)) + 1
 
     def rollout(key):

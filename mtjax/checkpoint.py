@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 import orbax.checkpoint as ocp
 
-__all__ = ["Checkpointer", "restore_raw", "latest_step"]
+__all__ = ["Checkpointer", "latest_step", "restore_raw"]
 
 
 def _is_key(x: Any) -> bool:

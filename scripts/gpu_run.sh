@@ -35,10 +35,13 @@ for j in "$@"; do
       setsid nohup python3 -m experiments.train --config=experiments/configs/mt10_ppo.py:24k \
         --config.run_dir=/tmp/mt10_1b --config.tensorboard=False --config.plot=False \
         --config.checkpoint_every=100000 --config.iters_per_call=8 > /tmp/train_bg.log 2>&1 < /dev/null &
-      echo "started train_bg (pid $!)" ;;
+      echo $! > /tmp/train_bg.pid; echo "started train_bg (pid $!)" ;;
     envs24k) job envs24k 240 python3 experiments/benchmark_envs.py --envs 24576 --no-profile --out="$OUT/envs24k.json" ;;
     follow) # waits (up to FOLLOW_S seconds) for the detached train_bg run, printing its new log lines
-      timeout "${FOLLOW_S:-540}" bash -c 'tail -n 5 -f /tmp/train_bg.log & while pgrep -f "experiments.train" >/dev/null; do sleep 5; done; kill %1'
+      tail -n 5 -f /tmp/train_bg.log & tpid=$!
+      end=$((SECONDS + ${FOLLOW_S:-540}))
+      while kill -0 "$(cat /tmp/train_bg.pid)" 2>/dev/null && [ $SECONDS -lt $end ]; do sleep 5; done
+      kill $tpid
       echo "=== follow done $(date +%T)" ;;
     train_fetch) # metrics, config and a learner-only checkpoint of the train_bg run (the full one holds 24k env states)
       cp /tmp/mt10_1b/metrics.jsonl /tmp/mt10_1b/config.json /tmp/train_bg.log "$OUT/" 2>/dev/null

@@ -106,3 +106,34 @@ def test_learner_value_clamps_critic_output_before_denormalising(clip, raw):
     ls = ls.replace(params={"mu": jnp.zeros((1,)), "v": jnp.asarray(7.0)})  # critic says 7 (normalised units)
     v = lrn.value(ls, jnp.ones((3, 2)), jnp.zeros((3,), jnp.int32))
     np.testing.assert_allclose(np.asarray(v), raw, rtol=1e-6)
+
+
+@pytest.mark.parametrize("clip, eps, want", [
+    (0.0, 1e-8, [3.0 / np.sqrt(1e-6 + 1e-8), 0.0]),        # MTBench: (x - mu) / sqrt(var + 1e-8), no clamp
+    (5.0, 1e-5, [5.0, 0.0]),                               # rl_games: 3 / sqrt(1.1e-5) = 904 -> clamped to 5
+    (1000.0, 1e-5, [3.0 / np.sqrt(1e-6 + 1e-5), 0.0]),     # eps alone: 904.5
+])
+def test_learner_obs_normalisation_clip_and_eps(clip, eps, want):
+    # one task, one obs dim whose statistics say mean 2, var 1e-6 (a nearly constant dim); obs 5 and 2
+    init_fn, _ = _scalar_policy()
+
+    def apply_fn(params, obs, task_id):  # mu = w * normalised obs[0]
+        del task_id
+        return params["mu"] * obs[..., :1], jnp.zeros((1,)), jnp.broadcast_to(params["v"], obs.shape[:-1])
+
+    cfg = ppo.PPOConfig(horizon=H, minibatch_size=N * H, obs_norm_clip=clip, obs_norm_eps=eps)
+    lrn = ppo.make_learner(cfg, init_fn, apply_fn, base.TaskSet(("a",), (N,)), obs_size=2, action_size=1,
+                           onehot_dims=1)
+    ls = lrn.init(jax.random.key(0))
+    stats = normalize.RunningStats(mean=jnp.full((1, 1), 2.0), var=jnp.full((1, 1), 1e-6), count=jnp.ones((1,)))
+    ls = ls.replace(obs_stats=stats, params={"mu": jnp.ones((1,)), "v": jnp.asarray(0.0)})
+    obs = jnp.array([[5.0, 1.0], [2.0, 1.0]])
+    mu = lrn.mean_action(ls, obs, jnp.zeros((2,), jnp.int32))  # the scalar policy's mean is w * obs[0]
+    np.testing.assert_allclose(np.asarray(mu)[:, 0], want, rtol=1e-5)
+
+
+def test_obs_normalisation_options_are_validated():
+    with pytest.raises(ValueError, match="obs_norm_clip"):
+        ppo.PPOConfig(obs_norm_clip=-1.0)
+    with pytest.raises(ValueError, match="obs_norm_eps"):
+        ppo.PPOConfig(obs_norm_eps=0.0)

@@ -30,6 +30,7 @@ def get_config(arg: str = ""):
     c.ppo = ml_collections.ConfigDict(dict(
         horizon=32, epochs=5, minibatch_size=32768, lr=5e-4, lr_schedule="fixed", kl_threshold=0.008,
         kl_reference="previous_epoch", value_norm_clip=5.0, stats_init_count=1.0,
+        obs_norm_clip=0.0, obs_norm_eps=1e-8,
         gamma=0.99, lam=0.95, clip=0.2, critic_coef=4.0, entropy_coef=0.005, bound_coef=1e-4,
         max_grad_norm=1.0, adam_eps=1e-8, normalize_obs=True, normalize_value=True,
         normalize_advantage=True, value_bootstrap=True, log_std_init=0.0))

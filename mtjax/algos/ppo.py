@@ -61,6 +61,11 @@ class PPOConfig:
       value_norm_clip: rl_games clamps normalised values and returns, and the critic's output before
         de-normalising it, to ``[-value_norm_clip, value_norm_clip]`` (5); 0 disables the clamp.
       stats_init_count: starting count of the running statistics (rl_games' ``RunningMeanStd``: 1).
+      obs_norm_clip, obs_norm_eps: normalised observations are ``(x - mean) / sqrt(var + obs_norm_eps)``,
+        clamped to ``[-obs_norm_clip, obs_norm_clip]`` unless the clip is 0. Default: MTBench's executed
+        per-task normaliser (1e-8, no clamp). rl_games' own ``RunningMeanStd`` uses 1e-5 and clamps at 5: the
+        documented fix for dims that barely vary while a task is unsolved (window-close's handle x has a std of
+        0.45 mm, so its first centimetre of motion is a 22-sigma input; ``docs/deviations.md``).
       value_bootstrap: add ``gamma * V(s_t)`` to the reward of time-out steps.
       mtrl: multi-task gradient method name ("mean" is plain PPO). mtrl_target: "critic", "actor" or "both".
       mtrl_kwargs: keyword arguments of the method, as a tuple of ``(name, value)`` pairs (hashable).
@@ -88,6 +93,8 @@ class PPOConfig:
     value_bootstrap: bool = True
     value_norm_clip: float = 5.0
     stats_init_count: float = 1.0
+    obs_norm_clip: float = 0.0
+    obs_norm_eps: float = 1e-8
     mtrl: str = "mean"
     mtrl_target: str = "critic"
     mtrl_kwargs: tuple = ()
@@ -103,6 +110,9 @@ class PPOConfig:
         if self.value_norm_clip < 0 or self.stats_init_count <= 0:
             raise ValueError(f"PPOConfig: value_norm_clip must be >= 0 and stats_init_count > 0, got "
                              f"{self.value_norm_clip}, {self.stats_init_count}")
+        if self.obs_norm_clip < 0 or self.obs_norm_eps <= 0:
+            raise ValueError(f"PPOConfig: obs_norm_clip must be >= 0 and obs_norm_eps > 0, got "
+                             f"{self.obs_norm_clip}, {self.obs_norm_eps}")
         if self.lr_schedule not in LR_SCHEDULES:
             raise ValueError(f"PPOConfig.lr_schedule={self.lr_schedule!r}; valid: {', '.join(LR_SCHEDULES)}")
         if not 0.0 <= self.gamma <= 1.0 or not 0.0 <= self.lam <= 1.0:
@@ -185,10 +195,13 @@ def make_learner(cfg: PPOConfig, init_fn: Callable, apply_fn: Callable, task_set
     tx = make_transform(cfg, t) if tx is None else tx
     layout = batching.TaskMajorLayout.build(task_set, cfg.horizon, cfg.minibatch_size)
 
+    oclip = cfg.obs_norm_clip if cfg.obs_norm_clip > 0 else None
+
     def norm_obs(stats, obs, tid):
         if not cfg.normalize_obs:
             return obs
-        return jnp.concatenate([normalize.normalize(stats, obs[..., :d], tid), obs[..., d:]], axis=-1)
+        x = normalize.normalize(stats, obs[..., :d], tid, eps=cfg.obs_norm_eps, clip=oclip)
+        return jnp.concatenate([x, obs[..., d:]], axis=-1)
 
     vclip = cfg.value_norm_clip if cfg.value_norm_clip > 0 else None
 

@@ -1,0 +1,94 @@
+"""Trace a trained Meta-World policy: per-step hand, TCP, object point, task joint, reward and action of each task.
+
+Where ``experiments.evaluate`` gives one success number per task, this shows *what the policy does*: whether it
+reaches the reward's reach point, whether the task joint moves, how far the hand lags its mocap target. Runs the
+deterministic policy (mean action) from ``reset`` for ``--steps`` steps, ``--episodes`` envs per task.
+
+Usage::
+
+    python -m experiments.trace_policy --run_dir=runs/mt10_ppo-s42 --episodes=4 --steps=150 \\
+        --out=/tmp/trace.npz
+
+Prints, per task: success, final |joint change|, mean TCP-to-object-point distance over the last third of the
+episode, mean hand-to-mocap lag, mean |action| per axis. The ``.npz`` holds the per-step arrays ``[steps, N, ...]``
+(task-major envs) for plotting. A learner-only run directory (``mtjax.checkpoint.export_learner``) suffices.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from absl import app, flags
+
+from experiments import common
+from mtjax import checkpoint
+from mtjax.algos import ppo
+
+_RUN_DIR = flags.DEFINE_string("run_dir", None, "Run directory written by experiments.train (or an export).")
+_EPISODES = flags.DEFINE_integer("episodes", 4, "Envs per task.")
+_STEPS = flags.DEFINE_integer("steps", 150, "Steps to trace (one episode at the default episode length).")
+_SEED = flags.DEFINE_integer("seed", 0, "Reset seed.")
+_OUT = flags.DEFINE_string("out", None, "Optional .npz with the per-step arrays.")
+
+
+def trace(run_dir: str, episodes: int = 4, steps: int = 150, seed: int = 0) -> tuple[dict, tuple[str, ...], np.ndarray]:
+    """Returns ``(arrays [steps, N, ...], task names, task id per env)``; needs an env with ``inspect``."""
+    c = common.load_config_json(run_dir)
+    raw, _, _ = checkpoint.restore_raw(run_dir)
+    num_tasks = int(np.shape(raw["learner"]["obs_stats"]["count"])[0])
+    env = common.build_env(c, num_envs=episodes * num_tasks)
+    if not hasattr(env, "inspect"):
+        raise ValueError(f"env {c['env']['name']!r} has no inspect(); trace_policy needs a Meta-World env")
+    init_fn, apply_fn = common.build_networks(c, env)
+    learner = ppo.make_learner(common.ppo_config(c), init_fn, apply_fn, env.task_set, env.obs_size,
+                               env.action_size)
+    ls = common.learner_from_raw(raw)
+
+    def run(key):
+        es = env.reset(key)
+
+        def body(es, _):
+            a = jnp.clip(learner.mean_action(ls, es.obs, es.task_id), -1.0, 1.0)
+            rec = dict(env.inspect(es), action=a)
+            es = env.step(es, a)
+            rec.update(reward=es.reward, success=es.info["success"], progress=es.info["progress"])
+            return es, rec
+
+        _, recs = jax.lax.scan(body, es, None, length=steps)
+        return recs
+
+    recs = jax.tree.map(np.asarray, jax.jit(run)(jax.random.key(seed)))
+    return recs, tuple(env.task_set.task_names), np.asarray(env.task_set.task_ids)
+
+
+def summary(recs: dict, names: tuple[str, ...], tid: np.ndarray) -> str:
+    steps = recs["tcp"].shape[0]
+    late = slice(2 * steps // 3, steps)
+    lines = [f"{'task':<22} {'succ':>5} {'|dq|':>7} {'tcp-obj':>8} {'lag':>7}  mean |action| (x y z grip)"]
+    for k, name in enumerate(names):
+        m = tid == k
+        succ = recs["success"][:, m].max(0).mean()
+        dq = np.abs(recs["joint_q"][-1, m] - recs["joint_q"][0, m]).mean()
+        dist = np.linalg.norm(recs["tcp"][late][:, m] - recs["obj_pos"][late][:, m], axis=-1).mean()
+        lag = np.linalg.norm(recs["mocap"][late][:, m] - recs["hand"][late][:, m], axis=-1).mean()
+        act = np.abs(recs["action"][:, m]).mean((0, 1))
+        lines.append(f"{name:<22} {succ:>5.2f} {dq:>7.3f} {dist:>8.3f} {lag:>7.3f}  "
+                     + " ".join(f"{x:.2f}" for x in act))
+    return "\n".join(lines)
+
+
+def main(argv):
+    del argv
+    common.quiet_logs()
+    common.enable_compile_cache()
+    recs, names, tid = trace(_RUN_DIR.value, _EPISODES.value, _STEPS.value, _SEED.value)
+    print(summary(recs, names, tid))
+    if _OUT.value:
+        np.savez_compressed(_OUT.value, task_id=tid, task_names=np.array(names), **recs)
+        print(f"wrote {_OUT.value}")
+
+
+if __name__ == "__main__":
+    flags.mark_flag_as_required("run_dir")
+    app.run(main)

@@ -1,0 +1,216 @@
+"""Run a policy trained on our MJX scenes in the real Meta-World, and in ours from the same initial states.
+
+A policy is the sharpest probe of a simulator: it exploits whatever the scene lets it. If the trained MT10
+policy succeeds in the real Meta-World 3.1.1 as often as in our MJX scenes, the scenes are faithful where the
+policy goes; where the rates differ, our physics differs on the learned path (and the per-step traces say where).
+
+The real env runs in the Meta-World venv (``scripts/record_metaworld_traces.py`` builds it) as a child process
+that serves ``reset``/``step`` requests over stdin/stdout; this process holds the policy (any architecture a run
+config describes, jitted) and our env. For every task, ``--episodes`` episodes (Meta-World's seeded variations
+``0..episodes-1`` of ``MT10(seed=0)``), deterministic mean actions, 150 steps, MTBench's any-step success.
+
+Usage (repository root, our venv)::
+
+    python scripts/policy_in_metaworld.py --run_dir=runs/mt10_ppo-s42 --episodes=10 \\
+        --out=benchmarks/results/policy_transfer.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, _HERE)
+from record_metaworld_traces import _default_python, _ensure_venv
+
+STEPS = 150
+# The task joint (articulated tasks) recorded per step in both envs.
+_JOINTS = {"door-open": "doorjoint", "drawer-open": "goal_slidey", "drawer-close": "goal_slidey",
+           "button-press-topdown": "btnbox_joint", "window-open": "window_slide", "window-close": "window_slide"}
+
+
+def _serve() -> None:
+    """Child process (Meta-World venv): one JSON request per stdin line, one JSON reply per stdout line."""
+    import metaworld
+
+    bench = metaworld.MT10(seed=0)
+    out = sys.stdout
+    sys.stdout = sys.stderr  # keep library prints off the reply channel
+    envs: list = []
+    task = ""
+    for line in sys.stdin:
+        req = json.loads(line)
+        if req["cmd"] == "reset":
+            task = req["task"]
+            name = f"{task}-v3"
+            variations = [t for t in bench.train_tasks if t.env_name == name]
+            for e in envs:
+                e.close()
+            envs = []
+            obs, rvs = [], []
+            for v in range(req["episodes"]):
+                e = bench.train_classes[name]()
+                e.set_task(variations[v % len(variations)])
+                o, _ = e.reset()
+                envs.append(e)
+                obs.append(o.tolist())
+                rvs.append(np.asarray(e._last_rand_vec).tolist())
+            reply = {"obs": obs, "rand_vecs": rvs}
+        elif req["cmd"] == "step":
+            obs, succ, q = [], [], []
+            for e, a in zip(envs, req["actions"]):
+                o, _r, _term, _trunc, info = e.step(np.asarray(a, np.float32))
+                obs.append(o.tolist())
+                succ.append(float(info["success"]))
+                q.append(float(e.data.joint(_JOINTS[task]).qpos[0]) if task in _JOINTS else 0.0)
+            reply = {"obs": obs, "success": succ, "q": q}
+        else:
+            reply = {"error": f"unknown cmd {req['cmd']!r}"}
+        out.write(json.dumps(reply) + "\n")
+        out.flush()
+
+
+def _policy(run_dir: str):
+    """``(act(obs [E, 39 + T], task_index) -> actions [E, 4], task names)`` of a run's latest checkpoint."""
+    import jax
+    import jax.numpy as jnp
+
+    from experiments import common
+    from mtjax import checkpoint
+    from mtjax.algos import ppo
+
+    c = common.load_config_json(run_dir)
+    raw, _, _ = checkpoint.restore_raw(run_dir)
+    env = common.build_env(c, num_envs=int(np.shape(raw["learner"]["obs_stats"]["count"])[0]))
+    init_fn, apply_fn = common.build_networks(c, env)
+    learner = ppo.make_learner(common.ppo_config(c), init_fn, apply_fn, env.task_set, env.obs_size,
+                               env.action_size)
+    ls = common.learner_from_raw(raw)
+    act = jax.jit(lambda obs, tid: jnp.clip(learner.mean_action(ls, obs, tid), -1.0, 1.0))
+    return act, tuple(env.task_set.task_names), c
+
+
+def _ours(c: dict, task_names, act, rand_vecs: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
+    """The same episodes in our MJX scenes (all tasks in one jitted rollout)."""
+    import jax
+    import jax.numpy as jnp
+
+    from envs_bridge import base
+    from envs_bridge.metaworld.env import MetaWorldEnv
+
+    e = len(next(iter(rand_vecs.values())))
+    kw = {k: v for k, v in c["env"]["kwargs"].items() if k not in ("random_init_step",)}
+    env = MetaWorldEnv(base.TaskSet(tuple(task_names), (e,) * len(task_names)), **{**kw, "episode_length": STEPS + 10})
+
+    def run(key):
+        st = env.reset_from(key, tuple(jnp.asarray(rand_vecs[t], jnp.float32) for t in task_names))
+
+        def body(st, _):
+            st = env.step(st, act(st.obs, st.task_id))
+            ins = env.inspect(st)
+            return st, (st.info["success"], ins["joint_q"], ins["tcp"], ins["obj_pos"])
+
+        _, out = jax.lax.scan(body, st, None, length=STEPS)
+        return out
+
+    succ, q, tcp, obj = map(np.asarray, jax.jit(run)(jax.random.key(0)))
+    res = {}
+    for i, t in enumerate(task_names):
+        s = slice(i * e, (i + 1) * e)
+        res[t] = {"success": succ[:, s].T, "q": q[:, s].T, "tcp": tcp[:, s].transpose(1, 0, 2),
+                  "obj": obj[:, s].transpose(1, 0, 2)}
+    return res
+
+
+def _real(vpy: str, task_names, act, episodes: int) -> tuple[dict, dict]:
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    child = subprocess.Popen([vpy, os.path.abspath(__file__), "--serve"], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True, env=env)
+
+    def call(req):
+        child.stdin.write(json.dumps(req) + "\n")
+        child.stdin.flush()
+        reply = json.loads(child.stdout.readline())
+        if "error" in reply:
+            raise RuntimeError(reply["error"])
+        return reply
+
+    n_tasks = len(task_names)
+    res, rvs = {}, {}
+    try:
+        for i, t in enumerate(task_names):
+            r = call({"cmd": "reset", "task": t, "episodes": episodes})
+            rvs[t] = np.asarray(r["rand_vecs"])
+            one_hot = np.tile(np.eye(n_tasks)[i], (episodes, 1))
+            obs = np.asarray(r["obs"])
+            succ, q, tcp, obj = [], [], [], []
+            for _ in range(STEPS):
+                a = np.asarray(act(np.concatenate([obs, one_hot], 1).astype(np.float32),
+                                   np.full(episodes, i, np.int32)))
+                r = call({"cmd": "step", "actions": a.tolist()})
+                obs = np.asarray(r["obs"])
+                succ.append(r["success"])
+                q.append(r["q"])
+                tcp.append(obs[:, 0:3])
+                obj.append(obs[:, 4:7])
+            res[t] = {"success": np.asarray(succ).T, "q": np.asarray(q).T, "tcp": np.stack(tcp, 1),
+                      "obj": np.stack(obj, 1)}
+            print(f"  real {t:22s} any-step success {res[t]['success'].max(1).mean():.2f}", flush=True)
+    finally:
+        child.stdin.close()
+        child.wait(timeout=60)
+    return res, rvs
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--run_dir", help="run directory (or a learner-only export) of a Meta-World MT10 run")
+    p.add_argument("--episodes", type=int, default=10, help="episodes per task (seeded variations 0..N-1)")
+    p.add_argument("--venv", default="/tmp/mw_oracle_venv", help="virtual environment for metaworld 3.1.1")
+    p.add_argument("--out", default=None, help="JSON with the per-task table")
+    p.add_argument("--traces", default=None, help="optional .npz with per-step success, joint, tcp, object")
+    p.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.serve:
+        _serve()
+        return
+    if not args.run_dir:
+        p.error("--run_dir is required")
+    vpy = _ensure_venv(args.venv, _default_python())
+    act, task_names, c = _policy(args.run_dir)
+    print(f"real Meta-World 3.1.1, {args.episodes} episodes per task ...", flush=True)
+    real, rvs = _real(vpy, task_names, act, args.episodes)
+    print("ours (MJX), same initial states ...", flush=True)
+    ours = _ours(c, task_names, act, rvs)
+    table = {}
+    print(f"{'task':22s} {'success real':>12s} {'ours':>6s} {'final |dq| real':>16s} {'ours':>7s}")
+    for t in task_names:
+        row = {"success_real": float(real[t]["success"].max(1).mean()),
+               "success_ours": float(ours[t]["success"].max(1).mean()),
+               "final_dq_real": float(np.abs(real[t]["q"][:, -1] - real[t]["q"][:, 0]).mean()),
+               "final_dq_ours": float(np.abs(ours[t]["q"][:, -1] - ours[t]["q"][:, 0]).mean())}
+        table[t] = row
+        print(f"{t:22s} {row['success_real']:12.2f} {row['success_ours']:6.2f} {row['final_dq_real']:16.3f} "
+              f"{row['final_dq_ours']:7.3f}")
+    mean_r = np.mean([r["success_real"] for r in table.values()])
+    mean_o = np.mean([r["success_ours"] for r in table.values()])
+    print(f"{'mean':22s} {mean_r:12.2f} {mean_o:6.2f}")
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump({"run_dir": os.path.abspath(args.run_dir), "episodes": args.episodes, "steps": STEPS,
+                       "mean_success_real": float(mean_r), "mean_success_ours": float(mean_o), "tasks": table},
+                      f, indent=1)
+    if args.traces:
+        np.savez_compressed(args.traces, **{f"{side}/{t}/{k}": v for side, d in (("real", real), ("ours", ours))
+                                             for t, r in d.items() for k, v in r.items()})
+
+
+if __name__ == "__main__":
+    main()
