@@ -25,12 +25,6 @@ from experiments import common
 from mtjax import checkpoint
 from mtjax.algos import ppo
 
-_RUN_DIR = flags.DEFINE_string("run_dir", None, "Run directory written by experiments.train (or an export).")
-_EPISODES = flags.DEFINE_integer("episodes", 4, "Envs per task.")
-_STEPS = flags.DEFINE_integer("steps", 150, "Steps to trace (one episode at the default episode length).")
-_SEED = flags.DEFINE_integer("seed", 0, "Reset seed.")
-_OUT = flags.DEFINE_string("out", None, "Optional .npz with the per-step arrays.")
-
 
 def trace(run_dir: str, episodes: int = 4, steps: int = 150, seed: int = 0) -> tuple[dict, tuple[str, ...], np.ndarray]:
     """Returns ``(arrays [steps, N, ...], task names, task id per env)``; needs an env with ``inspect``."""
@@ -78,17 +72,27 @@ def summary(recs: dict, names: tuple[str, ...], tid: np.ndarray) -> str:
     return "\n".join(lines)
 
 
+def _define_flags() -> None:
+    """Flags are defined only when run as a script, so importing ``trace``/``summary`` adds none."""
+    flags.DEFINE_string("run_dir", None, "Run directory written by experiments.train (or an export).", required=True)
+    flags.DEFINE_integer("episodes", 4, "Envs per task.")
+    flags.DEFINE_integer("steps", 150, "Steps to trace (one episode at the default episode length).")
+    flags.DEFINE_integer("seed", 0, "Reset seed.")
+    flags.DEFINE_string("out", None, "Optional .npz with the per-step arrays.")
+
+
 def main(argv):
     del argv
+    f = flags.FLAGS
     common.quiet_logs()
     common.enable_compile_cache()
-    recs, names, tid = trace(_RUN_DIR.value, _EPISODES.value, _STEPS.value, _SEED.value)
+    recs, names, tid = trace(f.run_dir, f.episodes, f.steps, f.seed)
     print(summary(recs, names, tid))
-    if _OUT.value:
-        np.savez_compressed(_OUT.value, task_id=tid, task_names=np.array(names), **recs)
-        print(f"wrote {_OUT.value}")
+    if f.out:
+        np.savez_compressed(f.out, task_id=tid, task_names=np.array(names), **recs)
+        print(f"wrote {f.out}")
 
 
 if __name__ == "__main__":
-    flags.mark_flag_as_required("run_dir")
+    _define_flags()
     app.run(main)
