@@ -40,6 +40,10 @@ CONTROL_DT = 0.0125  # Meta-World: 5 x 2.5 ms physics steps per env step (80 Hz 
 # -0.0049)); the weld holds the floating hand at this offset (the last 0.4 mm of z is our own gravity sag).
 _REST = (0.0046, 0.0014, -0.0045)
 
+# The hand-to-mocap weld's solref (time constant [s], damping ratio); Meta-World's value. MuJoCo raises a time
+# constant below 2 timesteps to 2 timesteps (0.025 s at frame_skip 1).
+WELD_SOLREF = (0.02, 1.0)
+
 _PAD = 'friction="2 2 0.1 0.002 0.002" solref="0.01 1" solimp="0.97 0.99 0.01"'  # pad x object, mixed as MuJoCo
 _OBJ = 'friction="1 1 0.005 0.0001 0.0001" solref="0.01 1" solimp="0.99 0.99 0.01"'  # object x fixture/table
 _WRIST = 'friction="1 1 0.005 0.0001 0.0001" solref="0.015 1" solimp="0.945 0.97 0.0055"'
@@ -226,7 +230,7 @@ def scene_xml(task: str, frame_skip: int = 1, iterations: int = 4, ls_iterations
     <geom name="table" type="plane" pos="0 0.6 0" size="0.7 0.4 0.01"/>{_HAND}{body}
   </worldbody>
   <equality>
-    <weld body1="mocap" body2="hand" solref="0.02 1" relpose="{_REST[0]} {_REST[1]} {_REST[2]} 1 0 0 0"/>
+    <weld body1="mocap" body2="hand" solref="{WELD_SOLREF[0]} {WELD_SOLREF[1]}" relpose="{_REST[0]} {_REST[1]} {_REST[2]} 1 0 0 0"/>
   </equality>
   <contact>
 {pair_xml}

@@ -1,0 +1,173 @@
+"""Trajectory parity with the real Meta-World: open-loop replay and closed-loop scripted policies.
+
+The fixture (``scripts/record_metaworld_trajectories.py`` → ``tests/fixtures/metaworld/trajectories.npz``) holds,
+per MT10 task, episodes of Meta-World 3.1.1's own scripted policies: initial task vectors, every action, the
+success flag per step and the TCP, mocap, object point and task joint every ``every`` steps. ``run`` starts our
+env from the same initial states (``MetaWorldEnv.reset_from``) and, in one jitted rollout,
+
+* **open loop**: replays the recorded actions; ``metrics`` gives the TCP error (median over episodes and the
+  kept steps up to 150) and the share of episodes whose object point is within 10 mm at step 50;
+* **closed loop**: runs our scripted policies (``policies.py``, Meta-World's logic); ``metrics`` gives any-step
+  and last-step success and the mean number of steps with success on, beside the real env's;
+* the task joint's largest excursion beyond its range (our model's range), ours (both loops) and real.
+
+``python -m envs_bridge.metaworld.trajectory_parity`` prints the table against the fidelity targets (about
+5 minutes on a 2-core CPU for 20 episodes x 500 steps, most of it compiling).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from envs_bridge import base
+from envs_bridge.metaworld import policies
+from envs_bridge.metaworld.env import MetaWorldEnv
+
+__all__ = ["TARGETS", "load_fixture", "metrics", "run"]
+
+# Fidelity targets (per task): open-loop TCP median error over steps 0-150 [m]; share of episodes with the object
+# point within 10 mm at step 50; closed-loop success rates within 0.1 of the real env's; success steps within
+# 10 % of the episode length; joint excursion beyond range at most the real env's + 0.01.
+TARGETS = {"tcp_median": 0.005, "obj_within_10mm_share": 0.8, "success_gap": 0.1, "success_steps_gap": 0.1,
+           "joint_excess_margin": 0.01}
+_MOVABLE = ("push", "pick-place", "peg-insert-side")  # tasks with a free object (the object-error target)
+
+
+def load_fixture(path: str, tasks=None, episodes: int | None = None, steps: int | None = None) -> dict:
+    """``{task: {field: array}}`` from the fixture, optionally the first ``episodes`` and ``steps``."""
+    raw = np.load(path)
+    every = int(raw["every"])
+    tasks = tasks or sorted({k.split("/")[0] for k in raw.files if "/" in k})
+    out = {}
+    for t in tasks:
+        d = {k.split("/", 1)[1]: raw[k] for k in raw.files if k.startswith(t + "/")}
+        e = episodes or d["action"].shape[0]
+        s = steps or d["action"].shape[1]
+        d = {k: v[:e] for k, v in d.items()}
+        d["action"], d["success"] = d["action"][:, :s], d["success"][:, :s]
+        for k in ("tcp", "mocap", "obj", "joint_q"):
+            d[k] = d[k][:, : s // every]
+        out[t] = d
+    out["_every"] = every
+    return out
+
+
+def run(fixture: dict, key: jax.Array, **env_kwargs) -> dict[str, dict[str, np.ndarray]]:
+    """Open- and closed-loop rollouts of every fixture task in our env (same initial states).
+
+    Returns:
+      ``{task: {"open": {"tcp", "obj", "joint_q", "success"}, "closed": {...}, "range": (lo, hi)}}``, states
+      sampled like the fixture (every ``every`` steps), ``success`` per step.
+    """
+    tasks = tuple(t for t in fixture if not t.startswith("_"))
+    every = fixture["_every"]
+    e = {t: fixture[t]["action"].shape[0] for t in tasks}
+    steps = fixture[tasks[0]]["action"].shape[1]
+    env = MetaWorldEnv(base.TaskSet(tasks, tuple(2 * e[t] for t in tasks)), episode_length=steps + 10,
+                       **env_kwargs)
+    rvs = tuple(jnp.asarray(np.concatenate([fixture[t]["rand_vec"]] * 2), jnp.float32) for t in tasks)
+    actions = np.concatenate([np.concatenate([fixture[t]["action"], np.zeros_like(fixture[t]["action"])])
+                              for t in tasks])  # [N, S, 4]; closed-loop rows unused
+    open_rows = np.concatenate([np.r_[np.ones(e[t], bool), np.zeros(e[t], bool)] for t in tasks])
+    scripted = policies.multitask_policy(env.task_set)
+
+    def go(key, actions, open_rows):
+        st = env.reset_from(key, rvs)
+
+        def body(st, a_rec):
+            a = jnp.where(open_rows[:, None], a_rec, scripted(st.obs))
+            st = env.step(st, a)
+            ins = env.inspect(st)
+            return st, (ins["tcp"], ins["obj_pos"], ins["joint_q"], st.info["success"])
+
+        _, (tcp, obj, q, succ) = jax.lax.scan(body, st, jnp.swapaxes(actions, 0, 1))
+        return tcp, obj, q, succ
+
+    tcp, obj, q, succ = map(np.asarray, jax.jit(go)(key, jnp.asarray(actions), jnp.asarray(open_rows)))
+    keep = np.arange(every - 1, steps, every)
+    res, off = {}, 0
+    for t, k in zip(tasks, env._tasks):
+        jid = k.ids.jnt_qpos
+        rng = tuple(k.mj.jnt_range[int(np.argmax(k.mj.jnt_qposadr == jid))]) if jid >= 0 else (0.0, 0.0)
+        res[t] = {"range": rng}
+        for name, rows in (("open", slice(off, off + e[t])), ("closed", slice(off + e[t], off + 2 * e[t]))):
+            res[t][name] = {"tcp": tcp[keep][:, rows].swapaxes(0, 1), "obj": obj[keep][:, rows].swapaxes(0, 1),
+                            "joint_q": q[keep][:, rows].T, "success": succ[:, rows].T}
+        off += 2 * e[t]
+    return res
+
+
+def _excess(q: np.ndarray, rng) -> float:
+    lo, hi = rng
+    return float(max(0.0, lo - q.min(), q.max() - hi)) if hi > lo else 0.0
+
+
+def metrics(ours: dict, fixture: dict) -> dict[str, dict[str, float]]:
+    """Per task: the fidelity quantities of ours and the real env, and whether each target is met."""
+    every = fixture["_every"]
+    table = {}
+    for t, r in ours.items():
+        f = fixture[t]
+        n150 = min(150 // every, f["tcp"].shape[1])
+        tcp_err = np.linalg.norm(r["open"]["tcp"][:, :n150] - f["tcp"][:, :n150], axis=-1)
+        i50 = 50 // every - 1
+        obj_err50 = np.linalg.norm(r["open"]["obj"][:, i50] - f["obj"][:, i50], axis=-1)
+        s_real, s_ours = f["success"].astype(bool), r["closed"]["success"]
+        steps = s_real.shape[1]
+        row = {
+            "tcp_median": float(np.median(tcp_err)),
+            "obj_within_10mm_share": float(np.mean(obj_err50 <= 0.01)),
+            "any_real": float(s_real.any(1).mean()), "any_ours": float(s_ours.any(1).mean()),
+            "last_real": float(s_real[:, -1].mean()), "last_ours": float(s_ours[:, -1].mean()),
+            "steps_real": float(s_real.sum(1).mean()), "steps_ours": float(s_ours.sum(1).mean()),
+            "joint_excess_real": _excess(f["joint_q"], r["range"]),
+            "joint_excess_ours": max(_excess(r["open"]["joint_q"], r["range"]),
+                                     _excess(r["closed"]["joint_q"], r["range"])),
+        }
+        row["ok_tcp"] = row["tcp_median"] <= TARGETS["tcp_median"]
+        row["ok_obj"] = t not in _MOVABLE or row["obj_within_10mm_share"] >= TARGETS["obj_within_10mm_share"]
+        row["ok_success"] = (abs(row["any_real"] - row["any_ours"]) <= TARGETS["success_gap"]
+                             and abs(row["last_real"] - row["last_ours"]) <= TARGETS["success_gap"]
+                             and abs(row["steps_real"] - row["steps_ours"]) <= TARGETS["success_steps_gap"] * steps)
+        row["ok_joint"] = row["joint_excess_ours"] <= row["joint_excess_real"] + TARGETS["joint_excess_margin"]
+        table[t] = row
+    return table
+
+
+def format_table(table: dict) -> str:
+    mark = lambda ok: "ok" if ok else "MISS"  # noqa: E731
+    lines = [f"{'task':22s} {'tcp med mm':>10s} {'obj<=10mm':>9s} {'any real/ours':>13s} {'last real/ours':>14s} "
+             f"{'steps real/ours':>15s} {'joint excess real/ours':>22s}"]
+    for t, r in table.items():
+        lines.append(
+            f"{t:22s} {1000 * r['tcp_median']:6.1f} {mark(r['ok_tcp']):>3s} {r['obj_within_10mm_share']:5.2f} "
+            f"{mark(r['ok_obj']):>3s} {r['any_real']:5.2f}/{r['any_ours']:4.2f}  {r['last_real']:6.2f}/"
+            f"{r['last_ours']:4.2f}  {r['steps_real']:7.1f}/{r['steps_ours']:5.1f} {mark(r['ok_success']):>4s} "
+            f"{r['joint_excess_real']:9.3f}/{r['joint_excess_ours']:.3f} {mark(r['ok_joint'])}")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--fixture", default="tests/fixtures/metaworld/trajectories.npz")
+    p.add_argument("--episodes", type=int, default=None, help="first N episodes per task (default: all)")
+    p.add_argument("--steps", type=int, default=None, help="first N steps (default: all)")
+    p.add_argument("--tasks", nargs="+", default=None)
+    p.add_argument("--json", default=None, help="also write the table here")
+    args = p.parse_args(argv)
+    fixture = load_fixture(args.fixture, args.tasks, args.episodes, args.steps)
+    print("compiling the open- and closed-loop rollout (minutes on a 2-core CPU) ...", flush=True)
+    table = metrics(run(fixture, jax.random.key(0)), fixture)
+    print(format_table(table))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(table, f, indent=1, default=bool)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""Trajectory parity with the real Meta-World 3.1.1 (issue "Meta-World on MJX behaves like the real Meta-World").
+
+Per MT10 task and fidelity target (``trajectory_parity.TARGETS``): open-loop TCP error, object error at step 50,
+closed-loop scripted-policy success, joint-range excursions, on the first 5 recorded episodes x 500 steps
+(``tests/fixtures/metaworld/trajectories.npz``, recorded by ``scripts/record_metaworld_trajectories.py``).
+Targets our scenes miss today are strict xfails listing the measured gap, so a physics change that meets one
+fails this test until the mark is removed (and one that breaks a met target fails too).
+"""
+
+import os
+
+import jax
+import numpy as np
+import pytest
+
+from envs_bridge.metaworld import trajectory_parity as tp
+
+FIXTURE = os.path.join(os.path.dirname(__file__), "fixtures", "metaworld", "trajectories.npz")
+TASKS = ("reach", "push", "pick-place", "door-open", "drawer-open", "drawer-close", "button-press-topdown",
+         "peg-insert-side", "window-open", "window-close")
+TARGET_KEYS = ("ok_tcp", "ok_obj", "ok_success", "ok_joint")
+# Measured misses (5 episodes, CPU, mujoco 3.17.0; docs/metaworld_mjx.md "Trajectory parity"), ours vs real.
+KNOWN_MISSES = {
+    ("reach", "ok_tcp"): "24 mm: no reach limit at y ~0.9 (real TCP stops at 0.888-0.907)",
+    ("push", "ok_tcp"): "28 mm", ("push", "ok_obj"): "0.40 within 10 mm", ("push", "ok_success"): "last 1.0 vs 0.8",
+    ("pick-place", "ok_tcp"): "27 mm", ("pick-place", "ok_obj"): "0.00 within 10 mm",
+    ("pick-place", "ok_success"): "success steps 395 vs 448",
+    ("door-open", "ok_tcp"): "24 mm", ("door-open", "ok_success"): "last 0.6 vs 0.0, steps 209 vs 32",
+    ("door-open", "ok_joint"): "0.174 rad beyond the range vs 0.016",
+    ("drawer-open", "ok_tcp"): "9.6 mm", ("drawer-open", "ok_success"): "last 0.0 vs 1.0: the drawer drifts back",
+    ("drawer-close", "ok_tcp"): "12 mm",
+    ("button-press-topdown", "ok_tcp"): "99 mm: the hand is never blocked",
+    ("button-press-topdown", "ok_success"): "last 0.0 vs 1.0, steps 49 vs 437",
+    ("button-press-topdown", "ok_joint"): "0.146 m beyond the range vs 0.000",
+    ("peg-insert-side", "ok_tcp"): "8.8 mm", ("peg-insert-side", "ok_success"): "last 0.0 vs 0.8",
+    ("window-open", "ok_tcp"): "11.5 mm", ("window-open", "ok_joint"): "0.070 m beyond the range vs 0.003",
+    ("window-close", "ok_tcp"): "14.9 mm", ("window-close", "ok_joint"): "0.068 m beyond the range vs 0.003",
+}
+
+
+@pytest.fixture(scope="module")
+def fixture():
+    return tp.load_fixture(FIXTURE, TASKS, episodes=5)
+
+
+@pytest.fixture(scope="module")
+def table(fixture):
+    return tp.metrics(tp.run(fixture, jax.random.key(0)), fixture)
+
+
+def test_metrics_of_the_real_env_against_itself_meet_every_target(fixture):
+    # the recorded real episodes fed back as "ours": zero errors, identical success -> every target met
+    real = {t: {"open": {k: fixture[t][k] for k in ("tcp", "obj", "joint_q")},
+                "closed": {"joint_q": fixture[t]["joint_q"], "success": fixture[t]["success"].astype(bool)},
+                "range": (-10.0, 10.0)} for t in TASKS}
+    table = tp.metrics(real, fixture)
+    for t, row in table.items():
+        assert row["tcp_median"] == 0.0 and row["obj_within_10mm_share"] == 1.0, t
+        assert all(row[k] for k in TARGET_KEYS), t
+
+
+def test_metrics_flag_a_shifted_tcp_and_a_joint_beyond_its_range(fixture):
+    t = "drawer-open"
+    shifted = {"open": {"tcp": fixture[t]["tcp"] + np.array([0.0, 0.0, 0.006]), "obj": fixture[t]["obj"],
+                        "joint_q": fixture[t]["joint_q"]},
+               "closed": {"joint_q": fixture[t]["joint_q"] - 0.5, "success": fixture[t]["success"].astype(bool)},
+               "range": (-0.16, 0.0)}
+    row = tp.metrics({t: shifted}, fixture)[t]
+    assert row["tcp_median"] == pytest.approx(0.006, abs=1e-6) and not row["ok_tcp"]
+    assert row["joint_excess_ours"] > 0.3 and not row["ok_joint"]
+
+
+@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("target", TARGET_KEYS)
+def test_trajectory_parity_target(table, task, target, request):
+    if (task, target) in KNOWN_MISSES:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[(task, target)]))
+    assert table[task][target], {k: v for k, v in table[task].items() if not k.startswith("ok_")}
