@@ -32,7 +32,7 @@ import numpy as np
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, _HERE)
-from record_metaworld_traces import MT10, _default_python, _ensure_venv  # noqa: E402
+from record_metaworld_traces import MT10, _default_python, _ensure_venv
 
 _JOINTS = {"door-open": "doorjoint", "drawer-open": "goal_slidey", "drawer-close": "goal_slidey",
            "button-press-topdown": "btnbox_joint", "window-open": "window_slide", "window-close": "window_slide"}

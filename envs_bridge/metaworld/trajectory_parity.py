@@ -140,9 +140,10 @@ def metrics(ours: dict, fixture: dict) -> dict[str, dict[str, float]]:
 
 
 def format_table(table: dict) -> str:
-    mark = lambda ok: "ok" if ok else "MISS"  # noqa: E731
-    lines = [f"{'task':22s} {'tcp med mm':>10s} {'obj<=10mm':>9s} {'any real/ours':>13s} {'last real/ours':>14s} "
-             f"{'steps real/ours':>15s} {'joint excess real/ours':>22s}"]
+    mark = lambda ok: "ok" if ok else "MISS"
+    header = (f"{'task':22s} {'tcp med mm':>10s} {'obj<=10mm':>9s} {'any real/ours':>13s} {'last real/ours':>14s} "
+              f"{'steps real/ours':>15s} {'joint excess real/ours':>22s}")
+    lines = [header]
     for t, r in table.items():
         lines.append(
             f"{t:22s} {1000 * r['tcp_median']:6.1f} {mark(r['ok_tcp']):>3s} {r['obj_within_10mm_share']:5.2f} "
