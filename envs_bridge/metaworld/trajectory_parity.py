@@ -159,11 +159,12 @@ def main(argv=None) -> None:
     p.add_argument("--episodes", type=int, default=None, help="first N episodes per task (default: all)")
     p.add_argument("--steps", type=int, default=None, help="first N steps (default: all)")
     p.add_argument("--tasks", nargs="+", default=None)
+    p.add_argument("--frame-skip", type=int, default=1, help="physics substeps per 12.5 ms control step")
     p.add_argument("--json", default=None, help="also write the table here")
     args = p.parse_args(argv)
     fixture = load_fixture(args.fixture, args.tasks, args.episodes, args.steps)
     print("compiling the open- and closed-loop rollout (minutes on a 2-core CPU) ...", flush=True)
-    table = metrics(run(fixture, jax.random.key(0)), fixture)
+    table = metrics(run(fixture, jax.random.key(0), frame_skip=args.frame_skip), fixture)
     print(format_table(table))
     if args.json:
         with open(args.json, "w") as f:
