@@ -29,12 +29,9 @@ LINE_TOL = 0.2  # 15 straight-line episodes per task: 3 episodes
 
 
 LINE_KNOWN_DEVIATION: dict[str, str] = {}  # none since the hand's rotational inertia was raised (window-close)
-PROBE_KNOWN_DEVIATION = {
-    # Gripper closed at the point or 4.5 cm below it: the real hand is blocked by / rides over the handle bar
-    # (real 0.40 and 0.20), ours pushes the drawer shut (0.80 and 1.00): overall 0.93 vs 0.77. The hand-blocking
-    # physics of the fidelity issue (docs/metaworld_mjx.md, "Remaining deviations").
-    "drawer-close": "closed-gripper probes push the drawer where the real hand is blocked by the bar",
-}
+# none since the blocking changes (weld impedance 0.3, stiff joint limits): drawer-close's closed-gripper probes
+# used to push the drawer shut where the real hand is blocked by the handle bar (0.93 vs 0.77).
+PROBE_KNOWN_DEVIATION: dict[str, str] = {}
 
 
 def _known(table):

@@ -21,20 +21,20 @@ TASKS = ("reach", "push", "pick-place", "door-open", "drawer-open", "drawer-clos
 TARGET_KEYS = ("ok_tcp", "ok_obj", "ok_success", "ok_joint")
 # Measured misses (5 episodes, CPU, mujoco 3.17.0; docs/metaworld_mjx.md "Trajectory parity"), ours vs real.
 KNOWN_MISSES = {
-    ("reach", "ok_tcp"): "24 mm: no reach limit at y ~0.9 (real TCP stops at 0.888-0.907)",
-    ("push", "ok_tcp"): "28 mm", ("push", "ok_obj"): "0.40 within 10 mm", ("push", "ok_success"): "last 1.0 vs 0.8",
-    ("pick-place", "ok_tcp"): "27 mm", ("pick-place", "ok_obj"): "0.00 within 10 mm",
-    ("pick-place", "ok_success"): "success steps 395 vs 448",
-    ("door-open", "ok_tcp"): "24 mm", ("door-open", "ok_success"): "last 0.6 vs 0.0, steps 209 vs 32",
-    ("door-open", "ok_joint"): "0.174 rad beyond the range vs 0.016",
-    ("drawer-open", "ok_tcp"): "9.6 mm", ("drawer-open", "ok_success"): "last 0.0 vs 1.0: the drawer drifts back",
-    ("drawer-close", "ok_tcp"): "12 mm",
-    ("button-press-topdown", "ok_tcp"): "99 mm: the hand is never blocked",
-    ("button-press-topdown", "ok_success"): "last 0.0 vs 1.0, steps 49 vs 437",
-    ("button-press-topdown", "ok_joint"): "0.146 m beyond the range vs 0.000",
-    ("peg-insert-side", "ok_tcp"): "8.8 mm", ("peg-insert-side", "ok_success"): "last 0.0 vs 0.8",
-    ("window-open", "ok_tcp"): "11.5 mm", ("window-open", "ok_joint"): "0.070 m beyond the range vs 0.003",
-    ("window-close", "ok_tcp"): "14.9 mm", ("window-close", "ok_joint"): "0.068 m beyond the range vs 0.003",
+    ("reach", "ok_tcp"): "24.2 mm: no reach limit at y ~0.9 (real TCP stops at 0.888-0.907)",
+    ("push", "ok_tcp"): "27.5 mm", ("push", "ok_success"): "last-step 1.0 vs 0.8",
+    ("pick-place", "ok_tcp"): "28.1 mm",
+    ("pick-place", "ok_obj"): "0.00 within 10 mm",
+    ("pick-place", "ok_success"): "last-step 0.8 vs 1.0",
+    ("door-open", "ok_tcp"): "43.1 mm",
+    ("drawer-open", "ok_tcp"): "9.0 mm",
+    ("drawer-open", "ok_success"): "last-step 0.0 vs 1.0: the drawer drifts back",
+    ("drawer-close", "ok_tcp"): "10.5 mm",
+    ("button-press-topdown", "ok_tcp"): "40.8 mm",
+    ("peg-insert-side", "ok_tcp"): "8.7 mm",
+    ("peg-insert-side", "ok_success"): "last-step 0.0 vs 0.8",
+    ("window-open", "ok_tcp"): "11.2 mm",
+    ("window-close", "ok_tcp"): "14.9 mm",
 }
 
 

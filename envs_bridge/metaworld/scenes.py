@@ -37,12 +37,21 @@ TASKS = rewards.TASK_NAMES  # the ten MT10 tasks, in MT10's order
 CONTROL_DT = 0.0125  # Meta-World: 5 x 2.5 ms physics steps per env step (80 Hz control).
 
 # Offset of the arm-carried hand from its mocap at rest, measured in Meta-World (section 1.2: (+0.0046, +0.0014,
-# -0.0049)); the weld holds the floating hand at this offset (the last 0.4 mm of z is our own gravity sag).
-_REST = (0.0046, 0.0014, -0.0045)
+# -0.0049)); the weld holds the floating hand at this offset. The hand and fingers are gravity-compensated
+# (``gravcomp``), as the real arm's controller holds the hand up: with the soft weld below an uncompensated 1 kg
+# hand would sag 4 mm more.
+_REST = (0.0046, 0.0014, -0.0049)
 
 # The hand-to-mocap weld's solref (time constant [s], damping ratio); Meta-World's value. MuJoCo raises a time
 # constant below 2 timesteps to 2 timesteps (0.025 s at frame_skip 1).
 WELD_SOLREF = (0.02, 1.0)
+# The weld's impedance: 0.3 at every distance (MuJoCo's default, which the real env uses, is 0.9-0.95). Our hand is a
+# 1 kg floating body where Meta-World welds the mocap to a heavy, damped arm; with the default impedance the weld
+# out-pulls joint limits and contacts (button pushed 0.146 m past its stop, windows 0.07 m, door 0.174 rad). With
+# 0.3 the weld yields to them, as the real hand is blocked (docs/metaworld_mjx.md, "Trajectory parity").
+WELD_SOLIMP = (0.3, 0.3, 0.001, 0.5, 2.0)
+# The task joints (door, drawer, button, window) carry solimplimit="0.99 0.999 0.001", stiffer than MuJoCo's
+# default limit impedance, so that the hand pressing an object against its stop does not push it through.
 
 _PAD = 'friction="2 2 0.1 0.002 0.002" solref="0.01 1" solimp="0.97 0.99 0.01"'  # pad x object, mixed as MuJoCo
 _OBJ = 'friction="1 1 0.005 0.0001 0.0001" solref="0.01 1" solimp="0.99 0.99 0.01"'  # object x fixture/table
@@ -50,17 +59,17 @@ _WRIST = 'friction="1 1 0.005 0.0001 0.0001" solref="0.015 1" solimp="0.945 0.97
 
 _HAND = """
     <body name="mocap" mocap="true" pos="0 0.6 0.2"/>
-    <body name="hand" pos="0 0.6 0.2">
+    <body name="hand" pos="0 0.6 0.2" gravcomp="1">
       <freejoint name="hand_free"/>
       <inertial pos="0 0 0" mass="1" diaginertia="0.02 0.02 0.02"/>
       <geom name="wrist" type="box" pos="-0.007 0 0.066" size="0.034 0.053 0.027" mass="0"/>
-      <body name="rightclaw" pos="0 -0.05 0">
+      <body name="rightclaw" pos="0 -0.05 0" gravcomp="1">
         <joint name="r_close" type="slide" axis="0 1 0" range="0 0.04" damping="1000" armature="100"/>
         <geom name="rightpad" type="box" pos="0 0.0015 0" size="0.015 0.0045 0.045" mass="0.0162"/>
         <site name="rightEndEffector" pos="0 0 -0.045"/>
         <site name="rightpad" pos="0 0.003 0"/>
       </body>
-      <body name="leftclaw" pos="0 0.05 0">
+      <body name="leftclaw" pos="0 0.05 0" gravcomp="1">
         <joint name="l_close" type="slide" axis="0 1 0" range="-0.03 0" damping="1000" armature="100"/>
         <geom name="leftpad" type="box" pos="0 -0.0015 0" size="0.015 0.0045 0.045" mass="0.0162"/>
         <site name="leftEndEffector" pos="0 0 -0.045"/>
@@ -86,7 +95,8 @@ _DOOR = """
     <body name="door" pos="0 0.9 0.15">
       <geom name="door_back" type="box" pos="0 0.094 0" size="0.188 0.012 0.126"/>
       <body name="door_link" pos="-0.185 -0.1 0">
-        <joint name="doorjoint" type="hinge" axis="0 0 1" range="-2 0" damping="2" armature="0.001"/>
+        <joint name="doorjoint" type="hinge" axis="0 0 1" range="-2 0" damping="2" armature="0.001"
+               solimplimit="0.99 0.999 0.001"/>
         <inertial pos="0.185 0 0" mass="2.2298" diaginertia="0.0436 0.0373 0.0117"/>
         <geom name="door_panel" type="box" pos="0.185 0 0" size="0.18 0.01 0.123"/>
         <geom name="handle_bar" type="capsule" fromto="0.327 -0.12 0 0.435 -0.12 0" size="0.021"/>
@@ -102,7 +112,8 @@ _DRAWER = """
     <body name="drawer" pos="0 0.9 0">
       <geom name="case_top" type="box" pos="0 0 0.16" size="0.102 0.1 0.008"/>
       <body name="drawer_link" pos="0 -0.01 0.09">
-        <joint name="goal_slidey" type="slide" axis="0 1 0" range="-0.16 0" damping="2" armature="0.001"/>
+        <joint name="goal_slidey" type="slide" axis="0 1 0" range="-0.16 0" damping="2" armature="0.001"
+               solimplimit="0.99 0.999 0.001"/>
         <inertial pos="0 0 0" mass="0.38" diaginertia="0.002 0.002 0.002"/>
         <geom name="drawer_front" type="box" pos="0 -0.082 0.008" size="0.1 0.008 0.052"/>
         <geom name="handle_bar" type="capsule" fromto="-0.05 -0.15 0 0.05 -0.15 0" size="0.009"/>
@@ -118,7 +129,7 @@ _BUTTON = """
       <geom name="box_top" type="box" pos="0 0 0.08" size="0.12 0.12 0.01"/>
       <body name="button" pos="0 0 0">
         <joint name="btnbox_joint" type="slide" axis="0 0 1" range="-0.093 0" stiffness="0.5" springref="0.5"
-               damping="1" armature="0.001"/>
+               damping="1" armature="0.001" solimplimit="0.99 0.999 0.001"/>
         <inertial pos="0 0 0" mass="0.01" diaginertia="0.001 0.001 0.001"/>
         <geom name="btnGeom" type="box" pos="0 0 0.1835" size="0.043 0.043 0.011"/>
       </body>
@@ -148,7 +159,8 @@ _WINDOW = """
     <body name="window" pos="0 0.785 0.16">
       <geom name="frame_upright_p" type="box" pos="0.216 0 0" size="0.015 0.03 0.181"/>
       <body name="windowb_a" pos="0 0 0">
-        <joint name="window_slide" type="slide" axis="1 0 0" range="0 0.2" damping="2" armature="0.001"/>
+        <joint name="window_slide" type="slide" axis="1 0 0" range="0 0.2" damping="2" armature="0.001"
+               solimplimit="0.99 0.999 0.001"/>
         <inertial pos="-0.104 -0.013 0" mass="0.6378" diaginertia="0.005 0.005 0.005"/>
         <geom name="handle" type="capsule" fromto="-0.014 -0.095 -0.045 -0.014 -0.095 0.045" size="0.008"/>
         <geom name="arm_upper" type="capsule" fromto="-0.014 -0.095 0.045 -0.014 -0.025 0.045" size="0.008"/>
@@ -181,7 +193,7 @@ _TASK_SCENES: dict[str, tuple[str, tuple[tuple[str, str, str], ...]]] = {
                     + _pairs(("leftpad",), ("handle_arm_n", "handle_arm_p", "drawer_front"), _PAD)),
     "drawer-close": (_DRAWER, _pairs(("leftpad", "rightpad"), ("handle_bar",), _PAD)
                      + _pairs(("leftpad",), ("handle_arm_n", "handle_arm_p", "drawer_front", "case_top"), _PAD)),
-    "button-press-topdown": (_BUTTON, (("leftpad", "btnGeom", _PAD), ("rightpad", "btnGeom", _PAD))),
+    "button-press-topdown": (_BUTTON, _pairs(("leftpad", "rightpad"), ("btnGeom", "box_top"), _PAD)),
     "peg-insert-side": (_PEG, (
         ("leftpad", "peg", _PAD), ("rightpad", "peg", _PAD), ("peg", "table", _OBJ),
         ("peg", "block_lower", _OBJ), ("peg", "block_upper", _OBJ),
@@ -230,7 +242,8 @@ def scene_xml(task: str, frame_skip: int = 1, iterations: int = 4, ls_iterations
     <geom name="table" type="plane" pos="0 0.6 0" size="0.7 0.4 0.01"/>{_HAND}{body}
   </worldbody>
   <equality>
-    <weld body1="mocap" body2="hand" solref="{WELD_SOLREF[0]} {WELD_SOLREF[1]}" relpose="{_REST[0]} {_REST[1]} {_REST[2]} 1 0 0 0"/>
+    <weld body1="mocap" body2="hand" solref="{WELD_SOLREF[0]} {WELD_SOLREF[1]}"
+          solimp="{" ".join(map(str, WELD_SOLIMP))}" relpose="{_REST[0]} {_REST[1]} {_REST[2]} 1 0 0 0"/>
   </equality>
   <contact>
 {pair_xml}
