@@ -6,7 +6,9 @@ call slow on a CPU (``shared/DESIGN.md``, "Physics"). So every scene here is our
 dimensions and placements (``shared/reference/metaworld_tasks.md`` sections 1.2, 1.6, 2.x) and:
 
   * a **floating hand**: a free body welded to a mocap body with Meta-World's weld ``solref (0.02, 1)`` (the weld's
-    critically damped reference dynamics reproduce the measured lag, ~0.032 m at 0.8 m/s, and the ~4-5 mm sag),
+    critically damped reference dynamics reproduce the measured lag, ~0.032 m at 0.8 m/s), a weak weld impedance
+    (0.3, ``WELD_SOLIMP``) so that joint limits and contacts block the hand as the real arm is blocked, and
+    gravity compensation on the hand (the rest offset is Meta-World's);
     two slide fingers with Meta-World's asymmetric ranges, damping, armature and kp-400 position actuators, one
     box per finger (claw and pad merged, pad contact parameters) and a box standing in for the wrist mesh;
   * the hand's rotational inertia is 0.02 kg m^2 (10x a free 1 kg hand's): the real hand hangs on the Sawyer
