@@ -14,14 +14,16 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import ml_collections
+import numpy as np
 
 from envs_bridge import registry
-from mtjax import nets, normalize
+from mtjax import checkpoint, nets, normalize
 from mtjax.algos import ppo
 from mtjax.nets import presets
 
 __all__ = ["to_dict", "ppo_config", "build_env", "build_networks", "run_dir_of", "enable_compile_cache",
-           "load_config_json", "jsonable", "quiet_logs", "prepare_run_dir", "learner_from_raw"]
+           "load_config_json", "jsonable", "quiet_logs", "prepare_run_dir", "learner_from_raw",
+           "restore_policy"]
 
 
 def to_dict(c: Any) -> Any:
@@ -130,3 +132,19 @@ def learner_from_raw(raw: dict) -> ppo.LearnerState:
     return ppo.LearnerState(params=jax.tree.map(jnp.asarray, ls["params"]), opt_state=None,
                             obs_stats=stats(ls["obs_stats"]), value_stats=stats(ls["value_stats"]),
                             lr=jnp.asarray(ls["lr"]), step=jnp.asarray(ls["step"]))
+
+
+def restore_policy(run_dir: str, envs_per_task: int, step: int | None = None):
+    """A run's checkpointed policy, ready to act: ``(config, env, learner, learner state)``.
+
+    The env is the run's, rebuilt with ``envs_per_task`` envs for every task the checkpoint was trained on.
+    """
+    c = load_config_json(run_dir)
+    raw, _, _ = checkpoint.restore_raw(run_dir, step)
+    num_tasks = int(np.shape(raw["learner"]["obs_stats"]["count"])[0])  # per-task normaliser rows
+    env = build_env(c, num_envs=envs_per_task * num_tasks)
+    if env.task_set.envs_per_task != (envs_per_task,) * env.num_tasks:
+        raise ValueError(f"could not give every task {envs_per_task} envs: {env.task_set.envs_per_task}")
+    init_fn, apply_fn = build_networks(c, env)
+    learner = ppo.make_learner(ppo_config(c), init_fn, apply_fn, env.task_set, env.obs_size, env.action_size)
+    return c, env, learner, learner_from_raw(raw)

@@ -14,8 +14,6 @@ import numpy as np
 from absl import app, flags
 
 from experiments import common
-from mtjax import checkpoint
-from mtjax.algos import ppo
 
 _RUN_DIR = flags.DEFINE_string("run_dir", None, "Run directory written by experiments.train.")
 _EPISODES = flags.DEFINE_integer("episodes", 10, "Episodes per task (one env per episode).")
@@ -26,16 +24,7 @@ _SEED = flags.DEFINE_integer("seed", 0, "Evaluation seed.")
 def evaluate(run_dir: str, episodes: int = 10, step: int | None = None, seed: int = 0,
              max_steps: int | None = None) -> dict[str, dict[str, float]]:
     """Runs ``episodes`` episodes per task with the deterministic policy; returns per-task means."""
-    c = common.load_config_json(run_dir)
-    raw, _, _ = checkpoint.restore_raw(run_dir, step)
-    num_tasks = int(np.shape(raw["learner"]["obs_stats"]["count"])[0])  # per-task normaliser rows
-    env = common.build_env(c, num_envs=episodes * num_tasks)
-    if env.task_set.envs_per_task != (episodes,) * env.num_tasks:
-        raise ValueError(f"could not give every task {episodes} envs: {env.task_set.envs_per_task}")
-    init_fn, apply_fn = common.build_networks(c, env)
-    learner = ppo.make_learner(common.ppo_config(c), init_fn, apply_fn, env.task_set, env.obs_size,
-                               env.action_size)
-    ls = common.learner_from_raw(raw)
+    _, env, learner, ls = common.restore_policy(run_dir, episodes, step)
     horizon = int(max_steps or getattr(env, "episode_length", 500)) + 1
 
     def rollout(key):

@@ -22,22 +22,13 @@ import numpy as np
 from absl import app, flags
 
 from experiments import common
-from mtjax import checkpoint
-from mtjax.algos import ppo
 
 
 def trace(run_dir: str, episodes: int = 4, steps: int = 150, seed: int = 0) -> tuple[dict, tuple[str, ...], np.ndarray]:
     """Returns ``(arrays [steps, N, ...], task names, task id per env)``; needs an env with ``inspect``."""
-    c = common.load_config_json(run_dir)
-    raw, _, _ = checkpoint.restore_raw(run_dir)
-    num_tasks = int(np.shape(raw["learner"]["obs_stats"]["count"])[0])
-    env = common.build_env(c, num_envs=episodes * num_tasks)
+    c, env, learner, ls = common.restore_policy(run_dir, episodes)
     if not hasattr(env, "inspect"):
         raise ValueError(f"env {c['env']['name']!r} has no inspect(); trace_policy needs a Meta-World env")
-    init_fn, apply_fn = common.build_networks(c, env)
-    learner = ppo.make_learner(common.ppo_config(c), init_fn, apply_fn, env.task_set, env.obs_size,
-                               env.action_size)
-    ls = common.learner_from_raw(raw)
 
     def run(key):
         es = env.reset(key)

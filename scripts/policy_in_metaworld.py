@@ -27,12 +27,9 @@ import numpy as np
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, _HERE)
-from record_metaworld_traces import _default_python, _ensure_venv
+from record_metaworld_traces import _JOINTS, _default_python, _ensure_venv, child_env
 
 STEPS = 150
-# The task joint (articulated tasks) recorded per step in both envs.
-_JOINTS = {"door-open": "doorjoint", "drawer-open": "goal_slidey", "drawer-close": "goal_slidey",
-           "button-press-topdown": "btnbox_joint", "window-open": "window_slide", "window-close": "window_slide"}
 
 
 def _serve() -> None:
@@ -82,16 +79,8 @@ def _policy(run_dir: str):
     import jax.numpy as jnp
 
     from experiments import common
-    from mtjax import checkpoint
-    from mtjax.algos import ppo
 
-    c = common.load_config_json(run_dir)
-    raw, _, _ = checkpoint.restore_raw(run_dir)
-    env = common.build_env(c, num_envs=int(np.shape(raw["learner"]["obs_stats"]["count"])[0]))
-    init_fn, apply_fn = common.build_networks(c, env)
-    learner = ppo.make_learner(common.ppo_config(c), init_fn, apply_fn, env.task_set, env.obs_size,
-                               env.action_size)
-    ls = common.learner_from_raw(raw)
+    c, env, learner, ls = common.restore_policy(run_dir, envs_per_task=1)
     act = jax.jit(lambda obs, tid: jnp.clip(learner.mean_action(ls, obs, tid), -1.0, 1.0))
     return act, tuple(env.task_set.task_names), c
 
@@ -129,10 +118,8 @@ def _ours(c: dict, task_names, act, rand_vecs: dict[str, np.ndarray]) -> dict[st
 
 
 def _real(vpy: str, task_names, act, episodes: int) -> tuple[dict, dict]:
-    env = dict(os.environ)
-    env.pop("PYTHONPATH", None)
     child = subprocess.Popen([vpy, os.path.abspath(__file__), "--serve"], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, text=True, env=env)
+                             stdout=subprocess.PIPE, text=True, env=child_env())
 
     def call(req):
         child.stdin.write(json.dumps(req) + "\n")

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 
@@ -34,7 +33,7 @@ import numpy as np
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, _HERE)
-from record_metaworld_traces import _default_python, _ensure_venv, load_probes_module
+from record_metaworld_traces import load_probes_module, run_inner
 
 
 def _geom_label(m, i: int) -> str:
@@ -184,13 +183,8 @@ def main(argv=None) -> None:
     if args.inner:
         _inner(args)
         return
-    vpy = _ensure_venv(args.venv, _default_python())
-    cmd = [vpy, os.path.abspath(__file__), "--inner", "--out", os.path.abspath(args.out),
-           "--inits", str(args.inits), "--random", str(args.random),
-           "--hook-inits", str(args.hook_inits)]
-    env = dict(os.environ)
-    env.pop("PYTHONPATH", None)
-    subprocess.run(cmd, check=True, env=env)
+    run_inner(__file__, ["--out", os.path.abspath(args.out), "--inits", str(args.inits), "--random", str(args.random),
+                         "--hook-inits", str(args.hook_inits)], args.venv)
 
 
 if __name__ == "__main__":

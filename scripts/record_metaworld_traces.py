@@ -170,6 +170,19 @@ def _ensure_venv(venv: str, python: str) -> str:
     return vpy
 
 
+def child_env() -> dict[str, str]:
+    """This process's environment without ``PYTHONPATH`` (our packages must not shadow the Meta-World venv's)."""
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    return env
+
+
+def run_inner(script: str, argv: list[str], venv: str, python: str | None = None) -> None:
+    """Re-runs ``script --inner argv...`` with the Meta-World venv's python (creating the venv if needed)."""
+    vpy = _ensure_venv(venv, python or _default_python())
+    subprocess.run([vpy, os.path.abspath(script), "--inner", *argv], check=True, env=child_env())
+
+
 def _constants(env, task: str) -> dict[str, np.ndarray]:
     const = {
         "rand_vec": np.asarray(env._last_rand_vec, np.float64),
@@ -302,22 +315,9 @@ def main(argv=None) -> None:
     if args.inner:
         _inner(args)
         return
-    vpy = _ensure_venv(args.venv, args.python or _default_python())
-    cmd = [
-        vpy,
-        os.path.abspath(__file__),
-        "--inner",
-        "--out",
-        os.path.abspath(args.out),
-        "--steps",
-        str(args.steps),
-    ]
-    cmd += ["--seeds", *map(str, args.seeds), "--kinds", *args.kinds] + (
-        ["--float64"] if args.float64 else []
-    )
-    env = dict(os.environ)
-    env.pop("PYTHONPATH", None)
-    subprocess.run(cmd, check=True, env=env)
+    argv = ["--out", os.path.abspath(args.out), "--steps", str(args.steps), "--seeds", *map(str, args.seeds),
+            "--kinds", *args.kinds] + (["--float64"] if args.float64 else [])
+    run_inner(__file__, argv, args.venv, args.python)
 
 
 if __name__ == "__main__":

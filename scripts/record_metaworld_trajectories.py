@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import time
 
@@ -32,10 +31,7 @@ import numpy as np
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, _HERE)
-from record_metaworld_traces import MT10, _default_python, _ensure_venv
-
-_JOINTS = {"door-open": "doorjoint", "drawer-open": "goal_slidey", "drawer-close": "goal_slidey",
-           "button-press-topdown": "btnbox_joint", "window-open": "window_slide", "window-close": "window_slide"}
+from record_metaworld_traces import _JOINTS, MT10, run_inner
 
 
 def _episode(env, policy, task: str, steps: int, every: int) -> dict[str, np.ndarray]:
@@ -99,12 +95,8 @@ def main(argv=None) -> None:
     if args.inner:
         _inner(args)
         return
-    vpy = _ensure_venv(args.venv, _default_python())
-    cmd = [vpy, os.path.abspath(__file__), "--inner", "--out", os.path.abspath(args.out), "--episodes",
-           str(args.episodes), "--steps", str(args.steps), "--every", str(args.every)]
-    env = dict(os.environ)
-    env.pop("PYTHONPATH", None)
-    subprocess.run(cmd, check=True, env=env)
+    run_inner(__file__, ["--out", os.path.abspath(args.out), "--episodes", str(args.episodes), "--steps",
+                         str(args.steps), "--every", str(args.every)], args.venv)
 
 
 if __name__ == "__main__":
