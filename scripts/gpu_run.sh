@@ -31,10 +31,10 @@ for j in "$@"; do
       --config.run_dir=/tmp/mt10gpu --config.total_iterations="${TRAIN_ITERS:-60}" --config.tensorboard=False \
       --config.plot=False --config.checkpoint_every=100000 --config.progress=False --config.iters_per_call=10
       cp /tmp/mt10gpu/metrics.jsonl "$OUT/mt10_train_metrics.jsonl" ;;
-    train_bg) # the full 24k run (1,272 iterations), detached: follow /tmp/train_bg.log with later calls
+    train_bg) # the full 24k run (1,272 iterations), detached (TRAIN_EXTRA: more --config flags): follow /tmp/train_bg.log with later calls
       setsid nohup python3 -m experiments.train --config=experiments/configs/mt10_ppo.py:24k \
         --config.run_dir=/tmp/mt10_1b --config.tensorboard=False --config.plot=False \
-        --config.checkpoint_every=100000 --config.iters_per_call=8 > /tmp/train_bg.log 2>&1 < /dev/null &
+        --config.checkpoint_every=100000 --config.iters_per_call=8 ${TRAIN_EXTRA:-} > /tmp/train_bg.log 2>&1 < /dev/null &
       echo $! > /tmp/train_bg.pid; echo "started train_bg (pid $!)" ;;
     envs24k) job envs24k 240 python3 experiments/benchmark_envs.py --envs 24576 --no-profile --out="$OUT/envs24k.json" ;;
     follow) # waits (up to FOLLOW_S seconds) for the detached train_bg run, printing its new log lines
@@ -45,7 +45,8 @@ for j in "$@"; do
       echo "=== follow done $(date +%T)" ;;
     train_fetch) # metrics, config and a learner-only checkpoint of the train_bg run (the full one holds 24k env states)
       cp /tmp/mt10_1b/metrics.jsonl /tmp/mt10_1b/config.json /tmp/train_bg.log "$OUT/" 2>/dev/null
-      python3 -c "from mtjax import checkpoint; print('exported step', checkpoint.export_learner('/tmp/mt10_1b', '$OUT/mt10_1b_learner'))" ;;
+      python3 -c "from mtjax import checkpoint; print('exported step', checkpoint.export_learner('/tmp/mt10_1b', '/tmp/mt10_1b_learner'))" \
+        && tar czf "$OUT/mt10_1b_learner.tgz" -C /tmp mt10_1b_learner ;;
     unroll) for u in 1 8 50; do MTJAX_SOLVER_UNROLL=$u job "unroll$u" 120 python3 -m experiments.benchmark_transforms \
       --out="$OUT/transforms_unroll$u.json" --tasks=10,50 --methods=mean,pcgrad,cagrad,upgrad,nash_mtl --novariants; done ;;
     *) echo "unknown job $j; valid: ppo transforms bridge_tests bridge nets envs envs4k envs24k train train_bg follow train_fetch unroll" ;;
