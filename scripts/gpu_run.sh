@@ -12,6 +12,11 @@ fi
 export PYTHONPATH=/tmp/site:$PWD
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 python3 -c "import jax, mujoco; print('jax', jax.__version__, jax.devices(), 'mujoco', mujoco.__version__)"
+# The MT10 24k training flags shared by the train and train_bg jobs; TRAIN_EXTRA adds --config flags to both
+# (e.g. TRAIN_EXTRA="--config.ppo.obs_norm_clip=5 --config.ppo.obs_norm_eps=1e-5").
+read -r -a extra <<< "${TRAIN_EXTRA:-}"
+TRAIN_ARGS=(--config=experiments/configs/mt10_ppo.py:24k --config.tensorboard=False --config.plot=False
+            --config.checkpoint_every=100000 "${extra[@]}")
 job() {  # job NAME LIMIT_S CMD...
   local name=$1 limit=$2; shift 2
   echo "=== $name (limit ${limit}s) $(date +%T)"
@@ -27,14 +32,12 @@ for j in "$@"; do
     nets) job nets 420 python3 -m experiments.benchmark_nets --out="$OUT/nets.json" ;;
     envs) job envs 300 python3 experiments/benchmark_envs.py --out="$OUT/envs.json" ;;
     envs4k) job envs4k 200 python3 experiments/benchmark_envs.py --envs 4096 --frame-skip 1 --no-profile --out="$OUT/envs4k.json" ;;
-    train) job train "${TRAIN_LIMIT:-300}" python3 -m experiments.train --config=experiments/configs/mt10_ppo.py:24k \
-      --config.run_dir=/tmp/mt10gpu --config.total_iterations="${TRAIN_ITERS:-60}" --config.tensorboard=False \
-      --config.plot=False --config.checkpoint_every=100000 --config.progress=False --config.iters_per_call=10
+    train) job train "${TRAIN_LIMIT:-300}" python3 -m experiments.train "${TRAIN_ARGS[@]}" --config.run_dir=/tmp/mt10gpu \
+      --config.total_iterations="${TRAIN_ITERS:-60}" --config.progress=False --config.iters_per_call=10
       cp /tmp/mt10gpu/metrics.jsonl "$OUT/mt10_train_metrics.jsonl" ;;
-    train_bg) # the full 24k run (1,272 iterations), detached (TRAIN_EXTRA: more --config flags): follow /tmp/train_bg.log with later calls
-      setsid nohup python3 -m experiments.train --config=experiments/configs/mt10_ppo.py:24k \
-        --config.run_dir=/tmp/mt10_1b --config.tensorboard=False --config.plot=False \
-        --config.checkpoint_every=100000 --config.iters_per_call=8 ${TRAIN_EXTRA:-} > /tmp/train_bg.log 2>&1 < /dev/null &
+    train_bg) # the full 24k run (1,272 iterations), detached: follow /tmp/train_bg.log with later calls
+      setsid nohup python3 -m experiments.train "${TRAIN_ARGS[@]}" --config.run_dir=/tmp/mt10_1b \
+        --config.iters_per_call=8 > /tmp/train_bg.log 2>&1 < /dev/null &
       echo $! > /tmp/train_bg.pid; echo "started train_bg (pid $!)" ;;
     envs24k) job envs24k 240 python3 experiments/benchmark_envs.py --envs 24576 --no-profile --out="$OUT/envs24k.json" ;;
     follow) # waits (up to FOLLOW_S seconds) for the detached train_bg run, printing its new log lines
