@@ -13,19 +13,21 @@ Usage::
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
 
 from absl import app, flags
 
-from mtjax import run_logger
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("metrics", None, "path of metrics.jsonl", required=True)
-flags.DEFINE_string("out", None, "summary JSON to write", required=True)
-flags.DEFINE_string("png", None, "curve PNG to write (optional)")
-flags.DEFINE_integer("last", 5, "final success = mean of the last N iterations with a value")
-flags.DEFINE_string("note", "", "free text stored in the JSON (device, env version, ...)")
+
+
+def read_metrics(path: str) -> list[dict]:
+    """Reads a metrics.jsonl file, gzipped when its name ends in ``.gz``."""
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rt") as f:
+        return [json.loads(line) for line in f if line.strip()]
 
 
 def _finite(x) -> bool:
@@ -81,9 +83,18 @@ def plot(summary: dict, path: str) -> None:
     fig.savefig(path, dpi=110)
 
 
+def _define_flags() -> None:
+    """Flags are defined only when run as a script, so other tools can import this module."""
+    flags.DEFINE_string("metrics", None, "path of metrics.jsonl", required=True)
+    flags.DEFINE_string("out", None, "summary JSON to write", required=True)
+    flags.DEFINE_string("png", None, "curve PNG to write (optional)")
+    flags.DEFINE_integer("last", 5, "final success = mean of the last N iterations with a value")
+    flags.DEFINE_string("note", "", "free text stored in the JSON (device, env version, ...)")
+
+
 def main(argv) -> None:
     del argv
-    s = summarize(run_logger.read_jsonl(FLAGS.metrics), FLAGS.last)
+    s = summarize(read_metrics(FLAGS.metrics), FLAGS.last)
     s["note"] = FLAGS.note
     with open(FLAGS.out, "w") as f:
         json.dump(s, f, indent=1)
@@ -96,4 +107,5 @@ def main(argv) -> None:
 
 
 if __name__ == "__main__":
+    _define_flags()
     app.run(main)
