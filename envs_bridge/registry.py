@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from envs_bridge import base
+from mtjax import envs
 
 __all__ = ["make_env", "register", "env_names"]
 
-_REGISTRY: dict[str, Callable[..., base.Env]] = {}
+_REGISTRY: dict[str, Callable[..., envs.Env]] = {}
 
 
-def register(name: str, factory: Callable[..., base.Env]) -> None:
+def register(name: str, factory: Callable[..., envs.Env]) -> None:
     """Registers ``factory(num_envs=..., **kwargs) -> Env`` under ``name``."""
     _REGISTRY[name] = factory
 
@@ -21,7 +21,7 @@ def env_names() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def make_env(name: str, num_envs: int, **kwargs: Any) -> base.Env:
+def make_env(name: str, num_envs: int, **kwargs: Any) -> envs.Env:
     """Builds a registered environment with ``num_envs`` envs split task-major over its tasks.
 
     Raises:
@@ -33,11 +33,11 @@ def make_env(name: str, num_envs: int, **kwargs: Any) -> base.Env:
     return _REGISTRY[name](num_envs=num_envs, **kwargs)
 
 
-def _toy(num_envs: int, num_tasks: int = 4, **kwargs: Any) -> base.Env:
+def _toy(num_envs: int, num_tasks: int = 4, **kwargs: Any) -> envs.Env:
     from envs_bridge import toy
 
     names = tuple(f"point-{k}" for k in range(num_tasks))
-    return toy.PointReach(base.TaskSet.even(names, num_envs), **kwargs)
+    return toy.PointReach(envs.TaskSet.even(names, num_envs), **kwargs)
 
 
 def _load_builtin() -> None:

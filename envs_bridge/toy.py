@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 from flax import struct
 
-from envs_bridge import base
+from mtjax import envs
 
 __all__ = ["PointReach", "PointSim"]
 
@@ -42,7 +42,7 @@ class PointReach:
 
     action_size = 2
 
-    def __init__(self, task_set: base.TaskSet, episode_length: int = 40, goal_radius: float = 1.0,
+    def __init__(self, task_set: envs.TaskSet, episode_length: int = 40, goal_radius: float = 1.0,
                  success_radius: float = 0.1, speed: float = 0.1):
         if episode_length < 1:
             raise ValueError(f"episode_length must be >= 1, got {episode_length}")
@@ -69,20 +69,20 @@ class PointReach:
         pos = jax.random.uniform(key, (n, 2), minval=-0.2, maxval=0.2)
         return PointSim(pos=pos, vel=jnp.zeros((n, 2)), t=jnp.zeros((n,), jnp.int32))
 
-    def reset(self, key: jax.Array) -> base.EnvState:
+    def reset(self, key: jax.Array) -> envs.EnvState:
         key, sub = jax.random.split(key)
         sim = self._reset_sim(sub)
         n = self.task_set.num_envs
         zeros = jnp.zeros((n,), jnp.float32)
         falses = jnp.zeros((n,), bool)
-        stats = base.init_episode_stats(n)
+        stats = envs.init_episode_stats(n)
         info = {"success": falses, "progress": zeros, "episode_return": zeros,
                 "episode_length": jnp.zeros((n,), jnp.int32), "episode_success": falses,
                 "episode_progress": zeros}
-        return base.EnvState(obs=self._obs(sim), reward=zeros, done=falses, truncated=falses,
+        return envs.EnvState(obs=self._obs(sim), reward=zeros, done=falses, truncated=falses,
                              task_id=self._task_id, info=info, sim=sim, episode=stats, key=key)
 
-    def step(self, state: base.EnvState, action: jax.Array) -> base.EnvState:
+    def step(self, state: envs.EnvState, action: jax.Array) -> envs.EnvState:
         sim = state.sim
         a = jnp.clip(action, -1.0, 1.0)
         vel = self.speed * a
@@ -94,10 +94,10 @@ class PointReach:
         t = sim.t + 1
         truncated = t >= self.episode_length
         done = truncated
-        stats, finished = base.update_episode_stats(state.episode, reward, success, progress, done)
+        stats, finished = envs.update_episode_stats(state.episode, reward, success, progress, done)
         key, sub = jax.random.split(state.key)
         stepped = PointSim(pos=pos, vel=vel, t=t)
-        sim = base.where_done(done, self._reset_sim(sub), stepped)
+        sim = envs.where_done(done, self._reset_sim(sub), stepped)
         info = {"success": success, "progress": progress, **finished}
-        return base.EnvState(obs=self._obs(sim), reward=reward, done=done, truncated=truncated,
+        return envs.EnvState(obs=self._obs(sim), reward=reward, done=done, truncated=truncated,
                              task_id=self._task_id, info=info, sim=sim, episode=stats, key=key)

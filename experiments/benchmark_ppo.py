@@ -19,9 +19,9 @@ import jax
 import jax.numpy as jnp
 from absl import app, flags
 
-from envs_bridge import base, registry
+from envs_bridge import registry
 from experiments import bench_common, common
-from mtjax import nets
+from mtjax import envs, nets
 from mtjax.algos import on_policy, ppo
 
 _OUT = flags.DEFINE_string("out", "benchmarks/results/ppo.json", "JSON output path.")
@@ -39,7 +39,7 @@ def timed(fn, *args, repeats: int = 5) -> tuple[float, float]:
 
 def bench_update(num_envs: int, horizon: int, minibatch: int, repeats: int) -> dict:
     names = tuple(f"t{k}" for k in range(10))
-    ts = base.TaskSet.even(names, num_envs)
+    ts = envs.TaskSet.even(names, num_envs)
     obs_size, act = 39 + 10, 4
     init_fn, apply_fn = nets.make_actor_critic(actor_net="mlp", critic_net="mlp", action_size=act, num_tasks=10)
     cfg = ppo.PPOConfig(horizon=horizon, minibatch_size=minibatch)

@@ -12,7 +12,7 @@ import jax
 from absl import app, flags
 from ml_collections import config_flags
 
-from experiments import common
+from experiments import common, isaacgym_run
 from mtjax import checkpoint, run_loop
 from mtjax.algos import on_policy
 
@@ -26,9 +26,7 @@ NonFiniteError = run_loop.NonFiniteError  # re-exported: the error a NaN/Inf sto
 def run(c, resume: bool = False) -> dict:
     """Runs (or resumes) one training run; returns the last logged record. Usable from Python too."""
     if c["env_backend"] == "isaacgym":
-        from envs_bridge.isaacgym import host_loop  # imported lazily: needs torch and isaacgym
-
-        return host_loop.run(c, resume=resume)
+        return isaacgym_run.run(c, resume=resume)
     if c["env_backend"] != "jax":
         raise ValueError(f"unknown env_backend {c['env_backend']!r}; valid: jax, isaacgym")
     common.enable_compile_cache()

@@ -90,12 +90,12 @@ def _ours(c: dict, task_names, act, rand_vecs: dict[str, np.ndarray]) -> dict[st
     import jax
     import jax.numpy as jnp
 
-    from envs_bridge import base
     from envs_bridge.metaworld.env import MetaWorldEnv
+    from mtjax import envs
 
     e = len(next(iter(rand_vecs.values())))
     kw = {k: v for k, v in c["env"]["kwargs"].items() if k not in ("random_init_step",)}
-    env = MetaWorldEnv(base.TaskSet(tuple(task_names), (e,) * len(task_names)), **{**kw, "episode_length": STEPS + 10})
+    env = MetaWorldEnv(envs.TaskSet(tuple(task_names), (e,) * len(task_names)), **{**kw, "episode_length": STEPS + 10})
 
     def run(key):
         st = env.reset_from(key, tuple(jnp.asarray(rand_vecs[t], jnp.float32) for t in task_names))

@@ -5,10 +5,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from envs_bridge import base, registry, toy
+from envs_bridge import registry, toy
 from experiments import train
 from experiments.configs import toy_ppo
-from mtjax import checkpoint
+from mtjax import checkpoint, envs
 
 
 def _config(run_dir, total, **over):
@@ -106,7 +106,7 @@ class _NaNAfter(toy.PointReach):
 
 def test_nan_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path):
     registry.register("toy_nan", lambda num_envs, **kw: _NaNAfter(
-        base.TaskSet.even(("a", "b"), num_envs), limit=8 * 7, episode_length=10))
+        envs.TaskSet.even(("a", "b"), num_envs), limit=8 * 7, episode_length=10))
     c = _config(tmp_path, 20)
     c.env.name = "toy_nan"
     c.env.kwargs = {}

@@ -3,11 +3,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from envs_bridge import base, registry, toy
+from envs_bridge import registry, toy
+from mtjax import envs
 
 
 def test_taskset_even_split_matches_mtbench():
-    ts = base.TaskSet.even([f"t{k}" for k in range(10)], 24576)
+    ts = envs.TaskSet.even([f"t{k}" for k in range(10)], 24576)
     assert ts.envs_per_task == (2458,) * 6 + (2457,) * 4
     assert ts.num_envs == 24576 and ts.offsets[1] == 2458
     ids = ts.task_ids
@@ -20,7 +21,7 @@ def test_taskset_even_split_matches_mtbench():
                                  dict(task_names=("a",), envs_per_task=(0,))])
 def test_taskset_rejects_bad_layouts(bad):
     with pytest.raises(ValueError):
-        base.TaskSet(**bad)
+        envs.TaskSet(**bad)
 
 
 def test_unknown_env_lists_valid_names():
@@ -29,7 +30,7 @@ def test_unknown_env_lists_valid_names():
 
 
 def test_toy_env_autoreset_and_episode_stats():
-    ts = base.TaskSet(("a", "b"), (2, 1))
+    ts = envs.TaskSet(("a", "b"), (2, 1))
     env = toy.PointReach(ts, episode_length=3)
     s = env.reset(jax.random.key(0))
     assert s.obs.shape == (3, env.obs_size) and env.obs_size == 6
@@ -47,7 +48,7 @@ def test_toy_env_autoreset_and_episode_stats():
 
 
 def test_toy_env_success_when_at_goal():
-    ts = base.TaskSet(("a", "b"), (1, 1))
+    ts = envs.TaskSet(("a", "b"), (1, 1))
     env = toy.PointReach(ts, episode_length=50, speed=0.1)
     s = env.reset(jax.random.key(1))
     goals = np.array([[1.0, 0.0], [-1.0, 0.0]])
@@ -59,5 +60,5 @@ def test_toy_env_success_when_at_goal():
 
 
 def test_where_done_selects_per_env():
-    out = base.where_done(jnp.array([True, False]), {"x": jnp.ones((2, 3))}, {"x": jnp.zeros((2, 3))})
+    out = envs.where_done(jnp.array([True, False]), {"x": jnp.ones((2, 3))}, {"x": jnp.zeros((2, 3))})
     np.testing.assert_array_equal(out["x"], [[1, 1, 1], [0, 0, 0]])

@@ -17,16 +17,16 @@ torch = pytest.importorskip("torch")
 sys.path.insert(0, os.path.dirname(__file__))
 import torch_vectask_standin as standin
 
-from envs_bridge import base, dlpack, toy
+from envs_bridge import dlpack, toy
 from envs_bridge.isaacgym import (
     IsaacGymConfig,
-    host_loop,
     hydra_overrides,
     make_isaacgym_env,
     task_ids_for,
 )
-from mtjax import nets
-from mtjax.algos import on_policy, ppo
+from experiments import isaacgym_run
+from mtjax import envs, nets
+from mtjax.algos import host_loop, on_policy, ppo
 
 CPU = {"sim_device": "cpu", "rl_device": "cpu"}
 
@@ -163,7 +163,7 @@ def test_goal_progress_uses_the_episode_running_max():
 
 
 def test_host_loop_matches_jitted_trainer():
-    ts_ = base.TaskSet.even(("a", "b", "c", "d"), 16)
+    ts_ = envs.TaskSet.even(("a", "b", "c", "d"), 16)
     env = toy.PointReach(ts_, episode_length=5)
     cfg = _small_ppo(minibatch_size=64)
     init_fn, apply_fn = _nets(env)
@@ -183,6 +183,28 @@ def test_host_loop_matches_jitted_trainer():
     for k in ("loss/total", "reward", "success", "grad_norm"):
         chex_close(m_jit[k][1], ms[1][k])
     assert int(s_host.iteration) == 2
+
+
+class _NaNRewardOnHost(host_loop.JaxEnvOnHost):
+    """The toy env stepped from the host, with a NaN reward in env 0 at every step."""
+
+    def __init__(self, env):
+        super().__init__(env)
+        inner = self.step
+        self.step = lambda s, a: (lambda o: o.replace(reward=o.reward.at[0].set(jnp.nan)))(inner(s, a))
+
+
+def test_host_loop_flags_nonfinite_rewards_like_the_jitted_trainer():
+    # The non-finite check lives in on_policy.finish_iteration, which both trainers call: a NaN reward in one
+    # env must set metrics["nonfinite"] on the host path (the run loop stops the run on it), a clean env must not.
+    env = toy.PointReach(envs.TaskSet.even(("a", "b"), 8), episode_length=5)
+    init_fn, apply_fn = _nets(env)
+    cfg = _small_ppo(minibatch_size=32)
+    clean = host_loop.make_host_train(cfg, host_loop.JaxEnvOnHost(env), init_fn, apply_fn)
+    bad = host_loop.make_host_train(cfg, _NaNRewardOnHost(env), init_fn, apply_fn)
+    key = jax.random.key(0)
+    assert not bool(clean.iteration(clean.init(key))[1]["nonfinite"])
+    assert bool(bad.iteration(bad.init(key))[1]["nonfinite"])
 
 
 def test_host_loop_trains_end_to_end_on_standin():
@@ -247,12 +269,12 @@ def test_cli_run_with_standin(tmp_path):
     c.ppo.horizon, c.ppo.minibatch_size, c.total_iterations, c.iters_per_call, c.checkpoint_every = 8, 80, 2, 1, 1
     c.net.actor_kwargs.hidden = c.net.critic_kwargs.hidden = (16,)
     c.run_dir, c.tensorboard, c.progress, c.plot = str(tmp_path), False, False, False
-    rec = host_loop.run(c)
+    rec = isaacgym_run.run(c)
     assert rec["iteration"] == 2 and os.path.isdir(tmp_path / "checkpoints" / "2")
     # resume one more iteration through the out-of-process bridge (the Python-3.8 IsaacGym route)
     c.total_iterations = 3
     c.isaacgym.server_python = sys.executable
-    rec2 = host_loop.run(c, resume=True)
+    rec2 = isaacgym_run.run(c, resume=True)
     assert rec2["iteration"] == 3 and os.path.isdir(tmp_path / "checkpoints" / "3")
 
 

@@ -12,9 +12,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from envs_bridge import base
 from envs_bridge.metaworld import TASKS, MetaWorldEnv, tasks
 from envs_bridge.registry import make_env
+from mtjax import envs
 
 E = 20  # envs per task, shared with test_metaworld_policies.py
 L = 160  # episode length, shared with test_metaworld_policies.py
@@ -27,7 +27,7 @@ CONTACT_SLOTS = {"reach": 0, "push": 12, "pick-place": 12, "door-open": 8, "draw
 
 @pytest.fixture(scope="module")
 def env():
-    return MetaWorldEnv(base.TaskSet(TASKS, (E,) * len(TASKS)), episode_length=L)
+    return MetaWorldEnv(envs.TaskSet(TASKS, (E,) * len(TASKS)), episode_length=L)
 
 
 @pytest.fixture(scope="module")
@@ -191,4 +191,4 @@ def test_registry_and_errors():
     with pytest.raises(ValueError, match="rand, fixed"):
         make_env("mt10", 10, mode="sometimes")
     with pytest.raises(ValueError, match="pick-place"):
-        MetaWorldEnv(base.TaskSet(("pick",), (1,)))
+        MetaWorldEnv(envs.TaskSet(("pick",), (1,)))

@@ -11,8 +11,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from envs_bridge import base
 from envs_bridge.metaworld import TASKS, MetaWorldEnv, policies
+from mtjax import envs
 
 E = 20  # envs per task; keep E and L equal to test_metaworld_env.py's so the compiled step is shared
 L = 160  # (persistent compile cache)
@@ -20,7 +20,7 @@ L = 160  # (persistent compile cache)
 
 @pytest.fixture(scope="module")
 def env():
-    return MetaWorldEnv(base.TaskSet(TASKS, (E,) * len(TASKS)), episode_length=L)
+    return MetaWorldEnv(envs.TaskSet(TASKS, (E,) * len(TASKS)), episode_length=L)
 
 
 def test_policy_actions_shape_and_direction():
@@ -37,7 +37,7 @@ def test_policy_actions_shape_and_direction():
     a = np.asarray(policies.POLICIES["peg-insert-side"](o))  # above the peg, gripper open
     np.testing.assert_allclose(a, [2.5, 2.5, 3.0, -1.0], atol=1e-5)
     batch = jnp.tile(jnp.concatenate([o, jnp.zeros(10)])[None], (10 * 3, 1))
-    acts = policies.multitask_policy(base.TaskSet(TASKS, (3,) * 10))(batch)
+    acts = policies.multitask_policy(envs.TaskSet(TASKS, (3,) * 10))(batch)
     assert acts.shape == (30, 4) and np.all(np.isfinite(np.asarray(acts)))
 
 

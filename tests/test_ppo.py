@@ -5,8 +5,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from envs_bridge import base, registry
-from mtjax import nets
+from envs_bridge import registry
+from mtjax import envs, nets
 from mtjax.algos import batching, on_policy, ppo
 
 SMALL = dict(actor_kwargs={"hidden": (32, 32)}, critic_kwargs={"hidden": (32, 32)})
@@ -80,7 +80,7 @@ def test_gradient_path_mean_equals_gradient_of_mean_loss():
 
 
 def test_task_major_layout_balances_uneven_tasks():
-    ts = base.TaskSet(("a", "b"), (3, 2))
+    ts = envs.TaskSet(("a", "b"), (3, 2))
     lay = batching.TaskMajorLayout.build(ts, horizon=4, minibatch_size=8)
     # 20 samples / 8 -> 2 minibatches (rounded 2.5 -> 2); smallest task has 2*4 = 8 samples -> 4 per minibatch.
     assert (lay.num_minibatches, lay.per_task) == (2, 4)
@@ -107,7 +107,7 @@ def test_unknown_names_list_valid_choices():
     with pytest.raises(ValueError, match="valid"):
         ppo.make_transform(ppo.PPOConfig(mtrl="nope"), 2)
     with pytest.raises(ValueError, match="minibatch"):
-        batching.TaskMajorLayout.build(base.TaskSet(("a", "b"), (1, 1)), horizon=2, minibatch_size=1)
+        batching.TaskMajorLayout.build(envs.TaskSet(("a", "b"), (1, 1)), horizon=2, minibatch_size=1)
 
 
 def test_adaptive_lr_moves_with_kl():

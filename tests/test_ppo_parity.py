@@ -12,8 +12,7 @@ import numpy as np
 import optax
 import pytest
 
-from envs_bridge import base
-from mtjax import losses, normalize, transforms
+from mtjax import envs, losses, normalize, transforms
 from mtjax.algos import ppo
 
 N, H = 8, 4  # one task, 32 samples, one minibatch
@@ -40,7 +39,7 @@ def _learner(**kw):
     sign = optax.stateless(lambda u, p: jax.tree.map(jnp.sign, u))  # every step moves each param by exactly lr
     tx = optax.chain(transforms.mean(), sign)
     init_fn, apply_fn = _scalar_policy()
-    return ppo.make_learner(cfg, init_fn, apply_fn, base.TaskSet(("a",), (N,)), obs_size=2, action_size=1,
+    return ppo.make_learner(cfg, init_fn, apply_fn, envs.TaskSet(("a",), (N,)), obs_size=2, action_size=1,
                             onehot_dims=1, tx=tx)
 
 
@@ -100,7 +99,7 @@ def test_value_normaliser_clamps_like_rl_games():
 def test_learner_value_clamps_critic_output_before_denormalising(clip, raw):
     init_fn, apply_fn = _scalar_policy()
     cfg = ppo.PPOConfig(horizon=H, minibatch_size=N * H, value_norm_clip=clip)
-    lrn = ppo.make_learner(cfg, init_fn, apply_fn, base.TaskSet(("a",), (N,)), obs_size=2, action_size=1,
+    lrn = ppo.make_learner(cfg, init_fn, apply_fn, envs.TaskSet(("a",), (N,)), obs_size=2, action_size=1,
                            onehot_dims=1)
     ls = lrn.init(jax.random.key(0))
     ls = ls.replace(params={"mu": jnp.zeros((1,)), "v": jnp.asarray(7.0)})  # critic says 7 (normalised units)
@@ -122,7 +121,7 @@ def test_learner_obs_normalisation_clip_and_eps(clip, eps, want):
         return params["mu"] * obs[..., :1], jnp.zeros((1,)), jnp.broadcast_to(params["v"], obs.shape[:-1])
 
     cfg = ppo.PPOConfig(horizon=H, minibatch_size=N * H, obs_norm_clip=clip, obs_norm_eps=eps)
-    lrn = ppo.make_learner(cfg, init_fn, apply_fn, base.TaskSet(("a",), (N,)), obs_size=2, action_size=1,
+    lrn = ppo.make_learner(cfg, init_fn, apply_fn, envs.TaskSet(("a",), (N,)), obs_size=2, action_size=1,
                            onehot_dims=1)
     ls = lrn.init(jax.random.key(0))
     stats = normalize.RunningStats(mean=jnp.full((1, 1), 2.0), var=jnp.full((1, 1), 1e-6), count=jnp.ones((1,)))

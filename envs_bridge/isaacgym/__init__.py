@@ -1,7 +1,7 @@
 """Bridge to MTBench's IsaacGym environments (torch) for mtjax learners. Not jittable; torch imported lazily.
 
 ``adapter``: ``make_isaacgym_env(IsaacGymConfig)`` -> ``VecTaskAdapter`` (EnvState via DLPack).
-``host_loop``: the MT-PPO trainer driven by a Python loop around jitted ``act``/``update``.
+The trainer that drives these envs from a Python loop is ``mtjax.algos.host_loop``.
 ``ipc`` / ``ipc_server``: out-of-process bridge (IsaacGym on Python 3.8 as a torch-only server, JAX learner
 in another process, buffers shared through CUDA IPC).
 """

@@ -3,15 +3,15 @@
 MTBench (Joshi et al., 2025, arXiv 2507.23172) runs Meta-World-on-Franka (MT10/MT50) and Go1 parkour in
 IsaacGym Preview 4 with torch tensors; its ``VecTask.step(actions)`` returns ``(obs_dict, rew_buf, reset_buf,
 extras)`` (our spec, sections 1.6, 1.7, 1.12). ``VecTaskAdapter`` wraps such an object behind the
-``envs_bridge.base.Env``-style ``reset(key)``/``step(state, action)`` calls; both are host calls (the simulator
-steps in torch), so a trainer must drive it from a Python loop (``envs_bridge.isaacgym.host_loop``).
+``mtjax.envs.Env``-style ``reset(key)``/``step(state, action)`` calls; both are host calls (the simulator
+steps in torch), so a trainer must drive it from a Python loop (``mtjax.algos.host_loop``).
 
 Per step: the JAX action is exported to torch without a copy (``dlpack.jax_to_torch``; the tensor is kept
 alive until the next step so torch's stream never reads a freed buffer), the simulator steps, and obs, reward,
 reset flag, time-out flag, success and progress are packed by one ``torch.cat`` into a *fresh* buffer that JAX
 then aliases (one DLPack import per step). That ``cat`` is the copy policy of ``envs_bridge.dlpack`` RULE 2:
 ``rew_buf``/``obs_buf`` are overwritten in place by the next step, the packed buffer never is. A jitted
-function splits it and updates the episode accumulators (``base.update_episode_stats``).
+function splits it and updates the episode accumulators (``envs.update_episode_stats``).
 
 Mapping to ``EnvState``: ``task_id`` = ``extras["task_indices"]`` (MTBench's contiguous 0..K-1 index = rank of
 the task id, the same as our task order since ids are sorted); ``done = reset_buf != 0``; ``truncated =
@@ -38,9 +38,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from envs_bridge import base, dlpack
+from envs_bridge import dlpack
 from envs_bridge.isaacgym import ipc_server
 from envs_bridge.isaacgym import tasks as ig_tasks
+from mtjax import envs
 
 __all__ = [
     "INSTALL_HELP",
@@ -50,7 +51,6 @@ __all__ = [
     "import_isaacgymenvs",
     "make_finish",
     "make_isaacgym_env",
-    "packed_transition",
     "warn_if_preallocating",
 ]
 
@@ -107,7 +107,7 @@ def hydra_overrides(cfg: IsaacGymConfig) -> tuple[list[str], tuple[str, ...]]:
     """MTBench Hydra overrides (``isaacgymenvs/cfg/config.yaml`` keys) and our task names, in task order."""
     ids, names = ig_tasks.task_ids_for(cfg.suite, cfg.task_names)
     hydra_task = ig_tasks.SUITES[cfg.suite][0]
-    counts = cfg.task_counts or base.TaskSet.even(names, cfg.num_envs).envs_per_task
+    counts = cfg.task_counts or envs.TaskSet.even(names, cfg.num_envs).envs_per_task
     if len(counts) != len(ids) or sum(counts) != cfg.num_envs:
         raise ValueError(f"task_counts {counts} must have {len(ids)} entries summing to num_envs={cfg.num_envs}")
     ov = [f"task={hydra_task}", "train=meta-world-v2PPO", f"num_envs={cfg.num_envs}",
@@ -192,32 +192,15 @@ def make_finish(obs_size: int, one_hot: jax.Array, repair_reset_onehot: bool,
         if is_reset:  # no transition happened yet
             reward, done, trunc = packed[:, o], packed[:, o + 1] > 0.5, packed[:, o + 2] > 0.5
             info = {"success": packed[:, o + 3] > 0.5, "progress": packed[:, o + 4],
-                    **base.update_episode_stats(episode, reward, packed[:, o + 3] > 0.5, packed[:, o + 4],
+                    **envs.update_episode_stats(episode, reward, packed[:, o + 3] > 0.5, packed[:, o + 4],
                                                 done)[1]}
-            return base.EnvState(obs=obs, reward=reward, done=jnp.zeros_like(done), truncated=jnp.zeros_like(trunc),
+            return envs.EnvState(obs=obs, reward=reward, done=jnp.zeros_like(done), truncated=jnp.zeros_like(trunc),
                                  task_id=task_id, info=info, sim=None, episode=episode, key=key)
-        stats, tr = packed_transition(episode, packed, obs_size, goal_progress)
-        return base.EnvState(obs=obs, reward=tr["reward"], done=tr["done"], truncated=tr["truncated"],
+        stats, tr = envs.packed_transition(episode, packed, obs_size, goal_progress)
+        return envs.EnvState(obs=obs, reward=tr["reward"], done=tr["done"], truncated=tr["truncated"],
                              task_id=task_id, info=tr["info"], sim=None, episode=stats, key=key)
 
     return jax.jit(finish, static_argnums=4)
-
-
-def packed_transition(episode: base.EpisodeStats, packed: jax.Array, obs_size: int,
-                      goal_progress: bool) -> tuple[base.EpisodeStats, dict]:
-    """One transition from a packed row block ``[N, O+5]``: episode accumulators and the per-step fields.
-
-    Shared by the per-step ``finish`` and the host loop's per-iteration scan (so both give the same numbers).
-    Returns ``(next accumulators, {"reward", "done", "truncated", "info"})`` with ``[N]`` leaves.
-    """
-    o = obs_size
-    reward, done, trunc = packed[:, o], packed[:, o + 1] > 0.5, packed[:, o + 2] > 0.5
-    success, progress = packed[:, o + 3] > 0.5, packed[:, o + 4]
-    if goal_progress:  # Go1: running max of the goal count (the env resets inside step)
-        progress = jnp.maximum(progress, episode.progress)
-    stats, finished = base.update_episode_stats(episode, reward, success, progress, done)
-    info = {"success": success, "progress": progress, **finished}
-    return stats, {"reward": reward, "done": done, "truncated": trunc, "info": info}
 
 
 class VecTaskAdapter:
@@ -244,7 +227,7 @@ class VecTaskAdapter:
         counts = np.bincount(tidx_np, minlength=len(task_names))
         if len(counts) != len(task_names) or counts.min() < 1:
             raise ValueError(f"env task layout {counts.tolist()} does not match tasks {task_names}")
-        self.task_set = base.TaskSet(tuple(task_names), tuple(int(c) for c in counts))
+        self.task_set = envs.TaskSet(tuple(task_names), tuple(int(c) for c in counts))
         self.obs_size = int(getattr(vectask, "num_obs", getattr(vectask, "num_observations", 0)))
         self.action_size = int(vectask.num_actions)
         self.repair_reset_onehot = repair_reset_onehot
@@ -300,16 +283,16 @@ class VecTaskAdapter:
         return dlpack.torch_to_jax(packed, copy=None)  # alias the fresh buffer; no second copy
 
     # ----------------------------------------------------------------------------------------- protocol
-    def reset(self, key: jax.Array) -> base.EnvState:
+    def reset(self, key: jax.Array) -> envs.EnvState:
         """Calls ``VecTask.reset()`` (host call) and returns the initial ``EnvState`` (zero rewards/flags)."""
         torch = self._torch
         obs = self.env.reset()["obs"]
         n = self.task_set.num_envs
         z = torch.zeros(n, device=obs.device)
         packed = self._pack(obs, z, z, z, z.bool(), z)
-        return self._finish(base.init_episode_stats(n), packed, self._task_id, key, True)
+        return self._finish(envs.init_episode_stats(n), packed, self._task_id, key, True)
 
-    def step(self, state: base.EnvState, action: jax.Array) -> base.EnvState:
+    def step(self, state: envs.EnvState, action: jax.Array) -> envs.EnvState:
         """One simulator step (host call; not jittable). ``action`` is ``[N, A]`` in task-major order."""
         return self._finish(state.episode, self.step_packed(action), state.task_id, state.key, False)
 

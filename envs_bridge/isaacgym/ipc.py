@@ -11,7 +11,7 @@ step, so it is only ever read inside the jitted ``finish`` (``adapter.make_finis
 buffers; the next request is sent only after the learner's CUDA stream is synchronised following the action
 copy, and the action depends on ``finish``'s outputs, so the server never overwrites data XLA still reads.
 The same host-env interface as ``VecTaskAdapter`` (``reset(key)``, ``step(state, action)``), so
-``host_loop.make_host_train`` drives either.
+``mtjax.algos.host_loop.make_host_train`` drives either.
 """
 
 from __future__ import annotations
@@ -31,9 +31,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from envs_bridge import base, dlpack
+from envs_bridge import dlpack
 from envs_bridge.isaacgym import ipc_server
 from envs_bridge.isaacgym.adapter import IsaacGymConfig, hydra_overrides, make_finish
+from mtjax import envs
 
 __all__ = ["SERVER_SCRIPT", "IPCVecEnv"]
 
@@ -113,7 +114,7 @@ class IPCVecEnv:
             self._out = info.pop("out")
         self.server_info = info
         counts = np.bincount(np.asarray(info["task_indices"]), minlength=len(names))
-        self.task_set = base.TaskSet(tuple(names), tuple(int(c) for c in counts))
+        self.task_set = envs.TaskSet(tuple(names), tuple(int(c) for c in counts))
         self.obs_size, self.action_size = int(info["obs_size"]), int(info["action_size"])
         self._out_jax = dlpack.torch_to_jax(self._out, copy=False)  # the same memory, mapped once
         self._task_id = jnp.asarray(self.task_set.task_ids)
@@ -154,12 +155,12 @@ class IPCVecEnv:
             if spins % 4096 == 0 and self._proc.poll() is not None:
                 raise RuntimeError(f"IsaacGym server died (exit code {self._proc.returncode})")
 
-    def reset(self, key: jax.Array) -> base.EnvState:
+    def reset(self, key: jax.Array) -> envs.EnvState:
         self._request(CMD_RESET)
         n = self.task_set.num_envs
-        return self._finish(base.init_episode_stats(n), self._out_jax, self._task_id, key, True)
+        return self._finish(envs.init_episode_stats(n), self._out_jax, self._task_id, key, True)
 
-    def step(self, state: base.EnvState, action: jax.Array) -> base.EnvState:
+    def step(self, state: envs.EnvState, action: jax.Array) -> envs.EnvState:
         self._step_shared(action)
         return self._finish(state.episode, self._out_jax, state.task_id, state.key, False)
 

@@ -16,16 +16,17 @@ from typing import Any
 with contextlib.redirect_stdout(io.StringIO()):
     from mujoco import mjx  # noqa: F401
 
-from envs_bridge import base, registry
+from envs_bridge import registry
 from envs_bridge.metaworld.env import MODES, MetaWorldEnv, TaskBlock
 from envs_bridge.metaworld.scenes import TASKS
+from mtjax import envs
 
 __all__ = ["MODES", "TASKS", "MetaWorldEnv", "TaskBlock", "make_metaworld"]
 
 
 def make_metaworld(task_names, num_envs: int, **kwargs: Any) -> MetaWorldEnv:
     """``MetaWorldEnv`` over ``task_names`` with ``num_envs`` envs split evenly (task-major)."""
-    return MetaWorldEnv(base.TaskSet.even(tuple(task_names), num_envs), **kwargs)
+    return MetaWorldEnv(envs.TaskSet.even(tuple(task_names), num_envs), **kwargs)
 
 
 def _register() -> None:

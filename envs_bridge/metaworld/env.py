@@ -6,7 +6,7 @@ inside ``vmap``). Control follows Meta-World: ``action[:3] / 100`` metres moves 
 step (clipped to the task's mocap bounds), ``action[3]`` is the position target ``(+a3, -a3)`` of the two finger
 actuators, one control step is 12.5 ms of physics (``frame_skip`` substeps). Rewards and success flags are
 Meta-World's v2 functions from ``rewards.py`` fed the per-env quantities computed here. Finished episodes are
-reset inside ``step`` (``base.where_done``); ``info`` carries the Meta-World info fields of the transition.
+reset inside ``step`` (``envs.where_done``); ``info`` carries the Meta-World info fields of the transition.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ import numpy as np
 from flax import struct
 from mujoco import mjx
 
-from envs_bridge import base
 from envs_bridge.metaworld import rewards, scenes, tasks
+from mtjax import envs
 
 __all__ = ["MODES", "MetaWorldEnv", "TaskBlock"]
 
@@ -91,7 +91,7 @@ class _Task:
 
 
 class MetaWorldEnv:
-    """Batched Meta-World tasks on MJX, task-major (``base.TaskSet``).
+    """Batched Meta-World tasks on MJX, task-major (``envs.TaskSet``).
 
     Attributes:
       task_set: the batch layout; task names from ``scenes.TASKS``.
@@ -115,7 +115,7 @@ class MetaWorldEnv:
 
     action_size = 4
 
-    def __init__(self, task_set: base.TaskSet, episode_length: int = 150, goal_visible: bool = True,
+    def __init__(self, task_set: envs.TaskSet, episode_length: int = 150, goal_visible: bool = True,
                  mode: str = "rand", random_init_step: bool = False, frame_skip: int = 1, iterations: int = 4,
                  ls_iterations: int = 4, eulerdamp: bool = False, reward_scale: float = 1.0,
                  rand_vecs_path: str | None = None):
@@ -240,17 +240,17 @@ class MetaWorldEnv:
         stepped = TaskBlock(data=d, goal=blk.goal, obj_init=blk.obj_init, init_tcp=blk.init_tcp,
                             anchor=blk.anchor, body_pos=blk.body_pos, prev=frame, t=t, variation=blk.variation)
         fresh = self._reset_block(k, key, n, blk.variation, jnp.zeros((n,), jnp.int32))
-        nxt = base.where_done(done, fresh, stepped)
+        nxt = envs.where_done(done, fresh, stepped)
         reset_obs = jnp.concatenate([fresh.prev, fresh.prev, jax.vmap(functools.partial(self._goal_obs, k))(
             fresh.goal)], axis=-1)
         obs = jnp.where(done[:, None], reset_obs, obs)
         return nxt, obs, reward, success, done, info
 
     # ------------------------------------------------------------------ protocol
-    def reset(self, key: jax.Array) -> base.EnvState:
+    def reset(self, key: jax.Array) -> envs.EnvState:
         return self.reset_from(key, None)
 
-    def reset_from(self, key: jax.Array, rand_vecs: Sequence[jax.Array] | None) -> base.EnvState:
+    def reset_from(self, key: jax.Array, rand_vecs: Sequence[jax.Array] | None) -> envs.EnvState:
         """Resets every env, placing objects and goals from given task parameters.
 
         Args:
@@ -293,11 +293,11 @@ class MetaWorldEnv:
         info = {"success": falses, "progress": zeros, **{f: zeros for f in rewards.INFO_KEYS if f != "progress"},
                 "episode_return": zeros, "episode_length": jnp.zeros((n,), jnp.int32),
                 "episode_success": falses, "episode_progress": zeros}
-        return base.EnvState(obs=self._with_one_hot(obs), reward=zeros, done=falses, truncated=falses,
+        return envs.EnvState(obs=self._with_one_hot(obs), reward=zeros, done=falses, truncated=falses,
                              task_id=self._task_id, info=info, sim=tuple(blocks),
-                             episode=base.init_episode_stats(n), key=key)
+                             episode=envs.init_episode_stats(n), key=key)
 
-    def step(self, state: base.EnvState, action: jax.Array) -> base.EnvState:
+    def step(self, state: envs.EnvState, action: jax.Array) -> envs.EnvState:
         """Advances every env by one control step; ``action`` is ``[N, 4]``."""
         key, *k_blocks = jax.random.split(state.key, 1 + self.num_tasks)
         blocks, outs = [], []
@@ -310,12 +310,12 @@ class MetaWorldEnv:
         reward = jnp.concatenate(reward) * self.reward_scale
         success, done = jnp.concatenate(success), jnp.concatenate(done)
         progress = info["progress"]
-        stats, finished = base.update_episode_stats(state.episode, reward, success, progress, done)
+        stats, finished = envs.update_episode_stats(state.episode, reward, success, progress, done)
         info = {**info, "success": success, "progress": progress, **finished}
-        return base.EnvState(obs=self._with_one_hot(obs), reward=reward, done=done, truncated=done,
+        return envs.EnvState(obs=self._with_one_hot(obs), reward=reward, done=done, truncated=done,
                              task_id=self._task_id, info=info, sim=tuple(blocks), episode=stats, key=key)
 
-    def inspect(self, state: base.EnvState) -> dict[str, jax.Array]:
+    def inspect(self, state: envs.EnvState) -> dict[str, jax.Array]:
         """Simulator quantities of every env, for parity checks and debugging (task-major, ``[N, ...]``).
 
         Returns:

@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from envs_bridge import base
+from mtjax import envs
 
 __all__ = ["POLICIES", "REFERENCE_SUCCESS", "evaluate", "multitask_policy"]
 
@@ -136,7 +136,7 @@ POLICIES: dict[str, Callable[[jax.Array], jax.Array]] = {
 }
 
 
-def multitask_policy(task_set: base.TaskSet) -> Callable[[jax.Array], jax.Array]:
+def multitask_policy(task_set: envs.TaskSet) -> Callable[[jax.Array], jax.Array]:
     """Policy for a task-major batch: ``obs [N, >=39] -> action [N, 4]`` (each block uses its task's policy)."""
     def act(obs):
         out = [jax.vmap(POLICIES[name])(obs[off:off + n, :39])
@@ -180,7 +180,7 @@ def main(argv=None):
 
     names = tuple(args.tasks.split(",")) if args.tasks else TASKS
     kw = {} if args.frame_skip is None else {"frame_skip": args.frame_skip}
-    env = MetaWorldEnv(base.TaskSet(names, (args.episodes,) * len(names)), episode_length=args.steps,
+    env = MetaWorldEnv(envs.TaskSet(names, (args.episodes,) * len(names)), episode_length=args.steps,
                        mode=args.mode, **kw)
     t0 = time.time()
     res = evaluate(env, jax.random.key(args.seed), args.steps)

@@ -15,9 +15,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from envs_bridge import base
 from envs_bridge.metaworld import probes
 from envs_bridge.metaworld.env import MetaWorldEnv
+from mtjax import envs
 
 __all__ = ["compare", "envs_per_task", "load_fixture", "make_env", "run"]
 
@@ -36,7 +36,7 @@ def envs_per_task(inits: int, hook_inits: int, random_episodes: int) -> int:
 
 def make_env(task_names, envs_per_task: int, **env_kwargs) -> MetaWorldEnv:
     """A ``MetaWorldEnv`` of the given articulated tasks whose episodes outlast a probe (no auto-reset)."""
-    return MetaWorldEnv(base.TaskSet(tuple(task_names), (envs_per_task,) * len(task_names)),
+    return MetaWorldEnv(envs.TaskSet(tuple(task_names), (envs_per_task,) * len(task_names)),
                         episode_length=probes.PROBE_STEPS + 10, **env_kwargs)
 
 

@@ -24,9 +24,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from envs_bridge import base
 from envs_bridge.metaworld import policies
 from envs_bridge.metaworld.env import MetaWorldEnv
+from mtjax import envs
 
 __all__ = ["TARGETS", "load_fixture", "metrics", "run"]
 
@@ -68,7 +68,7 @@ def run(fixture: dict, key: jax.Array, **env_kwargs) -> dict[str, dict[str, np.n
     every = fixture["_every"]
     e = {t: fixture[t]["action"].shape[0] for t in tasks}
     steps = fixture[tasks[0]]["action"].shape[1]
-    env = MetaWorldEnv(base.TaskSet(tasks, tuple(2 * e[t] for t in tasks)), episode_length=steps + 10,
+    env = MetaWorldEnv(envs.TaskSet(tasks, tuple(2 * e[t] for t in tasks)), episode_length=steps + 10,
                        **env_kwargs)
     rvs = tuple(jnp.asarray(np.concatenate([fixture[t]["rand_vec"]] * 2), jnp.float32) for t in tasks)
     actions = np.concatenate([np.concatenate([fixture[t]["action"], np.zeros_like(fixture[t]["action"])])

@@ -18,7 +18,7 @@ def get_config(arg: str = ""):
     c.seed = 42
     c.run_dir = ""  # default: runs/<name>-s<seed>
     c.env_backend = "jax"  # "jax" (MJX / toy, one XLA program) or "isaacgym" (host loop through DLPack)
-    # Only read when env_backend == "isaacgym" (envs_bridge/isaacgym/host_loop.py): devices, an optional module
+    # Only read when env_backend == "isaacgym" (experiments/isaacgym_run.py): devices, an optional module
     # replacing isaacgymenvs (make/compose), and the Python of an out-of-process IsaacGym server (Python 3.8).
     c.isaacgym = ml_collections.ConfigDict(dict(sim_device="cuda:0", rl_device="cuda:0", graphics_device_id=0,
                                                 make_module="", server_python="", transport="torch"))

@@ -15,7 +15,7 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 
-from envs_bridge.base import TaskSet
+from mtjax.envs import TaskSet
 
 __all__ = ["TaskMajorLayout"]
 

@@ -14,11 +14,11 @@ import jax
 import jax.numpy as jnp
 from flax import struct
 
-from envs_bridge.base import Env, EnvState
 from mtjax import metrics as mt_metrics
 from mtjax.algos import ppo
+from mtjax.envs import Env, EnvState
 
-__all__ = ["TrainState", "Trainer", "make_train"]
+__all__ = ["TrainState", "Trainer", "act_and_clip", "finish_iteration", "iteration_keys", "make_train"]
 
 
 @struct.dataclass
@@ -51,7 +51,7 @@ def make_train(cfg: ppo.PPOConfig, env: Env, init_fn: Callable, apply_fn: Callab
 
     Args:
       cfg: MT-PPO hyper-parameters.
-      env: a pure JAX environment following ``envs_bridge.base.Env``.
+      env: a pure JAX environment following ``mtjax.envs.Env``.
       init_fn, apply_fn: network factory output (``mtjax.nets.make_actor_critic``).
       total_iterations: iterations run by ``train(key)``.
       tx: optional gradient transform replacing ``ppo.make_transform(cfg, T)``.
@@ -68,26 +68,16 @@ def make_train(cfg: ppo.PPOConfig, env: Env, init_fn: Callable, apply_fn: Callab
     def _env_step(carry, step_key):
         ls, es = carry
         obs = es.obs
-        action, log_prob, value = learner.act(ls, obs, es.task_id, step_key)
-        es = env.step(es, jnp.clip(action, -1.0, 1.0))
+        action, log_prob, value, clipped = act_and_clip(learner, ls, obs, es.task_id, step_key)
+        es = env.step(es, clipped)
         out = {"obs": obs, "action": action, "log_prob": log_prob, "value": value, "reward": es.reward,
                "done": es.done, "truncated": es.truncated, "info": es.info}
         return (ls, es), out
 
     def _iteration(state: TrainState, _):
-        it_key = jax.random.fold_in(state.key, state.iteration)
-        k_roll, k_update = jax.random.split(it_key)
-        step_keys = jax.random.split(k_roll, cfg.horizon)
+        step_keys, k_update = iteration_keys(state.key, state.iteration, cfg.horizon)
         (ls, es), tr = jax.lax.scan(_env_step, (state.learner, state.env_state), step_keys)
-        ro = ppo.Rollout(obs=tr["obs"], action=tr["action"], log_prob=tr["log_prob"], value=tr["value"],
-                         reward=tr["reward"], done=tr["done"], truncated=tr["truncated"], task_id=es.task_id)
-        last_value = learner.value(ls, es.obs, es.task_id)
-        ls, m = learner.update(ls, ro, last_value, k_update)
-        m.update(mt_metrics.episode_metrics(tr["done"], tr["info"], es.task_id, num_tasks))
-        m["reward"] = jnp.mean(tr["reward"])
-        finite_env = jnp.isfinite(es.obs).all() & jnp.isfinite(tr["reward"]).all()
-        m["nonfinite"] = m["nonfinite"] | ~finite_env
-        m.update(mt_metrics.transform_diagnostics(ls.opt_state))
+        ls, m = finish_iteration(learner, num_tasks, ls, tr, es.obs, es.task_id, k_update)
         return TrainState(learner=ls, env_state=es, key=state.key, iteration=state.iteration + 1), m
 
     def train_chunk(state: TrainState, n: int):
@@ -97,3 +87,42 @@ def make_train(cfg: ppo.PPOConfig, env: Env, init_fn: Callable, apply_fn: Callab
         return train_chunk(init(key), total_iterations)
 
     return Trainer(init=init, train_chunk=train_chunk, train=train, learner=learner)
+
+
+def iteration_keys(key: jax.Array, iteration: jax.Array, horizon: int) -> tuple[jax.Array, jax.Array]:
+    """The iteration's keys: ``fold_in(key, iteration)`` split into ``horizon`` step keys and one update key."""
+    k_roll, k_update = jax.random.split(jax.random.fold_in(key, iteration))
+    return jax.random.split(k_roll, horizon), k_update
+
+
+def act_and_clip(learner: ppo.Learner, ls: ppo.LearnerState, obs: jax.Array, task_id: jax.Array,
+                 key: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
+    """Samples the policy: ``(action, log_prob, value, action clipped to [-1, 1] for the env)``.
+
+    The log-prob is of the unclipped sample (rl_games).
+    """
+    action, log_prob, value = learner.act(ls, obs, task_id, key)
+    return action, log_prob, value, jnp.clip(action, -1.0, 1.0)
+
+
+def finish_iteration(learner: ppo.Learner, num_tasks: int, ls: ppo.LearnerState, tr: dict, last_obs: jax.Array,
+                     task_id: jax.Array, k_update: jax.Array) -> tuple[ppo.LearnerState, dict]:
+    """Everything after the rollout, shared by the jitted trainer and the host-loop (IsaacGym) trainer.
+
+    Bootstrap value of ``last_obs``, the MT-PPO update, per-task episode metrics, transform diagnostics and the
+    non-finite check of observations, rewards and losses (``metrics["nonfinite"]``).
+
+    Args:
+      tr: the rollout, ``[H, N, ...]`` leaves: obs, action, log_prob, value, reward, done, truncated, info.
+      last_obs: ``[N, O]`` observation after the last step. task_id: ``[N]``.
+    """
+    ro = ppo.Rollout(obs=tr["obs"], action=tr["action"], log_prob=tr["log_prob"], value=tr["value"],
+                     reward=tr["reward"], done=tr["done"], truncated=tr["truncated"], task_id=task_id)
+    last_value = learner.value(ls, last_obs, task_id)
+    ls, m = learner.update(ls, ro, last_value, k_update)
+    m.update(mt_metrics.episode_metrics(tr["done"], tr["info"], task_id, num_tasks))
+    m["reward"] = jnp.mean(tr["reward"])
+    finite_env = jnp.isfinite(tr["obs"]).all() & jnp.isfinite(last_obs).all() & jnp.isfinite(tr["reward"]).all()
+    m["nonfinite"] = m["nonfinite"] | ~finite_env
+    m.update(mt_metrics.transform_diagnostics(ls.opt_state))
+    return ls, m

@@ -24,9 +24,9 @@ import jax.numpy as jnp
 import optax
 from flax import struct
 
-from envs_bridge.base import TaskSet
 from mtjax import losses, normalize, returns
 from mtjax.algos import batching
+from mtjax.envs import TaskSet
 
 _VALUE_EPS = 1e-5  # rl_games RunningMeanStd epsilon (value normaliser)
 

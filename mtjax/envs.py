@@ -31,6 +31,7 @@ __all__ = [
     "init_episode_stats",
     "update_episode_stats",
     "where_done",
+    "packed_transition",
 ]
 
 EPISODE_INFO_KEYS = ("episode_return", "episode_length", "episode_success", "episode_progress")
@@ -196,3 +197,23 @@ def where_done(done: jax.Array, on_done: Any, otherwise: Any) -> Any:
         return jnp.where(mask, a, b)
 
     return jax.tree.map(sel, on_done, otherwise)
+
+
+def packed_transition(episode: EpisodeStats, packed: jax.Array, obs_size: int,
+                      goal_progress: bool) -> tuple[EpisodeStats, dict]:
+    """One transition from a host env's packed row block ``[N, O+5]``: episode accumulators and per-step fields.
+
+    The block is what a host-stepped env's ``step_packed(action)`` returns (the IsaacGym bridge): columns obs
+    ``[:O]`` | reward | reset flag | time-out flag | success | progress. ``goal_progress`` (Go1): progress is the
+    running maximum of the goal count within the episode. Shared by the bridge's per-step ``finish`` and the
+    host-loop trainer's per-iteration scan, so both give the same numbers.
+    Returns ``(next accumulators, {"reward", "done", "truncated", "info"})`` with ``[N]`` leaves.
+    """
+    o = obs_size
+    reward, done, trunc = packed[:, o], packed[:, o + 1] > 0.5, packed[:, o + 2] > 0.5
+    success, progress = packed[:, o + 3] > 0.5, packed[:, o + 4]
+    if goal_progress:  # Go1: running max of the goal count (the env resets inside step)
+        progress = jnp.maximum(progress, episode.progress)
+    stats, finished = update_episode_stats(episode, reward, success, progress, done)
+    info = {"success": success, "progress": progress, **finished}
+    return stats, {"reward": reward, "done": done, "truncated": trunc, "info": info}
