@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 import mujoco
 
-from envs_bridge.metaworld import TASKS, make_metaworld
+from envs_bridge.metaworld import TASKS, make_metaworld, scenes
 from experiments import bench_common
 
 
@@ -121,7 +121,7 @@ def main(argv=None):
     out = {"what": f"{len(names)}-task MetaWorldEnv.step (physics, obs, reward, success, auto-reset), uniform random actions",
            "device": jax.devices()[0].device_kind, "platform": jax.devices()[0].platform,
            "jax": jax.__version__, "mujoco": mujoco.__version__, "python": platform.python_version(),
-           "tasks": list(names), "frame_skip": args.frame_skip, "timestep": 0.0125 / args.frame_skip,
+           "tasks": list(names), "frame_skip": args.frame_skip, "timestep": scenes.CONTROL_DT / args.frame_skip,
            "contact_slots": env0.contact_slots, "results": []}
     os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
     for i, n in enumerate(sizes):

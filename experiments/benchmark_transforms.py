@@ -2,6 +2,7 @@
 
   python -m experiments.benchmark_transforms                       # GPU: T = 10 and 50, 32,768-sample minibatch
   python -m experiments.benchmark_transforms --quick               # CPU: tiny sizes, seconds
+  python -m experiments.benchmark_transforms --solver_unroll=1     # the inner solvers' unroll factor
 
 One step = MTBench's critic (MLP [256, 128, 64] ELU on obs 39 + T, linear value head) on a task-major minibatch
 ``[T, B/T, 39 + T]`` (B = 32,768, MTBench's MT10/MT50 PCGrad minibatch): per-task clipped value losses,
@@ -16,6 +17,7 @@ a clean process peak). JSON goes to ``--out``.
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import time
@@ -26,8 +28,8 @@ import optax
 from absl import app, flags
 
 from experiments import bench_common
-
 from mtjax import nets, transforms
+from mtjax.nets import presets
 
 _OUT = flags.DEFINE_string("out", "benchmarks/results/transforms.json", "JSON output path.")
 _QUICK = flags.DEFINE_bool("quick", False, "Tiny CPU sizes.")
@@ -37,6 +39,8 @@ _MINIBATCH = flags.DEFINE_integer("minibatch", None, "Samples per minibatch (def
 _METHODS = flags.DEFINE_list("methods", None, "Methods (default: mean first, then every registered one).")
 _KWARGS = flags.DEFINE_string("kwargs", "{}", 'JSON {method: {option: value}}, e.g. {"cagrad": {"num_iters": 50}}.')
 _VARIANTS = flags.DEFINE_bool("variants", True, "Also time cheaper solver settings (see VARIANTS).")
+_UNROLL = flags.DEFINE_integer("solver_unroll", None,
+                               "solver_unroll of every method that takes one (default: each method's own).")
 
 # Cheaper solver settings timed as extra rows (warm starts make few iterations enough in training; the
 # pairwise projection avoids a sort and a cumsum per CAGrad iteration).
@@ -47,7 +51,7 @@ VARIANTS = (("cagrad", {"projection": "pairwise"}), ("cagrad", {"projection": "p
 def _problem(t: int, minibatch: int):
     obs = 39 + t
     b = minibatch // t
-    critic = nets.make_net("mlp", out_dim=1, num_tasks=t, hidden=(256, 128, 64), act="elu")
+    critic = nets.make_net("mlp", out_dim=1, num_tasks=t, **presets.preset("mlp", "mt10", "critic"))
     k = jax.random.split(jax.random.key(0), 4)
     x = jax.random.normal(k[0], (t, b, obs))
     x = x.at[..., 39:].set(jax.nn.one_hot(jnp.arange(t), t)[:, None, :])
@@ -118,6 +122,10 @@ def main(argv):
     repeats = 3 if _QUICK.value and _REPEATS.value == 20 else _REPEATS.value
     methods = _METHODS.value or ["mean"] + [m for m in transforms.method_names() if m not in ("mean", "sum")]
     all_kwargs = json.loads(_KWARGS.value)
+    if _UNROLL.value is not None:
+        for m in methods:
+            if "solver_unroll" in inspect.signature(transforms.registry.METHODS[m]).parameters:
+                all_kwargs[m] = {"solver_unroll": _UNROLL.value, **all_kwargs.get(m, {})}
     rows = []
     for t in tasks:
         base_ms = None

@@ -1,6 +1,6 @@
 """Per-task running statistics (MTBench's per-task observation and value normalisers).
 
-MTBench (Joshi et al., 2025, arXiv 2507.23172; our spec section 3.1) keeps one running mean/variance per task
+MTBench (Joshi et al., 2025, arXiv 2507.23172) keeps one running mean/variance per task
 (rl_games ``RunningMeanStd``) and normalises each sample with its own task's statistics. We combine batch
 moments with Chan et al.'s parallel update, using the *population* batch variance so that streaming updates
 equal the variance of all data seen (rl_games uses the unbiased batch variance; the difference is O(1/n)).

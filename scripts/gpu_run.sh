@@ -50,7 +50,7 @@ for j in "$@"; do
       cp /tmp/mt10_1b/metrics.jsonl /tmp/mt10_1b/config.json /tmp/train_bg.log "$OUT/" 2>/dev/null
       python3 -c "from mtjax import checkpoint; print('exported step', checkpoint.export_learner('/tmp/mt10_1b', '/tmp/mt10_1b_learner'))" \
         && tar czf "$OUT/mt10_1b_learner.tgz" -C /tmp mt10_1b_learner ;;
-    unroll) for u in 1 8 50; do MTJAX_SOLVER_UNROLL=$u job "unroll$u" 120 python3 -m experiments.benchmark_transforms \
+    unroll) for u in 1 8 50; do job "unroll$u" 120 python3 -m experiments.benchmark_transforms --solver_unroll=$u \
       --out="$OUT/transforms_unroll$u.json" --tasks=10,50 --methods=mean,pcgrad,cagrad,upgrad,nash_mtl --novariants; done ;;
     *) echo "unknown job $j; valid: ppo transforms bridge_tests bridge nets envs envs4k envs24k train train_bg follow train_fetch unroll" ;;
   esac

@@ -21,7 +21,7 @@ def test_rows_match_mtbench_table(row, minibatch, schedule):
     if row == "famo":
         assert (kw["variant"], kw["w_lr"], kw["gamma"], kw["eps"]) == ("mtbench", 1e-3, 1e-3, 1e-2)
     mt.make_mtrl(cfg.mtrl, cfg.mtrl_target, num_tasks=10, **kw)  # valid options for the method
-    smoke = common.ppo_config(mt10_mtrl.get_config(f"{row}-smoke"))
+    smoke = common.ppo_config(mt10_mtrl.get_config(f"{row},smoke"))
     assert smoke.mtrl == row and smoke.minibatch_size < minibatch
 
 

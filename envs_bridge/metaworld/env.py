@@ -85,8 +85,8 @@ class _Task:
         self.obj_qpos = int(m.jnt_qposadr[m.joint("objjoint").id]) if name in ("push", "pick-place") else (
             int(m.jnt_qposadr[m.joint("pegjoint").id]) if name == "peg-insert-side" else -1)
         self.hand_offset, self.hand_quat = scenes.settled_hand(frame_skip)
-        self.mocap_low = np.asarray((-0.5, 0.40, 0.05), np.float32)
-        self.mocap_high = np.asarray((0.5, 1.0, 0.5), np.float32)
+        self.mocap_low = np.asarray(tasks.HAND_LOW, np.float32)
+        self.mocap_high = np.asarray(tasks.HAND_HIGH, np.float32)
         self.rand_vecs = jnp.asarray(tasks.load_rand_vecs(name, rand_vecs_path))
 
 
@@ -109,6 +109,9 @@ class MetaWorldEnv:
       eulerdamp: implicit joint damping (``scenes.scene_xml``); off by default.
       reward_scale: multiplies the reward (MTBench trains Meta-World with 100; the raw reward stays in
         ``info["unscaled_reward"]``).
+      rand_vecs_path: JSON file of the "fixed" mode's variations (``tasks.load_rand_vecs``); ``None`` uses
+        ``tasks.RAND_VECS_PATH``, Meta-World's ``MT10(seed=0)``. A constructor argument (so an env kwarg of
+        the run's config), not an attribute.
       obs_size: 39 + number of tasks (task one-hot last). action_size: 4.
       contact_slots: ``{task: number of MJX contact slots}`` of every task model.
     """

@@ -1,7 +1,7 @@
 """Scripted waypoint policies for the ten MT10 tasks, in JAX (our own code).
 
 They follow the logic of Meta-World's stateless scripted policies (Yu et al., 2019, arXiv 1910.10897;
-``shared/reference/metaworld_tasks.md`` section 4): each step parses the 39-D observation (hand = obs[0:3],
+the ``metaworld.policies`` package): each step parses the 39-D observation (hand = obs[0:3],
 object point = obs[4:7], goal = obs[36:39]), picks one waypoint by a cascade of geometric tests, and outputs
 ``action[:3] = gain * (waypoint - hand)`` (the env clips to [-1, 1]) and ``action[3]`` = a grab effort.
 
@@ -24,7 +24,8 @@ from mtjax import envs
 
 __all__ = ["POLICIES", "REFERENCE_SUCCESS", "evaluate", "multitask_policy"]
 
-# Meta-World's own scripted policies, MT10(seed=0) / seed 1, 500-step episodes (metaworld_tasks.md 4.3).
+# Success rates of Meta-World's own scripted policies in the real env (Meta-World 3.1.1, MT10(seed=0), seed 1,
+# 500-step episodes).
 REFERENCE_SUCCESS = {
     "reach": 1.00, "push": 1.00, "pick-place": 1.00, "door-open": 0.92, "drawer-open": 1.00,
     "drawer-close": 1.00, "button-press-topdown": 1.00, "peg-insert-side": 0.88, "window-open": 1.00,

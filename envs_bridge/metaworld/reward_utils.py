@@ -3,8 +3,9 @@
 Meta-World (Yu et al., 2019, "Meta-World: A Benchmark and Evaluation for Multi-Task and Meta Reinforcement
 Learning", arXiv 1910.10897) shapes its "v2" rewards with the ``tolerance`` function of the DeepMind Control
 Suite (Tassa et al., 2018, arXiv 1801.00690), the Hamacher product t-norm and a gripper-caging term. These are
-the same formulas (section 1.8 of ``shared/reference/metaworld_tasks.md``) written with ``jnp.where`` so they are
-jittable and vmappable; every function is unbatched (scalars / 3-vectors) and keeps the dtype of its inputs.
+the same formulas (Meta-World 3.1.1's ``reward_utils.py`` and ``SawyerXYZEnv._gripper_caging_reward``) written
+with ``jnp.where`` so they are jittable and vmappable; every function is unbatched (scalars / 3-vectors) and
+keeps the dtype of its inputs.
 
 Differences from the numpy originals, all outside the domain Meta-World ever reaches:
   * Meta-World raises on ``lower > upper``, on a negative margin and on Hamacher inputs outside [0, 1]; a traced

@@ -2,8 +2,8 @@
 
 Meta-World (Yu et al., 2019, arXiv 1910.10897) drives a Sawyer arm's hand through a mocap weld. MJX has no broad
 phase and evaluates every candidate geom pair every physics step, and the 24-body arm makes even one ``kinematics``
-call slow on a CPU (``shared/DESIGN.md``, "Physics"). So every scene here is our own MJCF with Meta-World's
-dimensions and placements (``shared/reference/metaworld_tasks.md`` sections 1.2, 1.6, 2.x) and:
+call slow on a CPU. So every scene here is our own MJCF with Meta-World's dimensions and placements (read from
+Meta-World 3.1.1's XML assets and ``reset_model`` code) and:
 
   * a **floating hand**: a free body welded to a mocap body with Meta-World's weld ``solref (0.02, 1)`` (the weld's
     critically damped reference dynamics reproduce the measured lag, ~0.032 m at 0.8 m/s), a weak weld impedance
@@ -30,16 +30,16 @@ import functools
 import mujoco
 import numpy as np
 
-from envs_bridge.metaworld import rewards
+from envs_bridge.metaworld import tasks
 
 __all__ = ["CONTROL_DT", "TASKS", "build_model", "scene_xml", "settled_hand"]
 
-TASKS = rewards.TASK_NAMES  # the ten MT10 tasks, in MT10's order
+TASKS = tasks.TASKS  # the ten MT10 tasks, in MT10's order
 
 CONTROL_DT = 0.0125  # Meta-World: 5 x 2.5 ms physics steps per env step (80 Hz control).
 
-# Offset of the arm-carried hand from its mocap at rest, measured in Meta-World (section 1.2: (+0.0046, +0.0014,
-# -0.0049)); the weld holds the floating hand at this offset. The hand and fingers are gravity-compensated
+# Offset of the arm-carried hand from its mocap at rest, measured in Meta-World ((+0.0046, +0.0014, -0.0049));
+# the weld holds the floating hand at this offset. The hand and fingers are gravity-compensated
 # (``gravcomp``), as the real arm's controller holds the hand up: with the soft weld below an uncompensated 1 kg
 # hand would sag 4 mm more.
 _REST = (0.0046, 0.0014, -0.0049)
@@ -124,7 +124,7 @@ _DRAWER = """
       </body>
     </body>"""
 
-# Button: joint range widened from [-0.06, 0] to [-0.093, 0] (quirk 3: Meta-World's soft limit yields under the
+# Button: joint range widened from [-0.06, 0] to [-0.093, 0] (Meta-World's soft limit yields under the
 # weld to q ~ -0.092, and success needs q <= -0.0695); the cap cylinder (r 0.043) becomes a box.
 _BUTTON = """
     <body name="box" pos="0 0.85 0.115">

@@ -1,8 +1,10 @@
 """Per-task data of the ten MT10 tasks: Meta-World's ranges, reset placements and observation slots.
 
-Numbers are Meta-World 3.1.1's (Yu et al., 2019, arXiv 1910.10897), as written down in
-``shared/reference/metaworld_tasks.md`` sections 1.4-1.7 and 2.1-2.10. ``TaskSpec`` holds the host-side
-constants; ``place`` and ``object_pose`` are unbatched, traceable functions of one env (the env vmaps them).
+Numbers are Meta-World 3.1.1's (Yu et al., 2019, arXiv 1910.10897), read from its task classes
+(``_random_reset_space``, ``goal_space``, ``reset_model``, ``_get_pos_objects``/``_get_quat_objects``) and XML
+assets. This module is the one home of the task list (``TASKS``) and of the per-task constants the env, the
+rewards and the scenes share. ``TaskSpec`` holds the host-side constants; ``place`` and ``object_pose`` are
+unbatched, traceable functions of one env (the env vmaps them).
 """
 
 from __future__ import annotations
@@ -16,13 +18,16 @@ import jax.numpy as jnp
 import mujoco
 import numpy as np
 
-from envs_bridge.metaworld import scenes
+from envs_bridge.metaworld import probes
 
 __all__ = [
+    "HAND_HIGH",
+    "HAND_LOW",
     "HAND_SPACE_HIGH",
     "HAND_SPACE_LOW",
     "RAND_VECS_PATH",
     "SPECS",
+    "TASKS",
     "TaskSpec",
     "load_rand_vecs",
     "object_pose",
@@ -31,14 +36,31 @@ __all__ = [
     "scipy_quat",
 ]
 
-HAND_SPACE_LOW = np.array([-0.525, 0.348, -0.0525], np.float32)  # observation clip of obs[0:3] (quirk 7)
+# The ten MT10 tasks, in MT10's order (Meta-World names without the ``-v3`` suffix).
+TASKS = (
+    "reach",
+    "push",
+    "pick-place",
+    "door-open",
+    "drawer-open",
+    "drawer-close",
+    "button-press-topdown",
+    "peg-insert-side",
+    "window-open",
+    "window-close",
+)
+# Meta-World's ``hand_space``: the observation clips the hand position obs[0:3] to it.
+HAND_SPACE_LOW = np.array([-0.525, 0.348, -0.0525], np.float32)
 HAND_SPACE_HIGH = np.array([0.525, 1.025, 0.7], np.float32)
-RAND_VECS_PATH = os.environ.get(
-    "MTJAX_METAWORLD_RAND_VECS", os.path.join(os.path.dirname(__file__), "rand_vecs_mt10_seed0.json"))
+# Meta-World's ``hand_low``/``hand_high``: the bounds of the hand's mocap target (``mocap_low``/``mocap_high``)
+# and the goal space of tasks without their own.
+HAND_LOW = (-0.5, 0.40, 0.05)
+HAND_HIGH = (0.5, 1.0, 0.5)
+# Meta-World's 50 seeded variations per task of ``MT10(seed=0)`` (the "fixed" mode); ``MetaWorldEnv``'s
+# ``rand_vecs_path`` selects another file of the same layout.
+RAND_VECS_PATH = os.path.join(os.path.dirname(__file__), "rand_vecs_mt10_seed0.json")
 
-_HAND_LOW = (-0.5, 0.40, 0.05)
-_HAND_HIGH = (0.5, 1.0, 0.5)
-_WIDE_GOAL = (_HAND_LOW, _HAND_HIGH)
+_WIDE_GOAL = (HAND_LOW, HAND_HIGH)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,8 +86,11 @@ class TaskSpec:
     joint: str | None = None
 
 
-def _spec(name, hand_y, low, high, goal=_WIDE_GOAL, rej=0.0, joint=None):
-    return TaskSpec(name, (0.0, hand_y, 0.2), tuple(low), tuple(high), tuple(goal[0]), tuple(goal[1]), rej, joint)
+def _spec(name, hand_y, low, high, goal=_WIDE_GOAL, rej=0.0):
+    # The articulated joint's name comes from ``probes.JOINTS``, which must stay import-free (it also runs in
+    # Meta-World's own venv).
+    return TaskSpec(name, (0.0, hand_y, 0.2), tuple(low), tuple(high), tuple(goal[0]), tuple(goal[1]), rej,
+                    probes.JOINTS.get(name))
 
 
 SPECS: dict[str, TaskSpec] = {s.name: s for s in (
@@ -76,23 +101,23 @@ SPECS: dict[str, TaskSpec] = {s.name: s for s in (
     _spec("pick-place", 0.6, (-0.1, 0.6, 0.02, -0.1, 0.8, 0.05), (0.1, 0.7, 0.02, 0.1, 0.9, 0.3),
           ((-0.1, 0.8, 0.05), (0.1, 0.9, 0.3)), rej=0.15),
     _spec("door-open", 0.6, (0.0, 0.85, 0.15), (0.1, 0.95, 0.15),
-          ((-0.3, 0.4, 0.1499), (-0.2, 0.5, 0.1501)), joint="doorjoint"),
-    _spec("drawer-open", 0.6, (-0.1, 0.9, 0.0), (0.1, 0.9, 0.0), joint="goal_slidey"),
-    _spec("drawer-close", 0.6, (-0.1, 0.9, 0.0), (0.1, 0.9, 0.0), joint="goal_slidey"),
-    _spec("button-press-topdown", 0.4, (-0.1, 0.8, 0.115), (0.1, 0.9, 0.115), joint="btnbox_joint"),
+          ((-0.3, 0.4, 0.1499), (-0.2, 0.5, 0.1501))),
+    _spec("drawer-open", 0.6, (-0.1, 0.9, 0.0), (0.1, 0.9, 0.0)),
+    _spec("drawer-close", 0.6, (-0.1, 0.9, 0.0), (0.1, 0.9, 0.0)),
+    _spec("button-press-topdown", 0.4, (-0.1, 0.8, 0.115), (0.1, 0.9, 0.115)),
     _spec("peg-insert-side", 0.6, (0.0, 0.5, 0.02, -0.35, 0.4, -0.001), (0.2, 0.7, 0.02, -0.25, 0.7, 0.001),
           ((-0.32, 0.4, 0.129), (-0.22, 0.7, 0.131))),
-    _spec("window-open", 0.4, (-0.1, 0.7, 0.16), (0.1, 0.9, 0.16), joint="window_slide"),
-    _spec("window-close", 0.4, (0.0, 0.75, 0.2), (0.0, 0.9, 0.2), joint="window_slide"),
+    _spec("window-open", 0.4, (-0.1, 0.7, 0.16), (0.1, 0.9, 0.16)),
+    _spec("window-close", 0.4, (0.0, 0.75, 0.2), (0.0, 0.9, 0.2)),
 )}
 
 PUSH_REST_Z = 0.0194047  # Meta-World's settled puck height, used for push's o0 and goal z
-PEG_HEAD_INIT = (-0.1, 0.6, 0.0147847)  # quirk 2: constant for every variation
 BUTTON_QUAT = (0.707388, -0.706825, 0.0, 0.0)  # button body xquat (w, x, y, z), constant
 
 
 def load_rand_vecs(task: str, path: str | None = None) -> np.ndarray:
-    """Meta-World's 50 seeded variations (``MT10(seed=0)``) of one task, ``[50, D]`` float32."""
+    """Meta-World's 50 seeded variations of one task, ``[50, D]`` float32, from ``path`` (default
+    ``RAND_VECS_PATH``: those of ``MT10(seed=0)``)."""
     with open(path or RAND_VECS_PATH) as f:
         data = json.load(f)["MT10_seed0"]
     return np.asarray(data[f"{task}-v3"], np.float32)
@@ -138,7 +163,7 @@ def place(name: str, rv: jax.Array) -> dict[str, jax.Array]:
         return {"goal": rv + f(0.2, 0.0, 0.0), "obj_init": rv, "body": rv, "anchor": rv, "joint": 0.0}
     if name == "window-close":
         return {"goal": rv, "obj_init": rv, "body": rv, "anchor": rv, "joint": 0.2}
-    raise ValueError(f"unknown Meta-World task {name!r}; valid tasks: {', '.join(scenes.TASKS)}")
+    raise ValueError(f"unknown Meta-World task {name!r}; valid tasks: {', '.join(TASKS)}")
 
 
 def scipy_quat(mat: jax.Array) -> jax.Array:

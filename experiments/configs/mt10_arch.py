@@ -1,7 +1,8 @@
-"""MTBench's MT10 architecture rows for MT-PPO (Joshi et al., 2025; spec sections 4, 5.2 and 3.8).
+"""MTBench's MT10 architecture rows for MT-PPO (Joshi et al., 2025, arXiv 2507.23172).
 
 All rows: 24,576 envs, 1,272 iterations (1 B frames), MTBench's shared PPO settings (``mt10_ppo``), network
-sizes from ``mtjax.nets.preset(net, "mt10")``. Rows (``--config=experiments/configs/mt10_arch.py:<row>``):
+sizes from ``mtjax.nets.preset(net, "mt10")``. Variants (``experiments/configs/_variant.py``:
+``[<row>][,smoke]``, ``--config=experiments/configs/mt10_arch.py:<row>``; default ``moore_sh``):
 
   row        networks (actor / critic)         minibatch (#mb)  entropy
   mh         multihead / multihead             32,768 (24)      0.005   Multi-head PPO
@@ -16,12 +17,12 @@ sizes from ``mtjax.nets.preset(net, "mt10")``. Rows (``--config=experiments/conf
   bro        bro (256 x 1) / bro (256 x 2)     32,768 (24)      0.005   BRO critic scaling
   bro_te     as bro, learned 32-d task embedding
 
-Append ",smoke" (e.g. ``:moore_sh,smoke``) for ``mt10_ppo``'s 2-CPU smoke sizes with the same networks.
+Add ",smoke" (e.g. ``:moore_sh,smoke``) for ``mt10_ppo``'s 2-CPU smoke sizes with the same networks.
 """
 
 import ml_collections
 
-from experiments.configs import mt10_ppo
+from experiments.configs import _variant, mt10_ppo
 from mtjax.nets import presets
 
 SUITE = "mt10"
@@ -57,17 +58,8 @@ def apply_row(c: ml_collections.ConfigDict, row: str, suite: str, rows: dict) ->
     return c
 
 
-def _parse(arg: str) -> tuple[str, bool]:
-    parts = [p for p in arg.split(",") if p]
-    smoke = "smoke" in parts
-    rest = [p for p in parts if p != "smoke"]
-    if len(rest) != 1:
-        raise ValueError(f"expected '<row>' or '<row>,smoke'; valid rows: {', '.join(ROWS)}")
-    return rest[0], smoke
-
-
-def get_config(arg: str = "moore_sh"):
-    row, smoke = _parse(arg)
+def get_config(arg: str = ""):
+    row, smoke = _variant.parse(arg, ROWS, "moore_sh", "mt10_arch")
     c = mt10_ppo.get_config("smoke" if smoke else "24k")
     c = apply_row(c, row, SUITE, ROWS)
     if smoke:

@@ -1,8 +1,9 @@
-"""MTBench's MT50 architecture rows for MT-PPO (Joshi et al., 2025; spec sections 4 and 5.3).
+"""MTBench's MT50 architecture rows for MT-PPO (Joshi et al., 2025, arXiv 2507.23172).
 
 All rows: 24,576 envs (492 x 26 + 491 x 24), 1,272 iterations, MTBench's shared PPO settings, network sizes
 from ``mtjax.nets.preset(net, "mt50")`` (MOORE 6 experts, PaCo K = 20, CARE with the MT50 MiniLM embeddings).
-Rows as in ``mt10_arch`` (``--config=experiments/configs/mt50_arch.py:<row>[,smoke]``); MT50 minibatches:
+Rows as in ``mt10_arch`` (variants per ``experiments/configs/_variant.py``: ``[<row>][,smoke]``, e.g.
+``--config=experiments/configs/mt50_arch.py:paco,smoke``; default ``moore_sh``); MT50 minibatches:
 
   mh, care_sh, care_mh, moore_sh, moore_mh, paco: 32,768 (24), entropy 0.005; softmod: 16,384, entropy 0.002;
   simba/simba_te/bro/bro_te (critic scaling): 32,768, entropy 0.005.
@@ -10,7 +11,7 @@ Rows as in ``mt10_arch`` (``--config=experiments/configs/mt50_arch.py:<row>[,smo
 Needs an environment registered as "mt50" (``c.env.name``).
 """
 
-from experiments.configs import mt10_arch, mt10_ppo
+from experiments.configs import _variant, mt10_arch, mt10_ppo
 
 SUITE = "mt50"
 ROWS = {
@@ -28,10 +29,8 @@ ROWS = {
 }
 
 
-def get_config(arg: str = "moore_sh"):
-    row, smoke = mt10_arch._parse(arg)
-    if row not in ROWS:
-        raise ValueError(f"unknown mt50 architecture row {row!r}; valid: {', '.join(ROWS)}")
+def get_config(arg: str = ""):
+    row, smoke = _variant.parse(arg, ROWS, "moore_sh", "mt50_arch")
     c = mt10_ppo.get_config("smoke" if smoke else "24k")
     c.env.name = "mt50"
     if smoke:

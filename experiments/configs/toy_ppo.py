@@ -1,12 +1,18 @@
 """MT-PPO on the toy point-mass env (a seconds-long CPU demo; the learner's test fixture).
 
+Variants (``experiments/configs/_variant.py``: ``[<row>][,smoke]``): ``""`` or ``"demo"`` (60 iterations),
+``"smoke"`` (20 iterations).
+
 Usage: python -m experiments.train --config=experiments/configs/toy_ppo.py[:smoke]
 """
 
-from experiments.configs import mt10_ppo
+from experiments.configs import _variant, mt10_ppo
+
+ROWS = ("demo",)
 
 
 def get_config(arg: str = ""):
+    _, smoke = _variant.parse(arg, ROWS, "demo", "toy_ppo")
     c = mt10_ppo.get_config("")
     c.name = "toy_ppo"
     c.env.name = "toy"
@@ -23,9 +29,7 @@ def get_config(arg: str = ""):
     c.total_iterations = 60
     c.iters_per_call = 10
     c.checkpoint_every = 20
-    if arg == "smoke":
+    if smoke:
         c.total_iterations = 20
         c.checkpoint_every = 10
-    elif arg:
-        raise ValueError(f"unknown variant {arg!r} for toy_ppo; valid: '' (default), 'smoke'")
     return c

@@ -45,7 +45,7 @@ class CompositionalDense(nn.Module):
       features: output width.
       num_params: ``K``, the number of parameter sets.
       scale: orthogonal-init gain.
-      identical_init: initialise all ``K`` copies from the same matrix (MTBench / paper quirk Q16).
+      identical_init: initialise all ``K`` copies from the same matrix, as MTBench does (docs/deviations.md).
     """
 
     features: int

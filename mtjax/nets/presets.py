@@ -1,8 +1,8 @@
-"""Network sizes of MTBench's configs (Joshi et al., 2025, arXiv 2507.23172; spec sections 4, 5 and 3.8).
+"""Network sizes of MTBench's configs (Joshi et al., 2025, arXiv 2507.23172; its per-suite network configs).
 
 ``preset(net, suite, role)`` returns the keyword arguments for ``make_net``/``make_actor_critic``;
-``mtbench_param_count(net, suite, role)`` counts MTBench's parameters from the spec's layer sizes (written
-independently of our modules, so tests can compare the two).
+``mtbench_param_count(net, suite, role)`` counts MTBench's parameters from the layer sizes of MTBench's networks
+(written independently of our modules, so tests can compare the two).
 """
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ def _mlp_chain(d: int, widths) -> int:
 
 
 def mtbench_param_count(net: str, suite: str, role: str = "actor", critic_hidden_dim: int = 256) -> int:
-    """Parameters of MTBench's ``net`` actor (with its log-std vector) or critic, from the spec's sizes.
+    """Parameters of MTBench's ``net`` actor (with its log-std vector) or critic, from MTBench's layer sizes.
 
     For PaCo (shared actor-critic) "actor" is the trunk + task embedding + mu head + log-std and "critic" is the
     value head, mirroring rl_games' name-based split. CARE counts MTBench's 768-d RoBERTa context encoder

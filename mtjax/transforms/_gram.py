@@ -9,26 +9,37 @@ inner solvers ``O(T^2)``/``O(T^3)`` regardless of the parameter count ``P`` and 
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 
-from mtjax.transforms import base
-
 _HI = jax.lax.Precision.HIGHEST
 
-# Iterations of the fixed-length inner solvers unrolled per loop step. On a GPU each iteration on a T x T
-# matrix is a handful of tiny kernels, so the solvers are launch-bound; unrolling lets XLA fuse iterations.
-# MTJAX_SOLVER_UNROLL exists for benchmarking the choice (see BUILD_NOTES).
-SOLVER_UNROLL = int(os.environ.get("MTJAX_SOLVER_UNROLL", "8"))
+# Default number of iterations of the fixed-length inner solvers unrolled per loop step (the methods'
+# ``solver_unroll`` argument). On a GPU each iteration on a T x T matrix is a handful of tiny kernels, so the
+# solvers are launch-bound; unrolling lets XLA fuse iterations. 8 was the best of 1, 8 and 50 on an H200
+# (``python -m experiments.benchmark_transforms --solver_unroll=N``; PCGrad and UPGrad gain most, 50 compiles
+# slowly).
+DEFAULT_UNROLL = 8
 
 
-def solver_loop(num_iters: int, body: Callable, init: Any) -> Any:
-    """``lax.fori_loop(0, num_iters, body, init)`` with the package's unroll factor."""
-    return jax.lax.fori_loop(0, num_iters, body, init, unroll=max(1, min(SOLVER_UNROLL, num_iters)))
+def solver_loop(num_iters: int, body: Callable, init: Any, unroll: int = DEFAULT_UNROLL) -> Any:
+    """``lax.fori_loop(0, num_iters, body, init)`` with ``unroll`` iterations per loop step (capped)."""
+    return jax.lax.fori_loop(0, num_iters, body, init, unroll=max(1, min(unroll, num_iters)))
+
+
+def num_tasks_of(task_grads: Any) -> int:
+    """The leading task axis ``T`` shared by every leaf; raises ``ValueError`` if leaves disagree."""
+    leaves = jax.tree.leaves(task_grads)
+    if not leaves:
+        raise ValueError("task_grads is an empty pytree")
+    sizes = {int(x.shape[0]) if x.ndim else -1 for x in leaves}
+    if len(sizes) != 1 or -1 in sizes:
+        shapes = [tuple(x.shape) for x in leaves]
+        raise ValueError(f"every leaf of task_grads needs the same leading task axis T; got shapes {shapes}")
+    return sizes.pop()
 
 
 def full_precision(fn: Callable) -> Callable:
@@ -44,7 +55,7 @@ def full_precision(fn: Callable) -> Callable:
 
 def gram_matrix(task_grads: Any) -> jax.Array:
     """``A [T, T] = sum over leaves of g_l g_l^T`` in float32 (full matmul precision, no TF32)."""
-    t = base.num_tasks_of(task_grads)
+    t = num_tasks_of(task_grads)
     out = jnp.zeros((t, t), jnp.float32)
     for x in jax.tree.leaves(task_grads):
         m = x.reshape(t, -1).astype(jnp.float32)
@@ -106,6 +117,11 @@ def check_num_tasks(method: str, num_tasks: int | None) -> None:
         raise ValueError(f"{method}: num_tasks must be a positive int or None; got {num_tasks!r}")
 
 
+def check_unroll(method: str, solver_unroll: int) -> None:
+    if not isinstance(solver_unroll, int) or isinstance(solver_unroll, bool) or solver_unroll < 1:
+        raise ValueError(f"{method}: solver_unroll must be a positive int; got {solver_unroll!r}")
+
+
 def weights_buffer(num_tasks: int | None) -> jax.Array:
     """The ``task_weights`` diagnostic: ``[num_tasks]`` zeros, or ``[0]`` when ``num_tasks`` is unknown."""
     return jnp.zeros((num_tasks or 0,), jnp.float32)
@@ -113,7 +129,7 @@ def weights_buffer(num_tasks: int | None) -> jax.Array:
 
 def tasks_checked(method: str, task_grads: Any, num_tasks: int | None) -> int:
     """``T`` of ``task_grads``; raises if it disagrees with the factory's ``num_tasks``."""
-    t = base.num_tasks_of(task_grads)
+    t = num_tasks_of(task_grads)
     if num_tasks is not None and t != num_tasks:
         raise ValueError(f"{method} was built with num_tasks={num_tasks} but got task_grads with T={t}")
     return t

@@ -11,12 +11,12 @@ The official code sums the aligned gradients (``reduction="sum"``); the default 
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 
-from mtjax.transforms import _gram, base
+from mtjax.transforms import base
 
 __all__ = ["AlignedMTLState", "aligned_mtl", "aligned_mtl_weights"]
 
@@ -73,25 +73,16 @@ def aligned_mtl(scale_mode: str = "min", reduction: str = "mean", num_tasks: int
     """
     if scale_mode not in _SCALES:
         raise ValueError(f"aligned_mtl: scale_mode must be one of {_SCALES}; got {scale_mode!r}")
-    _gram.check_reduction("aligned_mtl", reduction)
-    _gram.check_num_tasks("aligned_mtl", num_tasks)
 
-    def init_fn(params: Any) -> AlignedMTLState:
-        del params
-        zero = jnp.zeros((), jnp.float32)
-        izero = jnp.zeros((), jnp.int32)
-        return AlignedMTLState(izero, zero, zero, _gram.weights_buffer(num_tasks), izero, zero)
-
-    @_gram.full_precision
-    def update_fn(task_grads, state, params=None, **extra):
-        del state, params, extra
-        t = _gram.tasks_checked("aligned_mtl", task_grads, num_tasks)
-        gram = _gram.gram_matrix(task_grads)
+    def weigh(gram, state, **extra):
+        del state, extra
+        t = gram.shape[0]
         b, rank, cond = aligned_mtl_weights(gram, scale_mode)
         pref = jnp.full((t,), 1.0 / t if reduction == "mean" else 1.0, jnp.float32)
-        w = b.T @ pref
-        nc, mn, me = _gram.conflict_summary(gram)
-        new_state = AlignedMTLState(nc, mn, me, _gram.stored_weights(w, num_tasks), rank, cond)
-        return _gram.combine(w, task_grads), new_state
+        return b.T @ pref, (rank, cond)
 
-    return base.Aggregator(init=init_fn, update=update_fn)
+    def init_fields():
+        return jnp.zeros((), jnp.int32), jnp.zeros((), jnp.float32)
+
+    return base.gram_method("aligned_mtl", AlignedMTLState, num_tasks=num_tasks, reduction=reduction,
+                            weigh=weigh, init_fields=init_fields)

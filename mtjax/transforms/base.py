@@ -6,30 +6,36 @@ axis ``T`` (e.g. from ``jax.vmap(jax.grad(loss), in_axes=(None, 0))`` over task-
 params-shaped update plus the new state. It composes with ``optax.chain`` (clipping and Adam after it) and
 with ``optax.partition`` (apply a method to a parameter subset). This is the only module that imports optax's
 experimental API.
+
+``gram_method`` is the factory skeleton the Gram-space methods share (PCGrad, CAGrad, IMTL-G, Aligned-MTL,
+UPGrad, Nash-MTL): each method file states only its validation and its weighting or inner solve.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 from optax.experimental import aggregating
 
+from mtjax.transforms import _gram
+
 __all__ = [
     "Aggregator",
-    "process",
-    "mean",
-    "sum",
     "MeanState",
+    "gram_method",
+    "mean",
     "num_tasks_of",
-    "flatten_task_grads",
-    "unflatten_update",
+    "process",
     "require_extra",
+    "sum",
 ]
 
 Aggregator = aggregating.Aggregator
 process = aggregating.process
+num_tasks_of = _gram.num_tasks_of
 
 
 class MeanState(NamedTuple):
@@ -42,40 +48,61 @@ class MeanState(NamedTuple):
     task_weight: jax.Array
 
 
-def num_tasks_of(task_grads: Any) -> int:
-    """The leading task axis ``T`` shared by every leaf; raises ``ValueError`` if leaves disagree."""
-    leaves = jax.tree.leaves(task_grads)
-    if not leaves:
-        raise ValueError("task_grads is an empty pytree")
-    sizes = {int(x.shape[0]) if x.ndim else -1 for x in leaves}
-    if len(sizes) != 1 or -1 in sizes:
-        shapes = [tuple(x.shape) for x in leaves]
-        raise ValueError(f"every leaf of task_grads needs the same leading task axis T; got shapes {shapes}")
-    return sizes.pop()
-
-
-def flatten_task_grads(task_grads: Any) -> jax.Array:
-    """Concatenates every leaf into one ``[T, P]`` matrix (float32)."""
-    t = num_tasks_of(task_grads)
-    return jnp.concatenate([x.reshape(t, -1).astype(jnp.float32) for x in jax.tree.leaves(task_grads)], axis=1)
-
-
-def unflatten_update(flat: jax.Array, task_grads: Any) -> Any:
-    """Inverse of ``flatten_task_grads`` for a ``[P]`` vector: a params-shaped pytree (leaf dtypes kept)."""
-    leaves, treedef = jax.tree.flatten(task_grads)
-    out, i = [], 0
-    for x in leaves:
-        n = int(x[0].size)
-        out.append(flat[i:i + n].reshape(x.shape[1:]).astype(x.dtype))
-        i += n
-    return jax.tree.unflatten(treedef, out)
-
-
 def require_extra(method: str, name: str, value: Any) -> Any:
     """Raises a ``ValueError`` naming the missing extra argument a method needs."""
     if value is None:
         raise ValueError(f"{method} needs the extra argument `{name}=` in update(); none was given")
     return value
+
+
+def gram_method(name: str, state_type: type, *, num_tasks: int | None, reduction: str,
+                weigh: Callable[..., tuple[jax.Array, tuple]], init_fields: Callable[[], tuple] = tuple,
+                finish: Callable[[Any], tuple[Any, tuple]] | None = None) -> Aggregator:
+    """The Aggregator of a Gram-space method: every method but FAMO is this skeleton plus its ``weigh``.
+
+    Eagerly validates ``reduction`` and ``num_tasks``. ``update(task_grads, state, params=None, **extra)``
+    checks the task axis ``T`` (against ``num_tasks`` when given), forms the Gram matrix ``A [T, T]`` in float32
+    at full matmul precision, calls ``weigh``, returns ``sum_i w_i g_i`` (through ``finish`` if given) and
+    records the pairwise-conflict diagnostics.
+
+    Args:
+      name: the method's name, used in error messages.
+      state_type: the method's ``<Method>State``: a NamedTuple whose first four fields are ``num_conflicts``,
+        ``min_cosine``, ``mean_cosine`` and ``task_weights`` (``[num_tasks]``, or ``[0]`` without
+        ``num_tasks``), followed by the method's own fields.
+      num_tasks: optional ``T``.
+      reduction: ``"mean"`` or ``"sum"`` (``weigh`` applies it; validated here).
+      weigh: ``weigh(gram, state, **extra) -> (w [T], fields)``: the method's weighting or inner solve;
+        ``fields`` are the new state's own entries (``state`` is the previous step's, e.g. for a warm start).
+      init_fields: ``() -> fields``: the method's own entries of the initial state.
+      finish: optional ``finish(update) -> (update, fields)`` applied to the combined update (e.g. a clip);
+        its ``fields`` follow ``weigh``'s in the state.
+
+    Returns:
+      The Aggregator.
+    """
+    _gram.check_reduction(name, reduction)
+    _gram.check_num_tasks(name, num_tasks)
+
+    def init_fn(params: Any):
+        del params
+        zero = jnp.zeros((), jnp.float32)
+        return state_type(jnp.zeros((), jnp.int32), zero, zero, _gram.weights_buffer(num_tasks), *init_fields())
+
+    @_gram.full_precision
+    def update_fn(task_grads, state, params=None, **extra):
+        del params
+        _gram.tasks_checked(name, task_grads, num_tasks)
+        gram = _gram.gram_matrix(task_grads)
+        w, fields = weigh(gram, state, **extra)
+        update = _gram.combine(w, task_grads)
+        if finish is not None:
+            update, more = finish(update)
+            fields = (*fields, *more)
+        nc, mn, me = _gram.conflict_summary(gram)
+        return update, state_type(nc, mn, me, _gram.stored_weights(w, num_tasks), *fields)
+
+    return Aggregator(init=init_fn, update=update_fn)
 
 
 def _weighted(reduction: str):

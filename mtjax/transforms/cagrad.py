@@ -26,7 +26,7 @@ solved exactly, on device, in a fixed number of iterations on the scale-normalis
    (dropping the first weight that hits zero), projections onto the face of a few longer steps (dropping
    several at once), and one majorised projected-gradient step; ``x`` itself stays if none is better, so
    ``f`` never increases. Once a face is solved, the task whose partial derivative most violates the KKT
-   conditions joins it. Defaults: 50 + ``min(2T, 30)`` iterations (the solver before issue 11 ran 100
+   conditions joins it. Defaults: 50 + ``min(2T, 30)`` iterations (an earlier version ran 100
    projected-gradient iterations and missed by up to 1e-2 on ill-conditioned problems).
 
 ``docs/deviations.md`` records the measured objective gaps against a float64 reference and
@@ -41,7 +41,7 @@ loss": use ``reduction="sum"`` for that (``reduction="mean"``, the default, keep
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -104,7 +104,8 @@ class _Problem(NamedTuple):
         return self.b + self.ce * (self.a @ w) / jnp.sqrt(jnp.maximum(w @ self.a @ w, 0.0) + self.eps)
 
 
-def _projected_gradient(prob: _Problem, w0: jax.Array, num_iters: int, project: Callable) -> jax.Array:
+def _projected_gradient(prob: _Problem, w0: jax.Array, num_iters: int, project: Callable,
+                        unroll: int) -> jax.Array:
     """Accelerated projected gradient with adaptive restarts (O'Donoghue & Candes) from ``w0``."""
     lmax = jnp.max(jnp.sum(jnp.abs(prob.a), axis=1))    # Gershgorin bound on lambda_max(A)
 
@@ -118,7 +119,7 @@ def _projected_gradient(prob: _Problem, w0: jax.Array, num_iters: int, project: 
         y_new = jnp.where(restart, x_new, x_new + ((tk - 1.0) / t_new) * (x_new - x))
         return x_new, y_new, t_new
 
-    w, _, _ = _gram.solver_loop(num_iters, body, (w0, w0, jnp.ones((), jnp.float32)))
+    w, _, _ = _gram.solver_loop(num_iters, body, (w0, w0, jnp.ones((), jnp.float32)), unroll)
     return w
 
 
@@ -198,7 +199,8 @@ def _active_set_step(prob: _Problem, x: jax.Array, m: jax.Array,
 
 
 def cagrad_solve(gram: jax.Array, c: float, num_iters: int = 50, w_init: jax.Array | None = None,
-                 projection: str = "optax", num_face_iters: int | None = None) -> tuple[jax.Array, jax.Array]:
+                 projection: str = "optax", num_face_iters: int | None = None,
+                 unroll: int = _gram.DEFAULT_UNROLL) -> tuple[jax.Array, jax.Array]:
     """Solves CAGrad's dual simplex problem on device.
 
     Args:
@@ -211,6 +213,7 @@ def cagrad_solve(gram: jax.Array, c: float, num_iters: int = 50, w_init: jax.Arr
       num_face_iters: active-set iterations, each one ``(T+1) x (T+1)`` linear solve; default ``min(2T, 30)``
         (validated for ``T <= 50``). ``0`` keeps only the projected-gradient phase (inexact on ill-conditioned
         problems; see ``docs/deviations.md``).
+      unroll: projected-gradient iterations unrolled per loop step (speed, not the result).
 
     Returns:
       ``(w*, c')``: the ``[T]`` simplex weights and the effective radius ``c' = c |g0| + 1e-8``.
@@ -222,11 +225,11 @@ def cagrad_solve(gram: jax.Array, c: float, num_iters: int = 50, w_init: jax.Arr
     a = gram / scale                                    # f(w; A) = scale * f(w; A/scale) with these rescalings
     prob = _Problem(a, jnp.mean(a, axis=1), c_eff / jnp.sqrt(scale), 1e-8 / scale)
     w0 = jnp.full((t,), 1.0 / t, jnp.float32) if w_init is None else w_init.astype(jnp.float32)
-    w = _projected_gradient(prob, w0, num_iters, project)
+    w = _projected_gradient(prob, w0, num_iters, project, unroll)
     n_face = min(2 * t, _FACE_ITERS_CAP) if num_face_iters is None else num_face_iters
     if n_face:
         # Not unrolled: each iteration holds a linear solve that XLA cannot fuse across iterations, and
-        # unrolling by _gram.SOLVER_UNROLL multiplied the compile time (CPU, T=50: 1.8 s -> 4.8 s).
+        # unrolling by 8 multiplied the compile time (CPU, T=50: 1.8 s -> 4.8 s).
         w, _ = jax.lax.fori_loop(0, n_face, lambda _, carry: _active_set_step(prob, *carry, project),
                                  (w, (w > 0).astype(jnp.float32)))
     return w, c_eff
@@ -234,7 +237,7 @@ def cagrad_solve(gram: jax.Array, c: float, num_iters: int = 50, w_init: jax.Arr
 
 def cagrad(c: float = 0.4, num_iters: int = 50, rescale: int = 1, reduction: str = "mean",
            num_tasks: int | None = None, warm_start: bool = True, projection: str = "optax",
-           num_face_iters: int | None = None) -> base.Aggregator:
+           num_face_iters: int | None = None, solver_unroll: int = _gram.DEFAULT_UNROLL) -> base.Aggregator:
     """CAGrad aggregator.
 
     Args:
@@ -248,13 +251,14 @@ def cagrad(c: float = 0.4, num_iters: int = 50, rescale: int = 1, reduction: str
       projection: simplex projection of the solver, ``"optax"`` or ``"pairwise"`` (see ``cagrad_solve``).
       num_face_iters: active-set iterations that make the solve exact; default ``min(2T, 30)``, ``0`` for the
         projected-gradient phase alone (see ``cagrad_solve``).
+      solver_unroll: projected-gradient iterations unrolled per loop step: compile time and speed, not the result.
 
     Returns:
       An Aggregator over task-stacked gradients (no extra arguments needed).
 
     Raises:
       ValueError: ``c < 0``, ``num_iters < 1``, ``num_face_iters < 0``, ``rescale`` not in ``{0, 1, 2}``, bad
-        ``reduction`` or ``num_tasks``; at update time, an inconsistent task axis.
+        ``reduction``, ``num_tasks`` or ``solver_unroll``; at update time, an inconsistent task axis.
     """
     if not c >= 0:
         raise ValueError(f"cagrad: c must be >= 0; got {c!r}")
@@ -266,30 +270,22 @@ def cagrad(c: float = 0.4, num_iters: int = 50, rescale: int = 1, reduction: str
         raise ValueError(f"cagrad: projection must be one of 'optax', 'pairwise'; got {projection!r}")
     if rescale not in (0, 1, 2):
         raise ValueError(f"cagrad: rescale must be one of 0 (none), 1 (1+c^2), 2 (1+c); got {rescale!r}")
-    _gram.check_reduction("cagrad", reduction)
-    _gram.check_num_tasks("cagrad", num_tasks)
+    _gram.check_unroll("cagrad", solver_unroll)
     divisor = {0: 1.0, 1: 1.0 + c * c, 2: 1.0 + c}[rescale]
 
-    def init_fn(params: Any) -> CAGradState:
-        del params
-        zero = jnp.zeros((), jnp.float32)
-        w0 = jnp.full((num_tasks or 0,), 1.0 / (num_tasks or 1), jnp.float32)
-        return CAGradState(jnp.zeros((), jnp.int32), zero, zero, _gram.weights_buffer(num_tasks), zero, w0)
-
-    @_gram.full_precision
-    def update_fn(task_grads, state, params=None, **extra):
-        del params, extra
-        t = _gram.tasks_checked("cagrad", task_grads, num_tasks)
-        gram = _gram.gram_matrix(task_grads)
+    def weigh(gram, state, **extra):
+        del extra
+        t = gram.shape[0]
         w_init = state.w_star if (warm_start and num_tasks) else None
-        w_star, c_eff = cagrad_solve(gram, c, num_iters, w_init, projection, num_face_iters)
+        w_star, c_eff = cagrad_solve(gram, c, num_iters, w_init, projection, num_face_iters, solver_unroll)
         gw_norm = jnp.sqrt(jnp.maximum(w_star @ gram @ w_star, 0.0))
         lam = c_eff / (gw_norm + 1e-8)
         w = (jnp.full((t,), 1.0 / t) + lam * w_star) / divisor * _gram.scale_for(reduction, t)
         obj = w_star @ jnp.mean(gram, axis=1) + c_eff * jnp.sqrt(w_star @ gram @ w_star + 1e-8)
-        nc, mn, me = _gram.conflict_summary(gram)
-        new_state = CAGradState(nc, mn, me, _gram.stored_weights(w, num_tasks), obj.astype(jnp.float32),
-                                _gram.stored_weights(w_star, num_tasks))
-        return _gram.combine(w, task_grads), new_state
+        return w, (obj.astype(jnp.float32), _gram.stored_weights(w_star, num_tasks))
 
-    return base.Aggregator(init=init_fn, update=update_fn)
+    def init_fields():
+        return jnp.zeros((), jnp.float32), jnp.full((num_tasks or 0,), 1.0 / (num_tasks or 1), jnp.float32)
+
+    return base.gram_method("cagrad", CAGradState, num_tasks=num_tasks, reduction=reduction, weigh=weigh,
+                            init_fields=init_fields)

@@ -17,7 +17,7 @@ Two variants:
     logits are first updated with ``delta(l_prev, l)`` and the new weights are then used. When consecutive calls
     see the same data (full-batch training, e.g. the notebook), ``l`` is exactly the post-step loss of the
     previous batch and this is the paper's algorithm; with minibatches it compares consecutive minibatches.
-  * ``"mtbench"`` (MTBench ``FAMOA2CAgent``, quirk Q11: ``w_lr=1e-3``, ``gamma=1e-3``, ``eps=1e-2``, unit-norm
+  * ``"mtbench"`` (MTBench ``FAMOA2CAgent``: ``w_lr=1e-3``, ``gamma=1e-3``, ``eps=1e-2``, unit-norm
     logit gradient). The weights of the current call use the logits *before* the update, then the logits are
     updated with ``delta`` between the previous and the current minibatch; the first ``delta`` compares
     against ``l_prev = 0``.

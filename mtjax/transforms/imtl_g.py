@@ -18,7 +18,7 @@ gradients it is the same closed form.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -120,29 +120,19 @@ def imtl_g(reduction: str = "mean", num_tasks: int | None = None, rank_deficient
       ValueError: bad ``reduction``/``num_tasks``/``rank_deficient``/``rcond``; an inconsistent task axis at
         update time.
     """
-    _gram.check_reduction("imtl_g", reduction)
-    _gram.check_num_tasks("imtl_g", num_tasks)
     if rank_deficient not in _RANK_MODES:
         raise ValueError(f"imtl_g: rank_deficient must be one of {', '.join(_RANK_MODES)}; "
                          f"got {rank_deficient!r}")
     if not 0.0 <= rcond < 1.0:
         raise ValueError(f"imtl_g: rcond must be in [0, 1); got {rcond!r}")
 
-    def init_fn(params: Any) -> IMTLGState:
-        del params
-        zero = jnp.zeros((), jnp.float32)
-        izero = jnp.zeros((), jnp.int32)
-        return IMTLGState(izero, zero, zero, _gram.weights_buffer(num_tasks), izero, izero)
-
-    @_gram.full_precision
-    def update_fn(task_grads, state, params=None, **extra):
-        del state, params, extra
-        t = _gram.tasks_checked("imtl_g", task_grads, num_tasks)
-        gram = _gram.gram_matrix(task_grads)
+    def weigh(gram, state, **extra):
+        del state, extra
         alpha, fallback, rank = imtl_g_weights(gram, rank_deficient, rcond)
-        w = alpha * _gram.scale_for(reduction, t)
-        nc, mn, me = _gram.conflict_summary(gram)
-        new_state = IMTLGState(nc, mn, me, _gram.stored_weights(w, num_tasks), fallback, rank)
-        return _gram.combine(w, task_grads), new_state
+        return alpha * _gram.scale_for(reduction, gram.shape[0]), (fallback, rank)
 
-    return base.Aggregator(init=init_fn, update=update_fn)
+    def init_fields():
+        return jnp.zeros((), jnp.int32), jnp.zeros((), jnp.int32)
+
+    return base.gram_method("imtl_g", IMTLGState, num_tasks=num_tasks, reduction=reduction, weigh=weigh,
+                            init_fields=init_fields)

@@ -47,10 +47,12 @@ class NashMTLState(NamedTuple):
     update_norm: jax.Array
 
 
-def nash_mtl_weights(gram: jax.Array, num_iters: int = 40, reg: float = 1e-6) -> tuple[jax.Array, jax.Array]:
+def nash_mtl_weights(gram: jax.Array, num_iters: int = 40, reg: float = 1e-6,
+                     unroll: int = _gram.DEFAULT_UNROLL) -> tuple[jax.Array, jax.Array]:
     """``(alpha [T], residual)``: Nash bargaining weights solving ``A alpha = 1/alpha`` (the official scale).
 
     The residual ``max_i |(A alpha)_i alpha_i - 1|`` is scale free (it equals that of the normalised solve).
+    ``unroll`` Newton steps run per loop step (speed, not the result).
     """
     t = gram.shape[0]
     fro = jnp.maximum(jnp.linalg.norm(gram), 1e-30)
@@ -67,7 +69,7 @@ def nash_mtl_weights(gram: jax.Array, num_iters: int = 40, reg: float = 1e-6) ->
         x_new = x - step * jnp.where(lam < 0.25, 1.0, 1.0 / (1.0 + lam))  # pure Newton once close
         return jnp.where(jnp.all(jnp.isfinite(x_new)) & jnp.all(x_new > 0), x_new, x)
 
-    x = _gram.solver_loop(num_iters, body, x0)
+    x = _gram.solver_loop(num_iters, body, x0, unroll)
     residual = jnp.max(jnp.abs((a @ x) * x - 1.0))
     return (x * jax.lax.rsqrt(fro)).astype(jnp.float32), residual.astype(jnp.float32)
 
@@ -82,7 +84,7 @@ def _clip(update: Any, max_norm: float) -> tuple[Any, jax.Array]:
 
 
 def nash_mtl(num_iters: int = 40, reg: float = 1e-6, reduction: str = "sum", num_tasks: int | None = None,
-             max_norm: float = 1.0) -> base.Aggregator:
+             max_norm: float = 1.0, solver_unroll: int = _gram.DEFAULT_UNROLL) -> base.Aggregator:
     """Nash-MTL aggregator.
 
     Args:
@@ -95,13 +97,14 @@ def nash_mtl(num_iters: int = 40, reg: float = 1e-6, reduction: str = "sum", num
         ``clip_grad_norm_`` rule); ``<= 0`` turns it off, as in the official code. It covers the parameters
         given to this aggregator (the official code clips the shared parameters: use ``optax.partition`` to
         restrict it likewise).
+      solver_unroll: Newton steps unrolled per loop step: compile time and speed, not the result.
 
     Returns:
       An Aggregator over task-stacked gradients (no extra arguments).
 
     Raises:
-      ValueError: bad ``num_iters``/``reg``/``reduction``/``num_tasks``/``max_norm``; an inconsistent task
-        axis.
+      ValueError: bad ``num_iters``/``reg``/``reduction``/``num_tasks``/``max_norm``/``solver_unroll``; an
+        inconsistent task axis.
     """
     if not isinstance(num_iters, int) or num_iters < 1:
         raise ValueError(f"nash_mtl: num_iters must be a positive int; got {num_iters!r}")
@@ -109,24 +112,19 @@ def nash_mtl(num_iters: int = 40, reg: float = 1e-6, reduction: str = "sum", num
         raise ValueError(f"nash_mtl: reg must be >= 0; got {reg!r}")
     if not isinstance(max_norm, (int, float)) or math.isnan(max_norm):
         raise ValueError(f"nash_mtl: max_norm must be a number (<= 0 disables the clip); got {max_norm!r}")
-    _gram.check_reduction("nash_mtl", reduction)
-    _gram.check_num_tasks("nash_mtl", num_tasks)
+    _gram.check_unroll("nash_mtl", solver_unroll)
 
-    def init_fn(params: Any) -> NashMTLState:
-        del params
-        zero = jnp.zeros((), jnp.float32)
-        return NashMTLState(jnp.zeros((), jnp.int32), zero, zero, _gram.weights_buffer(num_tasks), zero, zero)
+    def weigh(gram, state, **extra):
+        del state, extra
+        alpha, residual = nash_mtl_weights(gram, num_iters, reg, solver_unroll)
+        return alpha / (gram.shape[0] if reduction == "mean" else 1.0), (residual,)
 
-    @_gram.full_precision
-    def update_fn(task_grads, state, params=None, **extra):
-        del state, params, extra
-        t = _gram.tasks_checked("nash_mtl", task_grads, num_tasks)
-        gram = _gram.gram_matrix(task_grads)
-        alpha, residual = nash_mtl_weights(gram, num_iters, reg)
-        w = alpha / (t if reduction == "mean" else 1.0)
-        update, norm = _clip(_gram.combine(w, task_grads), float(max_norm))
-        nc, mn, me = _gram.conflict_summary(gram)
-        new_state = NashMTLState(nc, mn, me, _gram.stored_weights(w, num_tasks), residual, norm)
-        return update, new_state
+    def finish(update):
+        update, norm = _clip(update, float(max_norm))
+        return update, (norm,)
 
-    return base.Aggregator(init=init_fn, update=update_fn)
+    def init_fields():
+        return jnp.zeros((), jnp.float32), jnp.zeros((), jnp.float32)
+
+    return base.gram_method("nash_mtl", NashMTLState, num_tasks=num_tasks, reduction=reduction, weigh=weigh,
+                            init_fields=init_fields, finish=finish)

@@ -15,7 +15,7 @@ matrix and one weighted sum over the gradients.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -42,12 +42,13 @@ class PCGradState(NamedTuple):
     task_weights: jax.Array
 
 
-def pcgrad_weights(gram: jax.Array, perms: jax.Array) -> jax.Array:
+def pcgrad_weights(gram: jax.Array, perms: jax.Array, unroll: int = _gram.DEFAULT_UNROLL) -> jax.Array:
     """The PCGrad coefficient matrix in Gram space.
 
     Args:
       gram: ``[T, T]`` Gram matrix ``A_ij = <g_i, g_j>``.
       perms: ``[T, T]`` int; row ``i`` is the order in which task ``i``'s copy visits the other gradients.
+      unroll: projection steps unrolled per loop iteration (speed, not the result).
 
     Returns:
       ``C [T, T]`` with projected gradient ``g_i' = sum_j C_ij g_j``.
@@ -64,42 +65,34 @@ def pcgrad_weights(gram: jax.Array, perms: jax.Array) -> jax.Array:
         coef = jnp.where((dots < 0) & (nj > 0), dots / jnp.where(nj > 0, nj, 1.0), 0.0)
         return c - coef[:, None] * onehot                 # scatter-free (fuses on GPU)
 
-    return _gram.solver_loop(t, body, jnp.eye(t, dtype=jnp.float32))
+    return _gram.solver_loop(t, body, jnp.eye(t, dtype=jnp.float32), unroll)
 
 
-def pcgrad(reduction: str = "mean", num_tasks: int | None = None) -> base.Aggregator:
+def pcgrad(reduction: str = "mean", num_tasks: int | None = None,
+           solver_unroll: int = _gram.DEFAULT_UNROLL) -> base.Aggregator:
     """PCGrad aggregator.
 
     Args:
       reduction: ``"mean"`` (MTBench and the paper's code) or ``"sum"`` of the projected gradients.
       num_tasks: optional ``T``; when given, ``task_weights [T]`` is recorded and ``T`` is checked.
+      solver_unroll: projection steps unrolled per loop iteration: compile time and speed, not the result.
 
     Returns:
       An Aggregator whose ``update(task_grads, state, params=None, *, key, **extra)`` needs ``key=`` (a
       ``jax.random`` key; the random task orders) and returns a params-shaped update.
 
     Raises:
-      ValueError: bad ``reduction``/``num_tasks`` (eagerly), or at update time a missing ``key`` or a task
-        axis that disagrees across leaves or with ``num_tasks``.
+      ValueError: bad ``reduction``/``num_tasks``/``solver_unroll`` (eagerly), or at update time a missing
+        ``key`` or a task axis that disagrees across leaves or with ``num_tasks``.
     """
-    _gram.check_reduction("pcgrad", reduction)
-    _gram.check_num_tasks("pcgrad", num_tasks)
+    _gram.check_unroll("pcgrad", solver_unroll)
 
-    def init_fn(params: Any) -> PCGradState:
-        del params
-        zero = jnp.zeros((), jnp.float32)
-        return PCGradState(jnp.zeros((), jnp.int32), zero, zero, _gram.weights_buffer(num_tasks))
-
-    @_gram.full_precision
-    def update_fn(task_grads, state, params=None, *, key=None, **extra):
-        del state, params, extra
+    def weigh(gram, state, *, key=None, **extra):
+        del state, extra
         key = base.require_extra("pcgrad", "key", key)
-        t = _gram.tasks_checked("pcgrad", task_grads, num_tasks)
-        gram = _gram.gram_matrix(task_grads)
+        t = gram.shape[0]
         perms = jax.vmap(lambda k: jax.random.permutation(k, t))(jax.random.split(key, t))
-        coeffs = pcgrad_weights(gram, perms)
-        w = jnp.mean(coeffs, axis=0) if reduction == "mean" else jnp.sum(coeffs, axis=0)
-        nc, mn, me = _gram.conflict_summary(gram)
-        return _gram.combine(w, task_grads), PCGradState(nc, mn, me, _gram.stored_weights(w, num_tasks))
+        coeffs = pcgrad_weights(gram, perms, solver_unroll)
+        return (jnp.mean(coeffs, axis=0) if reduction == "mean" else jnp.sum(coeffs, axis=0)), ()
 
-    return base.Aggregator(init=init_fn, update=update_fn)
+    return base.gram_method("pcgrad", PCGradState, num_tasks=num_tasks, reduction=reduction, weigh=weigh)

@@ -1,8 +1,9 @@
 """Method registry: ``make_mtrl(method, target, num_tasks=T)`` builds the trainer's gradient aggregator.
 
 The chosen method is applied to one parameter subset and ``mean()`` to the rest via ``optax.partition``.
-Subsets follow MTBench (``mtbench_spec.md`` section 3.1): a parameter belongs to the critic when a key on its
-path contains ``"critic"`` or ``"value"``; everything else (actor trunk, mean head, log-std) is the actor.
+Subsets follow MTBench's split into critic (value network) and actor parameters: a parameter belongs to the
+critic when a key on its path contains ``"critic"`` or ``"value"``; everything else (actor trunk, mean head,
+log-std) is the actor.
 ``target="both"`` applies the method to every parameter. MTBench's shipped configs manipulate the critic only.
 
 Loss routing: the trainer passes ``task_losses=`` (total per-task losses), ``critic_task_losses=`` and
@@ -117,7 +118,7 @@ def make_mtrl(method: str, target: str = "critic", *, num_tasks: int, output_sca
       target: ``"critic"`` (MTBench), ``"actor"`` or ``"both"``.
       num_tasks: ``T``.
       output_scale: factor on the method's update of the target subset (MTBench parity: its PCGrad/CAGrad
-        critic losses omit PPO's ``0.5 * critic_coef`` factor, quirk Q12, so ``1 / (0.5 * critic_coef)``).
+        critic losses omit PPO's ``0.5 * critic_coef`` factor, so ``1 / (0.5 * critic_coef)``).
       loss_scale: factor on the routed task losses (MTBench's FAMO sees ``0.5 * critic_coef`` times the value
         loss; matters through FAMO's ``eps``).
       **kwargs: hyperparameters of the method (e.g. ``c=0.4`` for CAGrad, ``variant="mtbench"`` for FAMO).

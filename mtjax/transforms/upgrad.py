@@ -11,7 +11,7 @@ Gram matrix (``A / mean(diag A) + reg * I``, as the reference implementation reg
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -32,11 +32,12 @@ class UPGradState(NamedTuple):
     dual: jax.Array
 
 
-def upgrad_weights(gram: jax.Array, num_iters: int = 200, reg: float = 1e-4,
-                   v_init: jax.Array | None = None) -> jax.Array:
+def upgrad_weights(gram: jax.Array, num_iters: int = 200, reg: float = 1e-4, v_init: jax.Array | None = None,
+                   unroll: int = _gram.DEFAULT_UNROLL) -> jax.Array:
     """``V [T, T]``: row ``i`` solves ``min_{v >= e_i} v^T A v``; the update weights are ``mean_i V[i]``.
 
-    ``v_init`` (optional ``[T, T]``, e.g. the previous step's ``V``) warm-starts the solver.
+    ``v_init`` (optional ``[T, T]``, e.g. the previous step's ``V``) warm-starts the solver; ``unroll`` solver
+    iterations run per loop step (speed, not the result).
     """
     t = gram.shape[0]
     scale = jnp.maximum(jnp.mean(jnp.diag(gram)), 1e-30)
@@ -57,12 +58,13 @@ def upgrad_weights(gram: jax.Array, num_iters: int = 200, reg: float = 1e-4,
 
     ones = jnp.ones((t, 1), jnp.float32)
     x0 = lower if v_init is None else jnp.maximum(v_init / d[None, :], lower)
-    x, _, _ = _gram.solver_loop(num_iters, body, (x0, x0, ones))
+    x, _, _ = _gram.solver_loop(num_iters, body, (x0, x0, ones), unroll)
     return x * d[None, :]
 
 
 def upgrad(num_iters: int = 200, reg: float = 1e-4, reduction: str = "mean",
-           num_tasks: int | None = None, warm_start: bool = True) -> base.Aggregator:
+           num_tasks: int | None = None, warm_start: bool = True,
+           solver_unroll: int = _gram.DEFAULT_UNROLL) -> base.Aggregator:
     """UPGrad aggregator.
 
     Args:
@@ -71,36 +73,26 @@ def upgrad(num_iters: int = 200, reg: float = 1e-4, reduction: str = "mean",
       reduction: ``"mean"`` (paper default preference ``1/T``) or ``"sum"``.
       num_tasks: optional ``T``; when given, ``task_weights [T]`` is recorded and ``T`` is checked.
       warm_start: with ``num_tasks``, start each solve from the previous step's solution.
+      solver_unroll: solver iterations unrolled per loop step: compile time and speed, not the result.
 
     Returns:
       An Aggregator over task-stacked gradients (no extra arguments).
 
     Raises:
-      ValueError: bad ``num_iters``/``reg``/``reduction``/``num_tasks``; an inconsistent task axis.
+      ValueError: bad ``num_iters``/``reg``/``reduction``/``num_tasks``/``solver_unroll``; an inconsistent task
+        axis.
     """
     if not isinstance(num_iters, int) or num_iters < 1:
         raise ValueError(f"upgrad: num_iters must be a positive int; got {num_iters!r}")
     if not reg >= 0:
         raise ValueError(f"upgrad: reg must be >= 0; got {reg!r}")
-    _gram.check_reduction("upgrad", reduction)
-    _gram.check_num_tasks("upgrad", num_tasks)
+    _gram.check_unroll("upgrad", solver_unroll)
 
-    def init_fn(params: Any) -> UPGradState:
-        del params
-        zero = jnp.zeros((), jnp.float32)
-        n = num_tasks or 0
-        return UPGradState(jnp.zeros((), jnp.int32), zero, zero, _gram.weights_buffer(num_tasks),
-                           jnp.eye(n, dtype=jnp.float32))
+    def weigh(gram, state, **extra):
+        del extra
+        t = gram.shape[0]
+        v = upgrad_weights(gram, num_iters, reg, state.dual if (warm_start and num_tasks) else None, solver_unroll)
+        return jnp.mean(v, axis=0) * _gram.scale_for(reduction, t), (v if num_tasks else state.dual,)
 
-    @_gram.full_precision
-    def update_fn(task_grads, state, params=None, **extra):
-        del params, extra
-        t = _gram.tasks_checked("upgrad", task_grads, num_tasks)
-        gram = _gram.gram_matrix(task_grads)
-        v = upgrad_weights(gram, num_iters, reg, state.dual if (warm_start and num_tasks) else None)
-        w = jnp.mean(v, axis=0) * _gram.scale_for(reduction, t)
-        nc, mn, me = _gram.conflict_summary(gram)
-        dual = v if num_tasks else state.dual
-        return _gram.combine(w, task_grads), UPGradState(nc, mn, me, _gram.stored_weights(w, num_tasks), dual)
-
-    return base.Aggregator(init=init_fn, update=update_fn)
+    return base.gram_method("upgrad", UPGradState, num_tasks=num_tasks, reduction=reduction, weigh=weigh,
+                            init_fields=lambda: (jnp.eye(num_tasks or 0, dtype=jnp.float32),))
