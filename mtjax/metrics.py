@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["episode_metrics", "transform_diagnostics", "iqm", "bootstrap_ci", "flatten_metrics"]
+__all__ = ["bootstrap_ci", "episode_metrics", "flatten_metrics", "iqm", "transform_diagnostics"]
 
 PER_TASK = ("success", "return", "length", "progress")
 

@@ -41,10 +41,19 @@ def test_imtl_g_equal_projections(seed):
     assert int(state.fallback) == 0
 
 
-def test_imtl_g_singular_falls_back_to_mean():
-    gs = np.array([[1.0, 0.0], [2.0, 0.0], [3.0, 0.0]])  # parallel gradients: the linear system is singular
-    upd, _state = _update(mt.imtl_g(), gs)
-    assert np.all(np.isfinite(upd))
+def test_imtl_g_singular_and_zero_gradient_cases():
+    # Parallel gradients: every unit vector u_i = (1, 0), so <g_1 - g_i, u_1 - u_j> = 0, the system matrix is 0
+    # and its pseudo-inverse gives alpha_{2:T} = 0, alpha_1 = 1 (rank 0): the update is g_1 = (1, 0), which
+    # already has equal projections (1) on every u_i. No fallback.
+    gs = np.array([[1.0, 0.0], [2.0, 0.0], [3.0, 0.0]])
+    upd, state = _update(mt.imtl_g(num_tasks=3), gs)
+    np.testing.assert_allclose(upd, [1.0, 0.0], atol=1e-6)
+    np.testing.assert_allclose(state.task_weights, [1.0, 0.0, 0.0], atol=1e-6)
+    assert int(state.fallback) == 0 and int(state.rank) == 0
+    # A zero task gradient has no direction: the weights fall back to the mean, (1 + 0 - 1, 0 + 0 + 2)/3.
+    upd, state = _update(mt.imtl_g(num_tasks=3), [[1.0, 0.0], [0.0, 0.0], [-1.0, 2.0]])
+    np.testing.assert_allclose(upd, [0.0, 2 / 3], atol=1e-6)
+    assert int(state.fallback) == 1
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -63,10 +72,15 @@ def test_aligned_mtl_orthogonal_equal_norm(seed):
     np.testing.assert_allclose(upd_sum, 4 * upd, rtol=1e-5)
 
 
-def test_aligned_mtl_rank_deficient_is_finite():
-    gs = np.array([[1.0, 0.0, 0.0], [-1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])  # rank 2
-    upd, state = _update(mt.aligned_mtl(), gs)
-    assert np.all(np.isfinite(upd)) and int(state.rank) == 2
+def test_aligned_mtl_rank_deficient_by_hand():
+    # Gram [[1, -1, 0], [-1, 1, 0], [0, 0, 1]]: eigenvalues 0, 1 (e_3), 2 ((1, -1, 0)/sqrt2); the null direction
+    # is dropped, lambda_min of the rest = 1, so B = (1/2)^(1/2) v v^T + e_3 e_3^T with v = (1, -1, 0)/sqrt2.
+    # The mean of the aligned gradients is 1^T B G / 3: 1^T v = 0, so only e_3 remains -> g_3 / 3 = (0, 1/3, 0).
+    gs = np.array([[1.0, 0.0, 0.0], [-1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    upd, state = _update(mt.aligned_mtl(num_tasks=3), gs)
+    np.testing.assert_allclose(upd, [0.0, 1 / 3, 0.0], atol=1e-6)
+    np.testing.assert_allclose(state.task_weights, [0.0, 0.0, 1 / 3], atol=1e-6)
+    assert int(state.rank) == 2 and float(state.condition) == pytest.approx(2.0)
 
 
 def test_upgrad_hand_case_and_non_conflicting():
