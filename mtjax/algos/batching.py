@@ -36,9 +36,8 @@ class TaskMajorLayout:
     per_task: int
 
     @classmethod
-    def build(cls, task_set: TaskSet, horizon: int, minibatch_size: int) -> "TaskMajorLayout":
+    def build(cls, task_set: TaskSet, horizon: int, minibatch_size: int) -> TaskMajorLayout:
         """Derives the layout; ``M = max(1, round(N * H / minibatch_size))`` as in MTBench."""
-        t = task_set.num_tasks
         total = task_set.num_envs * horizon
         m = max(1, round(total / minibatch_size))
         s = min(task_set.envs_per_task) * horizon
@@ -48,7 +47,6 @@ class TaskMajorLayout:
                 f"minibatch_size={minibatch_size} gives {m} minibatches but the smallest task has only {s} "
                 f"samples per update (envs_per_task={task_set.envs_per_task}, horizon={horizon}); "
                 f"use a larger minibatch_size or more envs per task")
-        del t
         return cls(task_set.offsets, task_set.envs_per_task, horizon, m, b)
 
     @property

@@ -4,11 +4,18 @@
 ``init(key) -> TrainState``; ``train_chunk(state, n) -> (state, metrics stacked [n])`` runs ``n`` iterations
 with ``lax.scan`` (``n`` static); ``train(key)`` runs ``cfg``'s whole budget and is pure, so
 ``jax.vmap(train)(keys)`` trains several seeds at once. The host only logs and checkpoints between chunks.
+
+The iteration is defined once, here, for both trainers: ``run_iteration`` (key schedule ``iteration_keys``, a
+rollout of ``rollout_step``s, then ``finish_iteration``: bootstrap, MT-PPO update, metrics and the non-finite check
+of observations, rewards and losses). ``make_train`` passes a ``lax.scan`` over the pure env step as the rollout;
+the host-loop trainer (``mtjax.algos.host_loop``, IsaacGym) passes a Python loop around a host env step.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+import functools
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -18,7 +25,8 @@ from mtjax import metrics as mt_metrics
 from mtjax.algos import ppo
 from mtjax.envs import Env, EnvState
 
-__all__ = ["TrainState", "Trainer", "act_and_clip", "finish_iteration", "iteration_keys", "make_train"]
+__all__ = ["TrainState", "Trainer", "act_and_clip", "finish_iteration", "iteration_keys", "make_train", "rollout_step",
+           "run_iteration"]
 
 
 @struct.dataclass
@@ -58,27 +66,20 @@ def make_train(cfg: ppo.PPOConfig, env: Env, init_fn: Callable, apply_fn: Callab
     """
     ts_ = env.task_set
     learner = ppo.make_learner(cfg, init_fn, apply_fn, ts_, env.obs_size, env.action_size, tx=tx)
-    num_tasks = ts_.num_tasks
 
     def init(key: jax.Array) -> TrainState:
         k_env, k_learn, k_run = jax.random.split(key, 3)
         return TrainState(learner=learner.init(k_learn), env_state=env.reset(k_env), key=k_run,
                           iteration=jnp.zeros((), jnp.int32))
 
-    def _env_step(carry, step_key):
-        ls, es = carry
-        obs = es.obs
-        action, log_prob, value, clipped = act_and_clip(learner, ls, obs, es.task_id, step_key)
-        es = env.step(es, clipped)
-        out = {"obs": obs, "action": action, "log_prob": log_prob, "value": value, "reward": es.reward,
-               "done": es.done, "truncated": es.truncated, "info": es.info}
-        return (ls, es), out
+    act = functools.partial(act_and_clip, learner)
+    finish = functools.partial(finish_iteration, learner, ts_.num_tasks)
+
+    def _rollout(ls, es, step_keys):
+        return jax.lax.scan(lambda e, k: rollout_step(act, env.step, ls, e, k), es, step_keys)
 
     def _iteration(state: TrainState, _):
-        step_keys, k_update = iteration_keys(state.key, state.iteration, cfg.horizon)
-        (ls, es), tr = jax.lax.scan(_env_step, (state.learner, state.env_state), step_keys)
-        ls, m = finish_iteration(learner, num_tasks, ls, tr, es.obs, es.task_id, k_update)
-        return TrainState(learner=ls, env_state=es, key=state.key, iteration=state.iteration + 1), m
+        return run_iteration(state, cfg.horizon, _rollout, finish)
 
     def train_chunk(state: TrainState, n: int):
         return jax.lax.scan(_iteration, state, None, length=n)
@@ -87,6 +88,41 @@ def make_train(cfg: ppo.PPOConfig, env: Env, init_fn: Callable, apply_fn: Callab
         return train_chunk(init(key), total_iterations)
 
     return Trainer(init=init, train_chunk=train_chunk, train=train, learner=learner)
+
+
+def run_iteration(state: TrainState, horizon: int, rollout: Callable, finish: Callable) -> tuple[TrainState, dict]:
+    """One training iteration, the same for both trainers: key schedule, rollout, then ``finish_iteration``.
+
+    Args:
+      state: the state before the iteration.
+      horizon: ``H``, steps per rollout.
+      rollout: ``(learner_state, env_state, step_keys [H]) -> (env_state, transitions)``, transitions with
+        ``[H, N, ...]`` leaves as ``rollout_step`` records them: a ``lax.scan`` of ``rollout_step`` over the pure
+        env step (``make_train``) or a Python loop around a host env step (``mtjax.algos.host_loop``).
+      finish: ``finish_iteration`` with its learner and task count bound (jitted on the host path).
+    """
+    step_keys, k_update = iteration_keys(state.key, state.iteration, horizon)
+    es, tr = rollout(state.learner, state.env_state, step_keys)
+    ls, m = finish(state.learner, tr, es.obs, es.task_id, k_update)
+    return state.replace(learner=ls, env_state=es, iteration=state.iteration + 1), m
+
+
+def rollout_step(act: Callable, env_step: Callable[[EnvState, jax.Array], EnvState], ls: ppo.LearnerState,
+                 es: EnvState, key: jax.Array) -> tuple[EnvState, dict]:
+    """One env step of the rollout: sample the policy, step the env with the clipped action, record the transition.
+
+    Args:
+      act: ``act_and_clip`` with its learner bound (jitted on the host path).
+      env_step: ``(EnvState, action [N, A]) -> EnvState``: the pure JAX step or a host call.
+
+    Returns:
+      The next ``EnvState`` and the transition ``{obs, action, log_prob, value, reward, done, truncated, info}``
+      (``[N, ...]`` leaves; ``obs`` is the observation acted on).
+    """
+    action, log_prob, value, clipped = act(ls, es.obs, es.task_id, key)
+    nxt = env_step(es, clipped)
+    return nxt, {"obs": es.obs, "action": action, "log_prob": log_prob, "value": value, "reward": nxt.reward,
+                 "done": nxt.done, "truncated": nxt.truncated, "info": nxt.info}
 
 
 def iteration_keys(key: jax.Array, iteration: jax.Array, horizon: int) -> tuple[jax.Array, jax.Array]:

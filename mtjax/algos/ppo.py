@@ -1,10 +1,10 @@
 """MT-PPO as MTBench runs it (Joshi et al., 2025, arXiv 2507.23172; PPO: Schulman et al., 2017).
 
 The learner is environment-agnostic: ``act`` and ``update`` are pure functions that the jitted JAX-env loop
-(``mtjax.algos.on_policy``) and the host loop of the IsaacGym bridge both call. MTBench specifics (our spec,
-sections 3.1 and 5.1): per-task observation normalisation (one-hot passed through, statistics updated from
-training minibatches during the first mini-epoch only), per-task value normalisation, GAE with a
-``gamma * V(s_t)`` bootstrap at time-outs, batch-wide advantage standardisation plus per-task
+(``mtjax.algos.on_policy``) and the host-loop trainer (``mtjax.algos.host_loop``, IsaacGym) both call.
+MTBench specifics (our spec, sections 3.1 and 5.1): per-task observation normalisation (one-hot passed through,
+statistics updated from training minibatches during the first mini-epoch only), per-task value normalisation, GAE
+with a ``gamma * V(s_t)`` bootstrap at time-outs, batch-wide advantage standardisation plus per-task
 re-standardisation inside each minibatch, clipped surrogate and clipped value loss, entropy and bound losses,
 gradient-norm clipping, Adam with a fixed or KL-adaptive learning rate.
 
@@ -16,6 +16,7 @@ There is one gradient path: each minibatch is task-major ``[T, b, ...]``, per-ta
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -24,7 +25,7 @@ import jax.numpy as jnp
 import optax
 from flax import struct
 
-from mtjax import losses, normalize, returns
+from mtjax import losses, normalize, returns, transforms
 from mtjax.algos import batching
 from mtjax.envs import TaskSet
 
@@ -130,7 +131,6 @@ class LearnerState:
     obs_stats: normalize.RunningStats
     value_stats: normalize.RunningStats
     lr: jax.Array
-    step: jax.Array
 
 
 @struct.dataclass
@@ -164,16 +164,77 @@ class Learner(NamedTuple):
     update: Callable[..., tuple[LearnerState, dict]]
 
 
+class _Policy(NamedTuple):
+    """Gaussian policy outputs on a batch: ``mu`` and ``log_std``, both ``[..., A]``."""
+
+    mu: jax.Array
+    log_std: jax.Array
+
+
+class _Batch(NamedTuple):
+    """The update's samples: leaves ``[H, N, ...]``, then ``[M, T, b, ...]`` after minibatching.
+
+    ``value`` and ``ret`` are in normalised units when ``normalize_value``; ``adv`` is batch-standardised when
+    ``normalize_advantage``.
+    """
+
+    obs: jax.Array
+    action: jax.Array
+    log_prob: jax.Array
+    value: jax.Array
+    ret: jax.Array
+    adv: jax.Array
+    task_id: jax.Array
+
+
+class _Fit(NamedTuple):
+    """What the gradient steps change: network variables, optimiser state, observation statistics."""
+
+    params: Any
+    opt_state: Any
+    obs_stats: normalize.RunningStats
+
+
+class _StepCarry(NamedTuple):
+    """Carry of the minibatch scan inside one mini-epoch."""
+
+    fit: _Fit
+    key: jax.Array
+
+
+class _EpochCarry(NamedTuple):
+    """Carry of the mini-epoch scan; ``ref`` is the KL's reference policy per minibatch (``[M, T, b, A]``)."""
+
+    fit: _Fit
+    lr: jax.Array
+    key: jax.Array
+    ref: _Policy
+
+
+@dataclasses.dataclass(frozen=True)
+class _Spec:
+    """The static parts of a learner.
+
+    Attributes:
+      cfg: hyper-parameters. apply_fn: the network. tx: the gradient transform. obs_size: ``O``.
+      norm_dims: leading observation dims that are normalised (the one-hot tail passes through).
+      layout: how a rollout is cut into task-major minibatches.
+      obs_clip, value_clip: the normalisers' clamps (None: off).
+    """
+
+    cfg: PPOConfig
+    apply_fn: Callable
+    tx: optax.GradientTransformationExtraArgs
+    obs_size: int
+    norm_dims: int
+    layout: batching.TaskMajorLayout
+    obs_clip: float | None
+    value_clip: float | None
+
+
 def make_transform(cfg: PPOConfig, num_tasks: int) -> optax.GradientTransformationExtraArgs:
     """The gradient path's optax chain: multi-task aggregation, norm clip, Adam direction (lr applied later)."""
-    from mtjax import transforms
-
-    if hasattr(transforms, "make_mtrl"):
-        agg = transforms.make_mtrl(cfg.mtrl, cfg.mtrl_target, num_tasks=num_tasks, **dict(cfg.mtrl_kwargs))
-    elif cfg.mtrl == "mean":
-        agg = transforms.mean()
-    else:
-        raise ValueError(f"unknown mtrl method {cfg.mtrl!r}; valid: mean")
+    agg = transforms.make_mtrl(cfg.mtrl, cfg.mtrl_target, num_tasks=num_tasks, **dict(cfg.mtrl_kwargs))
     return optax.chain(agg, optax.clip_by_global_norm(cfg.max_grad_norm), optax.scale_by_adam(eps=cfg.adam_eps))
 
 
@@ -190,130 +251,162 @@ def make_learner(cfg: PPOConfig, init_fn: Callable, apply_fn: Callable, task_set
       onehot_dims: trailing observation dims passed through un-normalised (default: the number of tasks).
       tx: the gradient transform (default ``make_transform(cfg, T)``); must accept task-stacked gradients.
     """
+    del action_size  # the network fixes it
     t = task_set.num_tasks
-    d = obs_size - (t if onehot_dims is None else onehot_dims)
-    tx = make_transform(cfg, t) if tx is None else tx
-    layout = batching.TaskMajorLayout.build(task_set, cfg.horizon, cfg.minibatch_size)
+    spec = _Spec(cfg=cfg, apply_fn=apply_fn, tx=make_transform(cfg, t) if tx is None else tx, obs_size=obs_size,
+                 norm_dims=obs_size - (t if onehot_dims is None else onehot_dims),
+                 layout=batching.TaskMajorLayout.build(task_set, cfg.horizon, cfg.minibatch_size),
+                 obs_clip=cfg.obs_norm_clip or None, value_clip=cfg.value_norm_clip or None)
+    return Learner(init=functools.partial(_init, spec, init_fn, task_set), act=functools.partial(_act, spec),
+                   value=functools.partial(_value, spec), mean_action=functools.partial(_mean_action, spec),
+                   update=functools.partial(_update, spec))
 
-    oclip = cfg.obs_norm_clip if cfg.obs_norm_clip > 0 else None
 
-    def norm_obs(stats, obs, tid):
-        if not cfg.normalize_obs:
-            return obs
-        x = normalize.normalize(stats, obs[..., :d], tid, eps=cfg.obs_norm_eps, clip=oclip)
-        return jnp.concatenate([x, obs[..., d:]], axis=-1)
+def _init(s: _Spec, init_fn: Callable, task_set: TaskSet, key: jax.Array) -> LearnerState:
+    n, t = task_set.num_envs, task_set.num_tasks
+    params = init_fn(key, jnp.zeros((n, s.obs_size), jnp.float32), jnp.asarray(task_set.task_ids))
+    count = s.cfg.stats_init_count
+    return LearnerState(params=params, opt_state=s.tx.init(params),
+                        obs_stats=normalize.init_stats(t, s.norm_dims, count),
+                        value_stats=normalize.init_stats(t, 1, count), lr=jnp.asarray(s.cfg.lr, jnp.float32))
 
-    vclip = cfg.value_norm_clip if cfg.value_norm_clip > 0 else None
 
-    def to_raw(ls, v, tid):
-        if not cfg.normalize_value:
-            return v
-        return normalize.denormalize(ls.value_stats, v, tid, eps=_VALUE_EPS, clip=vclip)
+def _norm_obs(s: _Spec, stats: normalize.RunningStats, obs: jax.Array, tid: jax.Array) -> jax.Array:
+    """Per-task normalised ``obs`` ``[..., O]``; the trailing one-hot dims pass through."""
+    if not s.cfg.normalize_obs:
+        return obs
+    d = s.norm_dims
+    x = normalize.normalize(stats, obs[..., :d], tid, eps=s.cfg.obs_norm_eps, clip=s.obs_clip)
+    return jnp.concatenate([x, obs[..., d:]], axis=-1)
 
-    def norm_value(stats, x, tid):
-        return normalize.normalize(stats, x, tid, eps=_VALUE_EPS, clip=vclip)
 
-    def init(key):
-        n = task_set.num_envs
-        params = init_fn(key, jnp.zeros((n, obs_size), jnp.float32), jnp.asarray(task_set.task_ids))
-        count = cfg.stats_init_count
-        return LearnerState(params=params, opt_state=tx.init(params), obs_stats=normalize.init_stats(t, d, count),
-                            value_stats=normalize.init_stats(t, 1, count), lr=jnp.asarray(cfg.lr, jnp.float32),
-                            step=jnp.zeros((), jnp.int32))
+def _to_raw(s: _Spec, ls: LearnerState, v: jax.Array, tid: jax.Array) -> jax.Array:
+    """The critic's (normalised) output in raw reward units."""
+    if not s.cfg.normalize_value:
+        return v
+    return normalize.denormalize(ls.value_stats, v, tid, eps=_VALUE_EPS, clip=s.value_clip)
 
-    def act(ls, obs, task_id, key):
-        mu, log_std, v = apply_fn(ls.params, norm_obs(ls.obs_stats, obs, task_id), task_id)
-        action = mu + jnp.exp(log_std) * jax.random.normal(key, mu.shape, mu.dtype)
-        return action, losses.gaussian_log_prob(mu, log_std, action), to_raw(ls, v, task_id)
 
-    def value(ls, obs, task_id):
-        return to_raw(ls, apply_fn(ls.params, norm_obs(ls.obs_stats, obs, task_id), task_id)[2], task_id)
+def _act(s: _Spec, ls: LearnerState, obs: jax.Array, task_id: jax.Array, key: jax.Array):
+    """Samples ``(action, log_prob, raw value)`` for ``obs`` ``[N, O]``."""
+    mu, log_std, v = s.apply_fn(ls.params, _norm_obs(s, ls.obs_stats, obs, task_id), task_id)
+    action = mu + jnp.exp(log_std) * jax.random.normal(key, mu.shape, mu.dtype)
+    return action, losses.gaussian_log_prob(mu, log_std, action), _to_raw(s, ls, v, task_id)
 
-    def mean_action(ls, obs, task_id):
-        return apply_fn(ls.params, norm_obs(ls.obs_stats, obs, task_id), task_id)[0]
 
-    def task_loss(params, mb):
-        mu, log_std, v = apply_fn(params, mb["nobs"], mb["task_id"])
-        lp = losses.gaussian_log_prob(mu, log_std, mb["action"])
-        adv = losses.standardize(mb["adv"]) if cfg.normalize_advantage else mb["adv"]
-        a = jnp.mean(losses.clipped_surrogate(lp, mb["log_prob"], adv, cfg.clip))
-        c = jnp.mean(losses.clipped_value_loss(v, mb["value"], mb["ret"], cfg.clip))
-        ent = losses.gaussian_entropy(log_std)
-        b = jnp.mean(losses.bound_loss(mu))
-        total = a + 0.5 * cfg.critic_coef * c - cfg.entropy_coef * ent + cfg.bound_coef * b
-        kl = jnp.mean(losses.rl_games_policy_kl(mu, log_std, mb["old_mu"], mb["old_log_std"]))
-        aux = {"actor": a, "critic": c, "entropy": ent, "bound": b, "kl": kl}
-        return total, (aux, mu, jnp.broadcast_to(log_std, mu.shape))
+def _value(s: _Spec, ls: LearnerState, obs: jax.Array, task_id: jax.Array) -> jax.Array:
+    return _to_raw(s, ls, s.apply_fn(ls.params, _norm_obs(s, ls.obs_stats, obs, task_id), task_id)[2], task_id)
 
-    grad_fn = jax.vmap(jax.value_and_grad(task_loss, has_aux=True), in_axes=(None, 0))
 
-    def _minibatch(carry, mb):
-        params, opt_state, obs_stats, lr, first_epoch, key = carry
-        mb, (old_mu, old_log_std) = mb
-        key, k_tx = jax.random.split(key)
-        flat_obs = mb["obs"].reshape(-1, obs_size)
-        flat_tid = mb["task_id"].reshape(-1)
-        if cfg.normalize_obs:
-            new = normalize.update_stats(obs_stats, flat_obs[:, :d], flat_tid)
-            obs_stats = jax.tree.map(lambda a, b: jnp.where(first_epoch, a, b), new, obs_stats)
-        mb = dict(mb, nobs=norm_obs(obs_stats, flat_obs, flat_tid).reshape(mb["obs"].shape), old_mu=old_mu,
-                  old_log_std=old_log_std)
-        (tot, (aux, mu, log_std)), grads = grad_fn(params, mb)
-        mean_grad_norm = optax.tree.norm(jax.tree.map(lambda g: jnp.mean(g, 0), grads))
-        updates, opt_state = tx.update(grads, opt_state, params, key=k_tx, task_losses=tot,
-                                       critic_task_losses=aux["critic"], actor_task_losses=aux["actor"])
-        params = jax.tree.map(lambda p, u: p - lr.astype(p.dtype) * u, params, updates)
-        metrics = {"loss/total": jnp.mean(tot), **{f"loss/{k}": jnp.mean(v) for k, v in aux.items() if k != "kl"},
-                   "kl": jnp.mean(aux["kl"]), "grad_norm": mean_grad_norm}
-        return (params, opt_state, obs_stats, lr, first_epoch, key), (metrics, (mu, log_std))
+def _mean_action(s: _Spec, ls: LearnerState, obs: jax.Array, task_id: jax.Array) -> jax.Array:
+    return s.apply_fn(ls.params, _norm_obs(s, ls.obs_stats, obs, task_id), task_id)[0]
 
-    def _epoch(carry, epoch, batches):
-        params, opt_state, obs_stats, lr, key, ref = carry
-        key, sub = jax.random.split(key)
-        inner = (params, opt_state, obs_stats, lr, epoch == 0, sub)
-        (params, opt_state, obs_stats, lr, _, _), (m, seen) = jax.lax.scan(_minibatch, inner, (batches, ref))
-        if cfg.kl_reference == "previous_epoch":  # rl_games' dataset.update_mu_sigma
-            ref = seen
-        m = jax.tree.map(jnp.mean, m)
-        if cfg.lr_schedule == "adaptive":
-            kl = m["kl"]
-            lr = jnp.where(kl > 2.0 * cfg.kl_threshold, jnp.maximum(lr / 1.5, 1e-6), lr)
-            lr = jnp.where(kl < 0.5 * cfg.kl_threshold, jnp.minimum(lr * 1.5, 1e-2), lr)
-        return (params, opt_state, obs_stats, lr, key, ref), m
 
-    def update(ls: LearnerState, ro: Rollout, last_value: jax.Array, key: jax.Array):
-        tid = ro.task_id
-        reward = ro.reward
-        if cfg.value_bootstrap:
-            reward = reward + cfg.gamma * ro.value * ro.truncated.astype(reward.dtype)
-        adv, ret = jax.vmap(returns.gae, in_axes=(1, 1, 1, 0, None, None), out_axes=1)(
-            reward, ro.value, ro.done, last_value, cfg.gamma, cfg.lam)
-        value, value_stats = ro.value, ls.value_stats
-        tid_hn = jnp.broadcast_to(tid, ro.value.shape)
-        if cfg.normalize_value:
-            value_stats = normalize.update_stats(value_stats, value.reshape(-1, 1), tid_hn.reshape(-1))
-            value = norm_value(value_stats, value.reshape(-1), tid_hn.reshape(-1)).reshape(ret.shape)
-            value_stats = normalize.update_stats(value_stats, ret.reshape(-1, 1), tid_hn.reshape(-1))
-            ret = norm_value(value_stats, ret.reshape(-1), tid_hn.reshape(-1)).reshape(ret.shape)
-        if cfg.normalize_advantage:
-            adv = losses.standardize(adv)
-        flat_obs, flat_tid = ro.obs.reshape(-1, obs_size), tid_hn.reshape(-1)
-        old_mu, old_log_std, _ = apply_fn(ls.params, norm_obs(ls.obs_stats, flat_obs, flat_tid), flat_tid)
-        old_mu = old_mu.reshape(ro.action.shape)
-        data = {"obs": ro.obs, "action": ro.action, "log_prob": ro.log_prob, "value": value, "ret": ret,
-                "adv": adv, "task_id": tid_hn, "old_mu": old_mu,
-                "old_log_std": jnp.broadcast_to(old_log_std, ro.action.shape)}
-        k_perm, k_epochs = jax.random.split(key)
-        batches = layout.minibatches(data, k_perm)  # leaves [M, T, b, ...], same partition every epoch
-        ref = (batches.pop("old_mu"), batches.pop("old_log_std"))  # the KL's reference policy per minibatch
-        carry = (ls.params, ls.opt_state, ls.obs_stats, ls.lr, k_epochs, ref)
-        carry, m = jax.lax.scan(lambda c, e: _epoch(c, e, batches), carry, jnp.arange(cfg.epochs))
-        params, opt_state, obs_stats, lr, _, _ = carry
-        metrics = {k: v[-1] if k == "kl" else jnp.mean(v) for k, v in m.items()}
-        metrics["lr"] = lr
-        metrics["nonfinite"] = ~(jnp.isfinite(m["loss/total"]).all() & jnp.isfinite(m["grad_norm"]).all())
-        new = LearnerState(params=params, opt_state=opt_state, obs_stats=obs_stats, value_stats=value_stats,
-                           lr=lr, step=ls.step + 1)
-        return new, metrics
+def _task_loss(s: _Spec, params: Any, nobs: jax.Array, mb: _Batch, ref: _Policy):
+    """PPO loss of one task's minibatch slice (``[b, ...]`` leaves); aux: loss terms, KL and the policy seen."""
+    cfg = s.cfg
+    mu, log_std, v = s.apply_fn(params, nobs, mb.task_id)
+    lp = losses.gaussian_log_prob(mu, log_std, mb.action)
+    adv = losses.standardize(mb.adv) if cfg.normalize_advantage else mb.adv
+    a = jnp.mean(losses.clipped_surrogate(lp, mb.log_prob, adv, cfg.clip))
+    c = jnp.mean(losses.clipped_value_loss(v, mb.value, mb.ret, cfg.clip))
+    ent = losses.gaussian_entropy(log_std)
+    b = jnp.mean(losses.bound_loss(mu))
+    total = a + 0.5 * cfg.critic_coef * c - cfg.entropy_coef * ent + cfg.bound_coef * b
+    kl = jnp.mean(losses.rl_games_policy_kl(mu, log_std, ref.mu, ref.log_std))
+    aux = {"actor": a, "critic": c, "entropy": ent, "bound": b, "kl": kl}
+    return total, (aux, _Policy(mu, jnp.broadcast_to(log_std, mu.shape)))
 
-    return Learner(init=init, act=act, value=value, mean_action=mean_action, update=update)
+
+def _minibatch_step(s: _Spec, lr: jax.Array, first_epoch: jax.Array, carry: _StepCarry,
+                    inputs: tuple[_Batch, _Policy]) -> tuple[_StepCarry, tuple[dict, _Policy]]:
+    """One gradient step on a ``[T, b, ...]`` minibatch: obs statistics (first mini-epoch), per-task grads, tx."""
+    mb, ref = inputs
+    fit = carry.fit
+    key, k_tx = jax.random.split(carry.key)
+    flat_obs, flat_tid = mb.obs.reshape(-1, s.obs_size), mb.task_id.reshape(-1)
+    obs_stats = fit.obs_stats
+    if s.cfg.normalize_obs:
+        new = normalize.update_stats(obs_stats, flat_obs[:, :s.norm_dims], flat_tid)
+        obs_stats = jax.tree.map(lambda a, b: jnp.where(first_epoch, a, b), new, obs_stats)
+    nobs = _norm_obs(s, obs_stats, flat_obs, flat_tid).reshape(mb.obs.shape)
+    grad_fn = jax.vmap(jax.value_and_grad(functools.partial(_task_loss, s), has_aux=True), in_axes=(None, 0, 0, 0))
+    (tot, (aux, seen)), grads = grad_fn(fit.params, nobs, mb, ref)
+    mean_grad_norm = optax.tree.norm(jax.tree.map(lambda g: jnp.mean(g, 0), grads))
+    updates, opt_state = s.tx.update(grads, fit.opt_state, fit.params, key=k_tx, task_losses=tot,
+                                     critic_task_losses=aux["critic"], actor_task_losses=aux["actor"])
+    params = jax.tree.map(lambda p, u: p - lr.astype(p.dtype) * u, fit.params, updates)
+    metrics = {"loss/total": jnp.mean(tot), **{f"loss/{k}": jnp.mean(v) for k, v in aux.items() if k != "kl"},
+               "kl": jnp.mean(aux["kl"]), "grad_norm": mean_grad_norm}
+    return _StepCarry(_Fit(params, opt_state, obs_stats), key), (metrics, seen)
+
+
+def _adapt_lr(cfg: PPOConfig, lr: jax.Array, kl: jax.Array) -> jax.Array:
+    """rl_games' KL-threshold schedule (after each mini-epoch); the fixed schedule returns ``lr``."""
+    if cfg.lr_schedule != "adaptive":
+        return lr
+    lr = jnp.where(kl > 2.0 * cfg.kl_threshold, jnp.maximum(lr / 1.5, 1e-6), lr)
+    return jnp.where(kl < 0.5 * cfg.kl_threshold, jnp.minimum(lr * 1.5, 1e-2), lr)
+
+
+def _epoch(s: _Spec, batches: _Batch, carry: _EpochCarry, epoch: jax.Array) -> tuple[_EpochCarry, dict]:
+    """One mini-epoch over the ``M`` minibatches; metrics are means over them."""
+    key, sub = jax.random.split(carry.key)
+    step = functools.partial(_minibatch_step, s, carry.lr, epoch == 0)
+    inner, (m, seen) = jax.lax.scan(step, _StepCarry(carry.fit, sub), (batches, carry.ref))
+    ref = seen if s.cfg.kl_reference == "previous_epoch" else carry.ref  # rl_games' dataset.update_mu_sigma
+    m = jax.tree.map(jnp.mean, m)
+    return _EpochCarry(fit=inner.fit, lr=_adapt_lr(s.cfg, carry.lr, m["kl"]), key=key, ref=ref), m
+
+
+def _targets(s: _Spec, ls: LearnerState, ro: Rollout, last_value: jax.Array):
+    """GAE advantages and returns, value normalisation and advantage standardisation.
+
+    Returns:
+      ``(value, ret, adv, value_stats)``: ``[H, N]`` leaves (value and return normalised when
+      ``normalize_value``) and the updated value statistics.
+    """
+    cfg = s.cfg
+    reward = ro.reward
+    if cfg.value_bootstrap:
+        reward = reward + cfg.gamma * ro.value * ro.truncated.astype(reward.dtype)
+    adv, ret = jax.vmap(returns.gae, in_axes=(1, 1, 1, 0, None, None), out_axes=1)(
+        reward, ro.value, ro.done, last_value, cfg.gamma, cfg.lam)
+    value, value_stats = ro.value, ls.value_stats
+    tid = jnp.broadcast_to(ro.task_id, ro.value.shape).reshape(-1)
+    if cfg.normalize_value:
+        norm = {"eps": _VALUE_EPS, "clip": s.value_clip}
+        value_stats = normalize.update_stats(value_stats, value.reshape(-1, 1), tid)
+        value = normalize.normalize(value_stats, value.reshape(-1), tid, **norm).reshape(ret.shape)
+        value_stats = normalize.update_stats(value_stats, ret.reshape(-1, 1), tid)
+        ret = normalize.normalize(value_stats, ret.reshape(-1), tid, **norm).reshape(ret.shape)
+    if cfg.normalize_advantage:
+        adv = losses.standardize(adv)
+    return value, ret, adv, value_stats
+
+
+def _rollout_policy(s: _Spec, ls: LearnerState, ro: Rollout) -> _Policy:
+    """The policy that collected the rollout, on its observations: ``[H, N, A]`` leaves."""
+    tid = jnp.broadcast_to(ro.task_id, ro.value.shape).reshape(-1)
+    mu, log_std, _ = s.apply_fn(ls.params, _norm_obs(s, ls.obs_stats, ro.obs.reshape(-1, s.obs_size), tid), tid)
+    return _Policy(mu.reshape(ro.action.shape), jnp.broadcast_to(log_std, ro.action.shape))
+
+
+def _update(s: _Spec, ls: LearnerState, ro: Rollout, last_value: jax.Array,
+            key: jax.Array) -> tuple[LearnerState, dict]:
+    """The MT-PPO update of one rollout (``[H, N, ...]``) bootstrapped from ``last_value`` ``[N]``."""
+    value, ret, adv, value_stats = _targets(s, ls, ro, last_value)
+    data = _Batch(obs=ro.obs, action=ro.action, log_prob=ro.log_prob, value=value, ret=ret, adv=adv,
+                  task_id=jnp.broadcast_to(ro.task_id, ro.value.shape))
+    k_perm, k_epochs = jax.random.split(key)
+    # Leaves [M, T, b, ...]: the same partition every mini-epoch; the reference policy is cut with the data.
+    batches, ref = s.layout.minibatches((data, _rollout_policy(s, ls, ro)), k_perm)
+    carry = _EpochCarry(fit=_Fit(ls.params, ls.opt_state, ls.obs_stats), lr=ls.lr, key=k_epochs, ref=ref)
+    carry, m = jax.lax.scan(functools.partial(_epoch, s, batches), carry, jnp.arange(s.cfg.epochs))
+    metrics = {k: v[-1] if k == "kl" else jnp.mean(v) for k, v in m.items()}
+    metrics["lr"] = carry.lr
+    metrics["nonfinite"] = ~(jnp.isfinite(m["loss/total"]).all() & jnp.isfinite(m["grad_norm"]).all())
+    fit = carry.fit
+    new = LearnerState(params=fit.params, opt_state=fit.opt_state, obs_stats=fit.obs_stats,
+                       value_stats=value_stats, lr=carry.lr)
+    return new, metrics
