@@ -1,7 +1,7 @@
 """Shared pieces of the benchmark scripts: device/version record, peak device memory, median timing.
 
 Every benchmark records the device and library versions beside its numbers and times jitted calls as the median
-of repeats after a warm-up, with ``block_until_ready`` (DESIGN.md, "Benchmarks' protocol").
+of repeats after a warm-up, with ``block_until_ready`` (``benchmarks/README.md``).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Environments are *task-major*: a batch of ``N`` environments is cut into contigu
 (``TaskSet``), and ``EnvState.task_id[i]`` is the task of env ``i`` (constant for the env's lifetime). JAX
 environments are pure: ``reset(key) -> EnvState`` and ``step(state, action) -> EnvState`` are jittable and
 auto-reset finished environments *inside* ``step``. The per-env episode statistics needed for MTBench's
-success metric (Joshi et al., 2025, arXiv 2507.23172, section 1.12 of our spec) are tracked here too.
+success metric (Joshi et al., 2025, arXiv 2507.23172) are tracked here too.
 
 Conventions for ``EnvState`` returned by ``step``:
   * ``reward``, ``done``, ``truncated`` and ``info`` describe the transition just taken;

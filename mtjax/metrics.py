@@ -1,6 +1,6 @@
 """Per-task training metrics (MTBench's success protocol) and their aggregation across tasks and seeds.
 
-Success (our spec section 6.1): for each task, the fraction of episodes *ending in the iteration* whose success
+Success (MTBench's metric): for each task, the fraction of episodes *ending in the iteration* whose success
 flag was ever set; the headline number is the mean over tasks that finished at least one episode
 (MTBench's ``average_task_success_rate``). Aggregation across runs: mean, interquartile mean (IQM) and a
 percentile bootstrap confidence interval over seeds (Agarwal et al., 2021, arXiv 2108.13264).

@@ -81,7 +81,7 @@ def test_adapter_maps_vectask_tensors_to_envstate():
     vt = env.env
     assert env.task_set.envs_per_task == (2,) * 10 and env.obs_size == 49 and env.action_size == 4
     es = env.reset(jax.random.key(0))
-    # MTBench's reset obs is all zeros (Q14); the adapter repairs the one-hot only
+    # MTBench's reset obs is all zeros; the adapter repairs the one-hot only
     np.testing.assert_array_equal(np.asarray(es.obs[:, -10:]), env.task_set.one_hot())
     assert float(jnp.abs(es.obs[:, :39]).sum()) == 0.0
     returns = np.zeros(20)

@@ -3,7 +3,7 @@
 CI runs ``E`` = 20 random episodes per task (one per env) for ``L`` = 160 steps. Threshold per task:
 ``min(0.9, Meta-World's own scripted rate) - 0.1`` (the 0.1 allows for 20-episode sampling noise: one binomial
 standard deviation at p = 0.9 is 0.067). The 100-episode, 500-step numbers against Meta-World's are produced by
-``python -m envs_bridge.metaworld.policies --episodes 100`` and recorded in BUILD_NOTES.md ("Meta-World MT10 on MJX").
+``python -m envs_bridge.metaworld.policies --episodes 100`` and recorded in ``benchmarks/README.md`` ("Scripted policies").
 """
 
 import jax

@@ -94,7 +94,7 @@ def test_values_jit_and_determinism(name):
     assert bool((apply(v2, x, tid) == y).all())
     assert any(not bool((a == b).all()) for a, b in zip(jax.tree.leaves(v1), jax.tree.leaves(v3)))
     # The same observation under different tasks gives different outputs (PaCo excepted: its K copies start
-    # identical, so every task's compositional layer is the same at init -- MTBench's quirk Q16).
+    # identical, so every task's compositional layer is the same at init as in MTBench's code).
     x_same = x.at[:, :OBS].set(x[:1, :OBS])
     y_t = apply(v1, x_same, tid)
     if name != "paco":
@@ -163,7 +163,7 @@ def test_paco_weights_on_simplex_and_compositional_layer():
     w = inter["intermediates"]["body"]["weights"][0]
     np.testing.assert_allclose(w.sum(-1), 1.0, atol=1e-6)
     assert bool((w > 0).all())
-    # MTBench initialises all K copies identically (quirk Q16).
+    # MTBench initialises all K copies identically.
     kern = v["params"]["body"]["CompositionalDense_0"]["kernel"]
     np.testing.assert_array_equal(kern[0], kern[1])
     # y = sum_k w_k (x V_k + b_k), checked against the explicit loop with random (distinct) copies.

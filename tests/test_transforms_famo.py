@@ -24,7 +24,7 @@ def test_mtbench_variant_one_logit_update_by_hand():
     w /= w.sum()
     np.testing.assert_allclose(state.task_weights, w, rtol=1e-6)
     np.testing.assert_allclose(upd["w"], w @ np.asarray(_grads()["w"]), rtol=1e-6)
-    # delta = log(l_prev + eps) - log(l + eps) with l_prev = 0 (quirk Q11):
+    # delta = log(l_prev + eps) - log(l + eps) with l_prev = 0:
     # delta_1 - delta_2 = log(2.01) - log(1.01); d = z * (delta - z.delta) = (+1/4, -1/4) * log(2.01/1.01),
     # normalised -> (1/sqrt2, -1/sqrt2). Weight decay adds gamma * xi = 0. Adam's first step is
     # -lr * m_hat / (sqrt(v_hat) + 1e-8) = -lr * g / (|g| + 1e-8) = (-1e-3, +1e-3) (up to 1e-8 relative).

@@ -1,8 +1,8 @@
 """The stand-in for IsaacGym in tests: a small vectorised torch env that follows MTBench's VecTask interface.
 
 IsaacGym Preview 4 cannot be installed here (an NVIDIA download, CPython <= 3.8), so the bridge is tested
-against this class, which reproduces the *interface and timing* of MTBench's ``FrankaBaseEnvV2`` (our spec,
-mtbench_spec.md sections 1.2, 1.6, 1.7, 1.12; Joshi et al., 2025, arXiv 2507.23172), not its physics:
+against this class, which reproduces the *interface and timing* of MTBench's ``FrankaBaseEnvV2`` (Joshi et al., 2025,
+arXiv 2507.23172), not its physics:
 
 * ``make(seed, task, num_envs, sim_device, rl_device, graphics_device_id, headless, multi_gpu,
   virtual_screen_capture, force_render, cfg)`` mirrors ``isaacgymenvs.make``; ``cfg.task["env"]`` holds
@@ -11,13 +11,13 @@ mtbench_spec.md sections 1.2, 1.6, 1.7, 1.12; Joshi et al., 2025, arXiv 2507.231
 * buffers ``obs_buf [N, 39+K]``, ``rew_buf [N]`` (written **in place** every step), ``reset_buf``,
   ``progress_buf``, ``success_buf``; ``extras`` with ``task_indices`` (contiguous 0..K-1), ``ordered_task_names``,
   ``time_outs`` and, on steps where envs finish, ``episode`` statistics keyed ``task_{tid}_*``.
-* ``reset()`` returns ``obs_dict`` with an all-zero observation (MTBench quirk Q14); ``step(actions)`` clamps
+* ``reset()`` returns ``obs_dict`` with an all-zero observation (as MTBench's); ``step(actions)`` clamps
   actions, applies them, increments ``progress``, resets lazily the envs flagged at the *previous* step
-  (quirk Q3), computes obs then reward/success, sets ``reset_buf = progress >= max_len - 1``, scales rewards by
+  (MTBench's lazy reset), computes obs then reward/success, sets ``reset_buf = progress >= max_len - 1``, scales rewards by
   ``reward_scale`` except on success steps, and returns ``(obs_dict, rew_buf, reset_buf, extras)``.
 
 Physics: a point "end effector" moved by ``0.01 * a[:3]`` per step must reach a per-env goal; the observation
-slots follow section 1.7 (eef 0:3, openness 3, object 4:18, previous frame 18:36, goal 36:39, one-hot).
+slots follow MTBench's layout (eef 0:3, openness 3, object 4:18, previous frame 18:36, goal 36:39, one-hot).
 ``interleave=True`` in ``cfg.task["env"]`` lays tasks out round-robin instead of task-major (to test sorting).
 """
 

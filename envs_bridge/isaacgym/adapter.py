@@ -2,7 +2,7 @@
 
 MTBench (Joshi et al., 2025, arXiv 2507.23172) runs Meta-World-on-Franka (MT10/MT50) and Go1 parkour in
 IsaacGym Preview 4 with torch tensors; its ``VecTask.step(actions)`` returns ``(obs_dict, rew_buf, reset_buf,
-extras)`` (our spec, sections 1.6, 1.7, 1.12). ``VecTaskAdapter`` wraps such an object behind the
+extras)``. ``VecTaskAdapter`` wraps such an object behind the
 ``mtjax.envs.Env``-style ``reset(key)``/``step(state, action)`` calls; both are host calls (the simulator
 steps in torch), so a trainer must drive it from a Python loop (``mtjax.algos.host_loop``).
 
@@ -18,8 +18,8 @@ the task id, the same as our task order since ids are sorted); ``done = reset_bu
 extras["time_outs"]``; ``info["success"]`` = the env's ``success_buf`` (Meta-World; per step) and
 ``info["progress"]`` = success as float for Meta-World, ``cur_goal_idx / num_goals`` for Go1 when the env
 exposes them; the episode statistics are accumulated here (MTBench's "success at any step of the episode",
-spec 1.12). If the env's task layout is not task-major, envs are permuted into task-major order and actions
-back. Timing caveat (spec 1.6, Q3): MTBench resets lazily, so the observation returned with ``done`` is the
+at any step of the episode). If the env's task layout is not task-major, envs are permuted into task-major order and actions
+back. Timing caveat: MTBench resets lazily, so the observation returned with ``done`` is the
 terminal one and the next action is spent on it before the reset; we keep that behaviour (it is the
 simulator's) and document it rather than hide it.
 """
@@ -80,10 +80,10 @@ class IsaacGymConfig:
       seed: env seed. sim_device / rl_device: torch devices ("cuda:0"). graphics_device_id: -1 for none.
       fixed: MTBench "fixed" (True) or "-rand" (False, all reported runs).
       reward_scale: 100 for Meta-World PPO, 1 for Go1. termination_on_success: False in all reported runs.
-      init_at_random_progress: MTBench's flag (overwritten by its initial reset for Meta-World, Q2).
+      init_at_random_progress: MTBench's flag (overwritten by its initial reset for Meta-World).
       episode_length: override of ``task.env.episodeLength`` (0 keeps the YAML's 150).
       overrides: extra Hydra overrides passed verbatim.
-      repair_reset_onehot: write the task one-hot into the all-zero observation MTBench's reset() returns (Q14).
+      repair_reset_onehot: write the task one-hot into the all-zero observation MTBench's reset() returns.
     """
 
     suite: str = "mt10"
@@ -186,7 +186,7 @@ def make_finish(obs_size: int, one_hot: jax.Array, repair_reset_onehot: bool,
     def finish(episode, packed, task_id, key, is_reset):
         o = obs_size
         obs = packed[:, :o]
-        if repair_reset_onehot and is_reset:  # MTBench's reset() returns all zeros, one-hot included (Q14)
+        if repair_reset_onehot and is_reset:  # MTBench's reset() returns all zeros, one-hot included
             missing = jnp.sum(jnp.abs(obs[:, o - t:]), -1, keepdims=True) == 0
             obs = jnp.concatenate([obs[:, : o - t], jnp.where(missing, one_hot, obs[:, o - t:])], -1)
         if is_reset:  # no transition happened yet
@@ -264,7 +264,7 @@ class VecTaskAdapter:
         if succ is None:
             succ = torch.zeros(n, dtype=torch.bool, device=self._device())
         goals = self._goal_counter()
-        if goals is not None:  # Go1 parkour: fraction of the 8 goals reached (spec 2.7)
+        if goals is not None:  # Go1 parkour: fraction of the 8 goals reached
             prog = goals[0].float() / float(goals[1])
         else:
             prog = succ.float()

@@ -1,4 +1,4 @@
-"""MTBench's task tables (Joshi et al., 2025, arXiv 2507.23172; our spec mtbench_spec.md 1.1, 1.2, 2.1).
+"""MTBench's task tables (Joshi et al., 2025, arXiv 2507.23172).
 
 Maps our task names to MTBench's integer task ids, which is what its Hydra config takes (``task_id=[...]``,
 ``task_counts=[...]``). Names are Meta-World's with underscores; ``-`` and a ``-v2``/``-v3`` suffix are accepted.
@@ -22,7 +22,7 @@ METAWORLD_TASKS = (
 )
 assert len(METAWORLD_TASKS) == 50
 
-# MT10(-rand) as in MTBench's exec/ppo_exps/mt10-rand scripts (door_open=16, not the "fixed" scripts' 15, Q13).
+# MT10(-rand) as in MTBench's exec/ppo_exps/mt10-rand scripts (door_open=16, not the "fixed" scripts' 15).
 MT10_IDS = (4, 16, 17, 18, 28, 31, 38, 40, 48, 49)
 
 GO1_TERRAINS = (
@@ -56,7 +56,7 @@ def task_ids_for(suite: str, task_names: Sequence[str] = ()) -> tuple[tuple[int,
     """MTBench task ids and our names for a suite, or for an explicit list of task names within it.
 
     Returns ids sorted ascending: MTBench's one-hot index is the rank of the id among the ids present
-    (spec 1.2), so sorting makes our task index equal MTBench's ``extras["task_indices"]``.
+   , so sorting makes our task index equal MTBench's ``extras["task_indices"]``.
 
     Raises:
       ValueError: unknown suite or task name (lists the valid choices).

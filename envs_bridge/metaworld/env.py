@@ -104,7 +104,7 @@ class MetaWorldEnv:
         ``[0, episode_length)`` (de-synchronises truncations of large batches).
       frame_skip: physics substeps per 12.5 ms control step (timestep ``0.0125 / frame_skip``). Default 1
         (one 12.5 ms step; Meta-World uses 5 x 2.5 ms). Chosen by stability, scripted-policy success (100 %
-        on 100 episodes of every task) and speed; see BUILD_NOTES.md ("Meta-World MT10 on MJX").
+        on 100 episodes of every task) and speed; see ``docs/metaworld_scenes.md`` ("Physics settings").
       iterations, ls_iterations: Newton solver iterations and line-search iterations.
       eulerdamp: implicit joint damping (``scenes.scene_xml``); off by default.
       reward_scale: multiplies the reward (MTBench trains Meta-World with 100; the raw reward stays in

@@ -2,7 +2,7 @@
 
 The learner is environment-agnostic: ``act`` and ``update`` are pure functions that the jitted JAX-env loop
 (``mtjax.algos.on_policy``) and the host-loop trainer (``mtjax.algos.host_loop``, IsaacGym) both call.
-MTBench specifics (our spec, sections 3.1 and 5.1): per-task observation normalisation (one-hot passed through,
+MTBench specifics: per-task observation normalisation (one-hot passed through,
 statistics updated from training minibatches during the first mini-epoch only), per-task value normalisation, GAE
 with a ``gamma * V(s_t)`` bootstrap at time-outs, batch-wide advantage standardisation plus per-task
 re-standardisation inside each minibatch, clipped surrogate and clipped value loss, entropy and bound losses,
@@ -39,7 +39,7 @@ KL_REFERENCES = ("previous_epoch", "rollout")
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class PPOConfig:
-    """MT-PPO hyper-parameters (defaults: MTBench's shared Meta-World settings, spec section 5.1).
+    """MT-PPO hyper-parameters (defaults: MTBench's shared Meta-World settings).
 
     Attributes:
       horizon: rollout length per env per iteration.
