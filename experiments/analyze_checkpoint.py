@@ -14,8 +14,13 @@ from absl import app, flags
 from experiments import common
 from mtjax import checkpoint
 
-_RUN_DIR = flags.DEFINE_string("run_dir", None, "Run directory written by experiments.train.")
-_STEP = flags.DEFINE_integer("step", None, "Checkpoint step (default: latest).")
+FLAGS = flags.FLAGS
+
+
+def _define_flags() -> None:
+    """Flags are defined only when run as a script, so other tools can import this module."""
+    flags.DEFINE_string("run_dir", None, "Run directory written by experiments.train.", required=True)
+    flags.DEFINE_integer("step", None, "Checkpoint step (default: the newest readable one).")
 
 
 def _count(tree) -> int:
@@ -28,8 +33,8 @@ def _count(tree) -> int:
 
 def analyze(run_dir: str, step: int | None = None) -> dict:
     """Returns ``{"config", "step", "iteration", "metrics", "task_metrics", "param_counts", "params",
-    "obs_stats", "value_stats"}`` of a checkpoint (arrays as NumPy)."""
-    state, config, metrics = checkpoint.restore_raw(run_dir, step)
+    "obs_stats", "value_stats"}`` of a checkpoint (arrays as NumPy; default: the newest readable one)."""
+    step, state, config, metrics = checkpoint.read_raw(run_dir, step)
     learner = state["learner"]
     params = learner["params"]["params"] if "params" in learner["params"] else learner["params"]
     counts = {k: _count(v) for k, v in params.items()}
@@ -39,7 +44,7 @@ def analyze(run_dir: str, step: int | None = None) -> dict:
         if k.startswith("task/"):
             _, task, name = k.split("/", 2)
             task_metrics.setdefault(task, {})[name] = v
-    return {"config": config, "step": checkpoint.latest_step(run_dir) if step is None else step,
+    return {"config": config, "step": step,
             "iteration": int(np.asarray(state["iteration"])), "metrics": metrics, "task_metrics": task_metrics,
             "param_counts": counts, "params": params, "obs_stats": learner["obs_stats"],
             "value_stats": learner["value_stats"]}
@@ -62,11 +67,14 @@ def format_report(info: dict) -> str:
 def main(argv):
     del argv
     common.quiet_logs()
-    info = analyze(_RUN_DIR.value, _STEP.value)
+    try:
+        info = analyze(FLAGS.run_dir, FLAGS.step)
+    except (FileNotFoundError, checkpoint.CheckpointError) as e:
+        raise SystemExit(f"error: {e}") from None
     print(format_report(info))
     print(json.dumps({"config": info["config"]}, indent=1))
 
 
 if __name__ == "__main__":
-    flags.mark_flag_as_required("run_dir")
+    _define_flags()
     app.run(main)

@@ -14,16 +14,25 @@ import numpy as np
 from absl import app, flags
 
 from experiments import common
+from mtjax import checkpoint
 
-_RUN_DIR = flags.DEFINE_string("run_dir", None, "Run directory written by experiments.train.")
-_EPISODES = flags.DEFINE_integer("episodes", 10, "Episodes per task (one env per episode).")
-_STEP = flags.DEFINE_integer("step", None, "Checkpoint step (default: latest).")
-_SEED = flags.DEFINE_integer("seed", 0, "Evaluation seed.")
+FLAGS = flags.FLAGS
+
+
+def _define_flags() -> None:
+    """Flags are defined only when run as a script, so other tools can import this module."""
+    flags.DEFINE_string("run_dir", None, "Run directory written by experiments.train.", required=True)
+    flags.DEFINE_integer("episodes", 10, "Episodes per task (one env per episode).", lower_bound=1)
+    flags.DEFINE_integer("step", None, "Checkpoint step (default: the newest readable one).")
+    flags.DEFINE_integer("seed", 0, "Evaluation seed.")
 
 
 def evaluate(run_dir: str, episodes: int = 10, step: int | None = None, seed: int = 0,
              max_steps: int | None = None) -> dict[str, dict[str, float]]:
-    """Runs ``episodes`` episodes per task with the deterministic policy; returns per-task means."""
+    """Runs ``episodes`` (>= 1) episodes per task with the deterministic policy; returns per-task means.
+
+    Uses the newest readable checkpoint unless ``step`` is given (a damaged one is skipped with a warning line).
+    """
     _, env, learner, ls = common.restore_policy(run_dir, episodes, step)
     horizon = int(max_steps or getattr(env, "episode_length", 500)) + 1
 
@@ -67,11 +76,14 @@ def main(argv):
     del argv
     common.quiet_logs()
     common.enable_compile_cache()
-    res = evaluate(_RUN_DIR.value, _EPISODES.value, _STEP.value, _SEED.value)
+    try:
+        res = evaluate(FLAGS.run_dir, FLAGS.episodes, FLAGS.step, FLAGS.seed)
+    except (FileNotFoundError, checkpoint.CheckpointError, ValueError) as e:
+        raise SystemExit(f"error: {e}") from None
     print(format_table(res))
     print(json.dumps(res))
 
 
 if __name__ == "__main__":
-    flags.mark_flag_as_required("run_dir")
+    _define_flags()
     app.run(main)

@@ -16,10 +16,10 @@ import sys
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 
 from experiments import common
 from mtjax import checkpoint, run_loop
+from mtjax import run_dir as rundir
 from mtjax.algos import host_loop
 
 __all__ = ["build_host_env", "env_config_from", "run"]
@@ -35,9 +35,8 @@ def env_config_from(c: Any):
     """
     from envs_bridge.isaacgym.adapter import IsaacGymConfig
 
-    e = common.to_dict(c["env"])
-    extra = dict(common.to_dict(e.get("kwargs", {})))
-    ig = dict(common.to_dict(c["isaacgym"])) if "isaacgym" in c else {}
+    rc = common.typed(c)
+    extra, ig = dict(rc.env.kwargs), dict(rc.isaacgym)
     bridge = {k: ig.pop(k) for k in ("make_module", "server_python", "transport") if k in ig}
     extra.update(ig)
     valid = {f.name for f in dataclasses.fields(IsaacGymConfig)}
@@ -45,7 +44,7 @@ def env_config_from(c: Any):
     if bad:
         raise ValueError(f"unknown isaacgym option(s) {sorted(bad)}; valid: {sorted(valid)}")
     extra = {k: tuple(v) if isinstance(v, list) else v for k, v in extra.items()}
-    return IsaacGymConfig(suite=e["name"], num_envs=int(e["num_envs"]), seed=int(c["seed"]), **extra), bridge
+    return IsaacGymConfig(suite=rc.env.name, num_envs=rc.env.num_envs, seed=rc.seed, **extra), bridge
 
 
 def build_host_env(c: Any):
@@ -66,43 +65,40 @@ def build_host_env(c: Any):
     return make_isaacgym_env(ig_cfg, make_fn=getattr(mod, "make", None), compose_fn=getattr(mod, "compose", None))
 
 
-def run(c: Any, resume: bool = False, env: Any = None) -> dict:
+def run(c: Any, resume: bool = False, env: Any = None, overwrite: bool = False) -> dict:
     """The CLI's ``env_backend="isaacgym"`` path; returns the last logged record (see module docstring).
 
     Args:
-      c: the run ConfigDict (as for the jitted path).
-      resume: continue from the latest checkpoint of the run directory (fresh episodes).
+      c: the run config (ConfigDict or ``RunConfig``, as for the jitted path).
+      resume: continue from the newest readable checkpoint of the run directory (fresh episodes).
       env: an already built host env (tests); default ``make_isaacgym_env`` from ``env_config_from(c)``.
+      overwrite: delete a previous run in the run directory first.
     """
+    rc = common.typed(c)
     common.enable_compile_cache()
-    own = env is None
-    env = build_host_env(c) if own else env
-    try:
-        return _run(c, env, resume)
-    finally:
-        if own and hasattr(env, "close"):
-            env.close()
+    with rundir.run_lock(rc.directory):
+        changes = common.open_run(rc, resume, overwrite)
+        own = env is None
+        env = build_host_env(rc) if own else env
+        try:
+            return _run(rc, env, changes)
+        finally:
+            if own and hasattr(env, "close"):
+                env.close()
 
 
-def _run(c: Any, env: Any, resume: bool) -> dict:
-    run_dir, cfg_json = common.prepare_run_dir(c)
-    pcfg = common.ppo_config(c)
-    init_fn, apply_fn = common.build_networks(c, env)
-    trainer = host_loop.make_host_train(pcfg, env, init_fn, apply_fn)
-    state = trainer.init(jax.random.key(int(c["seed"])))
-    ckpt = checkpoint.Checkpointer(run_dir)
-    if resume and ckpt.latest_step() is not None:
+def _run(rc: Any, env: Any, changes: dict | None) -> dict:
+    init_fn, apply_fn = common.build_networks(rc, env)
+    trainer = host_loop.make_host_train(rc.ppo, env, init_fn, apply_fn)
+    ckpt = checkpoint.Checkpointer(rc.directory)
+    state = trainer.init(jax.random.key(rc.seed))
+    if changes is not None:
         restored, _, _ = ckpt.restore(state)
-        state = state.replace(learner=restored.learner, key=restored.key, iteration=restored.iteration)
-        print(f"resumed {run_dir} at iteration {int(state.iteration)} (fresh simulator episodes)", flush=True)
-
-    def chunk(st, n):
-        ms = []
-        for _ in range(n):
-            st, m = trainer.iteration(st)
-            ms.append(m)
-        return st, jax.tree.map(lambda *xs: jnp.stack(xs), *ms)
-
-    return run_loop.run_logged(chunk, state, c=c, run_dir=run_dir, task_names=env.task_set.task_names,
-                               env_steps_per_iteration=env.task_set.num_envs * pcfg.horizon, ckpt=ckpt,
-                               config=cfg_json)
+        if int(restored.iteration) >= rc.total_iterations:
+            return common.finished(rc, ckpt, int(restored.iteration))
+        state = common.apply_resume_changes(
+            state.replace(learner=restored.learner, key=restored.key, iteration=restored.iteration), changes)
+        print(f"resumed {rc.directory} at iteration {int(state.iteration)} (fresh simulator episodes)", flush=True)
+    common.commit_run(rc, ckpt, int(state.iteration))
+    return run_loop.run_logged(trainer.train_chunk, state, rc=rc, task_names=env.task_set.task_names,
+                               env_steps_per_iteration=env.task_set.num_envs * rc.ppo.horizon, ckpt=ckpt)

@@ -19,7 +19,6 @@ import math
 
 from absl import app, flags
 
-
 FLAGS = flags.FLAGS
 
 

@@ -28,7 +28,7 @@ def trace(run_dir: str, episodes: int = 4, steps: int = 150, seed: int = 0) -> t
     """Returns ``(arrays [steps, N, ...], task names, task id per env)``; needs an env with ``inspect``."""
     c, env, learner, ls = common.restore_policy(run_dir, episodes)
     if not hasattr(env, "inspect"):
-        raise ValueError(f"env {c['env']['name']!r} has no inspect(); trace_policy needs a Meta-World env")
+        raise ValueError(f"env {c.env.name!r} has no inspect(); trace_policy needs a Meta-World env")
 
     def run(key):
         es = env.reset(key)

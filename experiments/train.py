@@ -1,12 +1,15 @@
 """Train MT-PPO from a config file: ``python -m experiments.train --config=experiments/configs/mt10_ppo.py:smoke``.
 
-Overrides are dotted flags on the locked config (``--config.seed=3 --config.ppo.lr=3e-4 --config.mtrl=famo``);
-``--resume`` continues the run in ``config.run_dir`` from its latest checkpoint. Writes ``config.json``,
-``metrics.jsonl``, TensorBoard events, orbax checkpoints and ``task_success.png`` into the run directory.
+Overrides are dotted flags (``--config.seed=3 --config.ppo.lr=3e-4 --config.mtrl=cagrad
+--config.mtrl_kwargs.c=0.5 '--config.net.actor_kwargs.hidden=(64,64)'``); the config is parsed once into
+``mtjax.config.RunConfig``, which rejects unknown keys and bad values in one line naming the valid ones (the flag
+itself accepts new keys so that the method's and networks' option dicts can be filled from the command line).
+``--resume`` continues the run in the run directory from its newest readable checkpoint; ``--overwrite`` deletes
+a previous run there. Writes ``config.json``, ``metrics.jsonl``, TensorBoard events, orbax checkpoints and
+``task_success.png`` into the run directory (``docs/runs.md``).
 """
 
 from __future__ import annotations
-
 
 import jax
 from absl import app, flags
@@ -14,47 +17,56 @@ from ml_collections import config_flags
 
 from experiments import common, isaacgym_run
 from mtjax import checkpoint, run_loop
+from mtjax import run_dir as rundir
 from mtjax.algos import on_policy
 
-_CONFIG = config_flags.DEFINE_config_file("config", None, "Run config file (path[:variant]).", lock_config=True)
-_RESUME = flags.DEFINE_bool("resume", False, "Continue from the latest checkpoint in the run directory.")
+_CONFIG = config_flags.DEFINE_config_file("config", None, "Run config file (path[:variant]).", lock_config=False,
+                                          accept_new_attributes=True)
+_RESUME = flags.DEFINE_bool("resume", False, "Continue from the newest readable checkpoint in the run directory.")
+_OVERWRITE = flags.DEFINE_bool("overwrite", False, "Delete a previous run in the run directory and start over.")
 
 
-NonFiniteError = run_loop.NonFiniteError  # re-exported: the error a NaN/Inf stops a run with
+NonFiniteError = run_loop.NonFiniteError  # re-exported: the error a diverged run stops with
 
 
-def run(c, resume: bool = False) -> dict:
-    """Runs (or resumes) one training run; returns the last logged record. Usable from Python too."""
-    if c["env_backend"] == "isaacgym":
-        return isaacgym_run.run(c, resume=resume)
-    if c["env_backend"] != "jax":
-        raise ValueError(f"unknown env_backend {c['env_backend']!r}; valid: jax, isaacgym")
+def run(c, resume: bool = False, overwrite: bool = False) -> dict:
+    """Runs (or resumes) one training run; returns the last logged record. Usable from Python too.
+
+    The config is validated and the run directory checked (and locked) before anything is built or written.
+    """
+    rc = common.typed(c)
+    if rc.env_backend == "isaacgym":
+        return isaacgym_run.run(rc, resume=resume, overwrite=overwrite)
     common.enable_compile_cache()
-    run_dir, cfg_json = common.prepare_run_dir(c)
-    pcfg = common.ppo_config(c)
-    env = common.build_env(c)
-    init_fn, apply_fn = common.build_networks(c, env)
-    total = int(c["total_iterations"])
-    trainer = on_policy.make_train(pcfg, env, init_fn, apply_fn, total_iterations=total)
-    key = jax.random.key(int(c["seed"]))
-    ckpt = checkpoint.Checkpointer(run_dir)
-    if resume and ckpt.latest_step() is not None:
-        state, _, _ = ckpt.restore(jax.eval_shape(trainer.init, key))
-        print(f"resumed {run_dir} at iteration {int(state.iteration)}", flush=True)
-    else:
-        if resume:
-            print(f"--resume: no checkpoint in {run_dir}; starting fresh", flush=True)
-        state = jax.jit(trainer.init)(key)
-    chunk = jax.jit(trainer.train_chunk, static_argnums=1, donate_argnums=0)
-    return run_loop.run_logged(chunk, state, c=c, run_dir=run_dir, task_names=env.task_set.task_names,
-                               env_steps_per_iteration=env.task_set.num_envs * pcfg.horizon, ckpt=ckpt,
-                               config=cfg_json)
+    with rundir.run_lock(rc.directory):
+        changes = common.open_run(rc, resume, overwrite)
+        env = common.build_env(rc)
+        init_fn, apply_fn = common.build_networks(rc, env)
+        trainer = on_policy.make_train(rc.ppo, env, init_fn, apply_fn, total_iterations=rc.total_iterations)
+        key = jax.random.key(rc.seed)
+        ckpt = checkpoint.Checkpointer(rc.directory)
+        if changes is None:
+            state = jax.jit(trainer.init)(key)
+        else:
+            state, _, _ = ckpt.restore(jax.eval_shape(trainer.init, key))
+            if int(state.iteration) >= rc.total_iterations:
+                return common.finished(rc, ckpt, int(state.iteration))
+            state = common.apply_resume_changes(state, changes)
+            print(f"resumed {rc.directory} at iteration {int(state.iteration)}", flush=True)
+        common.commit_run(rc, ckpt, int(state.iteration))
+        chunk = jax.jit(trainer.train_chunk, static_argnums=1, donate_argnums=0)
+        return run_loop.run_logged(chunk, state, rc=rc, task_names=env.task_set.task_names,
+                                   env_steps_per_iteration=env.task_set.num_envs * rc.ppo.horizon, ckpt=ckpt)
 
 
 def main(argv):
     del argv
     common.quiet_logs()
-    run(_CONFIG.value, resume=_RESUME.value)
+    try:
+        run(_CONFIG.value, resume=_RESUME.value, overwrite=_OVERWRITE.value)
+    except (rundir.RunDirError, checkpoint.CheckpointError, run_loop.NonFiniteError, FileNotFoundError,
+            ValueError) as e:
+        raise SystemExit(f"error: {e}") from None
 
 
 if __name__ == "__main__":

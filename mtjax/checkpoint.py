@@ -13,6 +13,8 @@ arrays, with the config and metrics.
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -20,7 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 import orbax.checkpoint as ocp
 
-__all__ = ["Checkpointer", "latest_step", "restore_raw"]
+__all__ = ["CheckpointError", "Checkpointer", "export_learner", "latest_step", "read_raw", "restore_raw"]
 
 
 def _is_key(x: Any) -> bool:
@@ -95,21 +97,74 @@ class Checkpointer:
     def restore(self, target: Any, step: int | None = None) -> tuple[Any, dict, dict]:
         """Restores onto ``target`` (e.g. ``jax.eval_shape(trainer.init, key)``).
 
+        Without ``step``, the newest readable checkpoint: a damaged one is skipped with one warning line naming it.
+
         Returns:
           ``(state, config, metrics)``.
         Raises:
           FileNotFoundError: no checkpoint in the directory.
+          CheckpointError: no readable checkpoint (or ``step`` given and unreadable); one line.
         """
-        step = self._mngr.latest_step() if step is None else step
-        if step is None:
-            raise FileNotFoundError(f"no checkpoint under {self.directory}")
-        out = self._mngr.restore(step, args=ocp.args.Composite(
-            state=ocp.args.StandardRestore(_encode_target(target)),
-            config=ocp.args.JsonRestore(), metrics=ocp.args.JsonRestore()))
-        return _decode(out["state"], target), dict(out["config"] or {}), dict(out["metrics"] or {})
+        def load(s):
+            out = self._mngr.restore(s, args=ocp.args.Composite(
+                state=ocp.args.StandardRestore(_encode_target(target)),
+                config=ocp.args.JsonRestore(), metrics=ocp.args.JsonRestore()))
+            return _decode(out["state"], target), _config_of(out), dict(out["metrics"] or {})
+
+        return _first_readable(self.all_steps() if step is None else [step], load, self.directory)[1]
+
+    def read_config(self) -> tuple[int, dict] | None:
+        """``(step, config)`` of the newest checkpoint whose config item reads; None if there is none.
+
+        Only the JSON config is read (silently: ``restore`` reports damage), so a resume can compare configs
+        before restoring any array.
+        """
+        def load(s):
+            return _config_of(self._mngr.restore(s, args=ocp.args.Composite(config=ocp.args.JsonRestore())))
+
+        try:
+            return _first_readable(self.all_steps(), load, self.directory, warn=False)
+        except (FileNotFoundError, CheckpointError):
+            return None
+
+    def reload(self) -> None:
+        """Re-reads the step list (after steps were moved out of the directory)."""
+        self._mngr.reload()
 
     def close(self) -> None:
         self._mngr.close()
+
+
+class CheckpointError(RuntimeError):
+    """No readable checkpoint; the message names the directory and the damaged steps."""
+
+
+def _config_of(out: Any) -> dict:
+    if out["config"] is None:
+        raise ValueError("its config item is missing")
+    return dict(out["config"])
+
+
+def _first_readable(steps: list[int], load: Callable[[int], Any], directory: str,
+                    warn: bool = True) -> tuple[int, Any]:
+    """``(step, load(step))`` for the newest step that loads; damaged ones are skipped with one stderr line each.
+
+    Raises:
+      FileNotFoundError: no steps. CheckpointError: none loads.
+    """
+    if not steps:
+        raise FileNotFoundError(f"no checkpoint under {directory}")
+    bad = []
+    for s in sorted(steps, reverse=True):
+        try:
+            return s, load(s)
+        except Exception as e:  # noqa: BLE001 - orbax/TensorStore raise many types for damaged files
+            bad.append(s)
+            if warn:
+                msg = (str(e).strip().splitlines() or [""])[0][:160]
+                print(f"warning: checkpoint step {s} in {directory} is unreadable ({type(e).__name__}: {msg})"
+                      + ("; trying the previous one" if s != min(steps) else ""), file=sys.stderr, flush=True)
+    raise CheckpointError(f"no readable checkpoint in {directory} (damaged steps: {bad})")
 
 
 def latest_step(run_dir: str) -> int | None:
@@ -123,17 +178,30 @@ def latest_step(run_dir: str) -> int | None:
 
 def restore_raw(run_dir: str, step: int | None = None) -> tuple[dict, dict, dict]:
     """Loads a checkpoint without a target or an environment: ``(state as nested dicts, config, metrics)``."""
-    mngr = ocp.CheckpointManager(os.path.abspath(os.path.join(run_dir, "checkpoints")),
-                                 item_names=("state", "config", "metrics"),
-                                 options=ocp.CheckpointManagerOptions(read_only=True))
-    try:
-        step = mngr.latest_step() if step is None else step
-        if step is None:
-            raise FileNotFoundError(f"no checkpoint under {run_dir}/checkpoints")
-        out = mngr.restore(step, args=ocp.args.Composite(
+    return read_raw(run_dir, step)[1:]
+
+
+def read_raw(run_dir: str, step: int | None = None) -> tuple[int, dict, dict, dict]:
+    """``(step, state as nested dicts of NumPy arrays, config, metrics)`` of a checkpoint, no target needed.
+
+    Without ``step``, the newest readable checkpoint (damaged ones are skipped with a warning line each).
+    Raises ``FileNotFoundError`` (no checkpoint) or ``CheckpointError`` (none readable), one line each.
+    """
+    directory = os.path.abspath(os.path.join(run_dir, "checkpoints"))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"no checkpoint under {directory}")
+    mngr = ocp.CheckpointManager(directory, item_names=("state", "config", "metrics"),
+                                 options=ocp.CheckpointManagerOptions(create=False))  # nothing is saved
+
+    def load(s):
+        out = mngr.restore(s, args=ocp.args.Composite(
             state=ocp.args.StandardRestore(), config=ocp.args.JsonRestore(), metrics=ocp.args.JsonRestore()))
-        state = jax.tree.map(np.asarray, out["state"])
-        return state, dict(out["config"] or {}), dict(out["metrics"] or {})
+        return jax.tree.map(np.asarray, out["state"]), _config_of(out), dict(out["metrics"] or {})
+
+    try:
+        s, (state, config, metrics) = _first_readable(list(mngr.all_steps()) if step is None else [step], load,
+                                                      directory)
+        return s, state, config, metrics
     finally:
         mngr.close()
 
@@ -145,8 +213,7 @@ def export_learner(run_dir: str, out_dir: str, step: int | None = None) -> int:
     analysis need only the learner (params, optimiser and normaliser statistics). The copy is read by
     ``restore_raw`` / ``experiments.evaluate`` like any run directory. Returns the exported step.
     """
-    state, config, metrics = restore_raw(run_dir, step)
-    step = latest_step(run_dir) if step is None else step
+    step, state, config, metrics = read_raw(run_dir, step)
     os.makedirs(out_dir, exist_ok=True)
     src = os.path.join(run_dir, "config.json")
     if os.path.exists(src):

@@ -1,6 +1,10 @@
 """Host-side run logging: JSONL, TensorBoard event files, a terminal progress line and a per-task success plot.
 
-Only the host touches files; the jitted loop returns stacked per-iteration metrics that are written here.
+Only the host touches files; the jitted loop returns stacked per-iteration metrics that are written here. A resumed
+run appends to ``metrics.jsonl`` (cut back to the restored iteration beforehand, ``run_dir.truncate_metrics``) and
+starts a new TensorBoard events file whose first event is a ``SessionLog.START`` at the first step it will log
+again (``purge_step``): TensorBoard then hides the older files' events from that step on, so each iteration shows
+once (``docs/runs.md``).
 """
 
 from __future__ import annotations
@@ -25,10 +29,12 @@ class RunLogger:
     Attributes:
       run_dir: the run directory (created). task_names: for per-task metric names.
       total_iterations: for the progress line. env_steps_per_iteration: ``num_envs * horizon``.
+      start_iteration: iterations already done (a resumed run); TensorBoard purges events after it.
     """
 
     def __init__(self, run_dir: str, task_names: tuple[str, ...], total_iterations: int,
-                 env_steps_per_iteration: int, tensorboard: bool = True, progress: bool = True):
+                 env_steps_per_iteration: int, tensorboard: bool = True, progress: bool = True,
+                 start_iteration: int = 0):
         os.makedirs(run_dir, exist_ok=True)
         self.run_dir = run_dir
         self.task_names = tuple(task_names)
@@ -39,7 +45,9 @@ class RunLogger:
         if tensorboard:
             from tensorboardX import SummaryWriter
 
-            self._tb = SummaryWriter(run_dir)
+            # x axis = env steps; on resume, events at steps > start (written by a killed process) are purged.
+            purge = start_iteration * self.env_steps_per_iteration + 1 if start_iteration > 0 else None
+            self._tb = SummaryWriter(run_dir, purge_step=purge)
         self._progress = progress
         self._t0 = time.time()
 
@@ -72,8 +80,11 @@ class RunLogger:
         width = 24
         filled = int(width * it / max(tot, 1))
         bar = "#" * filled + "." * (width - filled)
-        msg = (f"\r[{bar}] {it}/{tot} steps {rec['env_steps']:.3g} | success {rec.get('success', float('nan')):.3f}"
-               f" | return {rec.get('return', float('nan')):.3g} | {rec['env_steps_per_s']:.3g} steps/s"
+        succ, ret = rec.get("success", float("nan")), rec.get("return", float("nan"))
+        succ = f"{succ:.3f}" if math.isfinite(succ) else "- (no episode finished yet)"
+        ret = f"{ret:.3g}" if math.isfinite(ret) else "-"
+        msg = (f"\r[{bar}] {it}/{tot} steps {rec['env_steps']:.3g} | success {succ}"
+               f" | return {ret} | {rec['env_steps_per_s']:.3g} steps/s"
                f" | {rec['wall_s']:.0f}s")
         sys.stdout.write(msg + ("\n" if it >= tot else ""))
         sys.stdout.flush()
@@ -104,10 +115,10 @@ def plot_task_success(run_dir: str, task_names: tuple[str, ...], out: str | None
         y = np.array([np.nan if r.get(f"task/{name}/success") is None else r[f"task/{name}/success"]
                       for r in recs], np.float64)
         ok = np.isfinite(y)
-        ax.plot(x[ok], y[ok], lw=1, label=name)
+        ax.plot(x[ok], y[ok], lw=1, marker=".", ms=4, label=name)  # markers: a single point stays visible
     y = np.array([np.nan if r.get("success") is None else r["success"] for r in recs], np.float64)
     ok = np.isfinite(y)
-    ax.plot(x[ok], y[ok], "k", lw=2.5, label="mean")
+    ax.plot(x[ok], y[ok], "k", lw=2.5, marker="o", ms=4, label="mean")
     ax.set(xlabel="env steps", ylabel="success rate", ylim=(-0.02, 1.02), title=os.path.basename(run_dir))
     ax.legend(fontsize=7, ncol=2)
     out = out or os.path.join(run_dir, "task_success.png")

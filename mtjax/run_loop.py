@@ -1,50 +1,89 @@
 """The host side of a training run, shared by the jitted trainer and the IsaacGym host loop.
 
-The host only calls a chunk function, checks for non-finite values, logs and checkpoints:
-``drive(chunk, state, ...)`` runs ``chunk(state, n) -> (state, metrics stacked [n])`` until ``total``
-iterations, stops with ``NonFiniteError`` *before* saving a chunk that produced NaN/Inf (so the last good
-checkpoint stays intact), logs every iteration and saves every ``checkpoint_every`` iterations and at the end.
+The host only calls a chunk function, checks for divergence, logs and checkpoints:
+``drive(chunk, state, ...)`` runs ``chunk(state, n) -> (state, metrics stacked [n])`` for exactly ``total``
+iterations (the last chunk is shorter when ``iters_per_call`` does not divide what is left: one more compile),
+stops with ``NonFiniteError`` *before* logging or saving a chunk that diverged (so the last checkpoint is one a
+resume can continue from), logs every iteration and saves every ``checkpoint_every`` iterations and at the end.
 """
 
 from __future__ import annotations
 
+import sys
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from mtjax import checkpoint, run_logger
+from mtjax.config import RunConfig
 
 __all__ = ["NonFiniteError", "drive", "run_logged"]
 
 
 class NonFiniteError(RuntimeError):
-    """Raised when a loss, gradient, observation or reward became NaN/Inf."""
+    """Raised when a run diverged: a NaN/Inf loss, gradient, observation, reward or learner state, or a huge loss."""
+
+
+def _learner_finite(state: Any) -> bool:
+    """Every floating leaf of the learner (parameters, optimiser state, normaliser statistics) is finite."""
+    leaves = jax.tree.leaves(getattr(state, "learner", state))
+    return all(bool(jnp.isfinite(x).all()) for x in leaves if jnp.issubdtype(jnp.result_type(x), jnp.floating))
+
+
+def _check_diverged(state: Any, m: dict, it: int, max_abs_loss: float, ckpt: checkpoint.Checkpointer) -> None:
+    """Raises ``NonFiniteError`` naming the first bad iteration and the last good checkpoint.
+
+    A chunk diverged when a loss, gradient, observation or reward was NaN/Inf (``m["nonfinite"]``), when
+    ``|loss/total| > max_abs_loss``, or when it leaves a non-finite learner state (e.g. the value normaliser's
+    variance overflowing to inf while the losses are still finite).
+    """
+    loss = np.asarray(m["loss/total"], np.float64)
+    bad = np.asarray(m["nonfinite"]) | ~(np.abs(loss) <= max_abs_loss)
+    if not bad.any() and _learner_finite(state):
+        return
+    i = int(np.argmax(bad)) if bad.any() else len(loss) - 1
+    what = ("a NaN/Inf loss, gradient, observation or reward" if np.asarray(m["nonfinite"])[i] else
+            f"|loss/total| > max_abs_loss={max_abs_loss:g}" if bad.any() else
+            "a non-finite learner state (parameters, optimiser or normaliser statistics)")
+    last = ckpt.latest_step()
+    raise NonFiniteError(
+        f"the run diverged at iteration {it + i + 1}: {what} (loss/total={loss[i]:.4g}, "
+        f"grad_norm={np.asarray(m['grad_norm'])[i]:.4g}); stopped before logging or saving it. Last good "
+        f"checkpoint: {'none' if last is None else f'iteration {last}'} in {ckpt.directory} (resume it with "
+        f"--resume, e.g. with a smaller --config.ppo.lr)")
 
 
 def drive(chunk: Callable[[Any, int], tuple[Any, dict]], state: Any, *, iteration: int, total: int,
           iters_per_call: int, checkpoint_every: int, logger: run_logger.RunLogger,
-          ckpt: checkpoint.Checkpointer, config: dict) -> tuple[Any, dict]:
-    """Runs chunks from ``iteration`` to ``total``; returns the final state and the last logged record."""
-    every = max(1, int(iters_per_call))
-    it, rec = int(iteration), {}
+          ckpt: checkpoint.Checkpointer, config: dict, max_abs_loss: float = 1e6) -> tuple[Any, dict]:
+    """Runs chunks from ``iteration`` to exactly ``total``; returns the final state and the last logged record.
+
+    Raises:
+      ValueError: ``iters_per_call`` or ``checkpoint_every`` below 1.
+      NonFiniteError: the run diverged (see ``_check_diverged``).
+    """
+    if iters_per_call < 1 or checkpoint_every < 1:
+        raise ValueError(f"iters_per_call and checkpoint_every must be >= 1, got {iters_per_call}, "
+                         f"{checkpoint_every}")
+    it, rec, compiled = int(iteration), {}, set()
     while it < total:
-        n = min(every, total - it)
+        n = min(iters_per_call, total - it)
+        if n not in compiled:
+            print(f"compiling the training program for {n}-iteration calls (first call of that size; minutes for "
+                  f"Meta-World on 2 CPU cores, seconds for the toy env)...", file=sys.stderr, flush=True)
         t0 = time.time()
         state, m = chunk(state, n)
         jax.block_until_ready(state)
         m = jax.device_get(m)
         dt = time.time() - t0
-        bad = np.asarray(m["nonfinite"])
-        if bad.any():
-            i = int(np.argmax(bad))
-            last = ckpt.latest_step()
-            raise NonFiniteError(
-                f"non-finite loss/gradient/observation at iteration {it + i + 1} "
-                f"(loss/total={np.asarray(m['loss/total'])[i]}, grad_norm={np.asarray(m['grad_norm'])[i]}); "
-                f"run stopped. Last good checkpoint: {'none' if last is None else f'iteration {last}'} "
-                f"in {ckpt.directory}")
+        if n not in compiled:
+            compiled.add(n)
+            print(f"compiled and ran iterations {it + 1}-{it + n} in {dt:.1f} s", file=sys.stderr, flush=True)
+        _check_diverged(state, m, it, max_abs_loss, ckpt)
         rec = logger.log_chunk(it, m, dt)
         it += n
         if it % checkpoint_every < n or it >= total:
@@ -52,21 +91,24 @@ def drive(chunk: Callable[[Any, int], tuple[Any, dict]], state: Any, *, iteratio
     return state, rec
 
 
-def run_logged(chunk: Callable[[Any, int], tuple[Any, dict]], state: Any, *, c: Any, run_dir: str,
-               task_names: tuple[str, ...], env_steps_per_iteration: int, ckpt: checkpoint.Checkpointer,
-               config: dict) -> dict:
-    """``drive`` with the run's logger (JSONL/TensorBoard/progress per ``c``), closing logger and checkpointer,
-    then the per-task success plot if ``c["plot"]``; returns the last logged record."""
-    total = int(c["total_iterations"])
-    logger = run_logger.RunLogger(run_dir, task_names, total, env_steps_per_iteration,
-                                  tensorboard=c["tensorboard"], progress=c["progress"])
+def run_logged(chunk: Callable[[Any, int], tuple[Any, dict]], state: Any, *, rc: RunConfig,
+               task_names: tuple[str, ...], env_steps_per_iteration: int, ckpt: checkpoint.Checkpointer) -> dict:
+    """``drive`` with the run's logger (JSONL/TensorBoard/progress per ``rc``), closing logger and checkpointer,
+    then the per-task success plot if ``rc.plot``; returns the last logged record.
+
+    A resumed run's logger starts at the restored iteration (TensorBoard purges later events, see ``RunLogger``);
+    ``metrics.jsonl`` must already be cut back to it (``run_dir.truncate_metrics``).
+    """
+    start = int(state.iteration)
+    logger = run_logger.RunLogger(rc.directory, task_names, rc.total_iterations, env_steps_per_iteration,
+                                  tensorboard=rc.tensorboard, progress=rc.progress, start_iteration=start)
     try:
-        _, rec = drive(chunk, state, iteration=int(state.iteration), total=total,
-                       iters_per_call=c["iters_per_call"], checkpoint_every=int(c["checkpoint_every"]),
-                       logger=logger, ckpt=ckpt, config=config)
+        _, rec = drive(chunk, state, iteration=start, total=rc.total_iterations, iters_per_call=rc.iters_per_call,
+                       checkpoint_every=rc.checkpoint_every, logger=logger, ckpt=ckpt, config=rc.to_json(),
+                       max_abs_loss=rc.max_abs_loss)
     finally:
         logger.close()
         ckpt.close()
-    if c["plot"]:
-        run_logger.plot_task_success(run_dir, task_names)
+    if rc.plot:
+        run_logger.plot_task_success(rc.directory, task_names)
     return rec
