@@ -16,7 +16,7 @@ from absl import app, flags
 from ml_collections import config_flags
 
 from experiments import common, isaacgym_run
-from mtjax import checkpoint, run_loop
+from mtjax import checkpoint, run_loop, sharding
 from mtjax import run_dir as rundir
 from mtjax.algos import on_policy
 
@@ -54,6 +54,10 @@ def run(c, resume: bool = False, overwrite: bool = False) -> dict:
             state = common.apply_resume_changes(state, changes)
             print(f"resumed {rc.directory} at iteration {int(state.iteration)}", flush=True)
         common.commit_run(rc, ckpt, int(state.iteration))
+        mesh = sharding.env_mesh(rc.num_devices)
+        if mesh.devices.size > 1:  # same program; the env axis is split over the devices (mtjax.sharding)
+            state = sharding.shard_train_state(state, mesh)
+            print(f"envs split over {mesh.devices.size} devices", flush=True)
         chunk = jax.jit(trainer.train_chunk, static_argnums=1, donate_argnums=0)
         return run_loop.run_logged(chunk, state, rc=rc, task_names=env.task_set.task_names,
                                    env_steps_per_iteration=env.task_set.num_envs * rc.ppo.horizon, ckpt=ckpt)

@@ -44,10 +44,21 @@ def _encode(tree: Any) -> Any:
 
 
 def _encode_target(tree: Any) -> Any:
+    """Restore target: key data for typed keys, (1,) stand-ins for empty leaves, and a sharding on every leaf.
+
+    A leaf without a sharding (e.g. from ``jax.eval_shape``) is restored onto the first local device, so a
+    checkpoint saved on N devices restores on this process's device(s) (pass a target with ``mtjax.sharding``
+    shardings to restore straight onto a mesh)."""
+    default = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
+
     def enc(x):
+        sharding = getattr(x, "sharding", None) or default
         if _is_key(x):
-            return jax.eval_shape(jax.random.key_data, x)
-        return jax.ShapeDtypeStruct((1,), x.dtype) if _empty(x) else x
+            shape = jax.eval_shape(jax.random.key_data, x)
+            return jax.ShapeDtypeStruct(shape.shape, shape.dtype, sharding=default)
+        if _empty(x):
+            return jax.ShapeDtypeStruct((1,), x.dtype, sharding=default)
+        return jax.ShapeDtypeStruct(np.shape(x), x.dtype, sharding=sharding)
     return jax.tree.map(enc, tree)
 
 
@@ -176,6 +187,20 @@ def latest_step(run_dir: str) -> int | None:
     return max(steps) if steps else None
 
 
+def _raw_target(directory: str, step: int) -> Any:
+    """A restore target from the saved array metadata, every leaf on this process's first device.
+
+    Without it orbax restores onto the saving topology and refuses a checkpoint written on N devices in a process
+    that has M (``mtjax.sharding``)."""
+    with ocp.StandardCheckpointer() as ck:
+        md = ck.metadata(os.path.join(directory, str(step), "state"))
+    tree = getattr(getattr(md, "item_metadata", md), "tree", None)
+    if tree is None:
+        return None
+    dev = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
+    return jax.tree.map(lambda m: jax.ShapeDtypeStruct(tuple(m.shape), m.dtype, sharding=dev), tree)
+
+
 def restore_raw(run_dir: str, step: int | None = None) -> tuple[dict, dict, dict]:
     """Loads a checkpoint without a target or an environment: ``(state as nested dicts, config, metrics)``."""
     return read_raw(run_dir, step)[1:]
@@ -195,7 +220,8 @@ def read_raw(run_dir: str, step: int | None = None) -> tuple[int, dict, dict, di
 
     def load(s):
         out = mngr.restore(s, args=ocp.args.Composite(
-            state=ocp.args.StandardRestore(), config=ocp.args.JsonRestore(), metrics=ocp.args.JsonRestore()))
+            state=ocp.args.StandardRestore(_raw_target(directory, s)), config=ocp.args.JsonRestore(),
+            metrics=ocp.args.JsonRestore()))
         return jax.tree.map(np.asarray, out["state"]), _config_of(out), dict(out["metrics"] or {})
 
     try:

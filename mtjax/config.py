@@ -70,6 +70,7 @@ class RunConfig:
       total_iterations: iterations the run trains, exactly. iters_per_call: iterations per jitted call.
       checkpoint_every: iterations between checkpoints (and one at the end).
       max_abs_loss: the divergence guard stops a run whose ``|loss/total|`` exceeds this.
+      num_devices: devices of this host the envs are split over (``mtjax.sharding``; 0 = all visible).
       tensorboard, progress, plot: TensorBoard events, terminal progress line, ``task_success.png``.
     """
 
@@ -84,7 +85,8 @@ class RunConfig:
     total_iterations: int
     iters_per_call: int = 10
     checkpoint_every: int = 100
-    max_abs_loss: float = 1e6
+    max_abs_loss: float = 1e12
+    num_devices: int = 0
     tensorboard: bool = True
     progress: bool = True
     plot: bool = True
@@ -215,6 +217,8 @@ def _check_ranges(rc: RunConfig) -> None:
             raise ValueError(f"config.{key} must be >= 1, got {getattr(rc, key)}")
     if rc.env.num_envs < 1:
         raise ValueError(f"config.env.num_envs must be >= 1, got {rc.env.num_envs}")
+    if rc.num_devices < 0:
+        raise ValueError(f"config.num_devices must be >= 0 (0 = all visible devices), got {rc.num_devices}")
     if not rc.max_abs_loss > 0:
         raise ValueError(f"config.max_abs_loss must be > 0, got {rc.max_abs_loss}")
     if rc.env_backend not in BACKENDS:

@@ -34,7 +34,7 @@ __all__ = ["RESUMABLE_KEYS", "RunDirError", "check_fresh", "config_diff", "quara
 # IsaacGym simulator runs, and the learning rate (the caller writes the new rate into the restored learner state,
 # so what config.json says is what runs).
 RESUMABLE_KEYS = ("total_iterations", "iters_per_call", "checkpoint_every", "tensorboard", "progress", "plot",
-                  "run_dir", "max_abs_loss", "isaacgym", "ppo.lr")
+                  "run_dir", "max_abs_loss", "isaacgym", "ppo.lr", "num_devices")
 RUN_FILES = ("config.json", "metrics.jsonl", "checkpoints", "damaged_checkpoints", "task_success.png")
 
 

@@ -59,8 +59,10 @@ def get_config(arg: str = ""):
     c.progress = True
     c.plot = True
     # Divergence guard: a chunk whose total loss exceeds this (or is NaN/Inf, or leaves non-finite learner state)
-    # stops the run before it is checkpointed.
-    c.max_abs_loss = 1e6
+    # stops the run before it is checkpointed. 1e12 is above any real PPO loss (an un-normalised critic at reward
+    # scale 100 stays below ~1e10).
+    c.max_abs_loss = 1e12
+    c.num_devices = 0  # devices the envs are split over (mtjax.sharding); 0 = all visible
     if row == "24k":
         c.env.num_envs = 24576
         c.total_iterations = 1272
