@@ -50,8 +50,9 @@ for j in "$@"; do
       cp /tmp/mt10_1b/metrics.jsonl /tmp/mt10_1b/config.json /tmp/train_bg.log "$OUT/" 2>/dev/null
       python3 -c "from mtjax import checkpoint; print('exported step', checkpoint.export_learner('/tmp/mt10_1b', '/tmp/mt10_1b_learner'))" \
         && tar czf "$OUT/mt10_1b_learner.tgz" -C /tmp mt10_1b_learner ;;
+    scaling) job scaling 560 python3 -m experiments.benchmark_scaling --out="$OUT/scaling.json" ;;  # on nvidia-h200-x2
     unroll) for u in 1 8 50; do job "unroll$u" 120 python3 -m experiments.benchmark_transforms --solver_unroll=$u \
       --out="$OUT/transforms_unroll$u.json" --tasks=10,50 --methods=mean,pcgrad,cagrad,upgrad,nash_mtl --novariants; done ;;
-    *) echo "unknown job $j; valid: ppo transforms bridge_tests bridge nets envs envs4k envs24k train train_bg follow train_fetch unroll" ;;
+    *) echo "unknown job $j; valid: ppo transforms bridge_tests bridge nets envs envs4k envs24k train train_bg follow train_fetch scaling unroll" ;;
   esac
 done
