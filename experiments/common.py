@@ -26,8 +26,8 @@ from mtjax.algos import ppo
 from mtjax.nets import presets
 
 __all__ = ["apply_resume_changes", "build_env", "build_networks", "commit_run", "enable_compile_cache",
-           "finished", "learner_from_raw", "load_config_json", "open_run", "ppo_config",
-           "quiet_logs", "restore_policy", "run_dir_of", "to_dict", "typed"]
+           "finished", "learner_from_raw", "open_run", "ppo_config",
+           "quiet_logs", "restore_policy", "to_dict", "typed"]
 
 
 def to_dict(c: Any) -> Any:
@@ -73,10 +73,6 @@ def build_networks(c: Any, env) -> tuple[Any, Any]:
         actor_net=n.actor_net, critic_net=n.critic_net, action_size=env.action_size, num_tasks=env.num_tasks,
         actor_kwargs=sized(n.actor_net, "actor", n.actor_kwargs),
         critic_kwargs=sized(n.critic_net, "critic", n.critic_kwargs), log_std_init=rc.ppo.log_std_init)
-
-
-def run_dir_of(c: Any) -> str:
-    return typed(c).directory
 
 
 def open_run(rc: config.RunConfig, resume: bool, overwrite: bool) -> dict | None:
@@ -141,11 +137,6 @@ def finished(rc: config.RunConfig, ckpt: checkpoint.Checkpointer, step: int) -> 
           f"nothing to do. Raise --config.total_iterations to train further.", flush=True)
     ckpt.close()
     return {"iteration": step}
-
-
-def load_config_json(run_dir: str) -> dict:
-    with open(os.path.join(run_dir, "config.json")) as f:
-        return json.load(f)
 
 
 def quiet_logs() -> None:

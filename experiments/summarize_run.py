@@ -13,20 +13,14 @@ Usage::
 
 from __future__ import annotations
 
-import gzip
 import json
 import math
 
 from absl import app, flags
 
+from mtjax import run_logger
+
 FLAGS = flags.FLAGS
-
-
-def read_metrics(path: str) -> list[dict]:
-    """Reads a metrics.jsonl file, gzipped when its name ends in ``.gz``."""
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rt") as f:
-        return [json.loads(line) for line in f if line.strip()]
 
 
 def _finite(x) -> bool:
@@ -93,7 +87,7 @@ def _define_flags() -> None:
 
 def main(argv) -> None:
     del argv
-    s = summarize(read_metrics(FLAGS.metrics), FLAGS.last)
+    s = summarize(run_logger.read_jsonl(FLAGS.metrics), FLAGS.last)
     s["note"] = FLAGS.note
     with open(FLAGS.out, "w") as f:
         json.dump(s, f, indent=1)

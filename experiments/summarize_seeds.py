@@ -25,7 +25,6 @@ Usage::
 
 from __future__ import annotations
 
-import gzip
 import json
 import math
 import os
@@ -33,7 +32,7 @@ import os
 import numpy as np
 from absl import app, flags
 
-from mtjax import metrics
+from mtjax import metrics, run_logger
 
 FLAGS = flags.FLAGS
 
@@ -48,9 +47,7 @@ def read_run(path: str) -> list[dict]:
         if not found:
             raise ValueError(f"run directory {path} holds none of {', '.join(METRICS_FILES)}")
         path = found[0]
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rt") as f:
-        return [json.loads(line) for line in f if line.strip()]
+    return run_logger.read_jsonl(path)
 
 
 def _num(x) -> bool:

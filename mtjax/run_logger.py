@@ -9,6 +9,7 @@ once (``docs/runs.md``).
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
 import os
@@ -96,8 +97,9 @@ class RunLogger:
 
 
 def read_jsonl(path: str) -> list[dict]:
-    """Reads a ``metrics.jsonl`` file."""
-    with open(path) as f:
+    """Reads a ``metrics.jsonl`` file (gzipped when its name ends in ``.gz``, as the kept GPU runs are)."""
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rt") as f:
         return [json.loads(line) for line in f if line.strip()]
 
 

@@ -59,7 +59,8 @@ def _check_diverged(state: Any, m: dict, it: int, max_abs_loss: float, ckpt: che
 
 def drive(chunk: Callable[[Any, int], tuple[Any, dict]], state: Any, *, iteration: int, total: int,
           iters_per_call: int, checkpoint_every: int, logger: run_logger.RunLogger,
-          ckpt: checkpoint.Checkpointer, config: dict, max_abs_loss: float = 1e6) -> tuple[Any, dict]:
+          ckpt: checkpoint.Checkpointer, config: dict,
+          max_abs_loss: float = RunConfig.max_abs_loss) -> tuple[Any, dict]:
     """Runs chunks from ``iteration`` to exactly ``total``; returns the final state and the last logged record.
 
     Raises:
