@@ -13,9 +13,10 @@ export PYTHONPATH=/tmp/site:$PWD
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 python3 -c "import jax, mujoco; print('jax', jax.__version__, jax.devices(), 'mujoco', mujoco.__version__)"
 # The MT10 24k training flags shared by the train and train_bg jobs; TRAIN_EXTRA adds --config flags to both
-# (e.g. TRAIN_EXTRA="--config.ppo.obs_norm_clip=5 --config.ppo.obs_norm_eps=1e-5").
+# (e.g. TRAIN_EXTRA="--config.ppo.obs_norm_clip=5 --config.ppo.obs_norm_eps=1e-5"); TRAIN_CONFIG picks another
+# config file:row (default experiments/configs/mt10_ppo.py:24k, e.g. experiments/configs/mt10_mtrl.py:cagrad).
 read -r -a extra <<< "${TRAIN_EXTRA:-}"
-TRAIN_ARGS=(--config=experiments/configs/mt10_ppo.py:24k --config.tensorboard=False --config.plot=False
+TRAIN_ARGS=(--config="${TRAIN_CONFIG:-experiments/configs/mt10_ppo.py:24k}" --config.tensorboard=False --config.plot=False
             --config.checkpoint_every=100000 "${extra[@]}")
 job() {  # job NAME LIMIT_S CMD...
   local name=$1 limit=$2; shift 2
