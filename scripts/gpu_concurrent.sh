@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Several MT10 training runs at once on one GPU, detached, so that they outlive the 10-minute device command and
+# share one compile wait: start them in one device call, follow them with calls made right after each other
+# (the machine and its /tmp stay while calls follow within the idle window), then fetch their metrics.
+#
+# Usage (device, repo root; wheels in .whl as for scripts/gpu_run.sh):
+#   RUNS="cagrad=experiments/configs/mt10_mtrl.py:cagrad famo=experiments/configs/mt10_mtrl.py:famo" \
+#   EXTRA="--config.seed=42" MPS=1 bash scripts/gpu_concurrent.sh start
+#   FOLLOW_S=540 bash scripts/gpu_concurrent.sh follow
+#   bash scripts/gpu_concurrent.sh fetch          # metrics.jsonl.gz + config.json of each run into $OUT
+# Per-run flags go after a '@' in RUNS: "unclamped=experiments/configs/mt10_ppo.py:24k@--config.seed=43".
+# MPS=1 starts NVIDIA's Multi-Process Service first (kernels of the runs then share the GPU instead of
+# time-slicing); if a JAX client cannot start under it, MPS is stopped again and the runs go without it.
+set -u
+export PYTHONUNBUFFERED=1 XLA_PYTHON_CLIENT_PREALLOCATE=false JAX_COMPILATION_CACHE_DIR=/tmp/jaxcache
+export CUDA_MPS_PIPE_DIRECTORY=/tmp/mps_pipe CUDA_MPS_LOG_DIRECTORY=/tmp/mps_log
+OUT=${OUT:-/tmp/out}
+if [ -d .whl ] && [ ! -f /tmp/site/.done ]; then
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
+    && touch /tmp/site/.done
+fi
+export PYTHONPATH=/tmp/site:$PWD
+mkdir -p /tmp/runs
+
+start_mps() {
+  mkdir -p "$CUDA_MPS_PIPE_DIRECTORY" "$CUDA_MPS_LOG_DIRECTORY"
+  if nvidia-cuda-mps-control -d && python3 -c "import jax.numpy as jnp; print('MPS client ok', float(jnp.ones(3).sum()))"; then
+    echo "MPS on"; echo 1 > /tmp/runs/mps
+  else
+    echo quit | nvidia-cuda-mps-control 2>/dev/null; echo "MPS unavailable: runs share the GPU by time-slicing"
+    echo 0 > /tmp/runs/mps
+  fi
+}
+
+case ${1:-} in
+  start)
+    nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+    python3 -c "import jax, mujoco; print('jax', jax.__version__, 'mujoco', mujoco.__version__)"
+    [ "${MPS:-0}" = 1 ] && start_mps
+    for spec in ${RUNS:?set RUNS}; do
+      name=${spec%%=*}; rest=${spec#*=}; cfg=${rest%%@*}; own=""; [ "$rest" != "$cfg" ] && own=${rest#*@}
+      # shellcheck disable=SC2086
+      setsid nohup python3 -m experiments.train --config="$cfg" --config.run_dir="/tmp/runs/$name" \
+        --config.tensorboard=False --config.plot=False --config.progress=False --config.iters_per_call=8 \
+        --config.checkpoint_every="${CKPT_EVERY:-100000}" ${EXTRA:-} ${own//,/ } \
+        > "/tmp/runs/$name.log" 2>&1 < /dev/null &
+      echo $! > "/tmp/runs/$name.pid"; echo "started $name ($cfg $own) pid $!"
+    done
+    FOLLOW_S=${FOLLOW_S:-0} bash "$0" follow ;;
+  follow)  # prints each run's last log line every 60 s until all end or FOLLOW_S seconds pass
+    end=$((SECONDS + ${FOLLOW_S:-540}))
+    while [ $SECONDS -lt $end ]; do
+      alive=0
+      for p in /tmp/runs/*.pid; do kill -0 "$(cat "$p")" 2>/dev/null && alive=1; done
+      for l in /tmp/runs/*.log; do echo "$(date +%T) $(basename "$l" .log): $(grep -v -E 'Failed to import' "$l" | tail -n 1 | cut -c1-220)"; done
+      [ $alive = 0 ] && break
+      sleep $(( end - SECONDS < 60 ? (end - SECONDS > 0 ? end - SECONDS : 0) : 60 ))
+    done
+    echo "=== follow done $(date +%T)" ;;
+  fetch)
+    for d in /tmp/runs/*/; do
+      name=$(basename "$d")
+      gzip -c "$d/metrics.jsonl" > "$OUT/$name.metrics.jsonl.gz" 2>/dev/null
+      cp "$d/config.json" "$OUT/$name.config.json" 2>/dev/null
+      grep -v -E 'Failed to import' "/tmp/runs/$name.log" | tail -n 30 > "$OUT/$name.log"
+    done
+    ls -la "$OUT" ;;
+  *) echo "usage: gpu_concurrent.sh start|follow|fetch (RUNS, EXTRA, MPS, FOLLOW_S, CKPT_EVERY)"; exit 2 ;;
+esac
