@@ -7,15 +7,27 @@ sizes; Joshi et al., 2025, arXiv 2507.23172):
   bridge_raw   JAX policy (same maths, jitted) + simulator, crossing by DLPack: action out (zero-copy), obs,
                reward, reset packed by one torch.cat and imported (zero-copy of the fresh buffer);
   adapter      the full ``VecTaskAdapter.step`` (pack, import, jitted split + episode statistics) + JAX policy;
-  adapter_packed  ``VecTaskAdapter.step_packed`` + JAX policy on the packed block: the host loop's default
-               per-step path (episode statistics are computed once per iteration);
+  adapter_packed  ``VecTaskAdapter.step_packed`` + JAX policy on the packed block: the host loop's per-step
+               path before the bound one (episode statistics are computed once per iteration);
+  adapter_bound   ``VecTaskAdapter.bind_packed()``: the host loop's default path. The simulator's buffers are
+               packed in place into one persistent block JAX aliased once (no per-step import or allocation);
+               one jitted call per step stores the block into a donated ``[H, N, O+5]`` rollout buffer and
+               computes the action; on CUDA the host synchronises torch's stream after the pack (order "host");
+  adapter_bound_import  the same with order "import" (the block is re-imported each step: the DLPack
+               handshake orders JAX after torch without a host sync);
   ipc          the out-of-process bridge (``IPCVecEnv``: simulator in a second, JAX-free process on the same
                device, CUDA IPC buffers via torch's reductions, shared-memory handshake) + JAX policy;
   ipc_raw      the same with ``transport="raw"`` (ctypes CUDA driver IPC handles; GPU only).
 Overhead = mode - torch_only, in microseconds per step (target: <= 50 us beyond the simulator step).
-``components`` also times each piece alone (cat, imports with/without RULE 6, export, jit dispatches).
+``components`` also times each piece alone (cat, imports with/without RULE 6, export, jit dispatches, the
+in-place pack, the host sync, the bound path's store-and-act dispatch).
 Diagnostics: ``torch_sync`` (torch-only with a host sync every step: a fully serialised step) and
-``bridge_same_stream`` (bridge_raw with torch on JAX's external-ready stream, GPU only).
+``bridge_same_stream`` (bridge_raw with torch on JAX's external-ready stream, GPU only). Opt-in (``--modes``),
+an experiment towards many steps per dispatch: ``scan_callback`` runs all ``steps`` steps as ONE jitted
+``lax.scan`` whose body is the JAX policy and the torch simulator step inside a
+``jax.experimental.buffer_callback`` (torch on JAX's stream ``ctx.stream``, packing into XLA's output buffer):
+no per-step dispatch, import or export. Not used by the trainer: IsaacGym's PhysX would then be called from
+XLA's thread with torch on a non-default stream, which nobody has checked against IsaacGym.
 
 The simulator is a synthetic ``VecTask`` (in-place ``obs_buf``/``rew_buf`` writes, a new ``reset_buf`` each
 step, ``extras`` with ``time_outs``/``task_indices``, ``success_buf``), so the numbers isolate the bridge.
@@ -27,6 +39,7 @@ This module's top level imports neither JAX nor torch: the IPC server imports it
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -183,6 +196,47 @@ def bench_size(n, device, steps, repeats, warmup, modes):
             st["block"] = ad.step_packed(policy(st["block"]))  # the policy reads the first ACT columns
         return _time(step, lambda: jax.block_until_ready(st["block"]), steps, repeats, warmup)
 
+    horizon = 32  # rollout slots of the bound modes' buffer (MTBench's MT10 PPO horizon)
+    bound_step = jax.jit(lambda buf, t, blk: (jax.lax.dynamic_update_index_in_dim(buf, blk, t % horizon, 0),
+                                              t + 1, jnp.tanh(blk[:, :ACT])), donate_argnums=0)
+
+    def adapter_bound(order="auto"):  # the host loop's bound path: store + act in one call, no import
+        ad = VecTaskAdapter(SyntheticVecTask(n, device), tuple(f"t{k}" for k in range(TASKS)))
+        b = ad.bind_packed(order=order)
+        if not b.aliased:
+            print(f"N={n} adapter_bound: not aliased ({b.reason})", file=sys.stderr, flush=True)
+        st = {"buf": jnp.zeros((horizon, n, OBS + 5)), "t": jnp.zeros((), jnp.int32),
+              "a": policy(ad.reset(jax.random.key(0)).obs)}
+
+        def step():
+            st["buf"], st["t"], st["a"] = bound_step(st["buf"], st["t"], b.step(st["a"]))
+        return _time(step, lambda: (jax.block_until_ready(st["a"]), sync()), steps, repeats, warmup)
+
+    def scan_callback():  # opt-in experiment: the whole loop in one XLA program, the sim as a buffer_callback
+        from jax.experimental import buffer_callback
+
+        env = SyntheticVecTask(n, device)
+        env.reset()
+
+        def sim(ctx, out, action):
+            ext = torch.cuda.ExternalStream(ctx.stream, device=device) if device != "cpu" else None
+            with torch.cuda.stream(ext) if ext is not None else contextlib.nullcontext():
+                od, rew, reset, _ = env.step(torch.from_dlpack(action))
+                torch.cat([od["obs"], rew.reshape(-1, 1), reset.reshape(-1, 1)], 1, out=torch.from_dlpack(out))
+        sim_cb = buffer_callback.buffer_callback(sim, jax.ShapeDtypeStruct((n, OBS + 2), jnp.float32),
+                                                 has_side_effect=True)
+        body = lambda blk, _: (sim_cb(jnp.tanh(blk[:, :ACT])), None)
+        roll = jax.jit(lambda blk: jax.lax.scan(body, blk, None, length=steps)[0])
+        blk = jnp.zeros((n, OBS + 2))
+        roll(blk).block_until_ready()
+        out = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            roll(blk).block_until_ready()
+            sync()
+            out.append((time.perf_counter() - t0) / steps * 1e6)
+        return statistics.median(out), out
+
     def ipc(transport):
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         cfg = IsaacGymConfig(suite="mt10", num_envs=n, sim_device=device, rl_device=device)
@@ -206,8 +260,19 @@ def bench_size(n, device, steps, repeats, warmup, modes):
         pj = dlpack.torch_to_jax(packed, copy=None)
         cols5 = [obs] + [c.reshape(-1, 1) for c in (rew, reset, reset, reset, rew)]  # the adapter's layout
         pj5 = dlpack.torch_to_jax(torch.cat(cols5, 1).float(), copy=None)
+        b = ad.bind_packed()
+        cols6 = ad._columns(obs, rew, reset, reset, reset, rew)
+        buf, t0 = jnp.zeros((horizon, n, OBS + 5)), jnp.zeros((), jnp.int32)
+        keep = {"buf": buf}
+
+        def bound_dispatch():
+            keep["buf"], _, a = bound_step(keep["buf"], t0, b.block)
+            return a
         parts = {
             "torch_cat_pack": lambda: torch.cat([obs, rew.reshape(-1, 1), reset.reshape(-1, 1)], 1),
+            "pack_in_place": lambda: b.pack(cols6),
+            "pack_in_place_host_sync": lambda: (b.pack(cols6), sync()),
+            "bound_store_act_dispatch": bound_dispatch,
             "torch_to_jax_alias": lambda: dlpack.torch_to_jax(packed, copy=None),
             "torch_to_jax_public_api": lambda: dlpack.torch_to_jax(packed, copy=None, fast=False),
             "torch_to_jax_copy": lambda: dlpack.torch_to_jax(packed),
@@ -215,11 +280,13 @@ def bench_size(n, device, steps, repeats, warmup, modes):
             "jit_policy_dispatch": lambda: policy(pj),
             "adapter_finish_dispatch": lambda: ad._finish(es.episode, pj5, es.task_id, es.key, False),
         }
-        return {k: _time(f, lambda: (jax.block_until_ready(act), sync()), steps, repeats, warmup)
+        return {k: _time(f, lambda: (jax.block_until_ready((act, keep["buf"])), sync()), steps, repeats, warmup)
                 for k, f in parts.items()}
 
     runners = {"sim_only": sim_only, "torch_only": torch_only, "bridge_raw": bridge_raw, "adapter": adapter,
-               "adapter_packed": adapter_packed, "torch_sync": torch_sync, "bridge_same_stream": bridge_same_stream,
+               "adapter_packed": adapter_packed, "adapter_bound": adapter_bound,
+               "adapter_bound_import": lambda: adapter_bound("import"), "torch_sync": torch_sync,
+               "bridge_same_stream": bridge_same_stream, "scan_callback": scan_callback,
                "ipc": lambda: ipc("torch"), "ipc_raw": lambda: ipc("raw"), "components": components}
     for mode in modes:
         if mode not in runners:
@@ -245,7 +312,7 @@ def main(argv=None):
     p.add_argument("--quick", action="store_true", help="tiny CPU-friendly sizes")
     p.add_argument("--sizes", default="", help="comma-separated env counts (default 4096,24576)")
     p.add_argument("--modes", default="sim_only,torch_only,torch_sync,bridge_raw,bridge_same_stream,adapter,"
-                   "adapter_packed,ipc,ipc_raw,components")
+                   "adapter_packed,adapter_bound,adapter_bound_import,ipc,ipc_raw,components")
     p.add_argument("--steps", type=int, default=0)
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--out", default="benchmarks/results/bridge.json")

@@ -211,6 +211,100 @@ def test_packed_fast_path_equals_envstate_path(goal=True):
     assert float(m1[1]["task/episodes"].sum()) > 0
 
 
+def _train(env, bound, iterations=2, key=5):
+    init_fn, apply_fn = _nets(env)
+    trainer = host_loop.make_host_train(_small_ppo(), env, init_fn, apply_fn, bound=bound)
+    assert trainer.path == ("bound" if bound else "packed")
+    state, ms = trainer.init(jax.random.key(key)), []
+    for _ in range(iterations):
+        state, m = trainer.iteration(state)
+        ms.append(m)
+    return state, ms
+
+
+def _assert_same_training(a, b):
+    """Bitwise: both paths feed the same obs to the same jitted policy maths and the same scan (XLA:CPU)."""
+    def same(x, y):
+        if jnp.issubdtype(x.dtype, jax.dtypes.prng_key):
+            x, y = jax.random.key_data(x), jax.random.key_data(y)
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+    jax.tree.map(same, a, b)
+
+
+def _bind_recorder(env, box, order="auto"):
+    """Wraps ``env.bind_packed`` so the test can inspect the binding the host loop made."""
+    orig = env.bind_packed
+    env.bind_packed = lambda: box.append(orig(order=order)) or box[-1]
+
+
+def test_bound_path_equals_packed_path_bitwise():
+    """The persistent aliased block + one fused call per step trains exactly like per-step ``step_packed``.
+
+    Interleaved layout (the pack's index_select(out=) branch) and the Go1-style goal counter (running max).
+    """
+    from envs_bridge.isaacgym.adapter import VecTaskAdapter
+
+    def make():
+        ov = hydra_overrides(IsaacGymConfig(suite="mt10", num_envs=20, episode_length=6, **CPU,
+                                            overrides=("+task.env.interleave=True",)))[0]
+        return VecTaskAdapter(_GoalVecTask(standin.compose(ov).task, "cpu", "cpu", -1, True),
+                              task_ids_for("mt10")[1])
+
+    env_b, box = make(), []
+    assert env_b._perm is not None
+    _bind_recorder(env_b, box)
+    s_p, m_p = _train(make(), bound=False)
+    s_b, m_b = _train(env_b, bound=True)
+    (b,) = box  # one binding for the whole run
+    # which import happened: on this CPU JAX, the one import at bind time aliases torch's buffer
+    assert b.aliased, b.reason
+    assert b.order == "none"  # CPU torch ops are synchronous
+    assert dlpack.buffer_pointer(b.block) == b.out.data_ptr()
+    assert float(m_b[1]["task/episodes"].sum()) > 0  # episode ends (and resets) inside the rollouts
+    _assert_same_training((s_p, m_p), (s_b, m_b))
+
+
+def test_binding_alias_sees_in_place_torch_writes():
+    env, ref = _env(num_envs=20), _env(num_envs=20)
+    env.reset(jax.random.key(0))
+    ref.reset(jax.random.key(0))
+    b = env.bind_packed()
+    assert b.aliased, b.reason  # this JAX aliases on CPU: a torch write must show through the JAX array
+    assert dlpack.buffer_pointer(b.block) == b.out.data_ptr() and b.block.shape == (20, env.obs_size + 5)
+    b.out.fill_(3.0)
+    assert float(jnp.min(b.block)) == float(jnp.max(b.block)) == 3.0
+    a = jax.random.uniform(jax.random.key(1), (20, 4), minval=-1, maxval=1)
+    for _ in range(7):  # across an episode end (episode_length 5): same bytes as the fresh-buffer path
+        blk = b.step(a)
+        assert blk is b.block
+        np.testing.assert_array_equal(np.asarray(blk), np.asarray(ref.step_packed(a)))
+    imp = env.bind_packed(order="import")  # re-imports the same memory each step (CUDA: the handshake orders)
+    for _ in range(2):
+        blk = imp.step(a)
+        assert blk is imp.block and dlpack.buffer_pointer(blk) == imp.out.data_ptr()
+        np.testing.assert_array_equal(np.asarray(blk), np.asarray(ref.step_packed(a)))
+    with pytest.raises(ValueError, match="valid: auto, host, import, none"):
+        env.bind_packed(order="sync")
+    with pytest.raises(ValueError, match="expected"):  # a wrong column set would make torch resize `out`
+        env.bind_packed().pack([b.out[:, :3], b.out[:, :3]])
+
+
+def test_bound_path_falls_back_when_the_import_copies(monkeypatch):
+    """A JAX whose import copies: the binding says so and re-imports each step; training is unchanged."""
+    from envs_bridge.isaacgym import fast_step
+
+    env_b, box = _env(num_envs=20, episode_length=6), []
+    _bind_recorder(env_b, box)
+    real = dlpack.torch_to_jax
+    monkeypatch.setattr(fast_step.dlpack, "torch_to_jax", lambda t, copy=True: real(t, copy=True))
+    s_b, m_b = _train(env_b, bound=True, iterations=1)
+    monkeypatch.undo()
+    (b,) = box
+    assert not b.aliased and "copied" in b.reason
+    s_p, m_p = _train(_env(num_envs=20, episode_length=6), bound=False, iterations=1)
+    _assert_same_training((s_p, m_p), (s_b, m_b))
+
+
 def test_cli_run_with_standin(tmp_path):
     import ml_collections
 
@@ -321,10 +415,62 @@ def test_cuda_adapter_zero_copy_and_host_loop():
     assert env._held_action.data_ptr() == dlpack.buffer_pointer(a)  # the action crossed without a copy
     np.testing.assert_allclose(np.asarray(es.obs), env.env.obs_buf.cpu().numpy())
     init_fn, apply_fn = _nets(env)
-    trainer = host_loop.make_host_train(_small_ppo(minibatch_size=4096), env, init_fn, apply_fn)
-    state = trainer.init(jax.random.key(1))
-    state, m = trainer.iteration(state)
-    assert not bool(m["nonfinite"])
+    runs = {}
+    for bound in (True, False):  # the persistent aliased block (default) and the per-step fresh block
+        env = make_isaacgym_env(cfg, make_fn=standin.make, compose_fn=standin.compose)  # same seed, fresh sim
+        trainer = host_loop.make_host_train(_small_ppo(minibatch_size=4096), env, init_fn, apply_fn, bound=bound)
+        assert trainer.path == ("bound" if bound else "packed")
+        state, m = trainer.iteration(trainer.init(jax.random.key(1)))
+        assert not bool(m["nonfinite"])
+        runs[bound] = (state.env_state.obs, m["reward"], m["loss/total"])
+    # same data, different XLA programs around the same policy maths: equal up to float32 rounding
+    jax.tree.map(lambda a, b: np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-5),
+                 runs[True], runs[False])
+
+
+class _SlowCountVecTask:
+    """CUDA VecTask whose step runs ~ms of matmuls on torch's stream, then writes ``step count`` in place."""
+
+    def __init__(self, n, device):
+        self.num_envs, self.num_obs, self.num_actions, self.rl_device = n, 49, 4, device
+        self.extras = {"task_indices": torch.arange(n, device=device) * 10 // n}
+        self.obs_buf = torch.zeros((n, 49), device=device)
+        self.rew_buf = torch.zeros(n, device=device)
+        self.reset_buf = torch.zeros(n, dtype=torch.long, device=device)
+        self.count, self._m = 0, torch.randn(2048, 2048, device=device) / 64
+
+    def step(self, actions):
+        x = self._m
+        for _ in range(30):  # torch's stream is busy long after the host returns
+            x = torch.tanh(x @ self._m)
+        self.count += 1
+        self.obs_buf.fill_(float(self.count))  # in place, after the chain (same stream)
+        self.rew_buf.fill_(float(self.count))
+        return {"obs": self.obs_buf}, self.rew_buf, self.reset_buf, self.extras
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs torch CUDA")
+@pytest.mark.parametrize("order", ["host", "import"])
+def test_cuda_bound_block_orders_torch_writes_and_jax_reads(order):
+    """Each JAX read of the aliased block sees exactly the step torch just packed: never the previous one
+    (read-after-write: ``order``) and never the next one (write-after-read: the action's event)."""
+    from envs_bridge.isaacgym.adapter import VecTaskAdapter
+
+    n, steps = 4096, 24
+    env = VecTaskAdapter(_SlowCountVecTask(n, "cuda:0"), tuple(f"t{k}" for k in range(10)))
+    torch.cuda.synchronize()  # the env's buffers are initialised (default stream) before the side stream runs
+    store = jax.jit(lambda buf, blk, t: (buf.at[t].set(blk[:, 0]), 0.01 * jnp.tanh(blk[:, :4])),
+                    donate_argnums=0)
+    with torch.cuda.stream(torch.cuda.Stream()):  # torch on a non-default stream: no implicit sync with JAX
+        b = env.bind_packed(order=order)
+        assert b.aliased and b.order == order and b.block.devices().pop().platform == "gpu", b.reason
+        buf, a = jnp.zeros((steps, n), jnp.float32), jnp.zeros((n, 4), jnp.float32)
+        for t in range(steps):
+            buf, a = store(buf, b.step(a), t)
+        got = np.asarray(buf)
+    np.testing.assert_array_equal(got, np.broadcast_to(np.arange(1, steps + 1, dtype=np.float32)[:, None],
+                                                       (steps, n)))
 
 
 @pytest.mark.gpu

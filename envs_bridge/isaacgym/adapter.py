@@ -39,7 +39,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from envs_bridge import dlpack
-from envs_bridge.isaacgym import ipc_server
+from envs_bridge.isaacgym import fast_step, ipc_server
 from envs_bridge.isaacgym import tasks as ig_tasks
 from mtjax import envs
 
@@ -270,12 +270,16 @@ class VecTaskAdapter:
             prog = succ.float()
         return succ, prog
 
+    @staticmethod
+    def _columns(obs, reward, reset, timeouts, succ, prog) -> list:
+        """The packed block's columns: obs ``[N, O]`` | reward | reset | time-out | success | progress."""
+        return [obs, reward.reshape(-1, 1), reset.reshape(-1, 1), timeouts.reshape(-1, 1), succ.reshape(-1, 1),
+                prog.reshape(-1, 1)]
+
     def _pack(self, obs, reward, reset, timeouts, succ, prog):
         torch = self._torch
         # One kernel: torch.cat promotes bool/int columns to float32 (reset_buf is 0/1, bool or long).
-        cols = [obs, reward.reshape(-1, 1), reset.reshape(-1, 1), timeouts.reshape(-1, 1),
-                succ.reshape(-1, 1), prog.reshape(-1, 1)]
-        packed = torch.cat(cols, 1)  # fresh buffer: the copy policy (dlpack RULE 2)
+        packed = torch.cat(self._columns(obs, reward, reset, timeouts, succ, prog), 1)  # fresh: dlpack RULE 2
         if packed.dtype != torch.float32:
             packed = packed.float()
         if self._perm is not None:
@@ -299,9 +303,20 @@ class VecTaskAdapter:
     def step_packed(self, action: jax.Array) -> jax.Array:
         """Like ``step`` but returns the raw ``[N, O+5]`` packed block (a private buffer) without bookkeeping.
 
-        The host loop's fast path: it slices obs inside its jitted ``act`` and computes the episode statistics
+        The host loop's packed path: it slices obs inside its jitted ``act`` and computes the episode statistics
         once per iteration (``packed_transition`` in a scan), saving one dispatch per step.
         """
+        return self._pack(*self._sim_step(action))
+
+    def bind_packed(self, order: str = "auto") -> fast_step.PackedBinding:
+        """The persistent-buffer fast path: one ``[N, O+5]`` buffer packed in place, aliased by JAX once.
+
+        See ``envs_bridge.isaacgym.fast_step`` (and its ``order`` rule for CUDA streams). Not jittable.
+        """
+        return fast_step.PackedBinding(self, order=order)
+
+    def _sim_step(self, action: jax.Array) -> tuple:
+        """Exports ``action`` [N, A] (task-major) zero-copy, steps the VecTask, returns the six column sources."""
         torch = self._torch
         if action.dtype != jnp.float32:  # (astype would copy even a weakly typed float32 array)
             action = action.astype(jnp.float32)
@@ -315,4 +330,4 @@ class VecTaskAdapter:
         if timeouts is None:
             timeouts = torch.zeros_like(rew, dtype=torch.bool)
         succ, prog = self._success_progress(extras)
-        return self._pack(obs_dict["obs"], rew, reset, timeouts, succ, prog)
+        return obs_dict["obs"], rew, reset, timeouts, succ, prog

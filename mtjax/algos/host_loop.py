@@ -7,9 +7,11 @@ observations, rewards and losses). Only the rollout differs: a Python loop whose
 jitted policy calls (Stoix's "Sebulba" pattern); the policy step and ``finish_iteration`` are jitted once each.
 
 A host env has ``reset(key) -> EnvState``, ``step(state, action) -> EnvState``, ``task_set``, ``obs_size``,
-``action_size`` and optionally the fast path ``step_packed(action) -> [N, O+5]`` block
-(``mtjax.envs.packed_transition``, with ``goal_progress``); the IsaacGym adapter in ``envs_bridge.isaacgym`` is
-one. The CLI's ``env_backend="isaacgym"`` path is ``experiments/isaacgym_run.py``.
+``action_size`` and optionally the fast paths ``step_packed(action) -> [N, O+5]`` block
+(``mtjax.envs.packed_transition``, with ``goal_progress``) and ``bind_packed() -> binding`` whose
+``binding.step(action)`` returns a persistent block the env rewrites in place (read only inside the next jitted
+call, which copies it into the rollout buffer); the IsaacGym adapter in ``envs_bridge.isaacgym`` is one.
+The CLI's ``env_backend="isaacgym"`` path is ``experiments/isaacgym_run.py``.
 """
 
 from __future__ import annotations
@@ -29,12 +31,14 @@ __all__ = ["HostTrainer", "make_host_train"]
 
 class HostTrainer(NamedTuple):
     """``init(key) -> TrainState``; ``iteration(state) -> (state, metrics)`` (one rollout + update);
-    ``train_chunk(state, n) -> (state, metrics stacked [n])`` (the jitted ``Trainer.train_chunk``'s contract)."""
+    ``train_chunk(state, n) -> (state, metrics stacked [n])`` (the jitted ``Trainer.train_chunk``'s contract);
+    ``path``: the rollout's per-step path, ``"bound"``, ``"packed"`` or ``"envstate"``."""
 
     init: Callable[[jax.Array], on_policy.TrainState]
     iteration: Callable[[on_policy.TrainState], tuple[on_policy.TrainState, dict]]
     train_chunk: Callable[[on_policy.TrainState, int], tuple[on_policy.TrainState, dict]]
     learner: ppo.Learner
+    path: str = "envstate"
 
 
 def _stack(trajectory: list[dict]) -> dict:
@@ -42,15 +46,15 @@ def _stack(trajectory: list[dict]) -> dict:
 
 
 def _unpack(obs_size: int, goal_progress: bool, es0: envs.EnvState, acts: dict,
-            blocks: list[jax.Array]) -> tuple[envs.EnvState, dict]:
+            blocks: list[jax.Array] | jax.Array) -> tuple[envs.EnvState, dict]:
     """The packed rollout as ``rollout_step`` records it: ``(last EnvState, transitions [H, N, ...])``.
 
     Args:
       es0: the state the rollout started from. acts: ``{action, log_prob, value}`` with ``[H, N, ...]`` leaves.
-      blocks: ``H`` packed ``[N, O+5]`` blocks returned by ``step_packed``.
+      blocks: ``H`` packed ``[N, O+5]`` blocks returned by ``step_packed``, or their stack ``[H, N, O+5]``.
     """
     o = obs_size
-    p = jnp.stack(blocks)  # [H, N, O+5]
+    p = jnp.stack(blocks) if isinstance(blocks, list) else blocks  # [H, N, O+5]
     ep, tr = jax.lax.scan(lambda e, b: envs.packed_transition(e, b, o, goal_progress), es0.episode, p)
     obs_next = p[:, :, :o]
     tr.update(acts, obs=jnp.concatenate([es0.obs[None], obs_next[:-1]], 0))
@@ -60,8 +64,60 @@ def _unpack(obs_size: int, goal_progress: bool, es0: envs.EnvState, acts: dict,
     return es, tr
 
 
+def _act_store(act: Callable, obs_size: int, horizon: int, ls: Any, rollout: dict | None, x: jax.Array,
+               step_keys: jax.Array, task_id: jax.Array, first: bool) -> tuple[dict, jax.Array]:
+    """The bound path's one call per step: store the env's last block, then act on its observation.
+
+    Args:
+      rollout: ``{blocks [H, N, O+5], action [H, N, A], log_prob [H, N], value [H, N], t []}`` (donated), or
+        None at ``first`` (allocated here). x: ``es.obs`` [N, O] at ``first``, else the block ``[N, O+5]`` the
+        env step ``t - 1`` packed (a buffer the env overwrites later: copied into ``blocks[t - 1]`` here).
+      step_keys: the iteration's ``[H]`` step keys (indexed here: a host-side ``step_keys[t]`` is a dispatch).
+
+    Returns:
+      The updated rollout (``t`` advanced) and the clipped action ``[N, A]`` for the env.
+    """
+    if first:
+        n = x.shape[0]
+        rollout = {"blocks": jnp.zeros((horizon, n, obs_size + 5), x.dtype), "t": jnp.zeros((), jnp.int32)}
+        obs = x
+    else:
+        rollout = dict(rollout, blocks=jax.lax.dynamic_update_index_in_dim(rollout["blocks"], x,
+                                                                          rollout["t"] - 1, 0))
+        obs = x[:, :obs_size]
+    t = rollout["t"]
+    action, log_prob, value, clipped = act(ls, obs, task_id, step_keys[t])
+    for name, v in (("action", action), ("log_prob", log_prob), ("value", value)):
+        buf = rollout[name] if name in rollout else jnp.zeros((horizon, *v.shape), v.dtype)
+        rollout[name] = jax.lax.dynamic_update_index_in_dim(buf, v, t, 0)
+    return dict(rollout, t=t + 1), clipped
+
+
+def _finish_bound(obs_size: int, goal_progress: bool, es0: envs.EnvState, rollout: dict,
+                  block: jax.Array) -> tuple[envs.EnvState, dict]:
+    """Stores the last step's block (``blocks[H - 1]``) and unpacks the rollout like ``_unpack``."""
+    blocks = rollout["blocks"].at[-1].set(block)
+    acts = {k: rollout[k] for k in ("action", "log_prob", "value")}
+    return _unpack(obs_size, goal_progress, es0, acts, blocks)
+
+
+def _make_bound_rollout(env: Any, horizon: int, act_store: Callable, finish_bound: Callable) -> Callable:
+    """The bound path's rollout ``(ls, es, step_keys) -> (es, transitions)``; binds the env at its first call."""
+    binding = []
+
+    def rollout_bound(ls, es, step_keys):
+        if not binding:
+            binding.append(env.bind_packed())
+        ro, clipped = act_store(ls, None, es.obs, step_keys, es.task_id, True)
+        for _ in range(1, horizon):  # per step: one jitted call, one DLPack export, the sim, the pack
+            ro, clipped = act_store(ls, ro, binding[0].step(clipped), step_keys, es.task_id, False)
+        return finish_bound(es, ro, binding[0].step(clipped))
+
+    return rollout_bound
+
+
 def make_host_train(cfg: ppo.PPOConfig, env: Any, init_fn: Callable, apply_fn: Callable,
-                    tx: Any = None, packed: bool | None = None) -> HostTrainer:
+                    tx: Any = None, packed: bool | None = None, bound: bool | None = None) -> HostTrainer:
     """Builds the host-loop trainer.
 
     Args:
@@ -70,17 +126,23 @@ def make_host_train(cfg: ppo.PPOConfig, env: Any, init_fn: Callable, apply_fn: C
         ``obs_size``, ``action_size`` (e.g. ``envs_bridge.isaacgym.VecTaskAdapter``).
       init_fn, apply_fn: from ``mtjax.nets.make_actor_critic``.
       tx: optional gradient transform replacing ``ppo.make_transform(cfg, T)``.
-      packed: use the env's ``step_packed`` fast path (one jitted dispatch per step; episode statistics are
+      packed: use the env's ``step_packed`` path (one jitted dispatch per step; episode statistics are
         computed once per iteration by a scan of ``mtjax.envs.packed_transition``). Default: when available.
+      bound: on the packed path, use the env's ``bind_packed()`` binding instead of ``step_packed``: the env
+        packs into one persistent block JAX aliases, and one jitted call per step stores it into the donated
+        rollout buffer and samples the next action (no per-step import, stack or key slice). Default: when
+        available.
     """
     learner = ppo.make_learner(cfg, init_fn, apply_fn, env.task_set, env.obs_size, env.action_size, tx=tx)
-    o = env.obs_size
+    o, goal = env.obs_size, bool(getattr(env, "goal_progress", False))
     act = jax.jit(functools.partial(on_policy.act_and_clip, learner))
     act_packed = jax.jit(lambda ls, block, tid, key: act(ls, block[:, :o], tid, key))  # obs: the first O columns
     finish = jax.jit(functools.partial(on_policy.finish_iteration, learner, env.task_set.num_tasks),
                      donate_argnums=0)
     stack = jax.jit(_stack)
-    unpack = jax.jit(functools.partial(_unpack, o, bool(getattr(env, "goal_progress", False))))
+    unpack = jax.jit(functools.partial(_unpack, o, goal))
+    act_store = jax.jit(functools.partial(_act_store, act, o, cfg.horizon), static_argnums=5, donate_argnums=1)
+    finish_bound = jax.jit(functools.partial(_finish_bound, o, goal))
     learner_init = jax.jit(learner.init)
 
     def rollout(ls, es, step_keys):
@@ -101,8 +163,10 @@ def make_host_train(cfg: ppo.PPOConfig, env: Any, init_fn: Callable, apply_fn: C
             blocks.append(env.step_packed(clipped))
         return unpack(es, stack(acts), blocks)
 
+    rollout_bound = _make_bound_rollout(env, cfg.horizon, act_store, finish_bound)
     use_packed = hasattr(env, "step_packed") if packed is None else bool(packed)
-    the_rollout = rollout_packed if use_packed else rollout
+    use_bound = use_packed and (hasattr(env, "bind_packed") if bound is None else bool(bound))
+    the_rollout = rollout_bound if use_bound else rollout_packed if use_packed else rollout
 
     def init(key: jax.Array) -> on_policy.TrainState:
         k_env, k_learn, k_run = jax.random.split(key, 3)
@@ -119,4 +183,5 @@ def make_host_train(cfg: ppo.PPOConfig, env: Any, init_fn: Callable, apply_fn: C
             ms.append(m)
         return state, _stack(ms)
 
-    return HostTrainer(init=init, iteration=iteration, train_chunk=train_chunk, learner=learner)
+    path = "bound" if use_bound else "packed" if use_packed else "envstate"
+    return HostTrainer(init=init, iteration=iteration, train_chunk=train_chunk, learner=learner, path=path)
