@@ -20,9 +20,9 @@ import ml_collections
 import numpy as np
 
 from envs_bridge import registry
-from mtjax import checkpoint, config, nets, normalize
+from mtjax import checkpoint, config, nets, normalize, popart
 from mtjax import run_dir as rundir
-from mtjax.algos import ppo
+from mtjax.algos import on_policy, ppo
 from mtjax.nets import presets
 
 __all__ = ["apply_resume_changes", "build_env", "build_networks", "commit_run", "enable_compile_cache",
@@ -69,10 +69,12 @@ def build_networks(c: Any, env) -> tuple[Any, Any]:
         base = presets.preset(net, n.preset, role) if n.preset and net in presets.preset_nets() else {}
         return {**base, **dict(explicit)}
 
+    popart = rc.ppo.normalize_value and rc.ppo.value_norm == "popart"  # the critic's per-task PopArt head
     return nets.make_actor_critic(
         actor_net=n.actor_net, critic_net=n.critic_net, action_size=env.action_size, num_tasks=env.num_tasks,
         actor_kwargs=sized(n.actor_net, "actor", n.actor_kwargs),
-        critic_kwargs=sized(n.critic_net, "critic", n.critic_kwargs), log_std_init=rc.ppo.log_std_init)
+        critic_kwargs=sized(n.critic_net, "critic", n.critic_kwargs), log_std_init=rc.ppo.log_std_init,
+        popart=popart)
 
 
 def open_run(rc: config.RunConfig, resume: bool, overwrite: bool) -> dict | None:
@@ -176,9 +178,13 @@ def learner_from_raw(raw: dict) -> ppo.LearnerState:
         return normalize.RunningStats(mean=jnp.asarray(d["mean"]), var=jnp.asarray(d["var"]),
                                       count=jnp.asarray(d["count"]))
 
+    pop = ls.get("popart")  # value_norm="popart" runs; a dict (or list) of mean, second, count
+    if pop:
+        fields = [pop[k] for k in popart.PopArtState._fields] if isinstance(pop, dict) else list(pop)
+        pop = popart.PopArtState(*(jnp.asarray(x) for x in fields))
     return ppo.LearnerState(params=jax.tree.map(jnp.asarray, ls["params"]), opt_state=None,
                             obs_stats=stats(ls["obs_stats"]), value_stats=stats(ls["value_stats"]),
-                            lr=jnp.asarray(ls["lr"]))
+                            lr=jnp.asarray(ls["lr"]), popart=pop or None)
 
 
 def restore_policy(run_dir: str, envs_per_task: int, step: int | None = None):
@@ -199,5 +205,6 @@ def restore_policy(run_dir: str, envs_per_task: int, step: int | None = None):
     if env.task_set.envs_per_task != (envs_per_task,) * env.num_tasks:
         raise ValueError(f"could not give every task {envs_per_task} envs: {env.task_set.envs_per_task}")
     init_fn, apply_fn = build_networks(rc, env)
-    learner = ppo.make_learner(rc.ppo, init_fn, apply_fn, env.task_set, env.obs_size, env.action_size)
+    learner = on_policy.make_learner(rc.algo, rc.ppo, init_fn, apply_fn, env.task_set, env.obs_size,
+                                     env.action_size)
     return rc, env, learner, learner_from_raw(raw)

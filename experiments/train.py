@@ -1,4 +1,5 @@
-"""Train MT-PPO from a config file: ``python -m experiments.train --config=experiments/configs/mt10_ppo.py:smoke``.
+"""Train MT-PPO (or MT-GRPO, ``algo="grpo"``) from a config file:
+``python -m experiments.train --config=experiments/configs/mt10_ppo.py:smoke``.
 
 Overrides are dotted flags (``--config.seed=3 --config.ppo.lr=3e-4 --config.mtrl=cagrad
 --config.mtrl_kwargs.c=0.5 '--config.net.actor_kwargs.hidden=(64,64)'``); the config is parsed once into
@@ -42,7 +43,8 @@ def run(c, resume: bool = False, overwrite: bool = False) -> dict:
         changes = common.open_run(rc, resume, overwrite)
         env = common.build_env(rc)
         init_fn, apply_fn = common.build_networks(rc, env)
-        trainer = on_policy.make_train(rc.ppo, env, init_fn, apply_fn, total_iterations=rc.total_iterations)
+        trainer = on_policy.make_train(rc.ppo, env, init_fn, apply_fn, total_iterations=rc.total_iterations,
+                                       algo=rc.algo)
         key = jax.random.key(rc.seed)
         ckpt = checkpoint.Checkpointer(rc.directory)
         if changes is None:

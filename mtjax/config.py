@@ -24,6 +24,7 @@ from mtjax.transforms import registry as tx_registry
 __all__ = ["EnvConfig", "NetConfig", "RunConfig", "method_options", "net_options", "parse"]
 
 BACKENDS = ("jax", "isaacgym")
+ALGOS = ("ppo", "grpo")  # mtjax.algos.on_policy.LEARNERS
 _MTRL_FIELDS = ("mtrl", "mtrl_target", "mtrl_kwargs")  # top-level keys of the ConfigDict, fields of PPOConfig
 
 
@@ -64,6 +65,7 @@ class RunConfig:
 
     Attributes:
       name: run name (default directory ``runs/<name>-s<seed>``). seed: PRNG seed.
+      algo: the on-policy learner, "ppo" (MT-PPO) or "grpo" (MT-GRPO, critic-free; it reads the ``ppo`` section).
       env: ``EnvConfig``. ppo: MT-PPO hyper-parameters including the gradient method (``mtrl*``). net: networks.
       run_dir: run directory ("" for the default). env_backend: "jax" or "isaacgym".
       isaacgym: IsaacGym options as ``(name, value)`` pairs (validated by ``experiments.isaacgym_run``).
@@ -76,6 +78,7 @@ class RunConfig:
 
     name: str
     seed: int
+    algo: str = "ppo"
     env: EnvConfig
     ppo: ppo.PPOConfig = dataclasses.field(default_factory=ppo.PPOConfig)
     net: NetConfig = dataclasses.field(default_factory=NetConfig)
@@ -195,11 +198,11 @@ def method_options(method: str) -> set[str]:
 
 
 def net_options(net: str, role: str) -> set[str]:
-    """Valid ``net.<role>_kwargs`` keys of a registered network (``critic_net="shared"`` takes none)."""
-    if role == "critic" and net == net_registry.SHARED:
+    """Valid ``net.<role>_kwargs`` keys of a registered network (``critic_net`` "shared" and "none" take none)."""
+    if role == "critic" and net in (net_registry.SHARED, net_registry.NO_CRITIC):
         return set()
     if net not in net_registry.NETS:
-        extra = f", {net_registry.SHARED}" if role == "critic" else ""
+        extra = f", {net_registry.SHARED}, {net_registry.NO_CRITIC}" if role == "critic" else ""
         raise ValueError(f"config.net.{role}_net={net!r} is not a network; valid: "
                          f"{', '.join(net_registry.net_names())}{extra}")
     return set(net_registry.NETS[net].__dataclass_fields__) - {"parent", "name", "out_dim", "num_tasks"}
@@ -223,12 +226,33 @@ def _check_ranges(rc: RunConfig) -> None:
         raise ValueError(f"config.max_abs_loss must be > 0, got {rc.max_abs_loss}")
     if rc.env_backend not in BACKENDS:
         raise ValueError(f"config.env_backend={rc.env_backend!r}; valid: {', '.join(BACKENDS)}")
+    _check_algo(rc)
     batch, mb = rc.env.num_envs * rc.ppo.horizon, rc.ppo.minibatch_size
     if mb > batch or batch % mb:
         divs = [d for d in range(1, batch + 1) if batch % d == 0]
         near = sorted(divs, key=lambda d: abs(d - mb))[:3]
         raise ValueError(f"config.ppo.minibatch_size={mb} must divide the batch env.num_envs * ppo.horizon = "
                          f"{rc.env.num_envs} * {rc.ppo.horizon} = {batch}; nearest valid: {sorted(near)}")
+
+
+def _check_algo(rc: RunConfig) -> None:
+    """The learner's requirements on the network, backend and gradient method (one-line errors)."""
+    p, critic = rc.ppo, rc.net.critic_net
+    if rc.algo not in ALGOS:
+        raise ValueError(f"config.algo={rc.algo!r}; valid: {', '.join(ALGOS)}")
+    if rc.algo == "ppo" and critic == net_registry.NO_CRITIC:
+        raise ValueError("config.net.critic_net='none' is for algo='grpo'; MT-PPO needs a critic (e.g. mlp)")
+    if rc.algo == "grpo":
+        if rc.env_backend != "jax":
+            raise ValueError(f"config.algo='grpo' runs on env_backend='jax' only (got {rc.env_backend!r})")
+        if critic == net_registry.NO_CRITIC and p.mtrl != "mean" and p.mtrl_target == "critic":
+            raise ValueError(f"config.mtrl={p.mtrl!r} with algo='grpo': MT-GRPO has no critic, set "
+                             f"config.mtrl_target to actor or both")
+        if p.mtrl == "famo" and not p.grpo_exp_loss:
+            raise ValueError("config.mtrl='famo' with algo='grpo' needs config.ppo.grpo_exp_loss=True (FAMO needs "
+                             "positive task losses; MTBench's FAMO-GRPO)")
+    if p.normalize_value and p.value_norm == "popart" and (rc.algo != "ppo" or critic == net_registry.NO_CRITIC):
+        raise ValueError("config.ppo.value_norm='popart' is an MT-PPO critic option (algo='ppo' with a critic)")
 
 
 def parse(d: Any) -> RunConfig:

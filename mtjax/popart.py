@@ -4,12 +4,15 @@ Hessel et al., 2019, arXiv 1809.04474).
 A value head with one linear output per task predicts normalised values ``n_k(x) = w_k . h(x) + b_k``; the
 unnormalised value is ``sigma_k n_k + mu_k``. "ART" tracks per-task exponential moving moments of the targets,
 ``mu_k <- (1 - beta) mu_k + beta E_k[G]``, ``nu_k <- (1 - beta) nu_k + beta E_k[G^2]``,
-``sigma_k = sqrt(nu_k - mu_k^2)`` (clipped to ``[min_std, max_std]``, Hessel et al.: [1e-4, 1e6]). "POP"
+``sigma_k = sqrt(nu_k - mu_k^2)`` (clipped to ``[min_std, max_std]``, Hessel et al.: [1e-4, 1e6]). With
+``debias`` the step of a task's ``c``-th update is ``beta / (1 - (1 - beta)^c)`` (Adam's bias correction,
+Kingma & Ba, 2015): the first update takes the batch's moments and the ``mu = 0, nu = 1`` start is forgotten. "POP"
 rescales the head whenever the statistics move, ``w_k' = w_k sigma_k / sigma_k'`` and
 ``b_k' = (sigma_k b_k + mu_k - mu_k') / sigma_k'``, so every unnormalised output is preserved exactly.
 
 The head is a flax ``nn.Dense(T)``: its params ``{"kernel": [H, T], "bias": [T]}``, column ``k`` for task ``k``.
-Callers pick that sub-dict out of the network's params and put the rescaled one back.
+Callers pick that sub-dict out of the network's params and put the rescaled one back (MT-PPO's
+``value_norm="popart"``: the ``critic_popart`` head of ``mtjax.nets.make_actor_critic(..., popart=True)``).
 """
 
 from __future__ import annotations
@@ -38,17 +41,20 @@ class PopArtState(NamedTuple):
     Attributes:
       mean: ``[T]`` first moment ``mu``.
       second: ``[T]`` second moment ``nu``.
+      count: ``[T]`` updates in which the task had samples (drives ``debias``).
     """
 
     mean: jax.Array
     second: jax.Array
+    count: jax.Array
 
 
 def init_popart(num_tasks: int) -> PopArtState:
     """``mu = 0``, ``nu = 1`` (``sigma = 1``): the head starts as the identity normalisation."""
     if num_tasks < 1:
         raise ValueError(f"init_popart: num_tasks must be >= 1, got {num_tasks}")
-    return PopArtState(mean=jnp.zeros((num_tasks,), jnp.float32), second=jnp.ones((num_tasks,), jnp.float32))
+    return PopArtState(mean=jnp.zeros((num_tasks,), jnp.float32), second=jnp.ones((num_tasks,), jnp.float32),
+                       count=jnp.zeros((num_tasks,), jnp.float32))
 
 
 def popart_std(state: PopArtState, min_std: float = 1e-4, max_std: float = 1e6) -> jax.Array:
@@ -57,7 +63,8 @@ def popart_std(state: PopArtState, min_std: float = 1e-4, max_std: float = 1e6) 
     return jnp.clip(jnp.sqrt(var), min_std, max_std)
 
 
-def update_stats(state: PopArtState, targets: jax.Array, task_id: jax.Array, beta: float) -> PopArtState:
+def update_stats(state: PopArtState, targets: jax.Array, task_id: jax.Array, beta: float,
+                 debias: bool = False) -> PopArtState:
     """One ART step with a task-mixed batch; tasks without samples keep their statistics.
 
     Args:
@@ -65,20 +72,27 @@ def update_stats(state: PopArtState, targets: jax.Array, task_id: jax.Array, bet
       targets: ``[B]`` unnormalised value targets.
       task_id: ``[B]`` int task of each target.
       beta: step size in ``(0, 1]``.
+      debias: use ``beta / (1 - (1 - beta)^c)`` for a task's ``c``-th update (module docstring).
     """
     if not 0.0 < beta <= 1.0:
         raise ValueError(f"popart update_stats: beta must be in (0, 1], got {beta}")
     chex.assert_equal_shape([targets, task_id])
     t = state.mean.shape[0]
     g = targets.astype(jnp.float32)
-    count = jax.ops.segment_sum(jnp.ones_like(g), task_id, num_segments=t)
-    safe = jnp.maximum(count, 1.0)
+    n = jax.ops.segment_sum(jnp.ones_like(g), task_id, num_segments=t)
+    safe = jnp.maximum(n, 1.0)
     m1 = jax.ops.segment_sum(g, task_id, num_segments=t) / safe
     m2 = jax.ops.segment_sum(jnp.square(g), task_id, num_segments=t) / safe
-    has = count > 0
+    has = n > 0
+    c = state.count + 1.0
+    if debias:  # the first step is exactly 1 (float32's 1 - (1 - beta) is not beta)
+        step = jnp.where(c <= 1.0, 1.0, beta / (1.0 - (1.0 - beta) ** c))
+    else:
+        step = jnp.full_like(state.mean, beta)
     return PopArtState(
-        mean=jnp.where(has, (1.0 - beta) * state.mean + beta * m1, state.mean),
-        second=jnp.where(has, (1.0 - beta) * state.second + beta * m2, state.second),
+        mean=jnp.where(has, (1.0 - step) * state.mean + step * m1, state.mean),
+        second=jnp.where(has, (1.0 - step) * state.second + step * m2, state.second),
+        count=jnp.where(has, c, state.count),
     )
 
 
@@ -96,9 +110,9 @@ def rescale_head(head: Any, old: PopArtState, new: PopArtState, min_std: float =
 
 
 def popart_update(head: Any, state: PopArtState, targets: jax.Array, task_id: jax.Array, beta: float,
-                  min_std: float = 1e-4, max_std: float = 1e6) -> tuple[Any, PopArtState]:
+                  min_std: float = 1e-4, max_std: float = 1e6, debias: bool = False) -> tuple[Any, PopArtState]:
     """ART then POP: new statistics from ``targets [B]`` and the head rescaled to preserve its outputs."""
-    new = update_stats(state, targets, task_id, beta)
+    new = update_stats(state, targets, task_id, beta, debias)
     return rescale_head(head, state, new, min_std, max_std), new
 
 

@@ -63,7 +63,8 @@ def test_update_preserves_unnormalised_outputs_of_a_dense_head():
 
 
 def test_normalize_roundtrip_and_validation():
-    state = popart.PopArtState(mean=jnp.array([1.0, -2.0]), second=jnp.array([5.0, 13.0]))  # sigma = [2, 3]
+    state = popart.PopArtState(mean=jnp.array([1.0, -2.0]), second=jnp.array([5.0, 13.0]),
+                               count=jnp.zeros(2))  # sigma = [2, 3]
     g, tid = jnp.array([5.0, 1.0]), jnp.array([0, 1])
     n = popart.normalize(state, g, tid)
     np.testing.assert_allclose(n, [2.0, 1.0], rtol=1e-6)  # (5 - 1) / 2, (1 + 2) / 3
@@ -74,3 +75,22 @@ def test_normalize_roundtrip_and_validation():
         popart.init_popart(0)
     with pytest.raises(AssertionError):  # a head with one output cannot hold two tasks
         popart.rescale_head({"kernel": jnp.ones((4, 1)), "bias": jnp.ones(1)}, state, state)
+
+
+def test_debiased_steps_by_hand():
+    # beta = 0.1 with the bias correction: the c-th update of a task steps by 0.1 / (1 - 0.9^c).
+    # Update 1 (c = 1): step 0.1 / 0.1 = 1, so task 0 takes the batch's moments: targets [2, 4] -> mu = 3,
+    # nu = 10 (sigma = 1); task 1 has no sample and keeps mu = 0, nu = 1, count 0.
+    # Update 2 (c = 2): step 0.1 / (1 - 0.81) = 10 / 19; target [6] -> mu = 3 + (10/19)(6 - 3) = 87/19,
+    # nu = 10 + (10/19)(36 - 10) = 450/19. Without the correction update 1 would give mu = 0.3, nu = 1.9.
+    state = popart.init_popart(2)
+    one = popart.update_stats(state, jnp.array([2.0, 4.0]), jnp.array([0, 0]), beta=0.1, debias=True)
+    np.testing.assert_allclose(one.mean, [3.0, 0.0], rtol=1e-6)
+    np.testing.assert_allclose(one.second, [10.0, 1.0], rtol=1e-6)
+    np.testing.assert_array_equal(one.count, [1.0, 0.0])
+    two = popart.update_stats(one, jnp.array([6.0]), jnp.array([0]), beta=0.1, debias=True)
+    np.testing.assert_allclose(two.mean, [87 / 19, 0.0], rtol=1e-6)
+    np.testing.assert_allclose(two.second, [450 / 19, 1.0], rtol=1e-6)
+    plain = popart.update_stats(state, jnp.array([2.0, 4.0]), jnp.array([0, 0]), beta=0.1)
+    np.testing.assert_allclose(plain.mean, [0.3, 0.0], rtol=1e-6)
+    np.testing.assert_allclose(plain.second, [1.9, 1.0], rtol=1e-6)

@@ -154,3 +154,57 @@ def test_observation_normaliser_path():
             assert np.abs(x[:, :F] - obs[:, :F]).max() > 1.0  # normalising changes the input a lot
         want = x @ np.asarray(new.params["actor"]["W"], np.float64) + np.asarray(new.params["actor"]["b"])
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)  # float32 4-term dot products
+
+
+def test_popart_rescales_the_head_and_preserves_the_critic_through_an_update():
+    """``value_norm="popart"``: the update's ART step moves the per-task statistics, its POP step rescales the
+    network's ``critic_popart`` head, and the critic's raw outputs are unchanged by it."""
+    import jax
+
+    from mtjax import envs, nets
+
+    # 2 tasks x 1 env x 2 steps, gamma = 0.5, lam = 1, rollout values 0, no episode end, bootstrap value 0, so the
+    # returns are the discounted rewards:
+    #   task 0: r = (1, 4) -> G = (1 + 0.5 * 4, 4) = (3, 4): mu = 3.5, nu = (9 + 16) / 2 = 12.5, sigma = 0.5
+    #   task 1: r = (0, 20) -> G = (10, 20): mu = 15, nu = (100 + 400) / 2 = 250, sigma = sqrt(250 - 225) = 5
+    # The first PopArt update is bias-corrected to step 1, so these are the new statistics exactly.
+    # POP from (mu, sigma) = (0, 1) with the identity head (kernel 1, bias 0): kernel' = 1 / sigma = (2, 0.2),
+    # bias' = (1 * 0 + 0 - mu) / sigma = (-7, -3).
+    cfg = ppo.PPOConfig(horizon=2, epochs=1, minibatch_size=2, gamma=0.5, lam=1.0, value_norm="popart",
+                        normalize_obs=False, lr=1e-30)  # lr: the gradient step vanishes below float32 rounding
+    init_fn, apply_fn = nets.make_actor_critic(actor_net="mlp", critic_net="mlp", action_size=A, num_tasks=2,
+                                               actor_kwargs={"hidden": (8,)}, critic_kwargs={"hidden": (8,)},
+                                               popart=True)
+    learner = ppo.make_learner(cfg, init_fn, apply_fn, envs.TaskSet(("a", "b"), (1, 1)), obs_size=F + 2,
+                               action_size=A)
+    tid = jnp.array([0, 1])
+    rng = np.random.default_rng(0)
+    obs = jnp.asarray(np.concatenate([rng.normal(size=(2, 2, F)), np.broadcast_to(np.eye(2), (2, 2, 2))], -1),
+                      jnp.float32)
+    ro = ppo.Rollout(obs=obs, action=jnp.zeros((2, 2, A)), log_prob=jnp.zeros((2, 2)), value=jnp.zeros((2, 2)),
+                     reward=jnp.array([[1.0, 0.0], [4.0, 20.0]]), done=jnp.zeros((2, 2), bool),
+                     truncated=jnp.zeros((2, 2), bool), task_id=tid)
+    ls = learner.init(jax.random.key(0))
+    new, m = jax.jit(learner.update)(ls, ro, jnp.zeros(2), jax.random.key(1))
+    np.testing.assert_allclose(new.popart.mean, [3.5, 15.0], rtol=1e-6)
+    np.testing.assert_allclose(new.popart.second, [12.5, 250.0], rtol=1e-6)
+    head = new.params["params"]["critic_popart"]
+    np.testing.assert_allclose(head["kernel"], [[2.0, 0.2]], rtol=1e-5)
+    np.testing.assert_allclose(head["bias"], [-7.0, -3.0], rtol=1e-5)
+    assert np.isfinite(m["loss/critic"])
+    probe = jnp.asarray(rng.normal(size=(6, F + 2)), jnp.float32)
+    ptid = jnp.array([0, 1, 0, 1, 0, 1])
+    before, after = learner.value(ls, probe, ptid), learner.value(new, probe, ptid)
+    # float32: after = sigma (k c + b) + mu with terms |sigma k c| = |c| <= ~3, |sigma b| = mu <= 15: five
+    # roundings of values <= ~35 are <= 5 * 35 * 6e-8 = 1e-5; atol 1e-4.
+    np.testing.assert_allclose(after, before, atol=1e-4)
+    # Without the POP step the same critic would read sigma c + mu, far from c.
+    assert np.abs(np.asarray(5.0 * before[1::2] + 15.0 - before[1::2])).min() > 1.0
+
+
+def test_popart_needs_the_network_head():
+    cfg = dataclasses.replace(CFG, value_norm="popart")
+    with pytest.raises(ValueError, match=r"value_norm='popart' needs .*popart=True"):
+        _update(_learner(cfg), _rollout())
+    with pytest.raises(ValueError, match=r"value_norm='pop'; valid: running, popart"):
+        dataclasses.replace(CFG, value_norm="pop")

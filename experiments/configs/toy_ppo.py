@@ -1,18 +1,20 @@
-"""MT-PPO on the toy point-mass env (a seconds-long CPU demo; the learner's test fixture).
+"""MT-PPO (or MT-GRPO) on the toy point-mass env (a seconds-long CPU demo; the learners' test fixture).
 
-Variants (``experiments/configs/_variant.py``: ``[<row>][,smoke]``): ``""`` or ``"demo"`` (60 iterations),
-``"smoke"`` (20 iterations).
+Variants (``experiments/configs/_variant.py``: ``[<row>][,smoke]``): ``""`` or ``"demo"`` (MT-PPO, 60
+iterations), ``"grpo"`` (MT-GRPO without a critic, horizon = the 40-step episode, 20 iterations), ``",smoke"``
+(20 iterations; GRPO 10).
 
 Usage: python -m experiments.train --config=experiments/configs/toy_ppo.py[:smoke]
+       python -m experiments.train --config=experiments/configs/toy_ppo.py:grpo
 """
 
 from experiments.configs import _variant, mt10_ppo
 
-ROWS = ("demo",)
+ROWS = ("demo", "grpo")
 
 
 def get_config(arg: str = ""):
-    _, smoke = _variant.parse(arg, ROWS, "demo", "toy_ppo")
+    row, smoke = _variant.parse(arg, ROWS, "demo", "toy_ppo")
     c = mt10_ppo.get_config("")
     c.name = "toy_ppo"
     c.env.name = "toy"
@@ -31,5 +33,16 @@ def get_config(arg: str = ""):
     c.checkpoint_every = 20
     if smoke:
         c.total_iterations = 20
+        c.checkpoint_every = 10
+    if row == "grpo":
+        c.name = "toy_grpo"
+        c.algo = "grpo"
+        c.ppo.horizon = 40  # the toy env's episode length: each rollout is one episode, as MTBench's 150
+        c.ppo.minibatch_size = 2560  # 256 * 40 / 4 minibatches
+        c.net.critic_net = "none"
+        c.net.critic_kwargs = {}
+        c.mtrl_target = "actor"
+        c.total_iterations = 10 if smoke else 20
+        c.iters_per_call = 5
         c.checkpoint_every = 10
     return c

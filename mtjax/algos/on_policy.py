@@ -6,9 +6,13 @@ with ``lax.scan`` (``n`` static); ``train(key)`` runs ``cfg``'s whole budget and
 ``jax.vmap(train)(keys)`` trains several seeds at once. The host only logs and checkpoints between chunks.
 
 The iteration is defined once, here, for both trainers: ``run_iteration`` (key schedule ``iteration_keys``, a
-rollout of ``rollout_step``s, then ``finish_iteration``: bootstrap, MT-PPO update, metrics and the non-finite check
+rollout of ``rollout_step``s, then ``finish_iteration``: bootstrap, the learner's update, metrics and the non-finite check
 of observations, rewards and losses). ``make_train`` passes a ``lax.scan`` over the pure env step as the rollout;
 the host-loop trainer (``mtjax.algos.host_loop``, IsaacGym) passes a Python loop around a host env step.
+
+The learner is picked by ``algo`` (``LEARNERS``): "ppo" (``mtjax.algos.ppo``) or "grpo" (``mtjax.algos.grpo``,
+critic-free; its value is zeros). Both have the interface ``init / act / value / mean_action / update`` and
+the same ``LearnerState``, so this loop does not know which one it runs.
 """
 
 from __future__ import annotations
@@ -22,11 +26,21 @@ import jax.numpy as jnp
 from flax import struct
 
 from mtjax import metrics as mt_metrics
-from mtjax.algos import ppo
+from mtjax.algos import grpo, ppo
 from mtjax.envs import Env, EnvState
 
-__all__ = ["TrainState", "Trainer", "act_and_clip", "finish_iteration", "iteration_keys", "make_train", "rollout_step",
-           "run_iteration"]
+__all__ = ["LEARNERS", "TrainState", "Trainer", "act_and_clip", "finish_iteration", "iteration_keys", "make_learner",
+           "make_train", "rollout_step", "run_iteration"]
+
+# algo name -> learner factory with ``ppo.make_learner``'s signature.
+LEARNERS: dict[str, Callable[..., ppo.Learner]] = {"ppo": ppo.make_learner, "grpo": grpo.make_learner}
+
+
+def make_learner(algo: str, *args: Any, **kwargs: Any) -> ppo.Learner:
+    """``LEARNERS[algo](*args, **kwargs)``; an unknown ``algo`` raises ``ValueError`` naming the valid ones."""
+    if algo not in LEARNERS:
+        raise ValueError(f"unknown algo {algo!r}; valid: {', '.join(LEARNERS)}")
+    return LEARNERS[algo](*args, **kwargs)
 
 
 @struct.dataclass
@@ -54,18 +68,19 @@ class Trainer(NamedTuple):
 
 
 def make_train(cfg: ppo.PPOConfig, env: Env, init_fn: Callable, apply_fn: Callable,
-               total_iterations: int = 1, tx: Any = None) -> Trainer:
+               total_iterations: int = 1, tx: Any = None, algo: str = "ppo") -> Trainer:
     """Builds the pure training functions (jit them at the top: ``jax.jit(trainer.train_chunk, static_argnums=1)``).
 
     Args:
-      cfg: MT-PPO hyper-parameters.
+      cfg: MT-PPO (and MT-GRPO) hyper-parameters.
       env: a pure JAX environment following ``mtjax.envs.Env``.
       init_fn, apply_fn: network factory output (``mtjax.nets.make_actor_critic``).
       total_iterations: iterations run by ``train(key)``.
       tx: optional gradient transform replacing ``ppo.make_transform(cfg, T)``.
+      algo: the learner, a key of ``LEARNERS`` ("ppo" or "grpo").
     """
     ts_ = env.task_set
-    learner = ppo.make_learner(cfg, init_fn, apply_fn, ts_, env.obs_size, env.action_size, tx=tx)
+    learner = make_learner(algo, cfg, init_fn, apply_fn, ts_, env.obs_size, env.action_size, tx=tx)
 
     def init(key: jax.Array) -> TrainState:
         k_env, k_learn, k_run = jax.random.split(key, 3)
@@ -145,8 +160,8 @@ def finish_iteration(learner: ppo.Learner, num_tasks: int, ls: ppo.LearnerState,
                      task_id: jax.Array, k_update: jax.Array) -> tuple[ppo.LearnerState, dict]:
     """Everything after the rollout, shared by the jitted trainer and the host-loop (IsaacGym) trainer.
 
-    Bootstrap value of ``last_obs``, the MT-PPO update, per-task episode metrics, transform diagnostics and the
-    non-finite check of observations, rewards and losses (``metrics["nonfinite"]``).
+    Bootstrap value of ``last_obs``, the learner's update (MT-PPO or MT-GRPO), per-task episode metrics, transform
+    diagnostics and the non-finite check of observations, rewards and losses (``metrics["nonfinite"]``).
 
     Args:
       tr: the rollout, ``[H, N, ...]`` leaves: obs, action, log_prob, value, reward, done, truncated, info.

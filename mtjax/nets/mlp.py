@@ -2,18 +2,44 @@
 
 Vanilla: an ELU MLP on the observation (task one-hot included) and one linear output layer. Multi-head
 ("MH-PPO"): the same trunk and one linear output head per task (sample ``i`` uses head ``task_id[i]``).
+
+``layer_norm=True`` (an option, not in MTBench's MT-PPO) puts a LayerNorm (Ba et al., 2016, arXiv 1607.06450;
+learned scale and shift) between each hidden Dense and its activation, ``act(LN(W x + b))``, the placement of
+MTBench's own LayerNorm networks (MT-PQN, BRO; ``docs/ppo.md``). The default keeps MTBench's parameter tree.
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import flax.linen as nn
 import jax
 
-from mtjax.nets.layers import MLP, TaskHeads, TorchDense
+from mtjax.nets.layers import MLP, TaskHeads, TorchDense, activation
 
-__all__ = ["MLPNet", "MultiHeadNet"]
+__all__ = ["LayerNormMLP", "MLPNet", "MultiHeadNet"]
+
+
+class LayerNormMLP(nn.Module):
+    """``[B, D] -> [B, hidden[-1]]``: ``act(LayerNorm(TorchDense(h)(x)))`` for each width ``h``.
+
+    Attributes:
+      hidden: layer widths. act: activation name.
+    """
+
+    hidden: Sequence[int]
+    act: str = "elu"
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        f = activation(self.act)
+        for h in self.hidden:
+            x = f(nn.LayerNorm(epsilon=1e-5)(TorchDense(h)(x)))  # torch.nn.LayerNorm's default eps
+        return x
+
+
+def _trunk(hidden: Sequence[int], act: str, layer_norm: bool) -> nn.Module:
+    return LayerNormMLP(hidden, act) if layer_norm else MLP(hidden, act)
 
 
 class MLPNet(nn.Module):
@@ -24,17 +50,19 @@ class MLPNet(nn.Module):
       num_tasks: number of tasks (unused by the vanilla net; part of every net's signature).
       hidden: trunk widths (MTBench Meta-World: 256, 128, 64).
       act: trunk activation.
+      layer_norm: LayerNorm before each hidden activation (``LayerNormMLP``; default off, MTBench's MLP).
     """
 
     out_dim: int
     num_tasks: int
     hidden: Sequence[int] = (256, 128, 64)
     act: str = "elu"
+    layer_norm: bool = False
 
     @nn.compact
     def __call__(self, x: jax.Array, task_id: jax.Array) -> jax.Array:
         del task_id
-        return TorchDense(self.out_dim)(MLP(self.hidden, self.act)(x))
+        return TorchDense(self.out_dim)(_trunk(self.hidden, self.act, self.layer_norm)(x))
 
 
 class MultiHeadNet(nn.Module):
@@ -47,7 +75,9 @@ class MultiHeadNet(nn.Module):
     num_tasks: int
     hidden: Sequence[int] = (256, 128, 64)
     act: str = "elu"
+    layer_norm: bool = False
 
     @nn.compact
     def __call__(self, x: jax.Array, task_id: jax.Array) -> jax.Array:
-        return TaskHeads(self.num_tasks, self.out_dim)(MLP(self.hidden, self.act)(x), task_id)
+        trunk = _trunk(self.hidden, self.act, self.layer_norm)
+        return TaskHeads(self.num_tasks, self.out_dim)(trunk(x), task_id)

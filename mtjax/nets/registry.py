@@ -3,6 +3,10 @@
 Every registered network is a Linen module with fields ``out_dim`` and ``num_tasks`` (plus its own sizes)
 and the call signature ``module(x, task_id) -> [B, out_dim]``, where ``x`` is the ``[B, obs]`` observation
 whose last ``num_tasks`` dims are the task one-hot, and ``task_id`` is ``[B]`` int.
+
+Two options of ``make_actor_critic``: ``popart=True`` adds the per-task PopArt head ``critic_popart`` after the
+critic (MT-PPO's ``value_norm="popart"``, ``docs/ppo.md``), and ``critic_net="none"`` builds an actor without a
+critic (MT-GRPO, whose value output is zeros).
 """
 
 from __future__ import annotations
@@ -19,9 +23,13 @@ from mtjax.nets.layers import MLP, TaskHeads, TorchDense
 
 __all__ = [
     "NETS",
+    "NO_CRITIC",
+    "POPART_HEAD",
     "SHARED",
     "SHARED_BODIES",
     "ActorCritic",
+    "ActorOnly",
+    "PopArtHead",
     "SharedActorCritic",
     "make_actor_critic",
     "make_net",
@@ -44,6 +52,10 @@ NETS: dict[str, type[nn.Module]] = {
 
 # ``critic_net=SHARED``: the critic is a value head on the actor's trunk (MTBench ``separate: False``).
 SHARED = "shared"
+# ``critic_net=NO_CRITIC``: no critic; the value output is zeros (MT-GRPO, ``mtjax.algos.grpo``).
+NO_CRITIC = "none"
+# Name of the PopArt head's params under the top level of the actor-critic's params (a critic-set name).
+POPART_HEAD = "critic_popart"
 
 
 def register_net(name: str, cls: type[nn.Module]) -> None:
@@ -71,25 +83,61 @@ def make_net(name: str, *, out_dim: int, num_tasks: int, **kwargs: Any) -> nn.Mo
     return cls(out_dim=out_dim, num_tasks=num_tasks, **kwargs)
 
 
+class PopArtHead(nn.Module):
+    """Per-task PopArt head on the critic's output ``c [B]``: ``n = kernel[0, task] * c + bias[task]``.
+
+    The layout of ``mtjax.popart`` (a ``Dense(T)`` on the one feature ``c``: kernel ``[1, T]``, bias ``[T]``),
+    initialised to the identity (kernel 1, bias 0) so the network starts as the plain critic. ``rescale_head``
+    of this head preserves every task's de-normalised value whatever the critic network is.
+    """
+
+    num_tasks: int
+
+    @nn.compact
+    def __call__(self, c: jax.Array, task_id: jax.Array) -> jax.Array:
+        kernel = self.param("kernel", nn.initializers.ones, (1, self.num_tasks))
+        bias = self.param("bias", nn.initializers.zeros, (self.num_tasks,))
+        return kernel[0, task_id] * c + bias[task_id]
+
+
+def _value_out(value: jax.Array, task_id: jax.Array, popart_tasks: int) -> jax.Array:
+    return PopArtHead(popart_tasks, name=POPART_HEAD)(value, task_id) if popart_tasks else value
+
+
 class ActorCritic(nn.Module):
     """Gaussian actor with a state-independent log-std and a separate critic (MTBench ``separate: True``).
 
     Returns ``(mu [B, A], log_std [A], value [B])``; the critic's value is in normalised units.
     Parameters live under ``actor``, ``critic`` and ``log_std`` (the ``critic`` prefix is what
-    ``mtrl_target="critic"`` selects).
+    ``mtrl_target="critic"`` selects), plus ``critic_popart`` when ``popart_tasks`` > 0 (``PopArtHead``).
     """
 
     actor: nn.Module
     critic: nn.Module
     action_size: int
     log_std_init: float = 0.0
+    popart_tasks: int = 0
 
     @nn.compact
     def __call__(self, x: jax.Array, task_id: jax.Array):
         mu = self.actor(x, task_id)
-        value = self.critic(x, task_id)[..., 0]
+        value = _value_out(self.critic(x, task_id)[..., 0], task_id, self.popart_tasks)
         log_std = self.param("log_std", nn.initializers.constant(self.log_std_init), (self.action_size,))
         return mu, log_std, value
+
+
+class ActorOnly(nn.Module):
+    """Gaussian actor without a critic (``critic_net="none"``, MT-GRPO): returns ``(mu, log_std, zeros [B])``."""
+
+    actor: nn.Module
+    action_size: int
+    log_std_init: float = 0.0
+
+    @nn.compact
+    def __call__(self, x: jax.Array, task_id: jax.Array):
+        mu = self.actor(x, task_id)
+        log_std = self.param("log_std", nn.initializers.constant(self.log_std_init), (self.action_size,))
+        return mu, log_std, jnp.zeros(mu.shape[:-1], mu.dtype)
 
 
 class _SharedActor(nn.Module):
@@ -111,11 +159,12 @@ class SharedActorCritic(nn.Module):
     critic: nn.Module
     action_size: int
     log_std_init: float = 0.0
+    popart_tasks: int = 0
 
     @nn.compact
     def __call__(self, x: jax.Array, task_id: jax.Array):
         mu, h, ctx = self.actor(x, task_id)
-        value = self.critic(h, ctx, task_id)[..., 0]
+        value = _value_out(self.critic(h, ctx, task_id)[..., 0], task_id, self.popart_tasks)
         log_std = self.param("log_std", nn.initializers.constant(self.log_std_init), (self.action_size,))
         return mu, log_std, value
 
@@ -164,6 +213,7 @@ def make_actor_critic(
     actor_kwargs: dict | None = None,
     critic_kwargs: dict | None = None,
     log_std_init: float = 0.0,
+    popart: bool = False,
 ) -> tuple[Callable, Callable]:
     """Builds the policy/value network and returns ``(init, apply)``.
 
@@ -175,8 +225,17 @@ def make_actor_critic(
     Its params are ``{"actor": {"body", "head"}, "critic": <value head>, "log_std"}``: as in rl_games, the
     shared trunk belongs to the actor set and only the value head to the critic set (what
     ``mtrl_target="critic"`` selects).
+
+    ``popart=True`` adds ``PopArtHead`` (params ``critic_popart``) after the critic. ``critic_net="none"``
+    builds ``ActorOnly`` (no critic params, value zeros; ``critic_kwargs`` must be empty, ``popart`` False).
     """
-    if critic_net == SHARED:
+    pt = num_tasks if popart else 0
+    if critic_net == NO_CRITIC:
+        if critic_kwargs or popart:
+            raise ValueError("critic_net='none' takes no critic_kwargs and no popart head")
+        actor = make_net(actor_net, out_dim=action_size, num_tasks=num_tasks, **(actor_kwargs or {}))
+        module = ActorOnly(actor=actor, action_size=action_size, log_std_init=log_std_init)
+    elif critic_net == SHARED:
         if actor_net not in SHARED_BODIES:
             raise ValueError(
                 f"critic_net='shared' needs an actor_net with a shared trunk; valid: {sorted(SHARED_BODIES)}")
@@ -186,11 +245,12 @@ def make_actor_critic(
         body, head_fn = SHARED_BODIES[actor_net](num_tasks=num_tasks, **(actor_kwargs or {}))
         shared_actor = _SharedActor(body=body, head=head_fn(action_size))
         module = SharedActorCritic(actor=shared_actor, critic=head_fn(1),
-                                   action_size=action_size, log_std_init=log_std_init)
+                                   action_size=action_size, log_std_init=log_std_init, popart_tasks=pt)
     else:
         actor = make_net(actor_net, out_dim=action_size, num_tasks=num_tasks, **(actor_kwargs or {}))
         critic = make_net(critic_net, out_dim=1, num_tasks=num_tasks, **(critic_kwargs or {}))
-        module = ActorCritic(actor=actor, critic=critic, action_size=action_size, log_std_init=log_std_init)
+        module = ActorCritic(actor=actor, critic=critic, action_size=action_size, log_std_init=log_std_init,
+                             popart_tasks=pt)
 
     def init(key, x, task_id):
         return module.init(key, x, jnp.asarray(task_id, jnp.int32))
