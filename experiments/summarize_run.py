@@ -18,6 +18,7 @@ import math
 
 from absl import app, flags
 
+from experiments import summarize_seeds
 from mtjax import run_logger
 
 FLAGS = flags.FLAGS
@@ -28,25 +29,26 @@ def _finite(x) -> bool:
 
 
 def summarize(recs: list[dict], last: int = 5) -> dict:
-    """Curve points (iterations with a success value) and final per-task / mean success."""
-    tasks = sorted({k.split("/")[1] for r in recs for k in r if k.startswith("task/") and k.endswith("/success")})
+    """Curve points (iterations with a success value), per-task curves, and the final success.
+
+    The final numbers are ``summarize_seeds.run_summary``'s (one definition for both tools): the final success is
+    the mean of the last ``last`` per-iteration ``success`` values (MTBench's curve, whose points are already means
+    over tasks), each task's final success the mean of its last ``last`` values.
+    """
+    base = summarize_seeds.run_summary(recs, last)
+    tasks = sorted(base["final_task_success"])
     curve = [{"iteration": r["iteration"], "env_steps": r["env_steps"], "wall_min": r["wall_s"] / 60.0,
               "success": r["success"],
               "task_success": {t: r.get(f"task/{t}/success") for t in tasks}}
              for r in recs if _finite(r.get("success"))]
-    final = {}
-    for t in tasks:
-        vals = [r[f"task/{t}/success"] for r in recs if _finite(r.get(f"task/{t}/success"))][-last:]
-        final[t] = sum(vals) / len(vals) if vals else None
-    mean_final = [v for v in final.values() if v is not None]
     sps = [r["env_steps_per_s"] for r in recs if _finite(r.get("env_steps_per_s"))]
     return {
-        "iterations_run": recs[-1]["iteration"] if recs else 0,
-        "env_steps": recs[-1]["env_steps"] if recs else 0,
-        "wall_s": recs[-1]["wall_s"] if recs else 0.0,
+        "iterations_run": recs[-1]["iteration"],
+        "env_steps": recs[-1]["env_steps"],
+        "wall_s": recs[-1]["wall_s"],
         "train_env_steps_per_s_median": sorted(sps)[len(sps) // 2] if sps else None,
-        "final_task_success": final,
-        "final_success": sum(mean_final) / len(mean_final) if mean_final else None,
+        "final_task_success": base["final_task_success"],
+        "final_success": base["final_success"],
         "final_window_iterations": last,
         "success_curve": curve,
     }
