@@ -20,6 +20,7 @@ def _key(seed):
 # Tiny sizes per registered network (CPU-friendly); every field is a real option of the module.
 TINY = {
     "mlp": {"hidden": (16,)},
+    "qnet": {"hidden": 16, "num_blocks": 2},
     "multihead": {"hidden": (16,)},
     "moore": {"num_experts": 3, "expert_hidden": (16, 16), "task_hidden": 8},
     "moore_mh": {"num_experts": 3, "expert_hidden": (16, 16), "task_hidden": 8},

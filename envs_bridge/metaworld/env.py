@@ -2,11 +2,12 @@
 
 One ``mjx.Model`` per task (``scenes.py``), each vmapped over its contiguous env block; the blocks are stepped one
 after another inside the same trace (a Python loop over at most ten static models; no ``lax.switch`` on the task
-inside ``vmap``). Control follows Meta-World: ``action[:3] / 100`` metres moves the hand's mocap target per control
-step (clipped to the task's mocap bounds), ``action[3]`` is the position target ``(+a3, -a3)`` of the two finger
-actuators, one control step is 12.5 ms of physics (``frame_skip`` substeps). Rewards and success flags are
-Meta-World's v2 functions from ``rewards.py`` fed the per-env quantities computed here. Finished episodes are
-reset inside ``step`` (``envs.where_done``); ``info`` carries the Meta-World info fields of the transition.
+inside ``vmap``). Control follows Meta-World: ``action[:3] / 100`` metres (``action_scale`` 0.01; MTBench's
+discretised PQN variant uses 0.005) moves the hand's mocap target per control step (clipped to the task's mocap
+bounds), ``action[3]`` is the position target ``(+a3, -a3)`` of the two finger actuators, one control step is
+12.5 ms of physics (``frame_skip`` substeps). Rewards and success flags are Meta-World's v2 functions from
+``rewards.py`` fed the per-env quantities computed here. Finished episodes are reset inside ``step``
+(``envs.where_done``); ``info`` carries the Meta-World info fields of the transition.
 """
 
 from __future__ import annotations
@@ -109,6 +110,10 @@ class MetaWorldEnv:
       eulerdamp: implicit joint damping (``scenes.scene_xml``); off by default.
       reward_scale: multiplies the reward (MTBench trains Meta-World with 100; the raw reward stays in
         ``info["unscaled_reward"]``).
+      action_scale: metres of mocap motion per unit of ``action[:3]`` per control step (default 0.01 =
+        Meta-World's 1/100 and MTBench's ``actionScale``). MTBench's discretised variant for MT-PQN
+        (``meta-world-discrete-v2``) is ``episode_length=500, action_scale=0.005``; its 3 bins per dimension are
+        mapped to ``{-1, 0, +1}`` by the learner (``mtjax.algos.pqn``), so the env keeps continuous actions.
       rand_vecs_path: JSON file of the "fixed" mode's variations (``tasks.load_rand_vecs``); ``None`` uses
         ``tasks.RAND_VECS_PATH``, Meta-World's ``MT10(seed=0)``. A constructor argument (so an env kwarg of
         the run's config), not an attribute.
@@ -121,11 +126,13 @@ class MetaWorldEnv:
     def __init__(self, task_set: envs.TaskSet, episode_length: int = 150, goal_visible: bool = True,
                  mode: str = "rand", random_init_step: bool = False, frame_skip: int = 1, iterations: int = 4,
                  ls_iterations: int = 4, eulerdamp: bool = False, reward_scale: float = 1.0,
-                 rand_vecs_path: str | None = None):
+                 rand_vecs_path: str | None = None, action_scale: float = ACTION_SCALE):
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; valid modes: {', '.join(MODES)}")
         if episode_length < 1:
             raise ValueError(f"episode_length must be >= 1, got {episode_length}")
+        if not action_scale > 0:
+            raise ValueError(f"action_scale must be > 0, got {action_scale}")
         bad = [t for t in task_set.task_names if t not in scenes.TASKS]
         if bad:
             raise ValueError(f"unknown Meta-World tasks {bad}; valid tasks: {', '.join(scenes.TASKS)}")
@@ -136,6 +143,7 @@ class MetaWorldEnv:
         self.random_init_step = bool(random_init_step)
         self.frame_skip = int(frame_skip)
         self.reward_scale = float(reward_scale)
+        self.action_scale = float(action_scale)
         self._tasks = [_Task(n, self.frame_skip, iterations, ls_iterations, eulerdamp, rand_vecs_path)
                        for n in task_set.task_names]
         self.contact_slots = {t.name: t.contact_slots for t in self._tasks}
@@ -215,7 +223,7 @@ class MetaWorldEnv:
 
     def _physics(self, k: _Task, d, body_pos: jax.Array, action: jax.Array):
         a = jnp.clip(action, -1.0, 1.0)
-        target = jnp.clip(d.mocap_pos[k.hand_mocap] + ACTION_SCALE * a[:3], k.mocap_low, k.mocap_high)
+        target = jnp.clip(d.mocap_pos[k.hand_mocap] + self.action_scale * a[:3], k.mocap_low, k.mocap_high)
         d = d.replace(mocap_pos=d.mocap_pos.at[k.hand_mocap].set(target), ctrl=jnp.stack([a[3], -a[3]]))
 
         mx = k.mx.replace(body_pos=body_pos) if k.anchor_body >= 0 else k.mx

@@ -7,6 +7,7 @@ from mtjax.nets.mlp import MLPNet, MultiHeadNet
 from mtjax.nets.moore import MOORENet, MultiHeadMOORENet, gram_schmidt
 from mtjax.nets.paco import PaCoNet
 from mtjax.nets.presets import preset
+from mtjax.nets.qnet import QNetwork
 from mtjax.nets.registry import (
                                  NETS,
                                  SHARED_BODIES,
@@ -14,6 +15,7 @@ from mtjax.nets.registry import (
                                  SharedActorCritic,
                                  make_actor_critic,
                                  make_net,
+                                 make_q_network,
                                  net_names,
                                  register_net,
 )
@@ -33,6 +35,7 @@ __all__ = [
                                  "MultiHeadMOORENet",
                                  "MultiHeadNet",
                                  "PaCoNet",
+                                 "QNetwork",
                                  "SharedActorCritic",
                                  "SimbaV2Net",
                                  "SoftModularNet",
@@ -42,6 +45,7 @@ __all__ = [
                                  "load_task_embeddings",
                                  "make_actor_critic",
                                  "make_net",
+                                 "make_q_network",
                                  "net_names",
                                  "preset",
                                  "register_net",

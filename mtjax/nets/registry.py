@@ -6,7 +6,8 @@ whose last ``num_tasks`` dims are the task one-hot, and ``task_id`` is ``[B]`` i
 
 Two options of ``make_actor_critic``: ``popart=True`` adds the per-task PopArt head ``critic_popart`` after the
 critic (MT-PPO's ``value_norm="popart"``, ``docs/ppo.md``), and ``critic_net="none"`` builds an actor without a
-critic (MT-GRPO, whose value output is zeros).
+critic (MT-GRPO, whose value output is zeros). ``make_q_network`` builds MT-PQN's decoupled Q-network
+(``[B, A, bins]`` utilities, ``mtjax.algos.pqn``) from any registered network, by default ``qnet``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from mtjax.nets import bro, care, mlp, moore, paco, simba, softmod
+from mtjax.nets import bro, care, mlp, moore, paco, qnet, simba, softmod
 from mtjax.nets.layers import MLP, TaskHeads, TorchDense
 
 __all__ = [
@@ -29,10 +30,12 @@ __all__ = [
     "SHARED_BODIES",
     "ActorCritic",
     "ActorOnly",
+    "DecoupledQ",
     "PopArtHead",
     "SharedActorCritic",
     "make_actor_critic",
     "make_net",
+    "make_q_network",
     "net_names",
     "register_net",
 ]
@@ -48,6 +51,7 @@ NETS: dict[str, type[nn.Module]] = {
     "softmod": softmod.SoftModularNet,
     "simba": simba.SimbaV2Net,
     "bro": bro.BroNet,
+    "qnet": qnet.QNetwork,
 }
 
 # ``critic_net=SHARED``: the critic is a value head on the actor's trunk (MTBench ``separate: False``).
@@ -251,6 +255,49 @@ def make_actor_critic(
         critic = make_net(critic_net, out_dim=1, num_tasks=num_tasks, **(critic_kwargs or {}))
         module = ActorCritic(actor=actor, critic=critic, action_size=action_size, log_std_init=log_std_init,
                              popart_tasks=pt)
+
+    def init(key, x, task_id):
+        return module.init(key, x, jnp.asarray(task_id, jnp.int32))
+
+    def apply(variables, x, task_id):
+        return module.apply(variables, x, task_id)
+
+    return init, apply
+
+
+class DecoupledQ(nn.Module):
+    """A registered network as MT-PQN's Q-network: ``(x, task_id) -> [B, action_size, num_bins]`` utilities.
+
+    The inner network (params under ``critic``: MTBench calls its Q-network the critic, and the name puts it in
+    the set that ``mtrl_target="critic"`` selects) outputs ``[B, action_size * num_bins]``, reshaped dim-major
+    as MTBench's ``view(-1, action_dim, num_bins)``.
+    """
+
+    critic: nn.Module
+    action_size: int
+    num_bins: int
+
+    @nn.compact
+    def __call__(self, x: jax.Array, task_id: jax.Array) -> jax.Array:
+        q = self.critic(x, task_id)
+        return q.reshape(q.shape[:-1] + (self.action_size, self.num_bins))
+
+
+def make_q_network(*, action_size: int, num_bins: int, num_tasks: int, net: str = "qnet",
+                   net_kwargs: dict | None = None) -> tuple[Callable, Callable]:
+    """Builds MT-PQN's decoupled Q-network and returns ``(init, apply)``.
+
+    ``init(key, x [B, obs], task_id [B]) -> variables``; ``apply(variables, x, task_id) -> q [B, A, bins]``.
+    ``net="qnet"`` with no kwargs is MTBench's MT10 network (``mtjax.nets.qnet.QNetwork``: hidden 256, one
+    residual block); any other registered name works too (its ``out_dim`` is ``action_size * num_bins``).
+
+    Raises:
+      ValueError: unknown network or option (as ``make_net``), or ``action_size``/``num_bins`` < 1 / 2.
+    """
+    if action_size < 1 or num_bins < 2:
+        raise ValueError(f"make_q_network: need action_size >= 1 and num_bins >= 2, got {action_size}, {num_bins}")
+    inner = make_net(net, out_dim=action_size * num_bins, num_tasks=num_tasks, **(net_kwargs or {}))
+    module = DecoupledQ(critic=inner, action_size=action_size, num_bins=num_bins)
 
     def init(key, x, task_id):
         return module.init(key, x, jnp.asarray(task_id, jnp.int32))
