@@ -75,6 +75,9 @@ def run(c: Any, resume: bool = False, env: Any = None, overwrite: bool = False) 
       overwrite: delete a previous run in the run directory first.
     """
     rc = common.typed(c)
+    if rc.num_devices > 1:
+        raise ValueError(f"config.num_devices={rc.num_devices}: the IsaacGym host loop runs on one device (the "
+                         "simulator's); use 0 or 1, or env_backend='jax' to split the envs over devices")
     common.enable_compile_cache()
     with rundir.run_lock(rc.directory):
         changes = common.open_run(rc, resume, overwrite)

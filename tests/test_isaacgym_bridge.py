@@ -487,3 +487,13 @@ def test_cuda_ipc_bridge_two_processes_one_gpu(transport):
         _check_ipc_matches_in_process(ipc, local)
     finally:
         ipc.close()
+
+
+def test_cli_refuses_several_devices_on_the_host_loop(tmp_path):
+    from experiments.configs import mt10_ppo
+
+    c = mt10_ppo.get_config("smoke")
+    c.env_backend, c.num_devices, c.run_dir = "isaacgym", 2, str(tmp_path)
+    with pytest.raises(ValueError, match="num_devices=2: the IsaacGym host loop runs on one device"):
+        isaacgym_run.run(c)
+    assert not os.listdir(tmp_path)  # refused before the run directory was touched

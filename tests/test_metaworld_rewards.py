@@ -22,6 +22,7 @@ import pytest
 
 from envs_bridge.metaworld import reward_utils as U
 from envs_bridge.metaworld import rewards as R
+from envs_bridge.metaworld import tasks as T
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.path.join(ROOT, "tests", "fixtures", "metaworld")
@@ -111,6 +112,8 @@ def test_fixture_branch_coverage():
 
 def test_fixture_quantities_match_script_mirror():
     script = _load_script()
+    # the recorder's MT10 list (it cannot import ours) is the env's task order, name for name
+    assert tuple(script.MT10) == tuple(T.TASKS) == tuple(R.TASK_NAMES)
     assert script.QUANTITIES == R.QUANTITIES
     assert {t: script.OPTIONAL_QUANTITIES.get(t, ()) for t in R.TASK_NAMES} == R.OPTIONAL_QUANTITIES
     for task in R.TASK_NAMES:

@@ -70,22 +70,17 @@ def _puck_grasp_success(q, obj):
     return ok
 
 
+def _caging(q, obj, tcp, obj_radius: float, pad_success_thresh: float):
+    """push's and peg-insert-side's caging term: Meta-World's dense (``high_density``) variant with a 1 cm reach
+    radius and 5 mm xz threshold; only the object radius and the pad threshold differ between the two."""
+    return gripper_caging_reward(q["action"], obj, tcp, q["left_pad"], q["right_pad"], q["obj_init_pos"],
+                                 q["init_tcp"], obj_radius=obj_radius, pad_success_thresh=pad_success_thresh,
+                                 object_reach_radius=0.01, xz_thresh=0.005, high_density=True)
+
+
 def _push(q):
     obj, tcp, tcp_to_obj, obj_to_target, in_place = _puck_common(q)
-    grasped = gripper_caging_reward(
-        q["action"],
-        obj,
-        tcp,
-        q["left_pad"],
-        q["right_pad"],
-        q["obj_init_pos"],
-        q["init_tcp"],
-        obj_radius=0.015,
-        pad_success_thresh=0.05,
-        object_reach_radius=0.01,
-        xz_thresh=0.005,
-        high_density=True,
-    )
+    grasped = _caging(q, obj, tcp, obj_radius=0.015, pad_success_thresh=0.05)
     reward = 2.0 * grasped
     near_grip = (tcp_to_obj < 0.02) & (q["tcp_opened"] > 0)
     reward = jnp.where(near_grip, reward + 1.0 + reward + 5.0 * in_place, reward)
@@ -197,20 +192,7 @@ def _peg_insert_side(q):
     box1 = rect_prism_tolerance(head, q["collision_box_bottom_1"], q["collision_box_top_1"])
     box2 = rect_prism_tolerance(head, q["collision_box_bottom_2"], q["collision_box_top_2"])
     in_place = hamacher_product(in_place, hamacher_product(box2, box1))
-    grasped = gripper_caging_reward(
-        q["action"],
-        obj,
-        tcp,
-        q["left_pad"],
-        q["right_pad"],
-        q["obj_init_pos"],
-        q["init_tcp"],
-        obj_radius=0.0075,
-        pad_success_thresh=0.03,
-        object_reach_radius=0.01,
-        xz_thresh=0.005,
-        high_density=True,
-    )
+    grasped = _caging(q, obj, tcp, obj_radius=0.0075, pad_success_thresh=0.03)
     lifted_cond = (q["tcp_opened"] > 0) & (obj[2] - 0.01 > q["obj_init_pos"][2])
     lifted = (tcp_to_obj < 0.08) & lifted_cond
     grasped = jnp.where(lifted, 1.0, grasped)
