@@ -49,3 +49,6 @@ def _load_builtin() -> None:
     # Meta-World on MJX registers "mt10" and its single-task names on import.
     if importlib.util.find_spec("envs_bridge.metaworld") is not None:
         importlib.import_module("envs_bridge.metaworld")
+    # Go1 parkour on MJX registers "parkour_easy", "parkour_hard" and "parkour_hard_cl" on import.
+    if importlib.util.find_spec("envs_bridge.parkour") is not None:
+        importlib.import_module("envs_bridge.parkour")
