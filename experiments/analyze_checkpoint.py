@@ -11,7 +11,7 @@ import json
 import numpy as np
 from absl import app, flags
 
-from experiments import common
+from experiments import common, stderr_filter
 from mtjax import checkpoint
 
 FLAGS = flags.FLAGS
@@ -31,12 +31,22 @@ def _count(tree) -> int:
     return int(np.size(tree))
 
 
+def _params(learner: dict) -> dict:
+    """The networks' parameters: MT-PPO/GRPO's actor-critic ``params``, or MT-SAC/FastTD3's ``actor_params`` and
+    ``critic_params`` (twin critics; the target copies are not counted) as ``{"actor", "critic"}``."""
+    if "params" not in learner:
+        return {role: learner[f"{role}_params"].get("params", learner[f"{role}_params"]) for role in ("actor",
+                                                                                                       "critic")}
+    return learner["params"]["params"] if "params" in learner["params"] else learner["params"]
+
+
 def analyze(run_dir: str, step: int | None = None) -> dict:
     """Returns ``{"config", "step", "iteration", "metrics", "task_metrics", "param_counts", "params",
-    "obs_stats", "value_stats"}`` of a checkpoint (arrays as NumPy; default: the newest readable one)."""
+    "obs_stats", "value_stats"}`` of a checkpoint (arrays as NumPy; default: the newest readable one;
+    ``value_stats`` is None for MT-SAC, FastTD3 and MT-PQN, ``obs_stats`` for MT-PQN: no such normaliser)."""
     step, state, config, metrics = checkpoint.read_raw(run_dir, step)
     learner = state["learner"]
-    params = learner["params"]["params"] if "params" in learner["params"] else learner["params"]
+    params = _params(learner)
     counts = {k: _count(v) for k, v in params.items()}
     counts["total"] = _count(params)
     task_metrics: dict[str, dict[str, float]] = {}
@@ -46,8 +56,8 @@ def analyze(run_dir: str, step: int | None = None) -> dict:
             task_metrics.setdefault(task, {})[name] = v
     return {"config": config, "step": step,
             "iteration": int(np.asarray(state["iteration"])), "metrics": metrics, "task_metrics": task_metrics,
-            "param_counts": counts, "params": params, "obs_stats": learner["obs_stats"],
-            "value_stats": learner["value_stats"]}
+            "param_counts": counts, "params": params, "obs_stats": learner.get("obs_stats"),
+            "value_stats": learner.get("value_stats")}
 
 
 def format_report(info: dict) -> str:
@@ -76,5 +86,6 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    stderr_filter.install()  # XLA's slow-compile alarm off the terminal (CLI only, not under pytest)
     _define_flags()
     app.run(main)

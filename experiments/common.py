@@ -22,12 +22,14 @@ import numpy as np
 from envs_bridge import registry
 from mtjax import checkpoint, config, nets, normalize, popart
 from mtjax import run_dir as rundir
-from mtjax.algos import on_policy, ppo
+from mtjax.algos import fasttd3, off_policy, on_policy, ppo, sac
 from mtjax.nets import presets
 
-__all__ = ["apply_resume_changes", "build_env", "build_networks", "commit_run", "enable_compile_cache",
-           "finished", "learner_from_raw", "open_run", "ppo_config",
-           "quiet_logs", "restore_policy", "to_dict", "typed"]
+__all__ = ["apply_resume_changes", "build_env", "build_networks", "build_off_policy_learner", "build_trainer",
+           "commit_run", "deterministic_policy", "enable_compile_cache", "env_steps_per_iteration", "finished",
+           "learner_from_raw", "open_run", "ppo_config", "quiet_logs", "restore_policy", "to_dict", "typed"]
+
+_LR_ON_RESUME = ("ppo", "grpo")  # algos whose learner state carries the learning rate (``ppo.lr`` on --resume)
 
 
 def to_dict(c: Any) -> Any:
@@ -60,21 +62,69 @@ def build_env(c: Any, num_envs: int | None = None):
         raise ValueError(f"bad config.env.kwargs {sorted(dict(e.kwargs))} for env {e.name!r}: {err}") from None
 
 
+def _sized(rc: config.RunConfig, net: str, role: str, explicit: tuple) -> dict:
+    """A network's options: the preset's sizes (``net.preset``) overridden by ``net.<role>_kwargs``."""
+    base = presets.preset(net, rc.net.preset, role) if rc.net.preset and net in presets.preset_nets() else {}
+    return {**base, **dict(explicit)}
+
+
 def build_networks(c: Any, env) -> tuple[Any, Any]:
-    """``(init_fn, apply_fn)`` of the actor-critic described by ``c.net``."""
+    """``(init_fn, apply_fn)`` of an on-policy learner's network: the actor-critic of ``c.net`` (MT-PPO, MT-GRPO),
+    or MT-PQN's decoupled Q-network (``net.critic_net`` / ``critic_kwargs``; MTBench's when both are defaults)."""
     rc = typed(c)
     n = rc.net
-
-    def sized(net: str, role: str, explicit: tuple) -> dict:
-        base = presets.preset(net, n.preset, role) if n.preset and net in presets.preset_nets() else {}
-        return {**base, **dict(explicit)}
-
-    popart = rc.ppo.normalize_value and rc.ppo.value_norm == "popart"  # the critic's per-task PopArt head
+    if rc.algo == "pqn":
+        kwargs = _sized(rc, n.critic_net, "critic", n.critic_kwargs)
+        return nets.make_q_network(action_size=env.action_size, num_bins=rc.pqn.num_bins, num_tasks=env.num_tasks,
+                                   net=n.critic_net, net_kwargs=kwargs or None)
+    popart_head = rc.ppo.normalize_value and rc.ppo.value_norm == "popart"  # the critic's per-task PopArt head
     return nets.make_actor_critic(
         actor_net=n.actor_net, critic_net=n.critic_net, action_size=env.action_size, num_tasks=env.num_tasks,
-        actor_kwargs=sized(n.actor_net, "actor", n.actor_kwargs),
-        critic_kwargs=sized(n.critic_net, "critic", n.critic_kwargs), log_std_init=rc.ppo.log_std_init,
-        popart=popart)
+        actor_kwargs=_sized(rc, n.actor_net, "actor", n.actor_kwargs),
+        critic_kwargs=_sized(rc, n.critic_net, "critic", n.critic_kwargs), log_std_init=rc.ppo.log_std_init,
+        popart=popart_head)
+
+
+def build_off_policy_learner(c: Any, env) -> off_policy.Learner:
+    """MT-SAC or FastTD3 (``c.algo``) with the networks of ``c.net``; empty options and no preset give the
+    learner's MTBench networks (``sac.MTBENCH_NET``, ``fasttd3.ACTOR_NET`` / ``CRITIC_NET``)."""
+    rc = typed(c)
+    n = rc.net
+    kw = {role: (_sized(rc, net, role, given) or None)
+          for role, net, given in (("actor", n.actor_net, n.actor_kwargs), ("critic", n.critic_net, n.critic_kwargs))}
+    shape = {"action_size": env.action_size, "num_tasks": env.num_tasks, "actor_net": n.actor_net,
+             "critic_net": n.critic_net, "actor_kwargs": kw["actor"], "critic_kwargs": kw["critic"]}
+    if rc.algo == "sac":
+        return sac.make_learner(rc.sac, sac.make_networks(**shape), env.task_set, env.obs_size, env.action_size)
+    if rc.algo == "fasttd3":
+        return fasttd3.make_learner(rc.td3, fasttd3.make_networks(rc.td3, **shape), env.task_set, env.obs_size,
+                                    env.action_size)
+    raise ValueError(f"config.algo={rc.algo!r} is not off-policy; off-policy: {', '.join(config.OFF_POLICY)}")
+
+
+def build_trainer(c: Any, env):
+    """The run's trainer (``init(key)``, ``train_chunk(state, n)``): ``on_policy.make_train`` for MT-PPO, MT-GRPO and
+    MT-PQN, ``off_policy.make_train`` for MT-SAC and FastTD3 (one contract, so the CLI drives both alike)."""
+    rc = typed(c)
+    if rc.algo in config.OFF_POLICY:
+        return off_policy.make_train(rc.learner_config, env, build_off_policy_learner(rc, env),
+                                     total_iterations=rc.total_iterations)
+    init_fn, apply_fn = build_networks(rc, env)
+    return on_policy.make_train(rc.learner_config, env, init_fn, apply_fn, total_iterations=rc.total_iterations,
+                                algo=rc.algo)
+
+
+def env_steps_per_iteration(c: Any, env) -> int:
+    """Env steps of one iteration: all envs times the learner's ``horizon``."""
+    return int(env.task_set.num_envs) * int(typed(c).learner_config.horizon)
+
+
+def deterministic_policy(c: Any, learner: Any, ls: Any):
+    """``(obs [N, O], task_id [N]) -> action [N, A]`` without exploration: the Gaussian mean (MT-PPO, MT-GRPO), the
+    greedy bins (MT-PQN), ``tanh`` of the actor's mean (MT-SAC, FastTD3)."""
+    if typed(c).algo in config.OFF_POLICY:
+        return lambda obs, tid: learner.act(ls, obs, tid, jax.random.key(0), deterministic=True)
+    return lambda obs, tid: learner.mean_action(ls, obs, tid)
 
 
 def open_run(rc: config.RunConfig, resume: bool, overwrite: bool) -> dict | None:
@@ -105,7 +155,10 @@ def open_run(rc: config.RunConfig, resume: bool, overwrite: bool) -> dict | None
         print(f"--resume: no checkpoint in {rc.directory}; starting fresh", file=sys.stderr, flush=True)
         rundir.check_fresh(rc.directory, overwrite=True)
         return None
-    return rundir.resume_diff(typed(found[1]).to_json(), rc.to_json())
+    # ppo.lr is applied to the restored state of learners that carry it; the others' rates live in their optimisers.
+    keys = rundir.RESUMABLE_KEYS if rc.algo in _LR_ON_RESUME else tuple(
+        k for k in rundir.RESUMABLE_KEYS if k != "ppo.lr")
+    return rundir.resume_diff(typed(found[1]).to_json(), rc.to_json(), keys)
 
 
 def apply_resume_changes(state: Any, changes: dict) -> Any:
@@ -187,11 +240,27 @@ def learner_from_raw(raw: dict) -> ppo.LearnerState:
                             lr=jnp.asarray(ls["lr"]), popart=pop or None)
 
 
+def _fill(target: Any, raw: Any) -> Any:
+    """``target`` (a pytree of ``ShapeDtypeStruct``s) with its leaves read from ``raw``, the nested dicts / lists
+    ``checkpoint.read_raw`` returns (fields by name, sequence items by index)."""
+    def leaf(path, spec):
+        node = raw
+        for k in path:
+            key = getattr(k, "name", getattr(k, "key", getattr(k, "idx", None)))
+            node = node[key] if isinstance(node, dict) and key in node else (
+                node[str(key)] if isinstance(node, dict) else node[int(key)])
+        return jnp.asarray(node, spec.dtype).reshape(spec.shape)
+
+    return jax.tree_util.tree_map_with_path(leaf, target)
+
+
 def restore_policy(run_dir: str, envs_per_task: int, step: int | None = None):
     """A run's checkpointed policy, ready to act: ``(RunConfig, env, learner, learner state)``.
 
     The config is the checkpoint's own; the env is the run's, rebuilt with ``envs_per_task`` envs for every task
-    the checkpoint was trained on. A damaged newest checkpoint is skipped with a warning line.
+    the checkpoint was trained on. A damaged newest checkpoint is skipped with a warning line. For MT-PPO/MT-GRPO
+    the learner state has no optimiser state (``learner_from_raw``); for MT-PQN, MT-SAC and FastTD3 it is the whole
+    learner state of the checkpoint.
 
     Raises:
       ValueError: ``envs_per_task`` < 1. FileNotFoundError / checkpoint.CheckpointError: no (readable) checkpoint.
@@ -200,11 +269,20 @@ def restore_policy(run_dir: str, envs_per_task: int, step: int | None = None):
         raise ValueError(f"episodes per task must be >= 1, got {envs_per_task}")
     _, raw, cfg, _ = checkpoint.read_raw(run_dir, step)
     rc = typed(cfg)
-    num_tasks = int(np.shape(raw["learner"]["obs_stats"]["count"])[0])  # per-task normaliser rows
+    stats = raw["learner"].get("obs_stats")
+    if stats:  # per-task normaliser rows
+        num_tasks = int(np.shape(stats["count"])[0])
+    else:  # MT-PQN: no normaliser; the task ids of the checkpointed envs
+        num_tasks = int(np.max(raw["env_state"]["task_id"])) + 1
     env = build_env(rc, num_envs=envs_per_task * num_tasks)
     if env.task_set.envs_per_task != (envs_per_task,) * env.num_tasks:
         raise ValueError(f"could not give every task {envs_per_task} envs: {env.task_set.envs_per_task}")
-    init_fn, apply_fn = build_networks(rc, env)
-    learner = on_policy.make_learner(rc.algo, rc.ppo, init_fn, apply_fn, env.task_set, env.obs_size,
-                                     env.action_size)
-    return rc, env, learner, learner_from_raw(raw)
+    if rc.algo in config.OFF_POLICY:
+        learner = build_off_policy_learner(rc, env)
+    else:
+        init_fn, apply_fn = build_networks(rc, env)
+        learner = on_policy.make_learner(rc.algo, rc.learner_config, init_fn, apply_fn, env.task_set, env.obs_size,
+                                         env.action_size)
+    if rc.algo in _LR_ON_RESUME:
+        return rc, env, learner, learner_from_raw(raw)
+    return rc, env, learner, _fill(jax.eval_shape(learner.init, jax.random.key(0)), raw["learner"])

@@ -1,4 +1,5 @@
-"""Evaluate a trained policy deterministically (mean action), N episodes per task, and print a per-task table.
+"""Evaluate a trained policy deterministically (mean action; MT-SAC / FastTD3: ``tanh`` of the actor's mean, via
+``learner.act(..., deterministic=True)``), N episodes per task, and print a per-task table.
 
 Usage: python -m experiments.evaluate --run_dir=runs/mt10_ppo-s42 --episodes=10 [--step=N]
 Also importable: ``evaluate(run_dir, episodes) -> {task: {"success": ..., "return": ...}}``.
@@ -13,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 from absl import app, flags
 
-from experiments import common
+from experiments import common, stderr_filter
 from mtjax import checkpoint
 
 FLAGS = flags.FLAGS
@@ -33,7 +34,8 @@ def evaluate(run_dir: str, episodes: int = 10, step: int | None = None, seed: in
 
     Uses the newest readable checkpoint unless ``step`` is given (a damaged one is skipped with a warning line).
     """
-    _, env, learner, ls = common.restore_policy(run_dir, episodes, step)
+    rc, env, learner, ls = common.restore_policy(run_dir, episodes, step)
+    policy = common.deterministic_policy(rc, learner, ls)
     horizon = int(max_steps or getattr(env, "episode_length", 500)) + 1
 
     def rollout(key):
@@ -41,7 +43,7 @@ def evaluate(run_dir: str, episodes: int = 10, step: int | None = None, seed: in
 
         def body(carry, _):
             es, got, succ, ret = carry
-            a = jnp.clip(learner.mean_action(ls, es.obs, es.task_id), -1.0, 1.0)
+            a = policy(es.obs, es.task_id)
             es = env.step(es, a)
             first = es.done & ~got
             succ = jnp.where(first, es.info["episode_success"], succ)
@@ -85,5 +87,6 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    stderr_filter.install()  # XLA's slow-compile alarm off the terminal (CLI only, not under pytest)
     _define_flags()
     app.run(main)

@@ -21,7 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 from absl import app, flags
 
-from experiments import common
+from experiments import common, stderr_filter
 
 
 def trace(run_dir: str, episodes: int = 4, steps: int = 150, seed: int = 0) -> tuple[dict, tuple[str, ...], np.ndarray]:
@@ -85,5 +85,6 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    stderr_filter.install()  # XLA's slow-compile alarm off the terminal (CLI only, not under pytest)
     _define_flags()
     app.run(main)

@@ -1,5 +1,5 @@
-"""Train MT-PPO (or MT-GRPO, ``algo="grpo"``) from a config file:
-``python -m experiments.train --config=experiments/configs/mt10_ppo.py:smoke``.
+"""Train MT-PPO, MT-GRPO, MT-PQN, MT-SAC or FastTD3 (the config's ``algo``: "ppo", "grpo", "pqn", "sac",
+"fasttd3") from a config file: ``python -m experiments.train --config=experiments/configs/mt10_ppo.py:smoke``.
 
 Overrides are dotted flags (``--config.seed=3 --config.ppo.lr=3e-4 --config.mtrl=cagrad
 --config.mtrl_kwargs.c=0.5 '--config.net.actor_kwargs.hidden=(64,64)'``); the config is parsed once into
@@ -16,10 +16,9 @@ import jax
 from absl import app, flags
 from ml_collections import config_flags
 
-from experiments import common, isaacgym_run
+from experiments import common, isaacgym_run, stderr_filter
 from mtjax import checkpoint, run_loop, sharding
 from mtjax import run_dir as rundir
-from mtjax.algos import on_policy
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "Run config file (path[:variant]).", lock_config=False,
                                           accept_new_attributes=True)
@@ -42,9 +41,7 @@ def run(c, resume: bool = False, overwrite: bool = False) -> dict:
     with rundir.run_lock(rc.directory):
         changes = common.open_run(rc, resume, overwrite)
         env = common.build_env(rc)
-        init_fn, apply_fn = common.build_networks(rc, env)
-        trainer = on_policy.make_train(rc.ppo, env, init_fn, apply_fn, total_iterations=rc.total_iterations,
-                                       algo=rc.algo)
+        trainer = common.build_trainer(rc, env)  # on- or off-policy: the same Trainer contract
         key = jax.random.key(rc.seed)
         ckpt = checkpoint.Checkpointer(rc.directory)
         if changes is None:
@@ -62,7 +59,7 @@ def run(c, resume: bool = False, overwrite: bool = False) -> dict:
             print(f"envs split over {mesh.devices.size} devices", flush=True)
         chunk = jax.jit(trainer.train_chunk, static_argnums=1, donate_argnums=0)
         return run_loop.run_logged(chunk, state, rc=rc, task_names=env.task_set.task_names,
-                                   env_steps_per_iteration=env.task_set.num_envs * rc.ppo.horizon, ckpt=ckpt)
+                                   env_steps_per_iteration=common.env_steps_per_iteration(rc, env), ckpt=ckpt)
 
 
 def main(argv):
@@ -76,5 +73,6 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    stderr_filter.install()  # XLA's slow-compile alarm off the terminal (CLI only, not under pytest)
     flags.mark_flag_as_required("config")
     app.run(main)

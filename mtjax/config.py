@@ -5,7 +5,8 @@ frozen ``RunConfig``; every later step (env, networks, trainer, run directory, l
 Errors are one line: an unknown key names the valid keys of its section, a bad value names the valid range or
 choices, a ``mtrl_kwargs`` / ``net.*_kwargs`` key is checked against the method's or network's signature.
 ``RunConfig.to_json()`` is what ``config.json`` and every checkpoint record (``parse(rc.to_json()) == rc``).
-How runs use it: ``docs/runs.md``.
+Every learner section (``ppo``, ``sac``, ``td3``, ``pqn``) is parsed, validated and recorded; only the one of the selected
+``algo`` is read (``ALGO_SECTION``). How runs use it: ``docs/runs.md``.
 """
 
 from __future__ import annotations
@@ -16,16 +17,20 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from mtjax.algos import ppo
+from mtjax.algos import fasttd3, ppo, pqn, sac
 from mtjax.nets import registry as net_registry
 from mtjax.transforms import base as tx_base
 from mtjax.transforms import registry as tx_registry
 
-__all__ = ["EnvConfig", "NetConfig", "RunConfig", "method_options", "net_options", "parse"]
+__all__ = ["ALGOS", "ALGO_SECTION", "OFF_POLICY", "ON_POLICY", "EnvConfig", "NetConfig", "RunConfig",
+           "method_options", "net_options", "parse"]
 
 BACKENDS = ("jax", "isaacgym")
-ALGOS = ("ppo", "grpo")  # mtjax.algos.on_policy.LEARNERS
-_MTRL_FIELDS = ("mtrl", "mtrl_target", "mtrl_kwargs")  # top-level keys of the ConfigDict, fields of PPOConfig
+ON_POLICY = ("ppo", "grpo", "pqn")  # mtjax.algos.on_policy.LEARNERS
+OFF_POLICY = ("sac", "fasttd3")  # mtjax.algos.off_policy learners (mtjax.algos.sac, mtjax.algos.fasttd3)
+ALGOS = ON_POLICY + OFF_POLICY
+ALGO_SECTION = {"ppo": "ppo", "grpo": "ppo", "pqn": "pqn", "sac": "sac", "fasttd3": "td3"}  # the section read
+_MTRL_FIELDS = ("mtrl", "mtrl_target", "mtrl_kwargs")  # top-level keys; fields of PPOConfig, PQNConfig, SACConfig
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -65,8 +70,13 @@ class RunConfig:
 
     Attributes:
       name: run name (default directory ``runs/<name>-s<seed>``). seed: PRNG seed.
-      algo: the on-policy learner, "ppo" (MT-PPO) or "grpo" (MT-GRPO, critic-free; it reads the ``ppo`` section).
-      env: ``EnvConfig``. ppo: MT-PPO hyper-parameters including the gradient method (``mtrl*``). net: networks.
+      algo: the learner: on-policy "ppo" (MT-PPO) or "grpo" (MT-GRPO, critic-free), both reading the ``ppo``
+        section, and "pqn" (MT-PQN on the on-policy trainer, the ``pqn`` section, the Q-network is
+        ``net.critic_net``); off-policy "sac" (MT-SAC, the ``sac`` section) or "fasttd3" (FastTD3, ``td3``).
+      env: ``EnvConfig``. ppo: MT-PPO hyper-parameters including the gradient method (``mtrl*``). sac: MT-SAC's
+        (``sac.SACConfig``; the top-level ``mtrl*`` keys fill its gradient-method fields when ``algo="sac"``). td3: FastTD3's
+        (``fasttd3.TD3Config``). pqn: MT-PQN's (``pqn.PQNConfig``, ``mtrl*`` from the top level). net: networks (off-policy: actor and twin critics; empty ``*_kwargs`` and no
+        preset give the learner's MTBench networks).
       run_dir: run directory ("" for the default). env_backend: "jax" or "isaacgym".
       isaacgym: IsaacGym options as ``(name, value)`` pairs (validated by ``experiments.isaacgym_run``).
       total_iterations: iterations the run trains, exactly. iters_per_call: iterations per jitted call.
@@ -81,6 +91,9 @@ class RunConfig:
     algo: str = "ppo"
     env: EnvConfig
     ppo: ppo.PPOConfig = dataclasses.field(default_factory=ppo.PPOConfig)
+    sac: sac.SACConfig = dataclasses.field(default_factory=sac.SACConfig)
+    td3: fasttd3.TD3Config = dataclasses.field(default_factory=fasttd3.TD3Config)
+    pqn: pqn.PQNConfig = dataclasses.field(default_factory=pqn.PQNConfig)
     net: NetConfig = dataclasses.field(default_factory=NetConfig)
     run_dir: str = ""
     env_backend: str = "jax"
@@ -95,15 +108,21 @@ class RunConfig:
     plot: bool = True
 
     @property
+    def learner_config(self) -> ppo.PPOConfig | sac.SACConfig | fasttd3.TD3Config:
+        """The section the selected ``algo`` reads (``ALGO_SECTION``)."""
+        return getattr(self, ALGO_SECTION[self.algo])
+
+    @property
     def directory(self) -> str:
         return self.run_dir or os.path.join("runs", f"{self.name}-s{self.seed}")
 
     def to_json(self) -> dict:
         """The ConfigDict layout as JSON (``mtrl*`` at the top level, kwargs as dicts, tuples as lists)."""
         out = _jsonable(dataclasses.asdict(self))
-        p = out["ppo"]
         for k in _MTRL_FIELDS:
-            out[k] = p.pop(k)
+            out[k] = out["ppo"].pop(k)
+            out["sac"].pop(k)
+            out["pqn"].pop(k)
         out["mtrl_kwargs"] = _pairs_to_dict(self.ppo.mtrl_kwargs)
         out["env"]["kwargs"] = _pairs_to_dict(self.env.kwargs)
         out["net"]["actor_kwargs"] = _pairs_to_dict(self.net.actor_kwargs)
@@ -228,7 +247,7 @@ def _check_ranges(rc: RunConfig) -> None:
         raise ValueError(f"config.env_backend={rc.env_backend!r}; valid: {', '.join(BACKENDS)}")
     _check_algo(rc)
     batch, mb = rc.env.num_envs * rc.ppo.horizon, rc.ppo.minibatch_size
-    if mb > batch or batch % mb:
+    if rc.algo in ("ppo", "grpo") and (mb > batch or batch % mb):
         divs = [d for d in range(1, batch + 1) if batch % d == 0]
         near = sorted(divs, key=lambda d: abs(d - mb))[:3]
         raise ValueError(f"config.ppo.minibatch_size={mb} must divide the batch env.num_envs * ppo.horizon = "
@@ -240,6 +259,9 @@ def _check_algo(rc: RunConfig) -> None:
     p, critic = rc.ppo, rc.net.critic_net
     if rc.algo not in ALGOS:
         raise ValueError(f"config.algo={rc.algo!r}; valid: {', '.join(ALGOS)}")
+    if rc.algo in OFF_POLICY or rc.algo == "pqn":
+        _check_off_policy(rc)
+        return
     if rc.algo == "ppo" and critic == net_registry.NO_CRITIC:
         raise ValueError("config.net.critic_net='none' is for algo='grpo'; MT-PPO needs a critic (e.g. mlp)")
     if rc.algo == "grpo":
@@ -253,6 +275,20 @@ def _check_algo(rc: RunConfig) -> None:
                              "positive task losses; MTBench's FAMO-GRPO)")
     if p.normalize_value and p.value_norm == "popart" and (rc.algo != "ppo" or critic == net_registry.NO_CRITIC):
         raise ValueError("config.ppo.value_norm='popart' is an MT-PPO critic option (algo='ppo' with a critic)")
+
+
+def _check_off_policy(rc: RunConfig) -> None:
+    """MT-SAC / FastTD3 (the jitted off-policy driver: an actor and twin critics) and MT-PQN (a Q-network, the
+    ``critic_net``): JAX envs, registered critic networks."""
+    if rc.env_backend != "jax":
+        raise ValueError(f"config.algo={rc.algo!r} runs on env_backend='jax' only (the IsaacGym host loop is not "
+                         f"wired for it), got {rc.env_backend!r}")
+    if rc.net.critic_net in (net_registry.SHARED, net_registry.NO_CRITIC):
+        need = "a Q-network (e.g. qnet)" if rc.algo == "pqn" else "twin critic networks (e.g. mlp, simba)"
+        raise ValueError(f"config.net.critic_net={rc.net.critic_net!r} with algo={rc.algo!r}: it needs {need}")
+    if rc.algo == "fasttd3" and rc.ppo.mtrl != "mean":
+        raise ValueError(f"config.mtrl={rc.ppo.mtrl!r} with algo='fasttd3': FastTD3's gradient path is the plain "
+                         f"task mean (valid: mean); use algo='sac' for gradient methods")
 
 
 def parse(d: Any) -> RunConfig:
@@ -270,7 +306,14 @@ def parse(d: Any) -> RunConfig:
     mtrl = _fields(ppo.PPOConfig, {k: top_d[k] for k in _MTRL_FIELDS if k in top_d}, "")
     pcfg = _fields(ppo.PPOConfig, _as_dict(top.get("ppo", {}), "ppo"), "ppo", skip=_MTRL_FIELDS)
     pc = ppo.PPOConfig(**pcfg, **mtrl)
-    top.update(env=env, net=net, ppo=pc)
+    method_options(pc.mtrl)  # a bad method name is one line before the SAC section checks it
+    algo = top.get("algo")  # the top-level mtrl* fill PPOConfig's (config.json's home) and the selected section's
+    sc = sac.SACConfig(**_fields(sac.SACConfig, _as_dict(top.get("sac", {}), "sac"), "sac", skip=_MTRL_FIELDS),
+                       **(mtrl if algo == "sac" else {}))
+    tc = fasttd3.TD3Config(**_fields(fasttd3.TD3Config, _as_dict(top.get("td3", {}), "td3"), "td3"))
+    qc = pqn.PQNConfig(**_fields(pqn.PQNConfig, _as_dict(top.get("pqn", {}), "pqn"), "pqn", skip=_MTRL_FIELDS),
+                       **(mtrl if algo == "pqn" else {}))
+    top.update(env=env, net=net, ppo=pc, sac=sc, td3=tc, pqn=qc)
     rc = RunConfig(**top)
     _check_ranges(rc)
     _check_options("mtrl_kwargs", pc.mtrl_kwargs, method_options(pc.mtrl))

@@ -142,11 +142,12 @@ def config_diff(old: dict, new: dict) -> dict[str, tuple[Any, Any]]:
     return {k: (a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)}
 
 
-def resume_diff(old: dict, new: dict) -> dict[str, tuple[Any, Any]]:
-    """The changes of a resume (``config.json`` layout); refuses any outside ``RESUMABLE_KEYS``, naming them.
+def resume_diff(old: dict, new: dict, resumable: tuple[str, ...] = RESUMABLE_KEYS) -> dict[str, tuple[Any, Any]]:
+    """The changes of a resume (``config.json`` layout); refuses any outside ``resumable``, naming them.
 
-    Shapes (``env.num_envs``, ``ppo.horizon``, ...), algorithm, method, networks and seed define the checkpointed
-    computation: a changed value would be recorded but not used, or would not fit the saved arrays.
+    Shapes (``env.num_envs``, ``ppo.horizon``, ``sac.buffer_size``, ...), algorithm, method, networks and seed
+    define the checkpointed computation: a changed value would be recorded but not used, or would not fit the saved
+    arrays (an off-policy checkpoint holds the replay). Off-policy runs pass ``RESUMABLE_KEYS`` without ``ppo.lr``.
 
     Returns:
       the allowed changes ``{key: (old, new)}``.
@@ -154,10 +155,10 @@ def resume_diff(old: dict, new: dict) -> dict[str, tuple[Any, Any]]:
       RunDirError: a change outside ``RESUMABLE_KEYS``.
     """
     diff = config_diff(old, new)
-    bad = {k: v for k, v in diff.items() if not any(k == r or k.startswith(r + ".") for r in RESUMABLE_KEYS)}
+    bad = {k: v for k, v in diff.items() if not any(k == r or k.startswith(r + ".") for r in resumable)}
     if bad:
         lines = "; ".join(f"{k}: {o!r} -> {n!r}" for k, (o, n) in bad.items())
-        raise RunDirError(f"--resume with a different config: {lines}. Only {', '.join(RESUMABLE_KEYS)} may change "
+        raise RunDirError(f"--resume with a different config: {lines}. Only {', '.join(resumable)} may change "
                           f"on resume; start a new run (another run_dir) to change the others")
     return diff
 

@@ -29,7 +29,11 @@ class NonFiniteError(RuntimeError):
 
 
 def _learner_finite(state: Any) -> bool:
-    """Every floating leaf of the learner (parameters, optimiser state, normaliser statistics) is finite."""
+    """Every floating leaf of the learner (parameters, optimiser state, normaliser statistics) is finite.
+
+    Only ``state.learner``: an off-policy ``TrainState``'s replay is not scanned (it holds the env's own
+    observations and rewards, which the chunk's ``nonfinite`` flag already checks as they arrive).
+    """
     leaves = jax.tree.leaves(getattr(state, "learner", state))
     return all(bool(jnp.isfinite(x).all()) for x in leaves if jnp.issubdtype(jnp.result_type(x), jnp.floating))
 
@@ -54,7 +58,8 @@ def _check_diverged(state: Any, m: dict, it: int, max_abs_loss: float, ckpt: che
         f"the run diverged at iteration {it + i + 1}: {what} (loss/total={loss[i]:.4g}, "
         f"grad_norm={np.asarray(m['grad_norm'])[i]:.4g}); stopped before logging or saving it. Last good "
         f"checkpoint: {'none' if last is None else f'iteration {last}'} in {ckpt.directory} (resume it with "
-        f"--resume, e.g. with a smaller --config.ppo.lr)")
+        f"--resume; an on-policy run can lower --config.ppo.lr on resume, an off-policy run restarts with another "
+        f"config)")
 
 
 def drive(chunk: Callable[[Any, int], tuple[Any, dict]], state: Any, *, iteration: int, total: int,

@@ -40,6 +40,7 @@ for j in "$@"; do
       setsid nohup python3 -m experiments.train "${TRAIN_ARGS[@]}" --config.run_dir=/tmp/mt10_1b \
         --config.iters_per_call=8 > /tmp/train_bg.log 2>&1 < /dev/null &
       echo $! > /tmp/train_bg.pid; echo "started train_bg (pid $!)" ;;
+    parkour) job parkour 300 python3 experiments/benchmark_parkour.py --out="$OUT/parkour.json" ;;  # Go1 parkour MJX, 4,096 envs
     envs24k) job envs24k 240 python3 experiments/benchmark_envs.py --envs 24576 --no-profile --out="$OUT/envs24k.json" ;;
     follow) # waits (up to FOLLOW_S seconds) for the detached train_bg run, printing its new log lines
       tail -n 5 -f /tmp/train_bg.log & tpid=$!

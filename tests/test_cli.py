@@ -48,7 +48,7 @@ def test_train_smoke_writes_everything_then_evaluate_and_analyze(tmp_path):
 
 def test_config_errors_are_one_line_naming_the_valid_keys_and_nothing_is_written(tmp_path):
     for bad, expect in (("--config.ppo.lrr=1", "error: unknown key(s) ppo.lrr in config.ppo; valid: "),
-                        ("--config.foo=1", "error: unknown key(s) foo in config; valid: checkpoint_every, env"),
+                        ("--config.foo=1", "error: unknown key(s) foo in config; valid: algo, checkpoint_every, env"),
                         ("--config.mtrl_kwargs.c=0.4", "error: unknown option(s) ['c'] in config.mtrl_kwargs"),
                         ("--config.total_iterations=0", "error: config.total_iterations must be >= 1, got 0")):
         p = _run("experiments.train", "--config=experiments/configs/toy_ppo.py:smoke", bad,

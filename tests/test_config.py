@@ -5,7 +5,17 @@ import re
 
 import pytest
 
-from experiments.configs import mt10_arch, mt10_grpo, mt10_mtrl, mt10_ppo, toy_ppo
+from experiments.configs import (
+    mt10_arch,
+    mt10_fasttd3,
+    mt10_grpo,
+    mt10_mtrl,
+    mt10_ppo,
+    mt10_pqn,
+    mt10_sac,
+    toy_offpolicy,
+    toy_ppo,
+)
 from mtjax import config
 
 
@@ -69,7 +79,7 @@ def test_unknown_keys_list_the_valid_keys_of_their_section():
     ("mtrl", "nope", r"config\.mtrl='nope' is not a method; valid: .*pcgrad"),
     ("net__actor_net", "nope", r"actor_net='nope' is not a network; valid: .*moore"),
     ("net__critic_net", "nope", r"critic_net='nope' is not a network; valid: .*, shared, none"),
-    ("algo", "sac", r"config\.algo='sac'; valid: ppo, grpo"),
+    ("algo", "nope", r"config\.algo='nope'; valid: ppo, grpo, pqn, sac, fasttd3"),
     ("net__critic_net", "none", r"critic_net='none' is for algo='grpo'"),
     ("ppo__value_norm", "pop", r"value_norm='pop'; valid: running, popart"),
     ("ppo__popart_beta", 0.0, r"popart_beta must lie in \(0, 1\]"),
@@ -139,3 +149,66 @@ def test_layer_norm_is_a_critic_option_of_the_mlp_nets_only():
     np.testing.assert_allclose(out, [[-1 / np.sqrt(1 + 1e-5), 1 / np.sqrt(1 + 1e-5)]], rtol=1e-6)
     with pytest.raises(ValueError, match=r"\['layer_norm'\] in config\.net\.critic_kwargs; valid: "):
         config.parse(_toy(net__critic_net="moore", net__critic_kwargs={"layer_norm": True}))
+
+
+@pytest.mark.parametrize("make,variant,algo", [(mt10_sac, "", "sac"), (mt10_sac, "g32,smoke", "sac"),
+                                               (mt10_fasttd3, "", "fasttd3"), (mt10_fasttd3, "smoke", "fasttd3"),
+                                               (toy_offpolicy, "", "sac"), (toy_offpolicy, "fasttd3,smoke", "fasttd3")])
+def test_off_policy_configs_parse_into_their_section_and_round_trip(make, variant, algo):
+    c = make.get_config(variant)
+    rc = config.parse(c)
+    assert rc.algo == algo and config.parse(rc.to_json()) == rc
+    section = c.sac if algo == "sac" else c.td3
+    assert rc.learner_config is (rc.sac if algo == "sac" else rc.td3)
+    assert all(getattr(rc.learner_config, k) == v for k, v in section.items())
+    if make is mt10_fasttd3:  # the cosine decay spans the run: iterations x gradient steps (toy: constant lr)
+        assert rc.td3.lr_decay_steps == rc.total_iterations * rc.td3.gradient_steps
+
+
+def test_mtbench_budgets_of_the_off_policy_configs():
+    sac_rc, td3_rc = config.parse(mt10_sac.get_config("")), config.parse(mt10_fasttd3.get_config(""))
+    # MT-SAC: 122,071 iterations x 4,096 envs x 1 step = 500,002,816 frames (500 M); FastTD3: 12,208 x 4,096 = 50 M
+    assert sac_rc.total_iterations * sac_rc.env.num_envs * sac_rc.sac.horizon == 500_002_816
+    assert td3_rc.total_iterations * td3_rc.env.num_envs * td3_rc.td3.horizon == 50_003_968
+    assert dict(sac_rc.net.actor_kwargs) == dict(sac_rc.net.critic_kwargs) == {"hidden": (512, 256, 128),
+                                                                              "act": "relu"}
+    assert (sac_rc.sac.n_step, sac_rc.sac.gradient_steps, sac_rc.sac.buffer_size) == (4, 4, 5_000_000)
+    assert (td3_rc.td3.n_step, td3_rc.td3.gamma, td3_rc.td3.buffer_size) == (8, 0.97, 8_388_608)
+    assert dict(td3_rc.env.kwargs)["reward_scale"] == 1.0 and td3_rc.net.actor_net == "simba"
+
+
+def test_off_policy_sections_and_requirements():
+    d = toy_offpolicy.get_config("").to_dict()
+    rc = config.parse({**d, "mtrl": "pcgrad", "mtrl_target": "both"})
+    assert (rc.sac.mtrl, rc.sac.mtrl_target) == ("pcgrad", "both")  # the top-level mtrl* keys fill SAC's too
+    j = rc.to_json()
+    assert "mtrl" not in j["sac"] and j["mtrl"] == "pcgrad" and config.parse(j) == rc
+    assert config.parse({**d, "env": {**d["env"], "num_envs": 7}}).env.num_envs == 7  # no PPO minibatch check
+    valid = r"unknown key\(s\) sac\.lrr in config\.sac; valid: actor_lr, .*warmup_steps$"
+    for over, pattern in (({"sac": {**d["sac"], "lrr": 1.0}}, valid),
+                          ({"sac": {**d["sac"], "mtrl": "pcgrad"}}, r"unknown key\(s\) sac\.mtrl in config\.sac"),
+                          ({"td3": {"num_atom": 5}}, r"unknown key\(s\) td3\.num_atom in config\.td3; valid: .*v_min"),
+                          ({"sac": {"tau": 0.0}}, r"SACConfig\.tau must lie in \(0, 1\]"),
+                          ({"td3": {"num_atoms": 1}}, r"TD3Config needs num_atoms >= 2"),
+                          ({"env_backend": "isaacgym"}, r"algo='sac' runs on env_backend='jax' only"),
+                          ({"net": {**d["net"], "critic_net": "shared"}}, r"critic_net='shared' with algo='sac': it needs twin critic"),
+                          ({"algo": "fasttd3", "mtrl": "cagrad"}, r"mtrl='cagrad' with algo='fasttd3'")):
+        with pytest.raises(ValueError, match=pattern):
+            config.parse({**d, **over})
+
+
+def test_pqn_reads_its_section_and_the_top_level_mtrl_keys():
+    for make, variant in ((mt10_pqn, ""), (mt10_pqn, "mtbench_eps,smoke"), (toy_ppo, "pqn"), (toy_ppo, "pqn,smoke")):
+        c = make.get_config(variant)
+        rc = config.parse(c)
+        assert rc.algo == "pqn" and rc.learner_config is rc.pqn and config.parse(rc.to_json()) == rc
+        assert rc.pqn.total_iterations == rc.total_iterations  # a FieldReference in the config file
+    d = toy_ppo.get_config("pqn").to_dict()
+    rc = config.parse({**d, "mtrl": "pcgrad", "mtrl_target": "both"})
+    assert (rc.pqn.mtrl, rc.pqn.mtrl_target) == ("pcgrad", "both") and "mtrl" not in rc.to_json()["pqn"]
+    assert config.parse(toy_ppo.get_config("grpo")).pqn.mtrl_target == "critic"  # unused sections keep defaults
+    for over, pattern in (({"mtrl_target": "actor"}, r"PQNConfig\.mtrl_target='actor'; valid: critic, both"),
+                          ({"net": {**d["net"], "critic_net": "none"}}, r"algo='pqn': it needs a Q-network"),
+                          ({"pqn": {"epoch": 2}}, r"unknown key\(s\) pqn\.epoch in config\.pqn; valid: .*epochs")):
+        with pytest.raises(ValueError, match=pattern):
+            config.parse({**d, **over})

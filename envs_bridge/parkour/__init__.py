@@ -1,8 +1,8 @@
 """MTBench's Go1 parkour tasks (Joshi et al., 2025, arXiv 2507.23172) on MuJoCo MJX (``docs/parkour.md``).
 
 Importing this package registers ``"parkour_easy"``, ``"parkour_hard"`` and ``"parkour_hard_cl"`` with
-``envs_bridge.registry``; each splits ``num_envs`` evenly over the implemented terrain types (``TASKS``) and takes
-``ParkourEnv``'s keyword arguments (``tasks=`` picks a subset by name).
+``envs_bridge.registry``; each splits ``num_envs`` evenly over the 21 terrain types (``TASKS``) and takes
+``ParkourEnv``'s keyword arguments (``tasks=`` picks a subset by name, ``num_task_slots=21`` fixes the one-hot).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from mtjax import envs
 
 __all__ = ["MODES", "TASKS", "ParkourEnv", "ParkourState", "make_parkour"]
 
-TASKS = tuple(TERRAIN_NAMES[i] for i in IMPLEMENTED)  # implemented terrain types, in MTBench's id order
+TASKS = tuple(TERRAIN_NAMES[i] for i in IMPLEMENTED)  # all 21 terrain types, in MTBench's id order
 
 
 def make_parkour(mode: str, num_envs: int, tasks=TASKS, **kwargs: Any) -> ParkourEnv:

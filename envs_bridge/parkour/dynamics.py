@@ -108,9 +108,9 @@ def curriculum_level(level: jax.Array, goals: jax.Array, key: jax.Array) -> jax.
 
 def _physics(env, s: ParkourState, action: jax.Array, key: jax.Array):
     """PD-controlled physics of every env; returns data, last-substep torques and per-group contact forces."""
-    boxes, ground, _ = env._tile(s.level)
+    boxes, ground, _, spheres = env._tile(s.level)
     q_target = jnp.asarray(robot.DEFAULT_Q) + action * env.action_scale
-    d, tau = jax.vmap(env._physics)(s.data, boxes, ground, s.friction, s.added_mass, s.com, q_target,
+    d, tau = jax.vmap(env._physics)(s.data, boxes, spheres, ground, s.friction, s.added_mass, s.com, q_target,
                                     s.kp_scale, s.kd_scale)
     forces = jax.vmap(env._group_forces)(d)
     if env.domain_rand:  # pushes: base xy velocity set to U[-0.5, 0.5] m/s every 8 s, all envs
@@ -126,7 +126,7 @@ def step(env, state: envs.EnvState, action: jax.Array) -> envs.EnvState:
     key, k_push, k_reset, k_cl, k_cmd = jax.random.split(state.key, 5)
     a = jnp.clip(action, -5.0, 5.0)
     d, tau, forces = _physics(env, s, a, k_push)
-    _, _, goals = env._tile(s.level)
+    goals = env._tile(s.level)[2]
     pos = d.qpos[:, :3]
     roll, pitch, yaw = scan.euler_from_quat(d.qpos[:, 3:7])
     goal_idx, timer = update_goals(pos[:, :2], goals, s.goal_idx, s.goal_timer)

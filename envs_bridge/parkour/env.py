@@ -33,9 +33,13 @@ class ParkourEnv:
         "hard_cl" (levels from U{0,1,2}, then the curriculum). episode_length: 2000 steps (40 s).
       action_scale: PD target offset per unit action (1.0; MTBench's test config 0.25).
       active_boxes: box slots in the MJX model (``scene.py``); the cost knob of the env.
+      active_spheres: sphere slots (None: 3 if a task's tiles have spheres, else 0).
+      num_task_slots: width of the task one-hot (None: the number of tasks, column = task index; an int >= 21:
+        column = MTBench's terrain id, so a flat-only run and the 21-task run share the 233-float observation).
+      iterations, ls_iterations: MuJoCo solver and line-search iterations.
       domain_rand: friction, added mass, CoM, motor strength and pushes as spec 2.6 (off: nominal values).
       random_init_step: first episodes start at a uniform step in [0, episode_length) (MTBench does).
-      obs_size: 212 + number of tasks. action_size: 12. goal_progress: True (``mtjax.envs.packed_transition``).
+      obs_size: 212 + one-hot width. action_size: 12. goal_progress: True (``mtjax.envs.packed_transition``).
     """
 
     action_size = 12
@@ -43,7 +47,8 @@ class ParkourEnv:
 
     def __init__(self, task_set: envs.TaskSet, mode: str = "hard", episode_length: int = 2000,
                  action_scale: float = 1.0, active_boxes: int = 6, domain_rand: bool = True,
-                 random_init_step: bool = True, iterations: int = 4, ls_iterations: int = 4):
+                 random_init_step: bool = True, iterations: int = 4, ls_iterations: int = 4,
+                 active_spheres: int | None = None, num_task_slots: int | None = None):
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; valid modes: {', '.join(MODES)}")
         names = {n: i for i, n in enumerate(terrain.TERRAIN_NAMES) if i in terrain.IMPLEMENTED}
@@ -57,35 +62,56 @@ class ParkourEnv:
         self.active_boxes, self.domain_rand = int(active_boxes), bool(domain_rand)
         self.random_init_step = bool(random_init_step)
         self.terrain_ids = tuple(names[t] for t in task_set.task_names)
-        self.tiles = {k: jnp.asarray(v) for k, v in terrain.tile_arrays(self.terrain_ids, mode == "easy").items()}
-        self.mj = scene.build_model(self.active_boxes, iterations, ls_iterations)
+        tiles = terrain.tile_arrays(self.terrain_ids, mode == "easy")
+        self.tiles = {k: jnp.asarray(v) for k, v in tiles.items()}
+        if active_spheres is None:
+            active_spheres = 3 if bool((tiles["spheres"][..., 2] > -40).any()) else 0
+        if not 0 <= active_spheres <= terrain.MAX_SPHERES:
+            raise ValueError(f"need 0 <= active_spheres <= {terrain.MAX_SPHERES}")
+        self.active_spheres = int(active_spheres)
+        self.mj = scene.build_model(self.active_boxes, iterations, ls_iterations, self.active_spheres)
         self.mx = mjx.put_model(self.mj)
         self._template = mjx.make_data(self.mx)
         self.contact_slots = int(self._template._impl.contact.dist.shape[0])
         self._groups = jnp.asarray(scene.contact_groups(self.mj))
         self._trunk = self.mj.body("trunk").id
-        self.obs_size = 212 + task_set.num_tasks
         self._task_id = jnp.asarray(task_set.task_ids)
-        self._one_hot = jnp.asarray(task_set.one_hot())
+        self.num_task_slots = self._check_slots(num_task_slots)
+        if num_task_slots is None:
+            self._one_hot = jnp.asarray(task_set.one_hot())
+        else:  # column = terrain id (MTBench's env_class), fixed width
+            cols = np.asarray(self.terrain_ids)[np.asarray(task_set.task_ids)]
+            self._one_hot = jnp.asarray(np.eye(self.num_task_slots, dtype=np.float32)[cols])
+        self.obs_size = 212 + self.num_task_slots
+
+    def _check_slots(self, num_task_slots):
+        if num_task_slots is None:
+            return self.task_set.num_tasks
+        if num_task_slots < len(terrain.TERRAIN_NAMES):
+            raise ValueError(f"num_task_slots must be None or >= {len(terrain.TERRAIN_NAMES)} (one column per "
+                             f"terrain id), got {num_task_slots}")
+        return int(num_task_slots)
 
     @property
     def num_tasks(self) -> int:
         return self.task_set.num_tasks
 
     # ------------------------------------------------------------------ per-env (unbatched) pieces
-    def _model(self, boxes, ground, friction, added_mass, com):
-        """The env's model: its K nearest boxes in the slots, its ground, friction and trunk mass/CoM."""
-        m, k = self.mx, self.active_boxes
-        fr = m.geom_friction.at[: k + 1, 0].set(friction)
-        pos = m.geom_pos.at[1: k + 1].set(boxes[:, :3]).at[scene.GROUND, 2].set(ground)
-        return m.replace(geom_pos=pos, geom_size=m.geom_size.at[1: k + 1].set(boxes[:, 3:6]),
+    def _model(self, boxes, spheres, ground, friction, added_mass, com):
+        """The env's model: its nearest boxes and spheres in the slots, its ground, friction and trunk mass/CoM."""
+        m, k, e = self.mx, self.active_boxes, self.active_boxes + self.active_spheres
+        fr = m.geom_friction.at[: e + 1, 0].set(friction)
+        pos = m.geom_pos.at[1: k + 1].set(boxes[:, :3]).at[k + 1: e + 1].set(spheres[:, :3])
+        size = m.geom_size.at[1: k + 1].set(boxes[:, 3:6]).at[k + 1: e + 1, 0].set(spheres[:, 3])
+        return m.replace(geom_pos=pos.at[scene.GROUND, 2].set(ground), geom_size=size,
                          geom_quat=m.geom_quat.at[1: k + 1].set(boxes[:, 6:10]), geom_friction=fr,
                          body_mass=m.body_mass.at[self._trunk].add(added_mass),
                          body_ipos=m.body_ipos.at[self._trunk].add(com))
 
-    def _physics(self, d, tile_boxes, ground, friction, added_mass, com, q_target, kp, kd):
+    def _physics(self, d, tile_boxes, tile_spheres, ground, friction, added_mass, com, q_target, kp, kd):
         boxes = scan.nearest_boxes(tile_boxes, d.qpos[:2], self.active_boxes)
-        m = self._model(boxes, ground, friction, added_mass, com)
+        spheres = scan.nearest_spheres(tile_spheres, d.qpos[:2], self.active_spheres)
+        m = self._model(boxes, spheres, ground, friction, added_mass, com)
 
         def sub(d, _):
             tau = robot.pd_torque(q_target, d.qpos[7:], d.qvel[6:], kp, kd)
@@ -112,9 +138,10 @@ class ParkourEnv:
 
     # ------------------------------------------------------------------ batched pieces
     def _tile(self, level):
-        """The envs' tiles: boxes ``[N, M, 10]``, ground ``[N]``, goals ``[N, 8, 2]`` (task = task id)."""
-        task = self._task_id
-        return self.tiles["boxes"][task, level], self.tiles["ground"][task, level], self.tiles["goals"][task, level]
+        """The envs' tiles: boxes ``[N, M, 10]``, ground ``[N]``, goals ``[N, 8, 2]``, spheres ``[N, S, 5]``."""
+        t, lv = self._task_id, level
+        return (self.tiles["boxes"][t, lv], self.tiles["ground"][t, lv], self.tiles["goals"][t, lv],
+                self.tiles["spheres"][t, lv])
 
     def _goals(self, goals, goal_idx):
         pad = jnp.concatenate([goals, goals[:, -1:], goals[:, -1:]], 1)  # 2 copies of the last goal
@@ -126,13 +153,13 @@ class ParkourEnv:
         d = s.data
         quat = d.qpos[:, 3:7]
         roll, pitch, yaw = scan.euler_from_quat(quat)
-        boxes, ground, goals = self._tile(s.level)
+        boxes, ground, goals, spheres = self._tile(s.level)
         cur, nxt = self._goals(goals, s.goal_idx)
         pos = d.qpos[:, :3]
         y_cur = jnp.arctan2(cur[:, 1] - pos[:, 1], cur[:, 0] - pos[:, 0]) - yaw
         y_nxt = jnp.arctan2(nxt[:, 1] - pos[:, 1], nxt[:, 0] - pos[:, 0]) - yaw
         yaw_obs = jnp.where(refresh[:, None], jnp.stack([y_cur, y_nxt], -1), s.yaw_obs)
-        fresh_h = jax.vmap(scan.scan_heights)(boxes, ground, pos, yaw)
+        fresh_h = jax.vmap(scan.scan_heights)(boxes, spheres, ground, pos, yaw)
         heights = jnp.where(refresh[:, None], fresh_h, s.heights)
         rot = scan.quat_to_mat(quat)
         lin_body = jnp.einsum("nji,nj->ni", rot, d.qvel[:, :3])

@@ -12,7 +12,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["SCAN_POINTS", "box_distance", "box_heights", "euler_from_quat", "nearest_boxes", "quat_to_mat", "scan_heights"]
+__all__ = ["SCAN_POINTS", "box_distance", "box_heights", "euler_from_quat", "nearest_boxes", "nearest_spheres",
+           "quat_to_mat", "scan_heights", "sphere_distance", "sphere_heights", "terrain_heights"]
 
 # MTBench's scan grid in the yaw-rotated base frame: x in -0.45..1.20 (12), y in -0.75..0.75 (11), x-major.
 _SX = np.round(np.arange(-0.45, 1.2001, 0.15), 4)
@@ -63,13 +64,28 @@ def box_heights(boxes: jax.Array, ground: jax.Array, xy: jax.Array) -> jax.Array
     return jnp.maximum(h, ground)
 
 
-def scan_heights(boxes: jax.Array, ground: jax.Array, base_pos: jax.Array, yaw: jax.Array) -> jax.Array:
+def sphere_heights(spheres: jax.Array, xy: jax.Array) -> jax.Array:
+    """``[P]`` highest top of ``spheres [S, 5]`` (``shapes.py`` rows) above ``xy [P, 2]``: ``cz + sqrt(r^2 - rho^2)``,
+    ``-inf`` where no sphere is above the point."""
+    rho2 = ((xy[:, None, :] - spheres[None, :, :2]) ** 2).sum(-1)  # [P, S]
+    r2 = spheres[None, :, 3] ** 2
+    top = spheres[None, :, 2] + jnp.sqrt(jnp.maximum(r2 - rho2, 0.0))
+    return jnp.where(rho2 <= r2, top, -jnp.inf).max(-1)
+
+
+def terrain_heights(boxes: jax.Array, spheres: jax.Array, ground: jax.Array, xy: jax.Array) -> jax.Array:
+    """``[P]`` terrain height at ``xy [P, 2]``: the highest of the boxes, the spheres and the ground."""
+    return jnp.maximum(box_heights(boxes, ground, xy), sphere_heights(spheres, xy))
+
+
+def scan_heights(boxes: jax.Array, spheres: jax.Array, ground: jax.Array, base_pos: jax.Array,
+                 yaw: jax.Array) -> jax.Array:
     """MTBench's 132-point scan value ``clip(base_z - 0.3 - h, -1, 1)`` (``h`` = min over 3 neighbours), ``[132]``."""
     c, s = jnp.cos(yaw), jnp.sin(yaw)
     p = jnp.asarray(SCAN_POINTS)
     world = base_pos[:2] + jnp.stack([c * p[:, 0] - s * p[:, 1], s * p[:, 0] + c * p[:, 1]], -1)
     offs = jnp.array([[0.0, 0.0], [_NEIGHBOUR, 0.0], [0.0, _NEIGHBOUR]])
-    h = box_heights(boxes, ground, (world[None] + offs[:, None]).reshape(-1, 2)).reshape(3, -1).min(0)
+    h = terrain_heights(boxes, spheres, ground, (world[None] + offs[:, None]).reshape(-1, 2)).reshape(3, -1).min(0)
     return jnp.clip(base_pos[2] - 0.3 - h, -1.0, 1.0)
 
 
@@ -86,8 +102,31 @@ def nearest_boxes(boxes: jax.Array, xy: jax.Array, k: int) -> jax.Array:
 
 
 def box_distance(boxes: jax.Array, xy: jax.Array) -> jax.Array:
-    """``[M]`` xy distance from ``xy`` to each box's bounding rectangle (parked rows: 1e3 added)."""
+    """``[M]`` xy distance from ``xy`` to each box's footprint (parked rows: 1e3 added).
+
+    The footprint is the bounding rectangle in the box's yaw frame (the heading of its x axis): exact for boxes
+    only yawed, the xy bounding rectangle of the rotated box for boxes also pitched or rolled.
+    """
     rot = quat_to_mat(boxes[:, 6:10])
-    ext = jnp.einsum("mij,mj->mi", jnp.abs(rot), boxes[:, 3:6])[:, :2]
-    gap = jnp.maximum(jnp.abs(xy - boxes[:, :2]) - ext, 0.0)
+    yaw = jnp.arctan2(rot[:, 1, 0], rot[:, 0, 0])
+    c, s = jnp.cos(yaw), jnp.sin(yaw)
+    unyaw = jnp.stack([jnp.stack([c, s, jnp.zeros_like(c)], -1), jnp.stack([-s, c, jnp.zeros_like(c)], -1),
+                       jnp.broadcast_to(jnp.array([0.0, 0.0, 1.0]), c.shape + (3,))], -2)  # R_z(yaw)^T
+    local = jnp.einsum("mij,mjk->mik", unyaw, rot)
+    ext = jnp.einsum("mij,mj->mi", jnp.abs(local), boxes[:, 3:6])[:, :2]
+    rel = xy - boxes[:, :2]
+    rel = jnp.stack([c * rel[:, 0] + s * rel[:, 1], -s * rel[:, 0] + c * rel[:, 1]], -1)
+    gap = jnp.maximum(jnp.abs(rel) - ext, 0.0)
     return jnp.linalg.norm(gap, axis=-1) + jnp.where(boxes[:, 2] < -40.0, 1e3, 0.0)
+
+
+def sphere_distance(spheres: jax.Array, xy: jax.Array) -> jax.Array:
+    """``[S]`` xy distance from ``xy`` to each sphere's footprint disc (radius column 4; parked rows: 1e3 added)."""
+    gap = jnp.maximum(jnp.linalg.norm(xy - spheres[:, :2], axis=-1) - spheres[:, 4], 0.0)
+    return gap + jnp.where(spheres[:, 2] < -40.0, 1e3, 0.0)
+
+
+def nearest_spheres(spheres: jax.Array, xy: jax.Array, k: int) -> jax.Array:
+    """The ``k`` spheres of ``spheres [S, 5]`` nearest to ``xy [2]`` by footprint distance, ``[k, 5]``."""
+    _, idx = jax.lax.top_k(-sphere_distance(spheres, xy), k)
+    return spheres[idx]

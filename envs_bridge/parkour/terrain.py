@@ -21,9 +21,25 @@ from collections.abc import Callable
 
 import numpy as np
 
+from envs_bridge.parkour import terrain_extra
+from envs_bridge.parkour.shapes import (
+    PARK,
+    PARK_SPHERE,
+    PIT,
+    SPAWN,
+    TILE_X,
+    TILE_Y,
+    box_row,
+    goals_array,
+    pit_ends,
+    ramp,
+    walls,
+)
+
 __all__ = [
     "IMPLEMENTED",
     "MAX_BOXES",
+    "MAX_SPHERES",
     "NUM_GOALS",
     "NUM_LEVELS",
     "SPAWN",
@@ -38,11 +54,9 @@ __all__ = [
     "tile_arrays",
 ]
 
-TILE_X, TILE_Y = 18.0, 4.0
-SPAWN = (1.0, 2.0)
-NUM_GOALS, NUM_LEVELS, MAX_BOXES = 8, 10, 24
-_WALL_H, _WALL_W, _PIT = 0.5, 0.1, -1.0
-_PARK = [0.0, 0.0, -50.0, 0.01, 0.01, 0.01, 1.0, 0.0, 0.0, 0.0]
+NUM_GOALS, NUM_LEVELS, MAX_BOXES, MAX_SPHERES = 8, 10, 24, 6
+_PIT, _PARK = PIT, PARK
+_ramp, _walls, _pit_ends, _goals = ramp, walls, pit_ends, goals_array
 
 # id -> (name, difficulty range before the -0.2 offset); MTBench's TERRAIN_FUNCTIONS order (spec 2.1).
 SPECS: dict[int, tuple[str, tuple[float, float]]] = {
@@ -61,50 +75,13 @@ TERRAIN_NAMES = tuple(SPECS[i][0] for i in range(21))
 
 @dataclasses.dataclass(frozen=True)
 class Tile:
-    """One generated tile. boxes: ``[MAX_BOXES, 10]``; ground: plane height; goals: ``[8, 2]`` xy (tile frame)."""
+    """One generated tile. boxes: ``[MAX_BOXES, 10]``; ground: plane height; goals: ``[8, 2]`` xy (tile frame);
+    spheres: ``[MAX_SPHERES, 5]`` (``shapes.py``)."""
 
     boxes: np.ndarray
     ground: float
     goals: np.ndarray
-
-
-def box_row(x0, x1, y0, y1, z0, z1, pitch=0.0, roll=0.0) -> list[float]:
-    """An axis-aligned box spanning the given ranges, then rotated about its centre by pitch (y) and roll (x)."""
-    qp = np.array([np.cos(pitch / 2), 0.0, np.sin(pitch / 2), 0.0])
-    qr = np.array([np.cos(roll / 2), np.sin(roll / 2), 0.0, 0.0])
-    w1, x1_, y1_, z1_ = qp
-    w2, x2, y2, z2 = qr  # q = qp * qr
-    q = [w1 * w2 - x1_ * x2 - y1_ * y2 - z1_ * z2, w1 * x2 + x1_ * w2 + y1_ * z2 - z1_ * y2,
-         w1 * y2 - x1_ * z2 + y1_ * w2 + z1_ * x2, w1 * z2 + x1_ * y2 - y1_ * x2 + z1_ * w2]
-    return [(x0 + x1) / 2, (y0 + y1) / 2, (z0 + z1) / 2, (x1 - x0) / 2, (y1 - y0) / 2, (z1 - z0) / 2, *q]
-
-
-def _ramp(x0, length, h0, h1, y0=0.1, y1=TILE_Y - 0.1, thick=0.1) -> list[float]:
-    """A plank whose top surface rises linearly from height h0 at x0 to h1 at x0 + length (a pitched box)."""
-    theta = np.arctan2(h1 - h0, length)
-    half = np.hypot(length, h1 - h0) / 2
-    cx, cz = x0 + length / 2 + thick / 2 * np.sin(theta), (h0 + h1) / 2 - thick / 2 * np.cos(theta)
-    row = box_row(0, 2 * half, y0, y1, 0, thick, pitch=-theta)
-    row[0], row[2] = cx, cz
-    return row
-
-
-def _walls(floor: float) -> list[list[float]]:
-    """MTBench's 0.1 m wide, 0.5 m high walls on the four tile edges."""
-    w, x, y, h = _WALL_W, TILE_X, TILE_Y, _WALL_H
-    return [box_row(0, x, 0, w, floor, h), box_row(0, x, y - w, y, floor, h),
-            box_row(0, w, w, y - w, floor, h), box_row(x - w, x, w, y - w, floor, h)]
-
-
-def _pit_ends(x_end: float, top: float = 0.0) -> list[list[float]]:
-    """Spawn zone [0, 2] m at height 0 and landing zone [x_end, 18] m at ``top`` over a pit floor."""
-    return [box_row(0, 2.0, 0, TILE_Y, _PIT, 0.0), box_row(x_end, TILE_X, 0, TILE_Y, _PIT, top)]
-
-
-def _goals(xs, ys=None) -> np.ndarray:
-    xs = np.asarray(xs, np.float64)
-    ys = np.full_like(xs, SPAWN[1]) if ys is None else np.asarray(ys, np.float64)
-    return np.stack([xs, ys], -1)
+    spheres: np.ndarray
 
 
 # ---------------------------------------------------------------------------------------------- generators
@@ -225,12 +202,15 @@ GENERATORS: dict[int, Callable] = {
     18: _poles,
     19: _beam,
     20: _flat,
+    **terrain_extra.GENERATORS,
 }
 IMPLEMENTED = tuple(sorted(GENERATORS))
 
 
 def difficulty(terrain_id: int, row: float) -> float:
     """MTBench's rescaling of a row difficulty in [0, 1] to the type's ``d`` (spec 2.1)."""
+    if terrain_id == 16:  # MTBench's staircase_spiral ignores its range and uses the row itself
+        return row
     lo, hi = SPECS[terrain_id][1]
     return lo - 0.2 + row * (hi - lo)
 
@@ -240,7 +220,11 @@ def make_tile(terrain_id: int, row: float) -> Tile:
     if terrain_id not in GENERATORS:
         raise ValueError(f"terrain {terrain_id} is not implemented; implemented ids: {IMPLEMENTED}")
     rng = np.random.default_rng(int(terrain_id * 1000 + round(row * 1e6)))
-    boxes, ground, xs, ys = GENERATORS[terrain_id](difficulty(terrain_id, row), rng)
+    boxes, ground, xs, ys, *spheres = GENERATORS[terrain_id](difficulty(terrain_id, row), rng)
+    spheres = list(spheres[0]) if spheres else []
+    if len(spheres) > MAX_SPHERES:
+        raise ValueError(f"terrain {terrain_id} made {len(spheres)} spheres (max {MAX_SPHERES})")
+    spheres += [PARK_SPHERE] * (MAX_SPHERES - len(spheres))
     rows = list(boxes) + _walls(ground)
     if len(rows) > MAX_BOXES:
         raise ValueError(f"terrain {terrain_id} made {len(rows)} boxes (max {MAX_BOXES})")
@@ -248,15 +232,18 @@ def make_tile(terrain_id: int, row: float) -> Tile:
     goals = _goals(xs, ys)
     if goals.shape != (NUM_GOALS, 2):
         raise ValueError(f"terrain {terrain_id} made goals of shape {goals.shape}")
-    return Tile(np.asarray(rows, np.float32), float(ground), goals.astype(np.float32))
+    return Tile(np.asarray(rows, np.float32), float(ground), goals.astype(np.float32),
+                np.asarray(spheres, np.float32))
 
 
 def tile_arrays(terrain_ids, easy: bool) -> dict[str, np.ndarray]:
-    """Every (task, level) tile stacked: ``boxes [T, L, M, 10]``, ``ground [T, L]``, ``goals [T, L, 8, 2]``.
+    """Every (task, level) tile stacked: ``boxes [T, L, M, 10]``, ``ground [T, L]``, ``goals [T, L, 8, 2]``,
+    ``spheres [T, L, S, 5]``.
 
     Level ``i`` has row difficulty ``i / 9``; ``easy`` forces row 0 for every level (``easy_task_only``).
     """
     tiles = [[make_tile(t, 0.0 if easy else i / (NUM_LEVELS - 1)) for i in range(NUM_LEVELS)] for t in terrain_ids]
     return {"boxes": np.stack([[t.boxes for t in row] for row in tiles]),
             "ground": np.array([[t.ground for t in row] for row in tiles], np.float32),
-            "goals": np.stack([[t.goals for t in row] for row in tiles])}
+            "goals": np.stack([[t.goals for t in row] for row in tiles]),
+            "spheres": np.stack([[t.spheres for t in row] for row in tiles])}

@@ -1,14 +1,16 @@
 """Go1 parkour MT-PPO with MTBench's settings (Joshi et al., 2025, arXiv 2507.23172; its go1-PPO-Vanilla config and
 exec/go1_exps scripts; ``docs/parkour.md``).
 
-The env is ``envs_bridge.parkour`` on MJX (the implemented terrain types; MTBench trains on all 21).
+The env is ``envs_bridge.parkour`` on MJX with all 21 terrain types. Every row uses a 21-wide task one-hot
+(``num_task_slots=21``, column = terrain id) so observations are MTBench's 233 floats in every row.
 Variants (``experiments/configs/_variant.py``: ``[<row>][,smoke]``):
   ""  or "hard" : all 10 difficulty levels, no curriculum, 4,096 envs, 4,000 iterations (524 M frames).
   "hard_cl"     : as hard with MTBench's terrain curriculum (levels start in {0, 1, 2}).
   "easy"        : every level at the easiest difficulty, 2,000 iterations.
-  "flat"        : stage 1, flat terrain only (MTBench pre-trains 1,000 iterations; loading that checkpoint into
-                  stage 2 is not supported by the trainer yet, see docs/parkour.md).
-  "smoke"       : one env per terrain, a few short iterations, sized for 2 CPU cores.
+  "flat"        : stage 1, flat terrain only (MTBench pre-trains 1,000 iterations). Its obs width equals stage
+                  2's, but loading its parameters into stage 2 is not wired into the trainer yet (docs/parkour.md,
+                  "Two-stage protocol").
+  "smoke"       : one env per terrain (21), a few short iterations, sized for 2 CPU cores.
 
 Usage: python -m experiments.train --config=experiments/configs/go1_parkour.py:hard_cl,smoke
 """
@@ -33,8 +35,9 @@ def get_config(arg: str = ""):
     c.env = ml_collections.ConfigDict()
     c.env.name = "parkour_easy" if row in ("easy", "flat") else f"parkour_{row}"
     c.env.num_envs = 4096
-    # Options forwarded to make_env (ParkourEnv): 2000-step episodes (40 s), action scale 1, 6 active box slots.
-    c.env.kwargs = {"episode_length": 2000, "action_scale": 1.0, "active_boxes": 6}
+    # Options forwarded to make_env (ParkourEnv): 2000-step episodes (40 s), action scale 1, 6 active box slots
+    # (sphere slots: 3 when sphere terrains are in the set), a fixed 21-wide one-hot (MTBench's; column = terrain id).
+    c.env.kwargs = {"episode_length": 2000, "action_scale": 1.0, "active_boxes": 6, "num_task_slots": 21}
     if row == "flat":
         c.env.kwargs["tasks"] = ("flat",)
     # go1-PPO-Vanilla (spec 5.4): horizon 32, minibatch 16,384, 5 epochs, lr 5e-4 adaptive (KL 0.008), entropy
@@ -63,7 +66,7 @@ def get_config(arg: str = ""):
     c.max_abs_loss = 1e12
     c.num_devices = 0
     if smoke:
-        c.env.num_envs = 1 if row == "flat" else 13  # one env per implemented terrain
+        c.env.num_envs = 1 if row == "flat" else 21  # one env per terrain type
         c.env.kwargs["episode_length"] = 100
         c.ppo.horizon = 8
         c.ppo.epochs = 2

@@ -10,9 +10,10 @@ rollout of ``rollout_step``s, then ``finish_iteration``: bootstrap, the learner'
 of observations, rewards and losses). ``make_train`` passes a ``lax.scan`` over the pure env step as the rollout;
 the host-loop trainer (``mtjax.algos.host_loop``, IsaacGym) passes a Python loop around a host env step.
 
-The learner is picked by ``algo`` (``LEARNERS``): "ppo" (``mtjax.algos.ppo``) or "grpo" (``mtjax.algos.grpo``,
-critic-free; its value is zeros). Both have the interface ``init / act / value / mean_action / update`` and
-the same ``LearnerState``, so this loop does not know which one it runs.
+The learner is picked by ``algo`` (``LEARNERS``): "ppo" (``mtjax.algos.ppo``), "grpo" (``mtjax.algos.grpo``,
+critic-free; its value is zeros) or "pqn" (``mtjax.algos.pqn``: epsilon-greedy Q-learning, log-prob zeros, value
+``V(s)``, its own ``PQNState``). All have the interface ``init / act / value / mean_action / update``, so this loop
+does not know which one it runs.
 """
 
 from __future__ import annotations
@@ -26,14 +27,15 @@ import jax.numpy as jnp
 from flax import struct
 
 from mtjax import metrics as mt_metrics
-from mtjax.algos import grpo, ppo
+from mtjax.algos import grpo, ppo, pqn
 from mtjax.envs import Env, EnvState
 
 __all__ = ["LEARNERS", "TrainState", "Trainer", "act_and_clip", "finish_iteration", "iteration_keys", "make_learner",
            "make_train", "rollout_step", "run_iteration"]
 
 # algo name -> learner factory with ``ppo.make_learner``'s signature.
-LEARNERS: dict[str, Callable[..., ppo.Learner]] = {"ppo": ppo.make_learner, "grpo": grpo.make_learner}
+LEARNERS: dict[str, Callable[..., ppo.Learner]] = {"ppo": ppo.make_learner, "grpo": grpo.make_learner,
+                                                   "pqn": pqn.make_learner}
 
 
 def make_learner(algo: str, *args: Any, **kwargs: Any) -> ppo.Learner:
@@ -77,7 +79,8 @@ def make_train(cfg: ppo.PPOConfig, env: Env, init_fn: Callable, apply_fn: Callab
       init_fn, apply_fn: network factory output (``mtjax.nets.make_actor_critic``).
       total_iterations: iterations run by ``train(key)``.
       tx: optional gradient transform replacing ``ppo.make_transform(cfg, T)``.
-      algo: the learner, a key of ``LEARNERS`` ("ppo" or "grpo").
+      algo: the learner, a key of ``LEARNERS`` ("ppo", "grpo"; "pqn" takes a ``pqn.PQNConfig`` as ``cfg`` and
+        ``mtjax.nets.make_q_network``'s functions).
     """
     ts_ = env.task_set
     learner = make_learner(algo, cfg, init_fn, apply_fn, ts_, env.obs_size, env.action_size, tx=tx)
