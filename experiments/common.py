@@ -20,7 +20,7 @@ import ml_collections
 import numpy as np
 
 from envs_bridge import registry
-from mtjax import checkpoint, config, nets, normalize, popart
+from mtjax import checkpoint, config, nets, normalize, popart, run_loop
 from mtjax import run_dir as rundir
 from mtjax.algos import fasttd3, off_policy, on_policy, ppo, sac
 from mtjax.nets import presets
@@ -167,7 +167,8 @@ def apply_resume_changes(state: Any, changes: dict) -> Any:
         return state
     old, new = changes["ppo.lr"]
     print(f"resume: ppo.lr {old} -> {new} from here on", file=sys.stderr, flush=True)
-    return state.replace(learner=state.learner.replace(lr=jnp.asarray(new, jnp.float32)))
+    # full_like: a seed-stacked state (num_seeds > 1) carries one rate per seed
+    return state.replace(learner=state.learner.replace(lr=jnp.full_like(state.learner.lr, new)))
 
 
 def commit_run(rc: config.RunConfig, ckpt: checkpoint.Checkpointer, step: int) -> None:
@@ -178,10 +179,11 @@ def commit_run(rc: config.RunConfig, ckpt: checkpoint.Checkpointer, step: int) -
         ckpt.reload()
         print(f"resume: moved damaged checkpoint step(s) {moved} to {rc.directory}/damaged_checkpoints",
               file=sys.stderr, flush=True)
-    dropped = rundir.truncate_metrics(rc.directory, step)
-    if dropped:
-        print(f"resume: dropped {dropped} metrics.jsonl row(s) logged after iteration {step}", file=sys.stderr,
-              flush=True)
+    for d in run_loop.log_dirs(rc):  # the run directory, or each seed's of a num_seeds > 1 run
+        dropped = rundir.truncate_metrics(d, step)
+        if dropped:
+            print(f"resume: dropped {dropped} {d}/metrics.jsonl row(s) logged after iteration {step}",
+                  file=sys.stderr, flush=True)
     with open(os.path.join(rc.directory, "config.json"), "w") as f:
         json.dump(rc.to_json(), f, indent=1)
 
@@ -254,7 +256,7 @@ def _fill(target: Any, raw: Any) -> Any:
     return jax.tree_util.tree_map_with_path(leaf, target)
 
 
-def restore_policy(run_dir: str, envs_per_task: int, step: int | None = None):
+def restore_policy(run_dir: str, envs_per_task: int, step: int | None = None, seed_index: int = 0):
     """A run's checkpointed policy, ready to act: ``(RunConfig, env, learner, learner state)``.
 
     The config is the checkpoint's own; the env is the run's, rebuilt with ``envs_per_task`` envs for every task
@@ -262,13 +264,20 @@ def restore_policy(run_dir: str, envs_per_task: int, step: int | None = None):
     the learner state has no optimiser state (``learner_from_raw``); for MT-PQN, MT-SAC and FastTD3 it is the whole
     learner state of the checkpoint.
 
+    A ``num_seeds > 1`` run's checkpoint holds every seed: ``seed_index`` picks one (seed ``seed + seed_index``).
+
     Raises:
-      ValueError: ``envs_per_task`` < 1. FileNotFoundError / checkpoint.CheckpointError: no (readable) checkpoint.
+      ValueError: ``envs_per_task`` < 1, or ``seed_index`` outside the run's seeds. FileNotFoundError /
+        checkpoint.CheckpointError: no (readable) checkpoint.
     """
     if envs_per_task < 1:
         raise ValueError(f"episodes per task must be >= 1, got {envs_per_task}")
     _, raw, cfg, _ = checkpoint.read_raw(run_dir, step)
     rc = typed(cfg)
+    if not 0 <= seed_index < rc.num_seeds:
+        raise ValueError(f"seed_index={seed_index}: the run has {rc.num_seeds} seed(s) (valid: 0..{rc.num_seeds - 1})")
+    if rc.num_seeds > 1:
+        raw = jax.tree.map(lambda x: np.asarray(x)[seed_index], raw)
     stats = raw["learner"].get("obs_stats")
     if stats:  # per-task normaliser rows
         num_tasks = int(np.shape(stats["count"])[0])

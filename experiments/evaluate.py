@@ -26,15 +26,17 @@ def _define_flags() -> None:
     flags.DEFINE_integer("episodes", 10, "Episodes per task (one env per episode).", lower_bound=1)
     flags.DEFINE_integer("step", None, "Checkpoint step (default: the newest readable one).")
     flags.DEFINE_integer("seed", 0, "Evaluation seed.")
+    flags.DEFINE_integer("seed_index", 0, "Which seed of a num_seeds > 1 run (0 = the config's seed).")
 
 
 def evaluate(run_dir: str, episodes: int = 10, step: int | None = None, seed: int = 0,
-             max_steps: int | None = None) -> dict[str, dict[str, float]]:
+             max_steps: int | None = None, seed_index: int = 0) -> dict[str, dict[str, float]]:
     """Runs ``episodes`` (>= 1) episodes per task with the deterministic policy; returns per-task means.
 
-    Uses the newest readable checkpoint unless ``step`` is given (a damaged one is skipped with a warning line).
+    Uses the newest readable checkpoint unless ``step`` is given (a damaged one is skipped with a warning line);
+    ``seed_index`` picks one seed of a ``num_seeds > 1`` run.
     """
-    rc, env, learner, ls = common.restore_policy(run_dir, episodes, step)
+    rc, env, learner, ls = common.restore_policy(run_dir, episodes, step, seed_index)
     policy = common.deterministic_policy(rc, learner, ls)
     horizon = int(max_steps or getattr(env, "episode_length", 500)) + 1
 
@@ -79,7 +81,7 @@ def main(argv):
     common.quiet_logs()
     common.enable_compile_cache()
     try:
-        res = evaluate(FLAGS.run_dir, FLAGS.episodes, FLAGS.step, FLAGS.seed)
+        res = evaluate(FLAGS.run_dir, FLAGS.episodes, FLAGS.step, FLAGS.seed, seed_index=FLAGS.seed_index)
     except (FileNotFoundError, checkpoint.CheckpointError, ValueError) as e:
         raise SystemExit(f"error: {e}") from None
     print(format_table(res))

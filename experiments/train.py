@@ -7,17 +7,20 @@ Overrides are dotted flags (``--config.seed=3 --config.ppo.lr=3e-4 --config.mtrl
 itself accepts new keys so that the method's and networks' option dicts can be filled from the command line).
 ``--resume`` continues the run in the run directory from its newest readable checkpoint; ``--overwrite`` deletes
 a previous run there. Writes ``config.json``, ``metrics.jsonl``, TensorBoard events, orbax checkpoints and
-``task_success.png`` into the run directory (``docs/runs.md``).
+``task_success.png`` into the run directory (``docs/runs.md``). ``--config.num_seeds=S`` trains seeds ``seed ..
+seed + S - 1`` as one XLA program, each logging into ``<run_dir>/seed_<seed>/`` (``mtjax.multi_seed``).
 """
 
 from __future__ import annotations
+
+import functools
 
 import jax
 from absl import app, flags
 from ml_collections import config_flags
 
 from experiments import common, isaacgym_run, stderr_filter
-from mtjax import checkpoint, run_loop, sharding
+from mtjax import checkpoint, multi_seed, run_loop, sharding
 from mtjax import run_dir as rundir
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "Run config file (path[:variant]).", lock_config=False,
@@ -42,22 +45,28 @@ def run(c, resume: bool = False, overwrite: bool = False) -> dict:
         changes = common.open_run(rc, resume, overwrite)
         env = common.build_env(rc)
         trainer = common.build_trainer(rc, env)  # on- or off-policy: the same Trainer contract
-        key = jax.random.key(rc.seed)
+        if rc.num_seeds > 1:  # seeds seed .. seed + S - 1 as one program (mtjax.multi_seed)
+            init = multi_seed.vmap_init(trainer.init, rc.seed, rc.num_seeds)
+            train_chunk = multi_seed.vmap_chunk(trainer.train_chunk)
+        else:
+            init = functools.partial(trainer.init, jax.random.key(rc.seed))
+            train_chunk = trainer.train_chunk
         ckpt = checkpoint.Checkpointer(rc.directory)
         if changes is None:
-            state = jax.jit(trainer.init)(key)
+            state = jax.jit(init)()
         else:
-            state, _, _ = ckpt.restore(jax.eval_shape(trainer.init, key))
-            if int(state.iteration) >= rc.total_iterations:
-                return common.finished(rc, ckpt, int(state.iteration))
+            state, _, _ = ckpt.restore(jax.eval_shape(init))
+            done = run_loop.iteration_of(state)
+            if done >= rc.total_iterations:
+                return common.finished(rc, ckpt, done)
             state = common.apply_resume_changes(state, changes)
-            print(f"resumed {rc.directory} at iteration {int(state.iteration)}", flush=True)
-        common.commit_run(rc, ckpt, int(state.iteration))
-        mesh = sharding.env_mesh(rc.num_devices)
+            print(f"resumed {rc.directory} at iteration {done}", flush=True)
+        common.commit_run(rc, ckpt, run_loop.iteration_of(state))
+        mesh = sharding.env_mesh(rc.num_devices if rc.num_seeds == 1 else 1)
         if mesh.devices.size > 1:  # same program; the env axis is split over the devices (mtjax.sharding)
             state = sharding.shard_train_state(state, mesh)
             print(f"envs split over {mesh.devices.size} devices", flush=True)
-        chunk = jax.jit(trainer.train_chunk, static_argnums=1, donate_argnums=0)
+        chunk = jax.jit(train_chunk, static_argnums=1, donate_argnums=0)
         return run_loop.run_logged(chunk, state, rc=rc, task_names=env.task_set.task_names,
                                    env_steps_per_iteration=common.env_steps_per_iteration(rc, env), ckpt=ckpt)
 

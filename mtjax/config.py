@@ -83,6 +83,8 @@ class RunConfig:
       checkpoint_every: iterations between checkpoints (and one at the end).
       max_abs_loss: the divergence guard stops a run whose ``|loss/total|`` exceeds this.
       num_devices: devices of this host the envs are split over (``mtjax.sharding``; 0 = all visible).
+      num_seeds: seeds ``seed .. seed + num_seeds - 1`` trained side by side as one XLA program
+        (``mtjax.multi_seed``); each logs into ``<run_dir>/seed_<seed>/``, one checkpoint holds them all.
       tensorboard, progress, plot: TensorBoard events, terminal progress line, ``task_success.png``.
     """
 
@@ -103,6 +105,7 @@ class RunConfig:
     checkpoint_every: int = 100
     max_abs_loss: float = 1e12
     num_devices: int = 0
+    num_seeds: int = 1
     tensorboard: bool = True
     progress: bool = True
     plot: bool = True
@@ -239,6 +242,11 @@ def _check_ranges(rc: RunConfig) -> None:
             raise ValueError(f"config.{key} must be >= 1, got {getattr(rc, key)}")
     if rc.env.num_envs < 1:
         raise ValueError(f"config.env.num_envs must be >= 1, got {rc.env.num_envs}")
+    if rc.num_seeds < 1:
+        raise ValueError(f"config.num_seeds must be >= 1, got {rc.num_seeds}")
+    if rc.num_seeds > 1 and (rc.env_backend != "jax" or rc.num_devices > 1):
+        raise ValueError(f"config.num_seeds={rc.num_seeds} runs on env_backend='jax' with num_devices 0 or 1 "
+                         f"(got {rc.env_backend!r}, {rc.num_devices}); start one run per seed instead")
     if rc.num_devices < 0:
         raise ValueError(f"config.num_devices must be >= 0 (0 = all visible devices), got {rc.num_devices}")
     if not rc.max_abs_loss > 0:

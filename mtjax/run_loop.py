@@ -18,10 +18,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from mtjax import checkpoint, run_logger
+from mtjax import checkpoint, multi_seed, run_logger
 from mtjax.config import RunConfig
 
-__all__ = ["NonFiniteError", "drive", "run_logged"]
+__all__ = ["NonFiniteError", "SeedLoggers", "drive", "iteration_of", "log_dirs", "run_logged"]
 
 
 class NonFiniteError(RuntimeError):
@@ -62,11 +62,55 @@ def _check_diverged(state: Any, m: dict, it: int, max_abs_loss: float, ckpt: che
         f"config)")
 
 
+def iteration_of(state: Any) -> int:
+    """The iteration a (possibly seed-stacked, ``mtjax.multi_seed``) train state has reached."""
+    return int(np.asarray(state.iteration).reshape(-1)[0])
+
+
+class SeedLoggers:
+    """One ``RunLogger`` per seed of a seed-stacked run (``mtjax.multi_seed``), used like one ``RunLogger``.
+
+    ``log_chunk`` splits metrics ``[S, n]`` by seed, logs each into its own ``seed_<seed>/`` and returns the mean
+    of the seeds' last records (what the checkpoint stores beside the stacked state).
+    """
+
+    def __init__(self, loggers: list):
+        self.loggers = loggers
+
+    def log_chunk(self, first_iteration: int, stacked: dict[str, Any], seconds: float) -> dict[str, float]:
+        recs = [lg.log_chunk(first_iteration, multi_seed.select(stacked, k), seconds)
+                for k, lg in enumerate(self.loggers)]
+        out = {}
+        for key in sorted(set().union(*recs)):
+            vals = np.array([r.get(key, np.nan) for r in recs], np.float64)
+            out[key] = float(vals[np.isfinite(vals)].mean()) if np.isfinite(vals).any() else float("nan")
+        return out
+
+    def close(self) -> None:
+        for lg in self.loggers:
+            lg.close()
+
+
+def _check_seeds(state: Any, m: dict, it: int, max_abs_loss: float, ckpt: checkpoint.Checkpointer,
+                 num_seeds: int) -> None:
+    if num_seeds == 1:
+        _check_diverged(state, m, it, max_abs_loss, ckpt)
+        return
+    for k in range(num_seeds):
+        try:
+            _check_diverged(multi_seed.select(state, k), multi_seed.select(m, k), it, max_abs_loss, ckpt)
+        except NonFiniteError as e:
+            raise NonFiniteError(f"seed index {k}: {e}") from None
+
+
 def drive(chunk: Callable[[Any, int], tuple[Any, dict]], state: Any, *, iteration: int, total: int,
           iters_per_call: int, checkpoint_every: int, logger: run_logger.RunLogger,
           ckpt: checkpoint.Checkpointer, config: dict,
-          max_abs_loss: float = RunConfig.max_abs_loss) -> tuple[Any, dict]:
+          max_abs_loss: float = RunConfig.max_abs_loss, num_seeds: int = 1) -> tuple[Any, dict]:
     """Runs chunks from ``iteration`` to exactly ``total``; returns the final state and the last logged record.
+
+    ``num_seeds > 1``: ``state`` and the chunk's metrics carry a leading seed axis (``mtjax.multi_seed``), the
+    logger is a ``SeedLoggers`` and the divergence guard checks every seed.
 
     Raises:
       ValueError: ``iters_per_call`` or ``checkpoint_every`` below 1.
@@ -89,7 +133,7 @@ def drive(chunk: Callable[[Any, int], tuple[Any, dict]], state: Any, *, iteratio
         if n not in compiled:
             compiled.add(n)
             print(f"compiled and ran iterations {it + 1}-{it + n} in {dt:.1f} s", file=sys.stderr, flush=True)
-        _check_diverged(state, m, it, max_abs_loss, ckpt)
+        _check_seeds(state, m, it, max_abs_loss, ckpt, num_seeds)
         rec = logger.log_chunk(it, m, dt)
         it += n
         if it % checkpoint_every < n or it >= total:
@@ -105,16 +149,31 @@ def run_logged(chunk: Callable[[Any, int], tuple[Any, dict]], state: Any, *, rc:
     A resumed run's logger starts at the restored iteration (TensorBoard purges later events, see ``RunLogger``);
     ``metrics.jsonl`` must already be cut back to it (``run_dir.truncate_metrics``).
     """
-    start = int(state.iteration)
-    logger = run_logger.RunLogger(rc.directory, task_names, rc.total_iterations, env_steps_per_iteration,
-                                  tensorboard=rc.tensorboard, progress=rc.progress, start_iteration=start)
+    start = iteration_of(state)
+    dirs = log_dirs(rc)
+
+    def one(d: str, progress: bool):
+        return run_logger.RunLogger(d, task_names, rc.total_iterations, env_steps_per_iteration,
+                                    tensorboard=rc.tensorboard, progress=progress, start_iteration=start)
+
+    # several seeds: each logs into seed_<seed>/; the progress line is the first seed's
+    logger = one(dirs[0], rc.progress) if rc.num_seeds == 1 else SeedLoggers(
+        [one(d, rc.progress and k == 0) for k, d in enumerate(dirs)])
     try:
         _, rec = drive(chunk, state, iteration=start, total=rc.total_iterations, iters_per_call=rc.iters_per_call,
                        checkpoint_every=rc.checkpoint_every, logger=logger, ckpt=ckpt, config=rc.to_json(),
-                       max_abs_loss=rc.max_abs_loss)
+                       max_abs_loss=rc.max_abs_loss, num_seeds=rc.num_seeds)
     finally:
         logger.close()
         ckpt.close()
     if rc.plot:
-        run_logger.plot_task_success(rc.directory, task_names)
+        for d in dirs:
+            run_logger.plot_task_success(d, task_names)
     return rec
+
+
+def log_dirs(rc: RunConfig) -> list[str]:
+    """Where a run logs: its directory, or ``seed_<seed>/`` inside it per seed of a ``num_seeds > 1`` run."""
+    if rc.num_seeds == 1:
+        return [rc.directory]
+    return [multi_seed.seed_dir(rc.directory, rc.seed + k) for k in range(rc.num_seeds)]

@@ -50,6 +50,7 @@ for j in "$@"; do
       echo "=== follow done $(date +%T)" ;;
     train_fetch) # metrics, config and a learner-only checkpoint of the train_bg run (the full one holds 24k env states)
       cp /tmp/mt10_1b/metrics.jsonl /tmp/mt10_1b/config.json /tmp/train_bg.log "$OUT/" 2>/dev/null
+      for d in /tmp/mt10_1b/seed_*/; do [ -d "$d" ] && gzip -c "$d/metrics.jsonl" > "$OUT/$(basename "$d").metrics.jsonl.gz"; done
       python3 -c "from mtjax import checkpoint; print('exported step', checkpoint.export_learner('/tmp/mt10_1b', '/tmp/mt10_1b_learner'))" \
         && tar czf "$OUT/mt10_1b_learner.tgz" -C /tmp mt10_1b_learner ;;
     scaling) job scaling 560 python3 -m experiments.benchmark_scaling --out="$OUT/scaling.json" ;;  # on nvidia-h200-x2
