@@ -165,11 +165,8 @@ def make_learner(cfg: TD3Config, nets: sac.Networks, task_set: TaskSet, obs_size
 
 
 def _init(s: _Spec, key: jax.Array) -> TD3State:
-    k_actor, k_critic = jax.random.split(key)
-    n, t = s.task_set.num_envs, s.task_set.num_tasks
-    obs, tid = jnp.zeros((n, s.obs_size), jnp.float32), jnp.asarray(s.task_set.task_ids)
-    actor = s.nets.actor_init(k_actor, obs, tid)
-    critic = s.nets.critic_init(k_critic, obs, jnp.zeros((n, s.action_size), jnp.float32), tid)
+    t = s.task_set.num_tasks
+    actor, critic = sac.init_networks(s.nets, s.task_set, s.obs_size, s.action_size, key)
     return TD3State(actor_params=actor, critic_params=critic, target_params=critic,
                     actor_opt=s.actor_tx.init(actor), critic_opt=s.critic_tx.init(critic),
                     obs_stats=normalize.init_stats(t, s.norm_dims, s.cfg.stats_init_count),

@@ -35,7 +35,7 @@ from mtjax.algos import off_policy
 from mtjax.envs import TaskSet
 from mtjax.nets import registry as net_registry
 
-__all__ = ["MTBENCH_NET", "Networks", "SACConfig", "SACState", "log_std_bounds", "make_alpha_tx", "make_learner",
+__all__ = ["MTBENCH_NET", "Networks", "SACConfig", "SACState", "init_networks", "log_std_bounds", "make_alpha_tx", "make_learner",
            "make_networks", "polyak", "squashed_gaussian", "temperature_step"]
 
 MTBENCH_NET = {"hidden": (512, 256, 128), "act": "relu"}  # rl_games soft_actor_critic, MTBench MT-SAC
@@ -283,12 +283,19 @@ def make_learner(cfg: SACConfig, nets: Networks, task_set: TaskSet, obs_size: in
                               update=functools.partial(_update, s))
 
 
-def _init(s: _Spec, key: jax.Array) -> SACState:
+def init_networks(nets: Networks, task_set: TaskSet, obs_size: int, action_size: int,
+                  key: jax.Array) -> tuple[Any, Any]:
+    """Initial ``(actor, twin critics)`` parameters on a zero batch shaped like ``task_set`` (MT-SAC, FastTD3)."""
     k_actor, k_critic = jax.random.split(key)
-    n, t = s.task_set.num_envs, s.task_set.num_tasks
-    obs, tid = jnp.zeros((n, s.obs_size), jnp.float32), jnp.asarray(s.task_set.task_ids)
-    actor = s.nets.actor_init(k_actor, obs, tid)
-    critic = s.nets.critic_init(k_critic, obs, jnp.zeros((n, s.action_size), jnp.float32), tid)
+    n = task_set.num_envs
+    obs, tid = jnp.zeros((n, obs_size), jnp.float32), jnp.asarray(task_set.task_ids)
+    actor = nets.actor_init(k_actor, obs, tid)
+    return actor, nets.critic_init(k_critic, obs, jnp.zeros((n, action_size), jnp.float32), tid)
+
+
+def _init(s: _Spec, key: jax.Array) -> SACState:
+    t = s.task_set.num_tasks
+    actor, critic = init_networks(s.nets, s.task_set, s.obs_size, s.action_size, key)
     log_alpha = jnp.full((t,), math.log(s.cfg.init_alpha), jnp.float32)
     return SACState(actor_params=actor, critic_params=critic, target_params=critic, log_alpha=log_alpha,
                     actor_opt=s.actor_tx.init(actor), critic_opt=s.critic_tx.init(critic),
