@@ -27,6 +27,7 @@ from experiments import common, stderr_filter
 def trace(run_dir: str, episodes: int = 4, steps: int = 150, seed: int = 0) -> tuple[dict, tuple[str, ...], np.ndarray]:
     """Returns ``(arrays [steps, N, ...], task names, task id per env)``; needs an env with ``inspect``."""
     c, env, learner, ls = common.restore_policy(run_dir, episodes)
+    policy = common.deterministic_policy(c, learner, ls)  # MT-PPO mean, MT-PQN greedy, SAC/TD3 tanh(mean)
     if not hasattr(env, "inspect"):
         raise ValueError(f"env {c.env.name!r} has no inspect(); trace_policy needs a Meta-World env")
 
@@ -34,7 +35,7 @@ def trace(run_dir: str, episodes: int = 4, steps: int = 150, seed: int = 0) -> t
         es = env.reset(key)
 
         def body(es, _):
-            a = jnp.clip(learner.mean_action(ls, es.obs, es.task_id), -1.0, 1.0)
+            a = jnp.clip(policy(es.obs, es.task_id), -1.0, 1.0)
             rec = dict(env.inspect(es), action=a)
             es = env.step(es, a)
             rec.update(reward=es.reward, success=es.info["success"], progress=es.info["progress"])

@@ -81,7 +81,8 @@ def _policy(run_dir: str):
     from experiments import common
 
     c, env, learner, ls = common.restore_policy(run_dir, envs_per_task=1)
-    act = jax.jit(lambda obs, tid: jnp.clip(learner.mean_action(ls, obs, tid), -1.0, 1.0))
+    policy = common.deterministic_policy(c, learner, ls)
+    act = jax.jit(lambda obs, tid: jnp.clip(policy(obs, tid), -1.0, 1.0))
     return act, tuple(env.task_set.task_names), c
 
 
