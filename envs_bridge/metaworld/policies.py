@@ -164,6 +164,8 @@ def evaluate(env, key: jax.Array, steps: int, step_fn=None, reset_fn=None) -> di
         s = np.asarray(state.info["success"])
         first = np.where(s & ~ever, t + 1, first)
         ever |= s
+        if ever.all():  # later steps cannot change "success at any step" or the first successful step
+            break
     return {"success": ever, "first": first}
 
 
