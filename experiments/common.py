@@ -27,7 +27,8 @@ from mtjax.nets import presets
 
 __all__ = ["apply_resume_changes", "build_env", "build_networks", "build_off_policy_learner", "build_trainer",
            "commit_run", "deterministic_policy", "enable_compile_cache", "env_steps_per_iteration", "finished",
-           "learner_from_raw", "open_run", "ppo_config", "quiet_logs", "restore_policy", "to_dict", "typed"]
+           "init_params_from", "learner_from_raw", "open_run", "ppo_config", "quiet_logs", "restore_policy",
+           "to_dict", "typed"]
 
 _LR_ON_RESUME = ("ppo", "grpo")  # algos whose learner state carries the learning rate (``ppo.lr`` on --resume)
 
@@ -242,6 +243,25 @@ def learner_from_raw(raw: dict) -> ppo.LearnerState:
                             lr=jnp.asarray(ls["lr"]), popart=pop or None)
 
 
+def init_params_from(rc: config.RunConfig, state: Any) -> Any:
+    """A fresh on-policy train state whose network parameters are those of ``rc.init_params_from``'s newest
+    readable checkpoint (MTBench's two-stage protocol); everything else stays as initialised.
+
+    Raises:
+      ValueError: the parameter trees differ in structure or shape (one line naming the first difference).
+      FileNotFoundError / checkpoint.CheckpointError: no (readable) checkpoint there.
+    """
+    step, raw, _, _ = checkpoint.read_raw(rc.init_params_from)
+    target = jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype), state.learner.params)
+    try:
+        params = _fill(target, raw["learner"]["params"])
+    except (KeyError, IndexError, TypeError, ValueError) as e:
+        raise ValueError(f"config.init_params_from={rc.init_params_from!r}: its parameters do not fit this run's "
+                         f"networks ({type(e).__name__}: {e})") from None
+    print(f"network parameters from {rc.init_params_from} (checkpoint {step})", flush=True)
+    return state.replace(learner=state.learner.replace(params=params))
+
+
 def _fill(target: Any, raw: Any) -> Any:
     """``target`` (a pytree of ``ShapeDtypeStruct``s) with its leaves read from ``raw``, the nested dicts / lists
     ``checkpoint.read_raw`` returns (fields by name, sequence items by index)."""
@@ -251,7 +271,10 @@ def _fill(target: Any, raw: Any) -> Any:
             key = getattr(k, "name", getattr(k, "key", getattr(k, "idx", None)))
             node = node[key] if isinstance(node, dict) and key in node else (
                 node[str(key)] if isinstance(node, dict) else node[int(key)])
-        return jnp.asarray(node, spec.dtype).reshape(spec.shape)
+        arr = np.asarray(node)
+        if arr.shape != tuple(spec.shape):
+            raise ValueError(f"{jax.tree_util.keystr(path)} has shape {arr.shape}, expected {tuple(spec.shape)}")
+        return jnp.asarray(arr, spec.dtype)
 
     return jax.tree_util.tree_map_with_path(leaf, target)
 

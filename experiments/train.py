@@ -54,6 +54,8 @@ def run(c, resume: bool = False, overwrite: bool = False) -> dict:
         ckpt = checkpoint.Checkpointer(rc.directory)
         if changes is None:
             state = jax.jit(init)()
+            if rc.init_params_from:  # MTBench's two-stage protocol: start from another run's network
+                state = common.init_params_from(rc, state)
         else:
             state, _, _ = ckpt.restore(jax.eval_shape(init))
             done = run_loop.iteration_of(state)

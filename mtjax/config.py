@@ -78,6 +78,9 @@ class RunConfig:
         (``fasttd3.TD3Config``). pqn: MT-PQN's (``pqn.PQNConfig``, ``mtrl*`` from the top level). net: networks (off-policy: actor and twin critics; empty ``*_kwargs`` and no
         preset give the learner's MTBench networks).
       run_dir: run directory ("" for the default). env_backend: "jax" or "isaacgym".
+      init_params_from: a run directory whose newest checkpoint's network parameters start this run (MTBench's
+        two-stage Go1 protocol: flat ground, then the terrains); optimiser, normalisers and envs start fresh.
+        MT-PPO / MT-GRPO / MT-PQN; the networks must have the same shapes.
       isaacgym: IsaacGym options as ``(name, value)`` pairs (validated by ``experiments.isaacgym_run``).
       total_iterations: iterations the run trains, exactly. iters_per_call: iterations per jitted call.
       checkpoint_every: iterations between checkpoints (and one at the end).
@@ -98,6 +101,7 @@ class RunConfig:
     pqn: pqn.PQNConfig = dataclasses.field(default_factory=pqn.PQNConfig)
     net: NetConfig = dataclasses.field(default_factory=NetConfig)
     run_dir: str = ""
+    init_params_from: str = ""
     env_backend: str = "jax"
     isaacgym: tuple = ()
     total_iterations: int
@@ -242,6 +246,9 @@ def _check_ranges(rc: RunConfig) -> None:
             raise ValueError(f"config.{key} must be >= 1, got {getattr(rc, key)}")
     if rc.env.num_envs < 1:
         raise ValueError(f"config.env.num_envs must be >= 1, got {rc.env.num_envs}")
+    if rc.init_params_from and (rc.algo not in ("ppo", "grpo", "pqn") or rc.num_seeds > 1):
+        raise ValueError(f"config.init_params_from works for algo ppo, grpo or pqn with num_seeds 1 (got "
+                         f"{rc.algo!r}, {rc.num_seeds})")
     if rc.num_seeds < 1:
         raise ValueError(f"config.num_seeds must be >= 1, got {rc.num_seeds}")
     if rc.num_seeds > 1 and (rc.env_backend != "jax" or rc.num_devices > 1):
