@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from mtjax import envs
 
-__all__ = ["make_env", "register", "env_names"]
+__all__ = ["env_names", "make_env", "register"]
 
 _REGISTRY: dict[str, Callable[..., envs.Env]] = {}
 

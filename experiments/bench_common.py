@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import statistics
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jax
 
-__all__ = ["device_info", "peak_bytes", "median_time"]
+__all__ = ["device_info", "median_time", "peak_bytes"]
 
 
 def device_info(**versions: str) -> dict[str, Any]:

@@ -25,7 +25,6 @@ import jax.numpy as jnp
 from absl import app, flags
 
 from experiments import bench_common
-
 from mtjax import nets
 from mtjax.nets import presets
 

@@ -15,7 +15,8 @@ Conventions for ``EnvState`` returned by ``step``:
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Protocol, Sequence, runtime_checkable
+from collections.abc import Sequence
+from typing import Any, Protocol, runtime_checkable
 
 import jax
 import jax.numpy as jnp
@@ -23,15 +24,15 @@ import numpy as np
 from flax import struct
 
 __all__ = [
-    "TaskSet",
+    "EPISODE_INFO_KEYS",
+    "Env",
     "EnvState",
     "EpisodeStats",
-    "Env",
-    "EPISODE_INFO_KEYS",
+    "TaskSet",
     "init_episode_stats",
+    "packed_transition",
     "update_episode_stats",
     "where_done",
-    "packed_transition",
 ]
 
 EPISODE_INFO_KEYS = ("episode_return", "episode_length", "episode_success", "episode_progress")
@@ -64,7 +65,7 @@ class TaskSet:
             raise ValueError(f"TaskSet: every task needs >= 1 env, got {self.envs_per_task}")
 
     @classmethod
-    def even(cls, task_names: Sequence[str], num_envs: int) -> "TaskSet":
+    def even(cls, task_names: Sequence[str], num_envs: int) -> TaskSet:
         """Splits ``num_envs`` as evenly as possible; the first ``num_envs % T`` tasks get one more env.
 
         This is MTBench's split (24,576 envs over MT10 gives 2,458 to the first six tasks and 2,457 to the rest).

@@ -8,7 +8,7 @@ override it with ``torch.nn.init.xavier_uniform_`` (``xavier_uniform_torch``) an
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import flax.linen as nn
 import jax

@@ -125,7 +125,7 @@ def mean() -> Aggregator:
     return _weighted("mean")
 
 
-def sum() -> Aggregator:  # noqa: A001 - name fixed by the house style
+def sum() -> Aggregator:
     """Plain sum over tasks."""
     return _weighted("sum")
 

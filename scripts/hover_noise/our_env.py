@@ -1,8 +1,16 @@
 """Hover-and-noise probe in our MJX scenes from the real episodes' initial states (see protocol.py); prints the table."""
-import sys, json, numpy as np, jax, jax.numpy as jnp
+import json
+import sys
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
 sys.path.insert(0, __import__('os').path.dirname(__file__))
 from protocol import *
+
 from envs_bridge.metaworld import probe_runner
+
 real = json.load(open(sys.argv[1]))
 for ti, task in enumerate(CASES):
     keys = [(ci, si) for ci in range(len(CASES[task])) for si in range(len(SIGMAS))]

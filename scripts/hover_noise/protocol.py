@@ -12,6 +12,7 @@ dims (same noise sequence in both envs, seeded per episode); the statistic is th
 Results: docs/metaworld_mjx.md ("window-close and button after 1 B steps").
 """
 import numpy as np
+
 CASES = {
  "window-close": [((-0.03, -0.05, -0.02), 1.0), ((-0.03, -0.05, -0.02), -1.0), ((0.0, -0.05, 0.0), 1.0)],
  "button-press-topdown": [((-0.005, 0.009, 0.015), 1.0), ((-0.005, 0.009, 0.015), -1.0)],

@@ -1,8 +1,13 @@
 """Hover-and-noise probe in the real Meta-World 3.1.1 (see protocol.py); writes the episodes to argv[1]."""
-import sys, json, numpy as np
+import json
+import sys
+
+import numpy as np
+
 sys.path.insert(0, __import__('os').path.dirname(__file__))
-from protocol import *
 import metaworld
+from protocol import *
+
 bench = metaworld.MT10(seed=0)
 JOINTS = {"window-close": "window_slide", "button-press-topdown": "btnbox_joint"}
 out = {}
