@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 from flax import struct
 
-__all__ = ["RunningStats", "denormalize", "init_stats", "normalize", "update_stats"]
+__all__ = ["RunningStats", "denormalize", "init_stats", "normalize", "normalize_head", "update_stats"]
 
 
 @struct.dataclass
@@ -81,6 +81,13 @@ def normalize(stats: RunningStats, x: jax.Array, task_id: jax.Array, eps: float 
     if clip is not None:
         y = jnp.clip(y, -clip, clip)
     return y[:, 0] if squeeze else y
+
+
+def normalize_head(stats: RunningStats, x: jax.Array, task_id: jax.Array, dims: int, eps: float = 1e-8,
+                   clip: float | None = None) -> jax.Array:
+    """``normalize`` of the first ``dims`` features of ``x [..., O]``; the rest (a task one-hot) passes through."""
+    y = normalize(stats, x[..., :dims], task_id, eps=eps, clip=clip)
+    return jnp.concatenate([y, x[..., dims:]], axis=-1)
 
 
 def denormalize(stats: RunningStats, y: jax.Array, task_id: jax.Array, eps: float = 1e-8,

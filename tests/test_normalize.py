@@ -39,3 +39,12 @@ def test_normalize_uses_each_samples_own_task():
     y = normalize.normalize(stats, jnp.array([10.0, 10.0]), jnp.array([0, 1]))
     np.testing.assert_allclose(y, [10.0, 0.0], atol=1e-6)
     assert jax.jit(normalize.normalize)(stats, jnp.array([12.0]), jnp.array([1]))[0] == 1.0
+
+
+def test_normalize_head_leaves_the_one_hot_alone():
+    stats = normalize.RunningStats(mean=jnp.array([[1.0, 2.0], [0.0, 0.0]]), var=jnp.array([[4.0, 1.0], [1.0, 1.0]]),
+                           count=jnp.array([1.0, 1.0]))
+    x = jnp.array([[3.0, 0.0, 1.0, 0.0]])  # two features + a 2-task one-hot, task 0
+    y = normalize.normalize_head(stats, x, jnp.array([0]), dims=2, eps=0.0)
+    # (3 - 1) / 2 = 1, (0 - 2) / 1 = -2; the one-hot columns unchanged
+    np.testing.assert_allclose(np.asarray(y), [[1.0, -2.0, 1.0, 0.0]])

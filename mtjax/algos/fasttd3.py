@@ -176,9 +176,7 @@ def _init(s: _Spec, key: jax.Array) -> TD3State:
 def _norm_obs(s: _Spec, stats: normalize.RunningStats, obs: jax.Array, tid: jax.Array) -> jax.Array:
     if not s.cfg.normalize_obs:
         return obs
-    d = s.norm_dims
-    x = normalize.normalize(stats, obs[:, :d], tid, eps=s.cfg.obs_norm_eps, clip=s.cfg.obs_norm_clip or None)
-    return jnp.concatenate([x, obs[:, d:]], axis=-1)
+    return normalize.normalize_head(stats, obs, tid, s.norm_dims, eps=s.cfg.obs_norm_eps, clip=s.cfg.obs_norm_clip or None)
 
 
 def _act(s: _Spec, ls: TD3State, obs: jax.Array, task_id: jax.Array, key: jax.Array,

@@ -174,9 +174,7 @@ def norm_obs(s: Spec, stats: normalize.RunningStats, obs: jax.Array, tid: jax.Ar
     """Per-task normalised ``obs`` ``[..., O]``; the trailing one-hot dims pass through."""
     if not s.cfg.normalize_obs:
         return obs
-    d = s.norm_dims
-    x = normalize.normalize(stats, obs[..., :d], tid, eps=s.cfg.obs_norm_eps, clip=s.obs_clip)
-    return jnp.concatenate([x, obs[..., d:]], axis=-1)
+    return normalize.normalize_head(stats, obs, tid, s.norm_dims, eps=s.cfg.obs_norm_eps, clip=s.obs_clip)
 
 
 def act(s: Spec, ls: LearnerState, obs: jax.Array, task_id: jax.Array, key: jax.Array):

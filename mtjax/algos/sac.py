@@ -308,9 +308,7 @@ def _norm_obs(s: _Spec, stats: normalize.RunningStats, obs: jax.Array, tid: jax.
     """Per-task normalised ``obs [B, O]``; the trailing one-hot dims pass through."""
     if not s.cfg.normalize_obs:
         return obs
-    d = s.norm_dims
-    x = normalize.normalize(stats, obs[:, :d], tid, eps=s.cfg.obs_norm_eps, clip=s.cfg.obs_norm_clip or None)
-    return jnp.concatenate([x, obs[:, d:]], axis=-1)
+    return normalize.normalize_head(stats, obs, tid, s.norm_dims, eps=s.cfg.obs_norm_eps, clip=s.cfg.obs_norm_clip or None)
 
 
 def _policy(s: _Spec, params: Any, nobs: jax.Array, tid: jax.Array) -> tuple[jax.Array, jax.Array]:
