@@ -246,7 +246,7 @@ def _check_ranges(rc: RunConfig) -> None:
             raise ValueError(f"config.{key} must be >= 1, got {getattr(rc, key)}")
     if rc.env.num_envs < 1:
         raise ValueError(f"config.env.num_envs must be >= 1, got {rc.env.num_envs}")
-    if rc.init_params_from and (rc.algo not in ("ppo", "grpo", "pqn") or rc.num_seeds > 1):
+    if rc.init_params_from and (rc.algo not in ON_POLICY or rc.num_seeds > 1):
         raise ValueError(f"config.init_params_from works for algo ppo, grpo or pqn with num_seeds 1 (got "
                          f"{rc.algo!r}, {rc.num_seeds})")
     if rc.num_seeds < 1:
