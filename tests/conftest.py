@@ -1,4 +1,4 @@
-"""Test-suite setup: persistent compile cache, GPU marker skipping, quiet absl logging."""
+"""Test-suite setup: persistent compile cache, GPU marker skipping, the shared Meta-World MT10 env."""
 
 import os
 
@@ -24,3 +24,12 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def mt10():
+    """One MT10 ``JittedEnv`` (``metaworld_shared.E`` envs per task, episode length ``metaworld_shared.L``) for
+    every Meta-World test module: its jitted step is compiled once per session instead of once per module."""
+    import metaworld_shared
+
+    return metaworld_shared.build()

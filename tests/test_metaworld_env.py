@@ -1,8 +1,8 @@
 """CPU tests of the Meta-World MT10 MJX env: reset/step of every task, obs layout, one-hot, rewards, success
 thresholds, auto-reset, contact slots, initial placements (rand ranges and the fixed seeded variations).
 
-One MT10 env (``E`` envs per task) is shared by this module and ``test_metaworld_policies.py`` with the same
-options, so the second module's compile is a persistent-cache hit.
+The MT10 env (``E`` envs per task, episode length ``L``) and its jitted reset and step are the session's shared
+ones (fixture ``mt10``, ``tests/metaworld_shared.py``), compiled once for all Meta-World test modules.
 """
 
 import json
@@ -11,13 +11,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from metaworld_shared import E, L
 
 from envs_bridge.metaworld import TASKS, MetaWorldEnv, tasks
 from envs_bridge.registry import make_env
 from mtjax import envs
-
-E = 20  # envs per task, shared with test_metaworld_policies.py
-L = 160  # episode length, shared with test_metaworld_policies.py
 
 # Contact slots of every task model (MJX allocates a fixed number per candidate pair: box-box 4, box-plane 4,
 # capsule-box 2, capsule-plane 2). reach's puck is scenery; see docs/metaworld_scenes.md ("Scenes") for every pair.
@@ -26,13 +24,14 @@ CONTACT_SLOTS = {"reach": 0, "push": 12, "pick-place": 12, "door-open": 8, "draw
 
 
 @pytest.fixture(scope="module")
-def env():
-    return MetaWorldEnv(envs.TaskSet(TASKS, (E,) * len(TASKS)), episode_length=L)
+def env(mt10):
+    assert mt10.env.task_set.envs_per_task == (E,) * 10 and mt10.env.episode_length == L
+    return mt10.env
 
 
 @pytest.fixture(scope="module")
-def fns(env):
-    return jax.jit(env.reset), jax.jit(env.step)
+def fns(mt10):
+    return mt10.reset, mt10.step  # the session's shared jitted reset and step
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,7 @@
 """Our scripted waypoint policies succeed in our MJX scenes (CPU-sized version of the 100-episode check).
 
-CI runs ``E`` = 20 random episodes per task (one per env) for ``L`` = 160 steps. Threshold per task:
+CI runs ``E`` = 20 random episodes per task (one per env, in the session's shared MT10 env: fixture ``mt10``) for
+``STEPS`` = 160 steps. Threshold per task:
 ``min(0.9, Meta-World's own scripted rate) - 0.1`` (the 0.1 allows for 20-episode sampling noise: one binomial
 standard deviation at p = 0.9 is 0.067). The 100-episode, 500-step numbers against Meta-World's are produced by
 ``python -m envs_bridge.metaworld.policies --episodes 100`` and recorded in ``benchmarks/README.md`` ("Scripted policies").
@@ -9,18 +10,12 @@ standard deviation at p = 0.9 is 0.067). The 100-episode, 500-step numbers again
 import jax
 import jax.numpy as jnp
 import numpy as np
-import pytest
+from metaworld_shared import E, L
 
-from envs_bridge.metaworld import TASKS, MetaWorldEnv, policies
+from envs_bridge.metaworld import TASKS, policies
 from mtjax import envs
 
-E = 20  # envs per task; keep E and L equal to test_metaworld_env.py's so the compiled step is shared
-L = 160  # (persistent compile cache)
-
-
-@pytest.fixture(scope="module")
-def env():
-    return MetaWorldEnv(envs.TaskSet(TASKS, (E,) * len(TASKS)), episode_length=L)
+STEPS = 160  # steps per episode; below the shared env's episode length L, so no episode auto-resets
 
 
 def test_policy_actions_shape_and_direction():
@@ -41,8 +36,9 @@ def test_policy_actions_shape_and_direction():
     assert acts.shape == (30, 4) and np.all(np.isfinite(np.asarray(acts)))
 
 
-def test_scripted_policies_reach_success(env):
-    res = policies.evaluate(env, jax.random.key(0), L, step_fn=jax.jit(env.step), reset_fn=jax.jit(env.reset))
+def test_scripted_policies_reach_success(mt10):
+    assert mt10.env.task_set.envs_per_task == (E,) * 10 and STEPS < L
+    res = policies.evaluate(mt10.env, jax.random.key(0), STEPS, step_fn=mt10.step, reset_fn=mt10.reset)
     rates = res["success"].reshape(len(TASKS), E).mean(1)
     report = {n: float(r) for n, r in zip(TASKS, rates)}
     print("scripted success over", E, "episodes:", report)

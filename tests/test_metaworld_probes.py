@@ -12,6 +12,9 @@ states than the real 200, so at the real shares (0 or 0.89) the binomial standar
 0 or ~0.03: 0.15 is about five of those). The probes are deterministic and start from the same initial states; 0.15
 of 30 episodes is 4.5 episodes, less than one variant's five, so a missing surface that fails a whole variant
 (the old drawer front: 0.00 vs 0.77, window handle arms: 0.33 vs 1.00) cannot pass.
+
+The episodes run in the session's shared MT10 env (fixture ``mt10``, ``tests/metaworld_shared.py``): its six
+articulated task blocks take 20 of a task's 265 episodes at a time (14 batches; the other rows idle).
 """
 
 import os
@@ -45,9 +48,8 @@ def fixture():
 
 
 @pytest.fixture(scope="module")
-def results(fixture):
-    env = probe_runner.make_env(probes.TASKS, probe_runner.envs_per_task(INITS, HOOK_INITS, RANDOM))
-    ours = probe_runner.run(env, fixture, INITS, HOOK_INITS, RANDOM, jax.random.key(0))
+def results(fixture, mt10):
+    ours = probe_runner.run(mt10, fixture, INITS, HOOK_INITS, RANDOM, jax.random.key(0), tasks=probes.TASKS)
     return ours, probe_runner.compare(ours, fixture, INITS)
 
 

@@ -5,6 +5,9 @@ closed-loop scripted-policy success, joint-range excursions, on the first 5 reco
 (``tests/fixtures/metaworld/trajectories.npz``, recorded by ``scripts/record_metaworld_trajectories.py``).
 Targets our scenes miss today are strict xfails listing the measured gap, so a physics change that meets one
 fails this test until the mark is removed (and one that breaks a met target fails too).
+
+The rollouts run in the session's shared MT10 env (fixture ``mt10``, ``tests/metaworld_shared.py``): rows 0-4 of
+each task block replay the recorded actions, rows 5-9 run our scripted policies, the other rows idle.
 """
 
 import os
@@ -44,8 +47,8 @@ def fixture():
 
 
 @pytest.fixture(scope="module")
-def table(fixture):
-    return tp.metrics(tp.run(fixture, jax.random.key(0)), fixture)
+def table(fixture, mt10):
+    return tp.metrics(tp.run(fixture, jax.random.key(0), jenv=mt10), fixture)
 
 
 def test_metrics_of_the_real_env_against_itself_meet_every_target(fixture):

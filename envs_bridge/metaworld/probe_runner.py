@@ -17,6 +17,7 @@ import numpy as np
 
 from envs_bridge.metaworld import probes
 from envs_bridge.metaworld.env import MetaWorldEnv
+from envs_bridge.metaworld.jitted import JittedEnv
 from mtjax import envs
 
 __all__ = ["compare", "envs_per_task", "load_fixture", "make_env", "run"]
@@ -40,55 +41,17 @@ def make_env(task_names, envs_per_task: int, **env_kwargs) -> MetaWorldEnv:
                         episode_length=probes.PROBE_STEPS + 10, **env_kwargs)
 
 
-_RANDOM, _PROBE, _HOOK, _LINE = 0, 1, 2, 3  # what each env runs
+_RANDOM, _PROBE, _HOOK, _LINE, _IDLE = 0, 1, 2, 3, 4  # what each env runs (_IDLE: zero actions, unused rows)
 
 
-def _rollout(env: MetaWorldEnv, state, kind, dz, grip, direction, hinge, key):
-    n = state.obs.shape[0]
-    ins = env.inspect(state)
-    q0, offset = ins["joint_q"], ins["init_tcp"] - state.obs[:, 0:3]
-
-    def body(carry, t):
-        st, anchor, any_s, max_dq = carry
-        anchor = jnp.where(t == probes.APPROACH_STEPS, st.obs[:, 4:7], anchor)
-        a_probe = probes.probe_action(jnp, st.obs, t, offset, anchor, dz, grip, direction, kind == _LINE)
-        a_hook = probes.door_hook_action(jnp, st.obs, t, hinge, dz)  # dz carries "above" for hook envs
-        a_rand = jax.random.uniform(jax.random.fold_in(key, t), (n, 4), minval=-1.0, maxval=1.0)
-        probe = (kind == _PROBE) | (kind == _LINE)
-        a = jnp.where(probe[:, None], a_probe, jnp.where((kind == _HOOK)[:, None], a_hook, a_rand))
-        st = env.step(st, a)
-        q = env.inspect(st)["joint_q"]
-        s = st.info["success"]
-        return (st, anchor, any_s | s, jnp.maximum(max_dq, jnp.abs(q - q0))), (q, s)
-
-    init = (state, jnp.zeros((n, 3)), jnp.zeros((n,), bool), jnp.zeros((n,)))
-    (_, _, any_s, max_dq), (qs, ss) = jax.lax.scan(body, init, jnp.arange(probes.PROBE_STEPS))
-    q_every_10 = jnp.concatenate([q0[None], qs[9::10]], axis=0).T
-    return {"any_success": any_s, "last_success": ss[-1], "max_dq": max_dq, "q_every_10": q_every_10}
-
-
-def run(env: MetaWorldEnv, fixture: dict[str, Any], inits: int, hook_inits: int, random_episodes: int,
-        key: jax.Array) -> dict[str, dict[str, dict[str, np.ndarray]]]:
-    """Probe, door hook-probe and random-action episodes of every task of ``env`` in one jitted rollout.
-
-    In every task block, env ``j < 6 * inits`` runs probe ``j`` of the fixture (its recorded ``rand_vec`` and
-    variant), the next ``3 * inits`` its straight-line probes; the next ``2 * hook_inits`` envs run the
-    fixture's door hook probes (door-open; random actions, ignored, elsewhere); the last ``random_episodes``
-    envs run uniform random actions from fresh random initial states.
-
-    Returns:
-      ``{task: {"probe" | "line" | "hook" | "random": {...}}}`` with ``any_success``, ``last_success``,
-      ``max_dq`` [E] and ``q_every_10`` [E, 16] numpy arrays ("hook" for door-open only).
-    """
-    n_probe, n_hook = inits * len(probes.VARIANTS), hook_inits * len(probes.DOOR_HOOK_MODES)
-    n_line = inits * len(probes.LINE_VARIANTS)
-    n = env.task_set.envs_per_task[0]
-    if n != envs_per_task(inits, hook_inits, random_episodes) or len(set(env.task_set.envs_per_task)) != 1:
-        raise ValueError(f"env needs {envs_per_task(inits, hook_inits, random_episodes)} envs per task, has "
-                         f"{env.task_set.envs_per_task}")
-    k_reset, k_rand, k_act = jax.random.split(key, 3)
-    rvs, kind, dz, grip, direction, hinge = [], [], [], [], [], []
-    for i, (task, k) in enumerate(zip(env.task_set.task_names, env._tasks)):
+def _design(env: MetaWorldEnv, fixture, tasks, inits: int, hook_inits: int, n: int, k_rand) -> dict[str, dict]:
+    """Per task, the ``n`` episodes ``run`` describes: ``rv`` [n, D] initial task vectors and the per-env probe
+    parameters ``kind``, ``dz``, ``grip``, ``direction`` [n, 3]."""
+    n_probe, n_line = inits * len(probes.VARIANTS), inits * len(probes.LINE_VARIANTS)
+    n_hook = hook_inits * len(probes.DOOR_HOOK_MODES)
+    out = {}
+    for i, task in enumerate(tasks):
+        k = env._tasks[env.task_set.task_names.index(task)]
         eps = fixture["tasks"][task]["probes"][:n_probe] + fixture["tasks"][task]["line_probes"][:n_line]
         hooks = fixture["door_hook"][:n_hook] if task == "door-open" else []
         if len(eps) < n_probe + n_line or (task == "door-open" and len(hooks) < n_hook):
@@ -97,24 +60,105 @@ def run(env: MetaWorldEnv, fixture: dict[str, Any], inits: int, hook_inits: int,
         rnd = jax.vmap(lambda kk, _k=k: env._rand_vec(_k, kk, jnp.int32(0)))(
             jax.random.split(jax.random.fold_in(k_rand, i), n_rest))
         rv = [e["rand_vec"] for e in eps] + [e["rand_vec"] for e in hooks]
-        rvs.append(jnp.concatenate([jnp.asarray(rv, jnp.float32).reshape(len(rv), -1), rnd]))
-        kind.append(np.r_[np.full(n_probe, _PROBE), np.full(n_line, _LINE), np.full(len(hooks), _HOOK),
-                          np.full(n_rest, _RANDOM)])
-        dz.append(np.r_[[e["variant"][0] for e in eps], [e["above"] for e in hooks], np.zeros(n_rest)])
-        grip.append(np.r_[[e["variant"][1] for e in eps], np.zeros(len(hooks) + n_rest)])
-        direction.append(np.tile(probes.DIRECTIONS[task], (n, 1)))
-        hinge.append(np.asarray(rvs[-1])[:, :3] + np.asarray(probes.DOOR_HINGE_OFFSET))
-    cat = lambda xs: jnp.asarray(np.concatenate(xs), jnp.float32)
+        out[task] = {
+            "rv": np.concatenate([np.asarray(rv, np.float32).reshape(len(rv), -1), np.asarray(rnd)]),
+            "kind": np.r_[np.full(n_probe, _PROBE), np.full(n_line, _LINE), np.full(len(hooks), _HOOK),
+                          np.full(n_rest, _RANDOM)],
+            "dz": np.r_[[e["variant"][0] for e in eps], [e["above"] for e in hooks], np.zeros(n_rest)],
+            "grip": np.r_[[e["variant"][1] for e in eps], np.zeros(len(hooks) + n_rest)],
+            "direction": np.tile(probes.DIRECTIONS[task], (n, 1))}
+    return out
 
-    def go(key_reset, key_act):
-        state = env.reset_from(key_reset, rvs)
-        return _rollout(env, state, jnp.asarray(np.concatenate(kind)), cat(dz), cat(grip), cat(direction),
-                        cat(hinge), key_act)
 
-    out = jax.tree.map(np.asarray, jax.jit(go)(k_reset, k_act))
+def _policy(n_random: int):
+    """Jitted ``(obs, t, anchor, offset, p, key) -> (anchor, action)`` of one step of every env. ``p["row"]``
+    indexes each env's uniform random action in a ``[n_random, 4]`` draw per step (so the random actions do not
+    depend on how the episodes are batched)."""
+
+    @jax.jit
+    def act(obs, t, anchor, offset, p, key):
+        anchor = jnp.where(t == probes.APPROACH_STEPS, obs[:, 4:7], anchor)
+        kind = p["kind"]
+        a_probe = probes.probe_action(jnp, obs, t, offset, anchor, p["dz"], p["grip"], p["direction"], kind == _LINE)
+        a_hook = probes.door_hook_action(jnp, obs, t, p["hinge"], p["dz"])  # dz carries "above" for hook envs
+        a_rand = jax.random.uniform(jax.random.fold_in(key, t), (n_random, 4), minval=-1.0, maxval=1.0)[p["row"]]
+        probe = (kind == _PROBE) | (kind == _LINE)
+        a = jnp.where(probe[:, None], a_probe, jnp.where((kind == _HOOK)[:, None], a_hook, a_rand))
+        return anchor, jnp.where((kind == _IDLE)[:, None], 0.0, a).astype(jnp.float32)
+
+    return act
+
+
+def run(env: MetaWorldEnv | JittedEnv, fixture: dict[str, Any], inits: int, hook_inits: int,
+        random_episodes: int, key: jax.Array, tasks=None) -> dict[str, dict[str, dict[str, np.ndarray]]]:
+    """Probe, door hook-probe and random-action episodes of the articulated tasks of ``env``.
+
+    Per task, episode ``j < 6 * inits`` runs probe ``j`` of the fixture (its recorded ``rand_vec`` and variant),
+    the next ``3 * inits`` its straight-line probes; the next ``2 * hook_inits`` the fixture's door hook probes
+    (door-open only); the last ``random_episodes`` uniform random actions from fresh random initial states.
+    ``envs_per_task(...)`` episodes per task in all. They run in batches of the env's block size (one batch if
+    the env is ``make_env``'s of exactly that size), all with the env's one jitted step, so a shared, already
+    compiled env (e.g. the test suite's MT10 env, ``jitted.JittedEnv``) is reused; rows a batch does not need
+    (other tasks, the last batch's rest) get zero actions. The results do not depend on the batching.
+
+    Args:
+      env: a ``MetaWorldEnv`` or ``JittedEnv`` whose episodes outlast ``probes.PROBE_STEPS`` (no auto-reset).
+      tasks: the probed tasks (default: the env's tasks that ``probes.JOINTS`` lists, in the env's order).
+
+    Returns:
+      ``{task: {"probe" | "line" | "hook" | "random": {...}}}`` with ``any_success``, ``last_success``,
+      ``max_dq`` [E] and ``q_every_10`` [E, 16] numpy arrays ("hook" for door-open only).
+    """
+    jenv = env if isinstance(env, JittedEnv) else JittedEnv(env)
+    env = jenv.env
+    tasks = tuple(tasks or (t for t in env.task_set.task_names if t in probes.JOINTS))
+    if env.episode_length <= probes.PROBE_STEPS:
+        raise ValueError(f"episode_length {env.episode_length} would auto-reset within {probes.PROBE_STEPS} steps")
+    n = envs_per_task(inits, hook_inits, random_episodes)
+    batch = min(jenv.block_size(t) for t in tasks)
+    k_reset, k_rand, k_act = jax.random.split(key, 3)
+    design = _design(env, fixture, tasks, inits, hook_inits, n, k_rand)
+    act = _policy(len(tasks) * n)  # random-action row of episode j of tasks[i]: i * n + j
+
+    @jax.jit
+    def observe(st):
+        ins = env.inspect(st)
+        return ins["joint_q"], st.info["success"], ins["init_tcp"] - st.obs[:, 0:3]
+
+    outs = {t: [] for t in tasks}
+    for j0 in range(0, n, batch):
+        j1 = min(n, j0 + batch)
+        rvs = jenv.padded_rand_vecs({t: design[t]["rv"][j0:j1] for t in tasks})
+        p = {"kind": np.full(jenv.num_envs, _IDLE), "row": np.zeros(jenv.num_envs, np.int32)}
+        p.update({f: np.zeros(jenv.num_envs, np.float32) for f in ("dz", "grip")})
+        p["direction"] = np.zeros((jenv.num_envs, 3), np.float32)
+        for i, t in enumerate(tasks):
+            r = jenv.rows(t).start
+            for f in ("kind", "dz", "grip", "direction"):
+                p[f][r:r + j1 - j0] = design[t][f][j0:j1]
+            p["row"][r:r + j1 - j0] = i * n + np.arange(j0, j1)
+        p["hinge"] = np.concatenate([np.asarray(v)[:, :3] for v in rvs]) + np.asarray(probes.DOOR_HINGE_OFFSET)
+        p = {f: jnp.asarray(v, jnp.int32 if f in ("kind", "row") else jnp.float32) for f, v in p.items()}
+        st = jenv.reset_from(k_reset, rvs)
+        q0, _, offset = observe(st)
+        anchor, qs, ss = jnp.zeros((jenv.num_envs, 3)), [], []
+        for t in range(probes.PROBE_STEPS):  # Python loop over the shared jitted step
+            anchor, a = act(st.obs, t, anchor, offset, p, k_act)
+            st = jenv.step(st, a)
+            q, s, _ = observe(st)
+            qs.append(q)
+            ss.append(s)
+        q0, qs, ss = np.asarray(q0), np.stack([np.asarray(q) for q in qs]), np.stack([np.asarray(s) for s in ss])
+        for t in tasks:
+            rows = slice(jenv.rows(t).start, jenv.rows(t).start + j1 - j0)
+            outs[t].append({"any_success": ss[:, rows].any(0), "last_success": ss[-1, rows],
+                            "max_dq": np.abs(qs[:, rows] - q0[rows]).max(0),
+                            "q_every_10": np.concatenate([q0[None, rows], qs[9::10, rows]]).T})
+    n_probe, n_hook = inits * len(probes.VARIANTS), hook_inits * len(probes.DOOR_HOOK_MODES)
+    n_line = inits * len(probes.LINE_VARIANTS)
     res = {}
-    for i, task in enumerate(env.task_set.task_names):
-        block = {name: v[i * n:(i + 1) * n] for name, v in out.items()}
+    for task in tasks:
+        block = {f: np.concatenate([o[f] for o in outs[task]]) for f in outs[task][0]}
         res[task] = {"probe": {name: v[:n_probe] for name, v in block.items()},
                      "line": {name: v[n_probe:n_probe + n_line] for name, v in block.items()},
                      "random": {name: v[n - random_episodes:] for name, v in block.items()}}
