@@ -41,8 +41,8 @@ def _time(fn, args, repeats):
 
 
 def bench(num_envs: int, steps_per_call: int, repeats: int, frame_skip: int, profile: bool,
-          task_names=TASKS) -> dict:
-    env = make_metaworld(task_names, num_envs, frame_skip=frame_skip, random_init_step=True)
+          task_names=TASKS, **env_kwargs) -> dict:
+    env = make_metaworld(task_names, num_envs, frame_skip=frame_skip, random_init_step=True, **env_kwargs)
     state = jax.jit(env.reset)(jax.random.key(0))
 
     def run(state, key):
@@ -110,6 +110,8 @@ def main(argv=None):
     p.add_argument("--repeats", type=int, default=10)
     p.add_argument("--frame-skip", type=int, default=1)
     p.add_argument("--no-profile", action="store_true")
+    p.add_argument("--hand", default="floating", help="hand model: floating or arm (scenes.HANDS)")
+    p.add_argument("--iterations", type=int, default=4, help="Newton (and line-search) iterations")
     p.add_argument("--tasks", default=",".join(TASKS), help="comma-separated subset of MT10 (default: all ten)")
     p.add_argument("--quick", action="store_true", help="CPU smoke size: 20 envs, 2 steps per call, 2 repeats")
     p.add_argument("--out", default="benchmarks/results/metaworld_mt10_envs.json")
@@ -117,15 +119,16 @@ def main(argv=None):
     sizes = [2 * len(args.tasks.split(","))] if args.quick else [int(x) for x in args.envs.split(",")]
     spc, reps = (2, 2) if args.quick else (args.steps_per_call, args.repeats)
     names = tuple(args.tasks.split(","))
-    env0 = make_metaworld(names, len(names), frame_skip=args.frame_skip)
+    kw = {"hand": args.hand, "iterations": args.iterations, "ls_iterations": args.iterations}
+    env0 = make_metaworld(names, len(names), frame_skip=args.frame_skip, **kw)
     out = {"what": f"{len(names)}-task MetaWorldEnv.step (physics, obs, reward, success, auto-reset), uniform random actions",
            "device": jax.devices()[0].device_kind, "platform": jax.devices()[0].platform,
            "jax": jax.__version__, "mujoco": mujoco.__version__, "python": platform.python_version(),
-           "tasks": list(names), "frame_skip": args.frame_skip, "timestep": scenes.CONTROL_DT / args.frame_skip,
+           "tasks": list(names), "frame_skip": args.frame_skip, **kw, "timestep": scenes.CONTROL_DT / args.frame_skip,
            "contact_slots": env0.contact_slots, "results": []}
     os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
     for i, n in enumerate(sizes):
-        r = bench(n, spc, reps, args.frame_skip, profile=(i == 0 and not args.no_profile), task_names=names)
+        r = bench(n, spc, reps, args.frame_skip, profile=(i == 0 and not args.no_profile), task_names=names, **kw)
         out["results"].append(r)
         print(f"{n:6d} envs: {r['env_steps_per_s']:12,.0f} env steps/s  compile {r['compile_s']:.1f} s  "
               f"peak mem {r['peak_device_bytes']}  {r.get('profile', '')}", flush=True)

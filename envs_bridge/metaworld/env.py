@@ -62,10 +62,10 @@ class _Task:
     """Host-side bundle of one task's model, ids and constants."""
 
     def __init__(self, name: str, frame_skip: int, iterations: int, ls_iterations: int, eulerdamp: bool,
-                 rand_vecs_path):
+                 rand_vecs_path, hand: str):
         self.name = name
         self.spec = tasks.SPECS[name]
-        m = scenes.build_model(name, frame_skip, iterations, ls_iterations, eulerdamp)
+        m = scenes.build_model(name, frame_skip, iterations, ls_iterations, eulerdamp, hand)
         self.mj = m
         self.mx = mjx.put_model(m)
         self.template = mjx.make_data(self.mx)
@@ -85,7 +85,11 @@ class _Task:
         self.body_pos = jnp.asarray(m.body_pos, jnp.float32)
         self.obj_qpos = int(m.jnt_qposadr[m.joint("objjoint").id]) if name in ("push", "pick-place") else (
             int(m.jnt_qposadr[m.joint("pegjoint").id]) if name == "peg-insert-side" else -1)
-        self.hand_offset, self.hand_quat = scenes.settled_hand(frame_skip)
+        if hand == "arm":  # the arm's pose after Meta-World's reset settle at this task's hand_init_pos
+            self.arm_q, self.arm_qd = (jnp.asarray(x, jnp.float32) for x in scenes.settled_arm(name))
+        else:
+            self.hand_offset, self.hand_quat = scenes.settled_hand(frame_skip)
+        self.arm = hand == "arm"
         self.mocap_low = np.asarray(tasks.HAND_LOW, np.float32)
         self.mocap_high = np.asarray(tasks.HAND_HIGH, np.float32)
         self.rand_vecs = jnp.asarray(tasks.load_rand_vecs(name, rand_vecs_path))
@@ -126,11 +130,13 @@ class MetaWorldEnv:
     def __init__(self, task_set: envs.TaskSet, episode_length: int = 150, goal_visible: bool = True,
                  mode: str = "rand", random_init_step: bool = False, frame_skip: int = 1, iterations: int = 4,
                  ls_iterations: int = 4, eulerdamp: bool = False, reward_scale: float = 1.0,
-                 rand_vecs_path: str | None = None, action_scale: float = ACTION_SCALE):
+                 rand_vecs_path: str | None = None, action_scale: float = ACTION_SCALE, hand: str = "floating"):
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; valid modes: {', '.join(MODES)}")
         if episode_length < 1:
             raise ValueError(f"episode_length must be >= 1, got {episode_length}")
+        if hand not in scenes.HANDS:
+            raise ValueError(f"unknown hand model {hand!r}; valid: {', '.join(scenes.HANDS)}")
         if not action_scale > 0:
             raise ValueError(f"action_scale must be > 0, got {action_scale}")
         bad = [t for t in task_set.task_names if t not in scenes.TASKS]
@@ -144,7 +150,8 @@ class MetaWorldEnv:
         self.frame_skip = int(frame_skip)
         self.reward_scale = float(reward_scale)
         self.action_scale = float(action_scale)
-        self._tasks = [_Task(n, self.frame_skip, iterations, ls_iterations, eulerdamp, rand_vecs_path)
+        self.hand = hand
+        self._tasks = [_Task(n, self.frame_skip, iterations, ls_iterations, eulerdamp, rand_vecs_path, hand)
                        for n in task_set.task_names]
         self.contact_slots = {t.name: t.contact_slots for t in self._tasks}
         self.obs_size = 39 + task_set.num_tasks
@@ -175,7 +182,11 @@ class MetaWorldEnv:
         p = tasks.place(k.name, rv)
         d = k.template
         hand_init = jnp.asarray(k.spec.hand_init, jnp.float32)
-        qpos = d.qpos.at[0:3].set(hand_init + k.hand_offset).at[3:7].set(k.hand_quat).at[7:9].set(0.0)
+        qvel = jnp.zeros_like(d.qvel)
+        if k.arm:  # arm joints 0-6 and fingers 7-8, as Meta-World's settle leaves them (still moving)
+            qpos, qvel = d.qpos.at[0:9].set(k.arm_q), qvel.at[0:9].set(k.arm_qd)
+        else:
+            qpos = d.qpos.at[0:3].set(hand_init + k.hand_offset).at[3:7].set(k.hand_quat).at[7:9].set(0.0)
         if k.obj_qpos >= 0:
             qpos = qpos.at[k.obj_qpos:k.obj_qpos + 3].set(p["body"]).at[k.obj_qpos + 3:k.obj_qpos + 7].set(
                 jnp.array([1.0, 0.0, 0.0, 0.0]))
@@ -187,7 +198,7 @@ class MetaWorldEnv:
         body_pos = k.body_pos
         if k.anchor_body >= 0:
             body_pos = body_pos.at[k.anchor_body].set(p["anchor"])
-        d = d.replace(qpos=qpos, qvel=jnp.zeros_like(d.qvel), mocap_pos=mocap, ctrl=jnp.zeros_like(d.ctrl))
+        d = d.replace(qpos=qpos, qvel=qvel, mocap_pos=mocap, ctrl=jnp.zeros_like(d.ctrl))
         d = mjx.kinematics(k.mx.replace(body_pos=body_pos), d)
         tcp = 0.5 * (d.site_xpos[k.ree] + d.site_xpos[k.lee])
         frame = self._frame(k, d)

@@ -30,9 +30,9 @@ import functools
 import mujoco
 import numpy as np
 
-from envs_bridge.metaworld import tasks
+from envs_bridge.metaworld import sawyer, tasks
 
-__all__ = ["CONTROL_DT", "TASKS", "build_model", "scene_xml", "settled_hand"]
+__all__ = ["CONTROL_DT", "HANDS", "TASKS", "build_model", "scene_xml", "settled_arm", "settled_hand"]
 
 TASKS = tasks.TASKS  # the ten MT10 tasks, in MT10's order
 
@@ -52,6 +52,9 @@ WELD_SOLREF = (0.02, 1.0)
 # out-pulls joint limits and contacts (button pushed 0.146 m past its stop, windows 0.07 m, door 0.174 rad). With
 # 0.3 the weld yields to them, as the real hand is blocked (docs/metaworld_mjx.md, "Trajectory parity").
 WELD_SOLIMP = (0.3, 0.3, 0.001, 0.5, 2.0)
+# The arm's weld keeps Meta-World's (MuJoCo's default) impedance: the arm's mass and damping do the blocking.
+ARM_WELD_SOLIMP = (0.9, 0.95, 0.001, 0.5, 2.0)
+HANDS = ("floating", "arm")
 # The task joints (door, drawer, button, window) carry solimplimit="0.99 0.999 0.001", stiffer than MuJoCo's
 # default limit impedance, so that the hand pressing an object against its stop does not push it through.
 
@@ -59,25 +62,31 @@ _PAD = 'friction="2 2 0.1 0.002 0.002" solref="0.01 1" solimp="0.97 0.99 0.01"' 
 _OBJ = 'friction="1 1 0.005 0.0001 0.0001" solref="0.01 1" solimp="0.99 0.99 0.01"'  # object x fixture/table
 _WRIST = 'friction="1 1 0.005 0.0001 0.0001" solref="0.015 1" solimp="0.945 0.97 0.0055"'
 
-_HAND = """
-    <body name="mocap" mocap="true" pos="0 0.6 0.2"/>
-    <body name="hand" pos="0 0.6 0.2" gravcomp="1">
-      <freejoint name="hand_free"/>
-      <inertial pos="0 0 0" mass="1" diaginertia="0.02 0.02 0.02"/>
+_FINGERS = """
       <geom name="wrist" type="box" pos="-0.007 0 0.066" size="0.034 0.053 0.027" mass="0"/>
-      <body name="rightclaw" pos="0 -0.05 0" gravcomp="1">
+      <body name="rightclaw" pos="0 -0.05 0"{gc}>
         <joint name="r_close" type="slide" axis="0 1 0" range="0 0.04" damping="1000" armature="100"/>
         <geom name="rightpad" type="box" pos="0 0.0015 0" size="0.015 0.0045 0.045" mass="0.0162"/>
         <site name="rightEndEffector" pos="0 0 -0.045"/>
         <site name="rightpad" pos="0 0.003 0"/>
       </body>
-      <body name="leftclaw" pos="0 0.05 0" gravcomp="1">
+      <body name="leftclaw" pos="0 0.05 0"{gc}>
         <joint name="l_close" type="slide" axis="0 1 0" range="-0.03 0" damping="1000" armature="100"/>
         <geom name="leftpad" type="box" pos="0 -0.0015 0" size="0.015 0.0045 0.045" mass="0.0162"/>
         <site name="leftEndEffector" pos="0 0 -0.045"/>
         <site name="leftpad" pos="0 -0.003 0"/>
-      </body>
+      </body>"""
+
+_HAND = """
+    <body name="mocap" mocap="true" pos="0 0.6 0.2"/>
+    <body name="hand" pos="0 0.6 0.2" gravcomp="1">
+      <freejoint name="hand_free"/>
+      <inertial pos="0 0 0" mass="1" diaginertia="0.02 0.02 0.02"/>""" + _FINGERS.format(gc=' gravcomp="1"') + """
     </body>"""
+
+# The hand on our Sawyer arm (``sawyer.py``): massless hand (as Meta-World's), no gravity compensation.
+_ARM_HAND = '\n    <body name="mocap" mocap="true" pos="0 0.6 0.2"/>' + sawyer.arm_xml(
+    '<body name="hand">' + _FINGERS.format(gc="") + "</body>")
 
 # Puck: Meta-World's cylinder (r 0.02, half-height 0.02, 0.75 kg) as a 0.04 m cube (MJX has no box-cylinder test).
 _PUCK = """
@@ -208,7 +217,7 @@ _TASK_SCENES: dict[str, tuple[str, tuple[tuple[str, str, str], ...]]] = {
 
 
 def scene_xml(task: str, frame_skip: int = 1, iterations: int = 4, ls_iterations: int = 4,
-              eulerdamp: bool = False) -> str:
+              eulerdamp: bool = False, hand: str = "floating") -> str:
     """MJCF text of one task's scene.
 
     Args:
@@ -218,7 +227,9 @@ def scene_xml(task: str, frame_skip: int = 1, iterations: int = 4, ls_iterations
       ls_iterations: line-search iterations.
       eulerdamp: integrate joint damping implicitly (MuJoCo's default). Off by default: every damped joint here
         is stable with explicit damping at these timesteps (2 * inertia / damping >= 0.02 s) and MJX then skips
-        a factorisation per substep.
+        a factorisation per substep. Always on with ``hand="arm"`` (the arm's damped light wrist joints need it).
+      hand: one of ``HANDS``: "floating" (a 1 kg free hand on a soft weld) or "arm" (the hand on our Sawyer arm,
+        ``sawyer.py``, on Meta-World's weld).
 
     Returns:
       The MJCF string.
@@ -227,10 +238,20 @@ def scene_xml(task: str, frame_skip: int = 1, iterations: int = 4, ls_iterations
         raise ValueError(f"unknown Meta-World task {task!r}; valid tasks: {', '.join(TASKS)}")
     if frame_skip < 1:
         raise ValueError(f"frame_skip must be >= 1, got {frame_skip}")
+    if hand not in HANDS:
+        raise ValueError(f"unknown hand model {hand!r}; valid: {', '.join(HANDS)}")
     body, pairs = _TASK_SCENES[task]
     pair_xml = "\n".join(
         f'    <pair geom1="{a}" geom2="{b}" condim="3" {p}/>' for a, b, p in pairs)
     dt = CONTROL_DT / frame_skip
+    if hand == "arm":
+        hand_xml, eulerdamp = _ARM_HAND, True
+        weld = (f'solref="{WELD_SOLREF[0]} {WELD_SOLREF[1]}" solimp="{" ".join(map(str, ARM_WELD_SOLIMP))}" '
+                'relpose="0 0 0 1 0 0 0" torquescale="5"')
+    else:
+        hand_xml = _HAND
+        weld = (f'solref="{WELD_SOLREF[0]} {WELD_SOLREF[1]}" solimp="{" ".join(map(str, WELD_SOLIMP))}" '
+                f'relpose="{_REST[0]} {_REST[1]} {_REST[2]} 1 0 0 0"')
     return f"""<mujoco model="mtjax_{task}">
   <compiler angle="radian" autolimits="true"/>
   <option timestep="{dt:.8f}" iterations="{iterations}" ls_iterations="{ls_iterations}" solver="Newton"
@@ -241,11 +262,10 @@ def scene_xml(task: str, frame_skip: int = 1, iterations: int = 4, ls_iterations
     <geom contype="0" conaffinity="0" condim="3" friction="1 0.005 0.0001"/>
   </default>
   <worldbody>
-    <geom name="table" type="plane" pos="0 0.6 0" size="0.7 0.4 0.01"/>{_HAND}{body}
+    <geom name="table" type="plane" pos="0 0.6 0" size="0.7 0.4 0.01"/>{hand_xml}{body}
   </worldbody>
   <equality>
-    <weld body1="mocap" body2="hand" solref="{WELD_SOLREF[0]} {WELD_SOLREF[1]}"
-          solimp="{" ".join(map(str, WELD_SOLIMP))}" relpose="{_REST[0]} {_REST[1]} {_REST[2]} 1 0 0 0"/>
+    <weld body1="mocap" body2="hand" {weld}/>
   </equality>
   <contact>
 {pair_xml}
@@ -260,9 +280,9 @@ def scene_xml(task: str, frame_skip: int = 1, iterations: int = 4, ls_iterations
 
 @functools.cache
 def build_model(task: str, frame_skip: int = 1, iterations: int = 4, ls_iterations: int = 4,
-                eulerdamp: bool = False) -> mujoco.MjModel:
+                eulerdamp: bool = False, hand: str = "floating") -> mujoco.MjModel:
     """Compiled ``mujoco.MjModel`` of one task's scene (cached; treat as read-only)."""
-    return mujoco.MjModel.from_xml_string(scene_xml(task, frame_skip, iterations, ls_iterations, eulerdamp))
+    return mujoco.MjModel.from_xml_string(scene_xml(task, frame_skip, iterations, ls_iterations, eulerdamp, hand))
 
 
 @functools.cache
@@ -283,3 +303,23 @@ def settled_hand(frame_skip: int = 1) -> tuple[np.ndarray, np.ndarray]:
     d.ctrl[:] = (-1.0, 1.0)
     mujoco.mj_step(m, d, nstep=50 * frame_skip)
     return np.array(d.body("hand").xpos - mocap), np.array(d.body("hand").xquat)
+
+
+@functools.cache
+def settled_arm(task: str) -> tuple[np.ndarray, np.ndarray]:
+    """Meta-World's reset settle of the arm (``hand="arm"``) at ``task``'s ``hand_init_pos``, on the CPU.
+
+    Meta-World resets MuJoCo's data (every arm joint at 0) and then holds the mocap at ``hand_init_pos`` for 50
+    control steps with the fingers opening; the arm is still moving when the episode starts. The settle swings
+    the arm through a large arc, so it runs at Meta-World's own physics settings (5 x 2.5 ms, Newton with 50
+    iterations) whatever the env's ``frame_skip``: at one 12.5 ms step it ends in another arm pose, 3.8 cm away.
+
+    Returns:
+      ``(qpos [9], qvel [9])``: the seven arm joints and the two fingers.
+    """
+    m = build_model(task, 5, 50, 50, hand="arm")
+    d = mujoco.MjData(m)
+    d.mocap_pos[m.body("mocap").mocapid[0]] = tasks.SPECS[task].hand_init
+    d.ctrl[:] = (-1.0, 1.0)
+    mujoco.mj_step(m, d, nstep=50 * 5)
+    return np.array(d.qpos[:9]), np.array(d.qvel[:9])

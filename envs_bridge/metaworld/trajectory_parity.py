@@ -3,7 +3,8 @@
 The fixture (``scripts/record_metaworld_trajectories.py`` → ``tests/fixtures/metaworld/trajectories.npz``) holds,
 per MT10 task, episodes of Meta-World 3.1.1's own scripted policies: initial task vectors, every action, the
 success flag per step and the TCP, mocap, object point and task joint every ``every`` steps. ``run`` starts our
-env from the same initial states (``MetaWorldEnv.reset_from``) and, in one jitted rollout,
+env from the same initial states (``MetaWorldEnv.reset_from``) and, stepping every env together with one jitted
+step (``run`` can reuse an already compiled env, ``jitted.JittedEnv``),
 
 * **open loop**: replays the recorded actions; ``metrics`` gives the TCP error (median over episodes and the
   kept steps up to 150) and the share of episodes whose object point is within 10 mm at step 50;
@@ -26,6 +27,7 @@ import numpy as np
 
 from envs_bridge.metaworld import policies
 from envs_bridge.metaworld.env import MetaWorldEnv
+from envs_bridge.metaworld.jitted import JittedEnv
 from mtjax import envs
 
 __all__ = ["TARGETS", "load_fixture", "metrics", "run"]
@@ -57,8 +59,17 @@ def load_fixture(path: str, tasks=None, episodes: int | None = None, steps: int 
     return out
 
 
-def run(fixture: dict, key: jax.Array, **env_kwargs) -> dict[str, dict[str, np.ndarray]]:
+def run(fixture: dict, key: jax.Array, jenv: JittedEnv | None = None,
+        **env_kwargs) -> dict[str, dict[str, np.ndarray]]:
     """Open- and closed-loop rollouts of every fixture task in our env (same initial states).
+
+    Args:
+      fixture: ``load_fixture``'s output.
+      key: PRNG key of the env state (no auto-reset happens within the episodes, so it does not matter).
+      jenv: an already built (and possibly already compiled) env to run in, e.g. the test suite's shared MT10
+        env: it needs a block of at least ``2 * episodes`` envs per fixture task and an ``episode_length``
+        above the fixture's steps; its other rows run zero actions. ``None`` builds one of exactly that size
+        with ``env_kwargs`` (``MetaWorldEnv`` options; not allowed together with ``jenv``).
 
     Returns:
       ``{task: {"open": {"tcp", "obj", "joint_q", "success"}, "closed": {...}, "range": (lo, hi)}}``, states
@@ -68,37 +79,52 @@ def run(fixture: dict, key: jax.Array, **env_kwargs) -> dict[str, dict[str, np.n
     every = fixture["_every"]
     e = {t: fixture[t]["action"].shape[0] for t in tasks}
     steps = fixture[tasks[0]]["action"].shape[1]
-    env = MetaWorldEnv(envs.TaskSet(tasks, tuple(2 * e[t] for t in tasks)), episode_length=steps + 10,
-                       **env_kwargs)
-    rvs = tuple(jnp.asarray(np.concatenate([fixture[t]["rand_vec"]] * 2), jnp.float32) for t in tasks)
-    actions = np.concatenate([np.concatenate([fixture[t]["action"], np.zeros_like(fixture[t]["action"])])
-                              for t in tasks])  # [N, S, 4]; closed-loop rows unused
-    open_rows = np.concatenate([np.r_[np.ones(e[t], bool), np.zeros(e[t], bool)] for t in tasks])
+    if jenv is None:
+        jenv = JittedEnv(MetaWorldEnv(envs.TaskSet(tasks, tuple(2 * e[t] for t in tasks)),
+                                      episode_length=steps + 10, **env_kwargs))
+    elif env_kwargs:
+        raise ValueError(f"env options {sorted(env_kwargs)} cannot apply to an already built env")
+    env = jenv.env
+    if env.episode_length <= steps:
+        raise ValueError(f"episode_length {env.episode_length} would auto-reset within {steps} steps")
+    for t in tasks:
+        if jenv.block_size(t) < 2 * e[t]:
+            raise ValueError(f"{t}: {2 * e[t]} envs needed (open + closed loop), the env has {jenv.block_size(t)}")
+    # rows of task t's block: e[t] open-loop replays, then e[t] closed-loop runs, then idle rows (zero actions)
+    rvs = jenv.padded_rand_vecs({t: np.concatenate([fixture[t]["rand_vec"]] * 2) for t in tasks})
+    actions = np.zeros((steps, jenv.num_envs, 4), np.float32)
+    open_rows = np.ones(jenv.num_envs, bool)  # idle rows "replay" zeros
+    for t in tasks:
+        r = jenv.rows(t).start
+        actions[:, r:r + e[t]] = np.swapaxes(fixture[t]["action"], 0, 1)
+        open_rows[r + e[t]:r + 2 * e[t]] = False
     scripted = policies.multitask_policy(env.task_set)
 
-    def go(key, actions, open_rows):
-        st = env.reset_from(key, rvs)
+    @jax.jit
+    def act(obs, a_rec):
+        return jnp.where(jnp.asarray(open_rows)[:, None], a_rec, scripted(obs))
 
-        def body(st, a_rec):
-            a = jnp.where(open_rows[:, None], a_rec, scripted(st.obs))
-            st = env.step(st, a)
-            ins = env.inspect(st)
-            return st, (ins["tcp"], ins["obj_pos"], ins["joint_q"], st.info["success"])
+    @jax.jit
+    def observe(st):
+        ins = env.inspect(st)
+        return ins["tcp"], ins["obj_pos"], ins["joint_q"], st.info["success"]
 
-        _, (tcp, obj, q, succ) = jax.lax.scan(body, st, jnp.swapaxes(actions, 0, 1))
-        return tcp, obj, q, succ
-
-    tcp, obj, q, succ = map(np.asarray, jax.jit(go)(key, jnp.asarray(actions), jnp.asarray(open_rows)))
+    st, rec = jenv.reset_from(key, rvs), []
+    for s in range(steps):  # a Python loop over the shared jitted step (a lax.scan would be another compile)
+        st = jenv.step(st, act(st.obs, actions[s]))
+        rec.append(observe(st))
+    tcp, obj, q, succ = (np.stack([np.asarray(r[i]) for r in rec]) for i in range(4))
     keep = np.arange(every - 1, steps, every)
-    res, off = {}, 0
-    for t, k in zip(tasks, env._tasks):
+    res = {}
+    for t in tasks:
+        k = env._tasks[env.task_set.task_names.index(t)]
+        off = jenv.rows(t).start
         jid = k.ids.jnt_qpos
         rng = tuple(k.mj.jnt_range[int(np.argmax(k.mj.jnt_qposadr == jid))]) if jid >= 0 else (0.0, 0.0)
         res[t] = {"range": rng}
         for name, rows in (("open", slice(off, off + e[t])), ("closed", slice(off + e[t], off + 2 * e[t]))):
             res[t][name] = {"tcp": tcp[keep][:, rows].swapaxes(0, 1), "obj": obj[keep][:, rows].swapaxes(0, 1),
                             "joint_q": q[keep][:, rows].T, "success": succ[:, rows].T}
-        off += 2 * e[t]
     return res
 
 
@@ -160,11 +186,14 @@ def main(argv=None) -> None:
     p.add_argument("--steps", type=int, default=None, help="first N steps (default: all)")
     p.add_argument("--tasks", nargs="+", default=None)
     p.add_argument("--frame-skip", type=int, default=1, help="physics substeps per 12.5 ms control step")
+    p.add_argument("--hand", default="floating", help="hand model: floating or arm (scenes.HANDS)")
+    p.add_argument("--iterations", type=int, default=4, help="Newton iterations (and line-search iterations)")
     p.add_argument("--json", default=None, help="also write the table here")
     args = p.parse_args(argv)
     fixture = load_fixture(args.fixture, args.tasks, args.episodes, args.steps)
     print("compiling the open- and closed-loop rollout (minutes on a 2-core CPU) ...", flush=True)
-    table = metrics(run(fixture, jax.random.key(0), frame_skip=args.frame_skip), fixture)
+    table = metrics(run(fixture, jax.random.key(0), frame_skip=args.frame_skip, hand=args.hand,
+                        iterations=args.iterations, ls_iterations=args.iterations), fixture)
     print(format_table(table))
     if args.json:
         with open(args.json, "w") as f:

@@ -1,0 +1,107 @@
+"""Our Sawyer arm (``envs_bridge/metaworld/sawyer.py``, ``hand="arm"``) against the real arm, in C MuJoCo.
+
+Fixture ``tests/fixtures/metaworld/arm.npz`` (``scripts/record_metaworld_arm.py``, Meta-World 3.1.1 on MuJoCo
+3.3.0): the state Meta-World's reset leaves, the scripted reach policy's actions and the TCP after every step.
+Reach has no contacts, so the comparison isolates the arm (inertia, joint damping, weld, reach). These run in C
+MuJoCo, not MJX: the arm's MJX kinematics is pathologically slow on XLA's CPU backend (about 1.7 s per call for
+one env; 3.5 ms on an H200), see ``docs/metaworld_mjx.md`` ("The Sawyer arm option").
+"""
+
+import os
+
+import mujoco
+import numpy as np
+import pytest
+
+from envs_bridge.metaworld import MetaWorldEnv, sawyer, scenes
+from mtjax import envs
+
+FIXTURE = os.path.join(os.path.dirname(__file__), "fixtures", "metaworld", "arm.npz")
+
+
+@pytest.fixture(scope="module")
+def rec():
+    return dict(np.load(FIXTURE))
+
+
+def _replay(rec, episode: int, frame_skip: int, iterations: int) -> np.ndarray:
+    """TCP after every step of our arm replaying the recorded actions from the recorded reset state."""
+    m = scenes.build_model("reach", frame_skip, iterations, iterations, hand="arm")
+    d = mujoco.MjData(m)
+    d.qpos[:9], d.qvel[:9] = rec["qpos"][episode], rec["qvel"][episode]
+    d.mocap_pos[0] = rec["mocap"][episode]
+    mujoco.mj_forward(m, d)
+    ree, lee = m.site("rightEndEffector").id, m.site("leftEndEffector").id
+    tcp = []
+    for a in np.clip(rec["action"][episode], -1.0, 1.0):
+        d.mocap_pos[0] = np.clip(d.mocap_pos[0] + a[:3] / 100.0, rec["mocap_low"], rec["mocap_high"])
+        d.ctrl[:] = (a[3], -a[3])
+        mujoco.mj_step(m, d, nstep=frame_skip)
+        tcp.append(0.5 * (d.site_xpos[ree] + d.site_xpos[lee]))
+    return np.asarray(tcp)
+
+
+def test_arm_has_sawyers_joints_and_mass():
+    m = scenes.build_model("reach", 1, hand="arm")
+    arm = [m.joint(j) for j in sawyer.ARM_JOINTS]
+    assert [int(j.qposadr[0]) for j in arm] == list(range(7))  # arm first, then the fingers (qpos 7, 8)
+    np.testing.assert_allclose([m.dof_damping[j.dofadr[0]] for j in arm], 10.0)
+    # Meta-World's compiled model: 18.6985 kg below right_l0 (links, head, fingers)
+    assert m.body("right_l0").subtreemass[0] == pytest.approx(18.6985, abs=1e-3)
+    # the weld's softness uses the hand's inverse weight: Meta-World's massless hand gives 6.106 m/(N s^2)
+    assert m.body("hand").invweight0[0] == pytest.approx(6.106, rel=0.01)
+    assert m.opt.disableflags & mujoco.mjtDisableBit.mjDSBL_EULERDAMP == 0  # implicit damping always on
+
+
+@pytest.mark.parametrize("episode", [0, 1, 2])
+def test_arm_follows_like_the_real_arm_at_metaworlds_timestep(rec, episode):
+    """5 x 2.5 ms, Newton 50 iterations (Meta-World's settings): the TCP follows the real one to < 1 mm."""
+    err = np.linalg.norm(_replay(rec, episode, 5, 50) - rec["tcp"][episode], axis=1)
+    assert np.median(err) < 0.001 and err.max() < 0.005, (np.median(err), err.max())
+
+
+@pytest.mark.parametrize("episode", [0, 1, 2])
+def test_arm_at_two_substeps_meets_the_5mm_target_and_one_substep_does_not(rec, episode):
+    """2 x 6.25 ms keeps the median TCP error at 0.4-0.6 mm; 1 x 12.5 ms (today's MJX step) lags by 7-8 mm."""
+    err2 = np.median(np.linalg.norm(_replay(rec, episode, 2, 6) - rec["tcp"][episode], axis=1))
+    err1 = np.median(np.linalg.norm(_replay(rec, episode, 1, 6) - rec["tcp"][episode], axis=1))
+    assert err2 < 0.002, err2
+    assert 0.004 < err1 < 0.012, err1
+
+
+def test_settle_reproduces_metaworlds_reset(rec):
+    """Our reset settle at Meta-World's timestep lands where Meta-World's reset leaves the hand."""
+    q, qd = scenes.settled_arm("reach")
+    m = scenes.build_model("reach", 5, 50, 50, hand="arm")
+    d = mujoco.MjData(m)
+    d.qpos[:9] = q
+    mujoco.mj_forward(m, d)
+    tcp = 0.5 * (d.site("rightEndEffector").xpos + d.site("leftEndEffector").xpos)
+    np.testing.assert_allclose(tcp, rec["tcp0"][0], atol=1e-3)
+    np.testing.assert_allclose(q, rec["qpos"][0], atol=0.02)  # the same arm pose, null space included
+    # still moving, as in Meta-World (the wrist roll at 1.69 vs 1.59 rad/s: MuJoCo 3.17 here, 3.3 in the fixture)
+    np.testing.assert_allclose(qd[:7], rec["qvel"][0][:7], atol=0.12)
+
+
+def test_unknown_hand_model_names_the_valid_ones():
+    with pytest.raises(ValueError, match="floating, arm"):
+        scenes.scene_xml("reach", hand="sawyer")
+    with pytest.raises(ValueError, match="floating, arm"):
+        MetaWorldEnv(envs.TaskSet(("reach",), (1,)), hand="sawyer")
+
+
+def test_mjx_env_resets_the_arm_where_the_settle_leaves_it():
+    """``MetaWorldEnv(hand="arm")`` starts every episode from ``settled_arm`` (MJX reset; no stepping on CPU)."""
+    import jax
+
+    env = MetaWorldEnv(envs.TaskSet(("reach",), (2,)), hand="arm")
+    ins = env.inspect(jax.jit(env.reset)(jax.random.key(0)))
+    q, _ = scenes.settled_arm("reach")
+    m = scenes.build_model("reach", 1, hand="arm")
+    d = mujoco.MjData(m)
+    d.qpos[:9] = q
+    mujoco.mj_forward(m, d)
+    tcp = 0.5 * (d.site("rightEndEffector").xpos + d.site("leftEndEffector").xpos)
+    np.testing.assert_allclose(np.asarray(ins["tcp"]), np.stack([tcp, tcp]), atol=1e-4)
+    np.testing.assert_allclose(np.asarray(ins["mocap"]), [[0.0, 0.6, 0.2]] * 2, atol=1e-6)
+    assert np.linalg.norm(tcp - np.array([0.0, 0.6, 0.15])) < 0.01  # 5 cm below the mocap, as Meta-World's
