@@ -3,10 +3,15 @@
 Usage: python scripts/mjx_stage_timing.py arm|floating. Found the XLA-CPU slowness of the arm's kinematics
 (1.7 s per call on the 2-core VM vs 3.5 ms on an H200; docs/metaworld_mjx.md, "The Sawyer arm option").
 """
-import time, jax, jax.numpy as jnp, mujoco, sys
+import sys
+import time
+
+import jax
 from mujoco import mjx
-from mujoco.mjx._src import smooth, forward, passive, constraint
+from mujoco.mjx._src import constraint, passive, smooth
+
 from envs_bridge.metaworld import scenes
+
 m = scenes.build_model("reach", 1, hand=sys.argv[1])
 mx = mjx.put_model(m); d = mjx.make_data(mx)
 d = jax.jit(mjx.forward)(mx, d)
