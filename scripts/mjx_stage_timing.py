@@ -1,7 +1,7 @@
 """Times each MJX smooth-dynamics stage (kinematics, com_pos, crb, ...) of one reach scene, one env, on the default device.
 
 Usage: python scripts/mjx_stage_timing.py arm|floating. Found the XLA-CPU slowness of the arm's kinematics
-(1.7 s per call on the 2-core VM vs 3.5 ms on an H200; docs/metaworld_mjx.md, "The Sawyer arm option").
+(1.9 s per call on the 2-core VM vs 3.5 ms on an H200, 1.6 ms with XLA_FLAGS=--xla_disable_hlo_passes=fusion; docs/metaworld_mjx.md, "The Sawyer arm option").
 """
 import sys
 import time

@@ -3,8 +3,8 @@
 Fixture ``tests/fixtures/metaworld/arm.npz`` (``scripts/record_metaworld_arm.py``, Meta-World 3.1.1 on MuJoCo
 3.3.0): the state Meta-World's reset leaves, the scripted reach policy's actions and the TCP after every step.
 Reach has no contacts, so the comparison isolates the arm (inertia, joint damping, weld, reach). These run in C
-MuJoCo, not MJX: the arm's MJX kinematics is pathologically slow on XLA's CPU backend (about 1.7 s per call for
-one env; 3.5 ms on an H200), see ``docs/metaworld_mjx.md`` ("The Sawyer arm option").
+MuJoCo, not MJX: with XLA CPU's default fusion the arm's MJX kinematics takes ~1.9 s per call (3.5 ms on an
+H200; fusion duplicates the seven-link chain), see ``docs/metaworld_mjx.md`` ("The Sawyer arm option").
 """
 
 import os
