@@ -3,19 +3,14 @@
 import jax
 import numpy as np
 import pytest
+from toy_run import toy_run_config
 
 from experiments import common, train
-from experiments.configs import toy_ppo
 from mtjax import checkpoint
 
 
 def _cfg(folder, **over):
-    d = toy_ppo.get_config("smoke").to_dict()
-    d.update({"run_dir": str(folder), "total_iterations": 2, "iters_per_call": 2, "checkpoint_every": 2,
-              "progress": False, "plot": False, "tensorboard": False, **over})
-    d["env"]["num_envs"] = 32
-    d["ppo"].update(horizon=8, minibatch_size=128, epochs=2)
-    return d
+    return toy_run_config(folder, 2, **over)
 
 
 def test_second_stage_starts_from_the_first_stage_network(tmp_path):

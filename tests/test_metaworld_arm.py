@@ -24,6 +24,20 @@ def rec():
     return dict(np.load(FIXTURE))
 
 
+def _tcp(m, d) -> np.ndarray:
+    """Fingertip midpoint (Meta-World's ``tcp_center``)."""
+    return 0.5 * (d.site_xpos[m.site("rightEndEffector").id] + d.site_xpos[m.site("leftEndEffector").id])
+
+
+def _tcp_at(q) -> np.ndarray:
+    """Our arm's TCP with the arm and fingers at ``q`` [9]."""
+    m = scenes.build_model("reach", 1, hand="arm")
+    d = mujoco.MjData(m)
+    d.qpos[:9] = q
+    mujoco.mj_forward(m, d)
+    return _tcp(m, d)
+
+
 def _replay(rec, episode: int, frame_skip: int, iterations: int) -> np.ndarray:
     """TCP after every step of our arm replaying the recorded actions from the recorded reset state."""
     m = scenes.build_model("reach", frame_skip, iterations, iterations, hand="arm")
@@ -31,13 +45,12 @@ def _replay(rec, episode: int, frame_skip: int, iterations: int) -> np.ndarray:
     d.qpos[:9], d.qvel[:9] = rec["qpos"][episode], rec["qvel"][episode]
     d.mocap_pos[0] = rec["mocap"][episode]
     mujoco.mj_forward(m, d)
-    ree, lee = m.site("rightEndEffector").id, m.site("leftEndEffector").id
     tcp = []
     for a in np.clip(rec["action"][episode], -1.0, 1.0):
         d.mocap_pos[0] = np.clip(d.mocap_pos[0] + a[:3] / 100.0, rec["mocap_low"], rec["mocap_high"])
         d.ctrl[:] = (a[3], -a[3])
         mujoco.mj_step(m, d, nstep=frame_skip)
-        tcp.append(0.5 * (d.site_xpos[ree] + d.site_xpos[lee]))
+        tcp.append(_tcp(m, d))
     return np.asarray(tcp)
 
 
@@ -72,12 +85,7 @@ def test_arm_at_two_substeps_meets_the_5mm_target_and_one_substep_does_not(rec, 
 def test_settle_reproduces_metaworlds_reset(rec):
     """Our reset settle at Meta-World's timestep lands where Meta-World's reset leaves the hand."""
     q, qd = scenes.settled_arm("reach")
-    m = scenes.build_model("reach", 5, 50, 50, hand="arm")
-    d = mujoco.MjData(m)
-    d.qpos[:9] = q
-    mujoco.mj_forward(m, d)
-    tcp = 0.5 * (d.site("rightEndEffector").xpos + d.site("leftEndEffector").xpos)
-    np.testing.assert_allclose(tcp, rec["tcp0"][0], atol=1e-3)
+    np.testing.assert_allclose(_tcp_at(q), rec["tcp0"][0], atol=1e-3)
     np.testing.assert_allclose(q, rec["qpos"][0], atol=0.02)  # the same arm pose, null space included
     # still moving, as in Meta-World (the wrist roll at 1.69 vs 1.59 rad/s: MuJoCo 3.17 here, 3.3 in the fixture)
     np.testing.assert_allclose(qd[:7], rec["qvel"][0][:7], atol=0.12)
@@ -96,12 +104,7 @@ def test_mjx_env_resets_the_arm_where_the_settle_leaves_it():
 
     env = MetaWorldEnv(envs.TaskSet(("reach",), (2,)), hand="arm")
     ins = env.inspect(jax.jit(env.reset)(jax.random.key(0)))
-    q, _ = scenes.settled_arm("reach")
-    m = scenes.build_model("reach", 1, hand="arm")
-    d = mujoco.MjData(m)
-    d.qpos[:9] = q
-    mujoco.mj_forward(m, d)
-    tcp = 0.5 * (d.site("rightEndEffector").xpos + d.site("leftEndEffector").xpos)
+    tcp = _tcp_at(scenes.settled_arm("reach")[0])
     np.testing.assert_allclose(np.asarray(ins["tcp"]), np.stack([tcp, tcp]), atol=1e-4)
     np.testing.assert_allclose(np.asarray(ins["mocap"]), [[0.0, 0.6, 0.2]] * 2, atol=1e-6)
     assert np.linalg.norm(tcp - np.array([0.0, 0.6, 0.15])) < 0.01  # 5 cm below the mocap, as Meta-World's

@@ -3,6 +3,7 @@
 import jax
 import numpy as np
 import pytest
+from toy_run import toy_run_config
 
 from envs_bridge import registry
 from mtjax import multi_seed, nets
@@ -50,15 +51,8 @@ def test_seed_dir():
 
 
 def _toy_cfg(folder, **over):
-    """The toy run through ``experiments.train.run``: 32 envs x 8 steps, 6 iterations in chunks of 2."""
-    from experiments.configs import toy_ppo
-
-    d = toy_ppo.get_config("smoke").to_dict()
-    d.update({"run_dir": str(folder), "total_iterations": 6, "iters_per_call": 2, "checkpoint_every": 2,
-              "progress": False, "plot": False, "tensorboard": False, **over})
-    d["env"]["num_envs"] = 32
-    d["ppo"].update(horizon=8, minibatch_size=128, epochs=2)
-    return d
+    """The toy run through ``experiments.train.run`` (``toy_run.py``), 6 iterations unless ``over`` says."""
+    return toy_run_config(folder, over.pop("total_iterations", 6), **over)
 
 
 def _rows(path):

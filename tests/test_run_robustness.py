@@ -2,7 +2,6 @@
 log, damaged checkpoints are skipped with one warning line, a run directory has one writer, nothing is overwritten
 or recorded wrongly, and the divergence guard leaves a checkpoint a resume can continue from."""
 
-import copy
 import json
 import os
 import shutil
@@ -13,9 +12,9 @@ import sys
 import jax
 import numpy as np
 import pytest
+from toy_run import toy_run_config
 
 from experiments import analyze_checkpoint, evaluate, train
-from experiments.configs import toy_ppo
 from mtjax import checkpoint, run_dir, run_loop
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -23,18 +22,8 @@ TOTAL = 8  # iterations; chunks of 2, checkpoints at 4 and 8
 
 
 def _cfg(folder, total=TOTAL, **over):
-    """The toy run, sized for seconds: 32 envs x 8 steps = a 256-sample batch in 2 minibatches."""
-    d = copy.deepcopy(toy_ppo.get_config("smoke").to_dict())
-    d.update(run_dir=str(folder), total_iterations=total, iters_per_call=2, checkpoint_every=4, progress=False,
-             plot=False, tensorboard=False)
-    d["env"]["num_envs"] = 32
-    d["ppo"].update(horizon=8, minibatch_size=128, epochs=2)
-    for k, v in over.items():
-        if k.startswith("ppo_"):
-            d["ppo"][k[4:]] = v
-        else:
-            d[k] = v
-    return d
+    """The toy run (``toy_run.py``) with checkpoints every 4 iterations."""
+    return toy_run_config(folder, total, checkpoint_every=4, **over)
 
 
 def _iterations(folder):

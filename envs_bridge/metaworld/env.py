@@ -85,11 +85,11 @@ class _Task:
         self.body_pos = jnp.asarray(m.body_pos, jnp.float32)
         self.obj_qpos = int(m.jnt_qposadr[m.joint("objjoint").id]) if name in ("push", "pick-place") else (
             int(m.jnt_qposadr[m.joint("pegjoint").id]) if name == "peg-insert-side" else -1)
-        if hand == "arm":  # the arm's pose after Meta-World's reset settle at this task's hand_init_pos
+        self.arm = hand == "arm"
+        if self.arm:  # the arm's pose after Meta-World's reset settle at this task's hand_init_pos
             self.arm_q, self.arm_qd = (jnp.asarray(x, jnp.float32) for x in scenes.settled_arm(name))
         else:
             self.hand_offset, self.hand_quat = scenes.settled_hand(frame_skip)
-        self.arm = hand == "arm"
         self.mocap_low = np.asarray(tasks.HAND_LOW, np.float32)
         self.mocap_high = np.asarray(tasks.HAND_HIGH, np.float32)
         self.rand_vecs = jnp.asarray(tasks.load_rand_vecs(name, rand_vecs_path))
@@ -135,8 +135,6 @@ class MetaWorldEnv:
             raise ValueError(f"unknown mode {mode!r}; valid modes: {', '.join(MODES)}")
         if episode_length < 1:
             raise ValueError(f"episode_length must be >= 1, got {episode_length}")
-        if hand not in scenes.HANDS:
-            raise ValueError(f"unknown hand model {hand!r}; valid: {', '.join(scenes.HANDS)}")
         if not action_scale > 0:
             raise ValueError(f"action_scale must be > 0, got {action_scale}")
         bad = [t for t in task_set.task_names if t not in scenes.TASKS]

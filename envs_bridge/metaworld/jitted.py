@@ -43,17 +43,17 @@ class JittedEnv:
         return self.env.task_set.num_envs
 
     def rows(self, task: str) -> slice:
-        """The rows of ``task``'s block in the task-major batch."""
+        """The rows of ``task``'s block in the task-major batch (``ValueError`` if the env does not have it)."""
         ts = self.env.task_set
+        if task not in ts.task_names:
+            raise ValueError(f"the shared env has no {task!r} block (tasks: {', '.join(ts.task_names)})")
         i = ts.task_names.index(task)
         return slice(ts.offsets[i], ts.offsets[i] + ts.envs_per_task[i])
 
     def block_size(self, task: str) -> int:
         """Number of envs of ``task`` (``ValueError`` if the env does not have the task)."""
-        ts = self.env.task_set
-        if task not in ts.task_names:
-            raise ValueError(f"the shared env has no {task!r} block (tasks: {', '.join(ts.task_names)})")
-        return ts.envs_per_task[ts.task_names.index(task)]
+        r = self.rows(task)
+        return r.stop - r.start
 
     def padded_rand_vecs(self, given: Mapping[str, np.ndarray]) -> tuple[jax.Array, ...]:
         """``rand_vecs`` for ``reset_from``: task ``t``'s block starts with the rows ``given[t]``; every other row

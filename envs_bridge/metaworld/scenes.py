@@ -244,14 +244,12 @@ def scene_xml(task: str, frame_skip: int = 1, iterations: int = 4, ls_iterations
     pair_xml = "\n".join(
         f'    <pair geom1="{a}" geom2="{b}" condim="3" {p}/>' for a, b, p in pairs)
     dt = CONTROL_DT / frame_skip
-    if hand == "arm":
-        hand_xml, eulerdamp = _ARM_HAND, True
-        weld = (f'solref="{WELD_SOLREF[0]} {WELD_SOLREF[1]}" solimp="{" ".join(map(str, ARM_WELD_SOLIMP))}" '
-                'relpose="0 0 0 1 0 0 0" torquescale="5"')
+    if hand == "arm":  # Meta-World's weld as its reset_mocap_welds leaves it: no offset, torquescale 5
+        hand_xml, eulerdamp, solimp, rest, extra = _ARM_HAND, True, ARM_WELD_SOLIMP, (0, 0, 0), ' torquescale="5"'
     else:
-        hand_xml = _HAND
-        weld = (f'solref="{WELD_SOLREF[0]} {WELD_SOLREF[1]}" solimp="{" ".join(map(str, WELD_SOLIMP))}" '
-                f'relpose="{_REST[0]} {_REST[1]} {_REST[2]} 1 0 0 0"')
+        hand_xml, solimp, rest, extra = _HAND, WELD_SOLIMP, _REST, ""
+    weld = (f'solref="{WELD_SOLREF[0]} {WELD_SOLREF[1]}" solimp="{" ".join(map(str, solimp))}" '
+            f'relpose="{rest[0]} {rest[1]} {rest[2]} 1 0 0 0"{extra}')
     return f"""<mujoco model="mtjax_{task}">
   <compiler angle="radian" autolimits="true"/>
   <option timestep="{dt:.8f}" iterations="{iterations}" ls_iterations="{ls_iterations}" solver="Newton"
@@ -296,12 +294,8 @@ def settled_hand(frame_skip: int = 1) -> tuple[np.ndarray, np.ndarray]:
       ``(offset [3], quat [4])``: the hand body's resting position relative to its mocap target and its
       orientation (w, x, y, z).
     """
-    m = build_model("reach", frame_skip)
-    d = mujoco.MjData(m)
     mocap = np.array([0.0, 0.6, 0.2])
-    d.mocap_pos[m.body("mocap").mocapid[0]] = mocap
-    d.ctrl[:] = (-1.0, 1.0)
-    mujoco.mj_step(m, d, nstep=50 * frame_skip)
+    d = _settle(build_model("reach", frame_skip), mocap, frame_skip)
     return np.array(d.body("hand").xpos - mocap), np.array(d.body("hand").xquat)
 
 
@@ -317,9 +311,15 @@ def settled_arm(task: str) -> tuple[np.ndarray, np.ndarray]:
     Returns:
       ``(qpos [9], qvel [9])``: the seven arm joints and the two fingers.
     """
-    m = build_model(task, 5, 50, 50, hand="arm")
-    d = mujoco.MjData(m)
-    d.mocap_pos[m.body("mocap").mocapid[0]] = tasks.SPECS[task].hand_init
-    d.ctrl[:] = (-1.0, 1.0)
-    mujoco.mj_step(m, d, nstep=50 * 5)
+    d = _settle(build_model(task, 5, 50, 50, hand="arm"), tasks.SPECS[task].hand_init, 5)
     return np.array(d.qpos[:9]), np.array(d.qvel[:9])
+
+
+def _settle(m: mujoco.MjModel, mocap, frame_skip: int) -> mujoco.MjData:
+    """Meta-World's ``_reset_hand``: from ``mj_resetData``'s state, 50 control steps with the hand's mocap held
+    at ``mocap`` and the fingers opening (``ctrl = (-1, 1)``)."""
+    d = mujoco.MjData(m)
+    d.mocap_pos[m.body("mocap").mocapid[0]] = mocap
+    d.ctrl[:] = (-1.0, 1.0)
+    mujoco.mj_step(m, d, nstep=50 * frame_skip)
+    return d
