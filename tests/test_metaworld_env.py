@@ -191,3 +191,6 @@ def test_registry_and_errors():
         make_env("mt10", 10, mode="sometimes")
     with pytest.raises(ValueError, match="pick-place"):
         MetaWorldEnv(envs.TaskSet(("pick",), (1,)))
+    assert single.task("reach").name == "reach"
+    with pytest.raises(ValueError, match="valid: reach"):
+        single.task("push")

@@ -160,6 +160,13 @@ class MetaWorldEnv:
     def num_tasks(self) -> int:
         return self.task_set.num_tasks
 
+    def task(self, name: str) -> _Task:
+        """The compiled pieces of one task of this env (model, body/geom ids, spec), by Meta-World name."""
+        names = self.task_set.task_names
+        if name not in names:
+            raise ValueError(f"task {name!r} is not in this env; valid: {', '.join(names)}")
+        return self._tasks[names.index(name)]
+
     # ------------------------------------------------------------------ per-env (unbatched) pieces
     def _frame(self, k: _Task, d) -> jax.Array:
         """Observation values 0-17 of one env: hand, gripper opening, object pose, empty second object."""

@@ -51,7 +51,7 @@ def _design(env: MetaWorldEnv, fixture, tasks, inits: int, hook_inits: int, n: i
     n_hook = hook_inits * len(probes.DOOR_HOOK_MODES)
     out = {}
     for i, task in enumerate(tasks):
-        k = env._tasks[env.task_set.task_names.index(task)]
+        k = env.task(task)
         eps = fixture["tasks"][task]["probes"][:n_probe] + fixture["tasks"][task]["line_probes"][:n_line]
         hooks = fixture["door_hook"][:n_hook] if task == "door-open" else []
         if len(eps) < n_probe + n_line or (task == "door-open" and len(hooks) < n_hook):

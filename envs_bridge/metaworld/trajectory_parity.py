@@ -117,7 +117,7 @@ def run(fixture: dict, key: jax.Array, jenv: JittedEnv | None = None,
     keep = np.arange(every - 1, steps, every)
     res = {}
     for t in tasks:
-        k = env._tasks[env.task_set.task_names.index(t)]
+        k = env.task(t)
         off = jenv.rows(t).start
         jid = k.ids.jnt_qpos
         rng = tuple(k.mj.jnt_range[int(np.argmax(k.mj.jnt_qposadr == jid))]) if jid >= 0 else (0.0, 0.0)
