@@ -22,6 +22,7 @@ import numpy as np
 from flax import struct
 from mujoco import mjx
 
+from envs_bridge import mjx_levels
 from envs_bridge.metaworld import rewards, scenes, tasks
 from mtjax import envs
 
@@ -204,7 +205,8 @@ class MetaWorldEnv:
         if k.anchor_body >= 0:
             body_pos = body_pos.at[k.anchor_body].set(p["anchor"])
         d = d.replace(qpos=qpos, qvel=qvel, mocap_pos=mocap, ctrl=jnp.zeros_like(d.ctrl))
-        d = mjx.kinematics(k.mx.replace(body_pos=body_pos), d)
+        with mjx_levels.fenced_levels(self.hand == "arm"):
+            d = mjx.kinematics(k.mx.replace(body_pos=body_pos), d)
         tcp = 0.5 * (d.site_xpos[k.ree] + d.site_xpos[k.lee])
         frame = self._frame(k, d)
         return d, p["goal"], p["obj_init"], tcp, p["anchor"], body_pos, frame
@@ -245,7 +247,8 @@ class MetaWorldEnv:
         mx = k.mx.replace(body_pos=body_pos) if k.anchor_body >= 0 else k.mx
 
         def sub(d, _):
-            return mjx.step(mx, d), None
+            with mjx_levels.fenced_levels(self.hand == "arm"):  # the arm's 7-link chain: see mjx_levels
+                return mjx.step(mx, d), None
 
         d, _ = jax.lax.scan(sub, d, None, length=self.frame_skip)
         return d
