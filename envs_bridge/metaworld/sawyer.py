@@ -18,7 +18,7 @@ Host-side only (strings and ``mujoco.MjModel``); nothing is traced.
 
 from __future__ import annotations
 
-__all__ = ["ARM_JOINTS", "JOINT_DAMPING", "LINKS", "arm_xml"]
+__all__ = ["ARM_JOINTS", "JOINT_DAMPING", "LINKS", "MW_TIMESTEP", "WRIST_JOINTS", "arm_xml", "joint_damping"]
 
 # (name, parent, pos, quat, mass, centre of mass, principal-axes quat, principal inertia, joint range or None).
 # The head hangs on right_l0 without a joint (its mass moves with joint 0).
@@ -47,6 +47,14 @@ LINKS = (
 )
 ARM_JOINTS = tuple(f"right_j{i}" for i in range(7))
 JOINT_DAMPING = 10.0  # N m s / rad on every arm joint (Meta-World's sawyer_xyz_base)
+MW_TIMESTEP = 0.0025  # s, Meta-World's physics timestep (5 per 12.5 ms control step)
+# The wrist joints that Meta-World's arm moves in the damping-dominated regime: effective inertia (diagonal of the
+# joint-space inertia at the reset pose, armature included) below h * D at Meta-World's timestep (0.025 kg m^2):
+# j5 0.011, j6 0.0015 (j4 0.038, j3 0.45). MuJoCo's constraint solver computes the weld's pull with the inertia M
+# alone and Euler then integrates the joint damping implicitly with M + h D, so on such a joint the weld's pull is
+# filtered by M / (M + h D) and how fast the wrist follows the hand's orientation depends on h * D, not on D.
+# ``joint_damping`` keeps h * D at Meta-World's value on these joints (docs/metaworld_mjx.md, "The Sawyer arm option").
+WRIST_JOINTS = ("right_j5", "right_j6")
 JOINT_ARMATURE = 0.001
 _RIGHT_HAND = ((0.0, 0.0, 0.0245), (0.7071068, 0.0, 0.0, 0.7071068))  # flange frame on right_l6
 # hand on the flange: Meta-World's (0, 0, 0.12) with quat (-1, 0, 1, 0)/sqrt 2, composed with the inverse of the
@@ -63,10 +71,27 @@ def _fmt(v) -> str:
     return " ".join(f"{x:.7g}" for x in v)
 
 
-def arm_xml(hand_body: str) -> str:
+def joint_damping(joint: str, timestep: float) -> float:
+    """Damping [N m s / rad] of arm joint ``joint`` at physics timestep ``timestep`` [s].
+
+    ``JOINT_DAMPING`` (Meta-World's 10) on every joint at Meta-World's timestep or finer. At a coarser timestep h
+    the ``WRIST_JOINTS`` get ``JOINT_DAMPING * MW_TIMESTEP / h`` (4 at 6.25 ms, 2 at 12.5 ms), the same h * D as
+    the real arm's. Replaying recorded actions of push and pick-place (6 episodes, 60 steps, C MuJoCo at 2 x 6.25
+    ms), the hand's largest rotation error against the real hand about x, y, z falls from 0.017, 0.029, 0.150 rad
+    to 0.014, 0.011, 0.028 rad (at Meta-World's timestep: 0.002, 0.002, 0.012) and the TCP's median error from 4.9
+    to 2.2 mm (1.4 mm). Scaling j4 as well (0.029, 0.015, 0.024 rad, 2.0 mm) makes reach's TCP error 4.3 mm instead
+    of 0.6 (5 episodes, 150 steps; these two joints: 1.1 mm).
+    """
+    if joint in WRIST_JOINTS and timestep > MW_TIMESTEP:
+        return JOINT_DAMPING * MW_TIMESTEP / timestep
+    return JOINT_DAMPING
+
+
+def arm_xml(hand_body: str, timestep: float = MW_TIMESTEP) -> str:
     """The arm's worldbody XML with ``hand_body`` (a complete ``<body name="hand" ...>`` element) at its end.
 
-    The hand body's own ``pos``/``quat`` attributes are replaced by its place on the arm's flange.
+    The hand body's own ``pos``/``quat`` attributes are replaced by its place on the arm's flange. ``timestep`` is
+    the scene's physics timestep [s] (the wrist joints' damping depends on it, ``joint_damping``).
     """
     children: dict[str, list[str]] = {}
     for name, parent, *_ in LINKS:
@@ -80,9 +105,10 @@ def arm_xml(hand_body: str) -> str:
 
     def body(name: str) -> str:
         _, _, pos, quat, mass, com, iquat, inertia, rng = rows[name]
+        jname = f"right_j{name[-1]}"
         joint = "" if rng is None else (
-            f'<joint name="right_j{name[-1]}" type="hinge" axis="0 0 1" range="{rng[0]} {rng[1]}" '
-            f'damping="{JOINT_DAMPING}" armature="{JOINT_ARMATURE}"/>')
+            f'<joint name="{jname}" type="hinge" axis="0 0 1" range="{rng[0]} {rng[1]}" '
+            f'damping="{joint_damping(jname, timestep):.7g}" armature="{JOINT_ARMATURE}"/>')
         inner = "".join(body(c) for c in children.get(name, ()))
         if name == "right_l6":
             inner += flange

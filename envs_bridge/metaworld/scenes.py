@@ -84,9 +84,13 @@ _HAND = """
       <inertial pos="0 0 0" mass="1" diaginertia="0.02 0.02 0.02"/>""" + _FINGERS.format(gc=' gravcomp="1"') + """
     </body>"""
 
-# The hand on our Sawyer arm (``sawyer.py``): massless hand (as Meta-World's), no gravity compensation.
-_ARM_HAND = '\n    <body name="mocap" mocap="true" pos="0 0.6 0.2"/>' + sawyer.arm_xml(
-    '<body name="hand">' + _FINGERS.format(gc="") + "</body>")
+
+
+def _arm_hand(timestep: float) -> str:
+    """The hand on our Sawyer arm (``sawyer.py``): massless hand (as Meta-World's), no gravity compensation."""
+    return '\n    <body name="mocap" mocap="true" pos="0 0.6 0.2"/>' + sawyer.arm_xml(
+        '<body name="hand">' + _FINGERS.format(gc="") + "</body>", timestep)
+
 
 # Puck: Meta-World's cylinder (r 0.02, half-height 0.02, 0.75 kg) as a 0.04 m cube (MJX has no box-cylinder test).
 _PUCK = """
@@ -216,6 +220,31 @@ _TASK_SCENES: dict[str, tuple[str, tuple[tuple[str, str, str], ...]]] = {
 }
 
 
+# Contacts the real hand has and only the arm's scenes model (the floating hand's scenes stay as they were measured):
+# peg-insert-side: the fingers meet the block's upper part beside the hole (Meta-World 3.1.1's contact list: pads and
+# claws against its top plates at x = block + 0.096-0.1, 300-350 N per pad once the peg is in), which stops the hand
+# and so the peg; without them our hand pushes the peg on through the hole.
+_ARM_PAIRS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "peg-insert-side": _pairs(("leftpad", "rightpad"), ("block_upper",), _PAD),
+}
+# The arm's scenes use Meta-World's friction model: elliptic cones and condim 4 (torsional friction) on every pad
+# contact (Meta-World's pad geoms have condim 4). The floating hand's scenes keep pyramidal cones and condim 3.
+# Measured (C MuJoCo, 2 x 6.25 ms, 5 episodes, our scripted policies): with pyramidal cones the drawer slips out of
+# the pads (drawer-open last-step success 0.2 vs the real 1.0) and, with the wrist change, the open-loop TCP error of
+# push / pick-place is 5-8 mm; elliptic: 1.0 and 0.6-2.3 mm (docs/metaworld_mjx.md, "The Sawyer arm option").
+# (MJX's elliptic-cone solver fails on a scene without contacts, so reach, which has none, keeps the pyramidal
+# setting; without contacts the cone does nothing.)
+_ARM_CONE, _ARM_PAD_CONDIM = "elliptic", 4
+# The pad contacts' solref, Meta-World's (0.01 s, damping ratio 1), in MuJoCo's direct form (-stiffness, -damping) =
+# (-1 / (tc^2 ratio^2), -2 / tc) = (-10000, -200) in the arm's scenes: the same reference dynamics, but MuJoCo raises
+# a time constant below 2 timesteps to 2 timesteps (0.0125 s at 2 x 6.25 ms: 64 % of the stiffness) and leaves the
+# direct form alone. Measured (C MuJoCo, 2 x 6.25 ms, 5 episodes, with the cone and wrist changes): pick-place
+# last-step success 0.2 -> 0.8 (real 1.0), success steps 174 -> 388 (448); push steps 272 -> 361 (424).
+_PAD_TC, _PAD_RATIO = 0.01, 1.0
+_ARM_PAD = _PAD.replace(f'solref="{_PAD_TC:g} {_PAD_RATIO:g}"',
+                        f'solref="{-1.0 / (_PAD_TC * _PAD_RATIO) ** 2:g} {-2.0 / _PAD_TC:g}"')
+
+
 def scene_xml(task: str, frame_skip: int = 1, iterations: int = 4, ls_iterations: int = 4,
               eulerdamp: bool = False, hand: str = "floating") -> str:
     """MJCF text of one task's scene.
@@ -241,19 +270,23 @@ def scene_xml(task: str, frame_skip: int = 1, iterations: int = 4, ls_iterations
     if hand not in HANDS:
         raise ValueError(f"unknown hand model {hand!r}; valid: {', '.join(HANDS)}")
     body, pairs = _TASK_SCENES[task]
-    pair_xml = "\n".join(
-        f'    <pair geom1="{a}" geom2="{b}" condim="3" {p}/>' for a, b, p in pairs)
     dt = CONTROL_DT / frame_skip
+    cone, pad_condim = "pyramidal", 3
     if hand == "arm":  # Meta-World's weld as its reset_mocap_welds leaves it: no offset, torquescale 5
-        hand_xml, eulerdamp, solimp, rest, extra = _ARM_HAND, True, ARM_WELD_SOLIMP, (0, 0, 0), ' torquescale="5"'
+        hand_xml, eulerdamp, solimp, rest, extra = _arm_hand(dt), True, ARM_WELD_SOLIMP, (0, 0, 0), ' torquescale="5"'
+        pairs = tuple((a, b, _ARM_PAD if p == _PAD else p) for a, b, p in pairs + _ARM_PAIRS.get(task, ()))
+        cone, pad_condim = (_ARM_CONE if pairs else cone), _ARM_PAD_CONDIM
     else:
         hand_xml, solimp, rest, extra = _HAND, WELD_SOLIMP, _REST, ""
+    pair_xml = "\n".join(
+        f'    <pair geom1="{a}" geom2="{b}" condim="{pad_condim if "pad" in a + b else 3}" {p}/>'
+        for a, b, p in pairs)
     weld = (f'solref="{WELD_SOLREF[0]} {WELD_SOLREF[1]}" solimp="{" ".join(map(str, solimp))}" '
             f'relpose="{rest[0]} {rest[1]} {rest[2]} 1 0 0 0"{extra}')
     return f"""<mujoco model="mtjax_{task}">
   <compiler angle="radian" autolimits="true"/>
   <option timestep="{dt:.8f}" iterations="{iterations}" ls_iterations="{ls_iterations}" solver="Newton"
-          cone="pyramidal" integrator="Euler" gravity="0 0 -9.81">
+          cone="{cone}" integrator="Euler" gravity="0 0 -9.81">
     <flag eulerdamp="{'enable' if eulerdamp else 'disable'}"/>
   </option>
   <default>
