@@ -19,6 +19,15 @@ quantities, Meta-World's reward/success/info and the task joint ``joint_qpos``. 
 (``--float64`` to keep doubles); the rounding moves rewards by < 5e-4 relative and flipped no success flag in
 the committed fixtures (success thresholds such as drawer-open's sit at a joint limit, so check after
 re-recording).
+
+The 40 MT50 tasks outside MT10: ``--tasks new`` (or any MT50 names; the default is the MT10 ten, whose output is
+unchanged) drives Meta-World's ``MT50(seed)`` envs and scripted policies the same way and records every quantity
+of ``envs_bridge/metaworld/quantities_mt50.py`` (loaded by path: one table for the recorder and the rewards).
+A quantity that never changed within an episode is stored once under ``const/``. The committed fixtures::
+
+    python scripts/record_metaworld_traces.py --tasks new --seeds 0 --steps 150   # 1.5 MB, ~45 s
+
+(push-back runs 260 steps, ``MIN_STEPS_MT50``, so that its scripted policy succeeds).
 Only numpy and the standard library are imported at module level, so the inner run needs nothing but metaworld.
 """
 
@@ -128,8 +137,22 @@ def load_probes_module():
     return mod
 
 
+def load_mt50_module():
+    """``envs_bridge/metaworld/quantities_mt50.py`` (pure data) loaded by path, as ``load_probes_module``."""
+    import importlib.util
+
+    path = os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "envs_bridge", "metaworld", "quantities_mt50.py"
+    )
+    spec = importlib.util.spec_from_file_location("mtjax_quantities_mt50", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
 # The task's object joint, recorded as "joint_qpos" for the simulation side's reference.
 _JOINTS = load_probes_module().JOINTS
+_MT50 = load_mt50_module()
 _PEG_CORNERS = {
     "collision_box_bottom_1": "bottom_right_corner_collision_box_1",
     "collision_box_top_1": "top_left_corner_collision_box_1",
@@ -228,6 +251,19 @@ def _step_record(env, task: str, obs, action, reward, info) -> dict[str, np.ndar
     return {k: np.asarray(v, np.float64) for k, v in rec.items()}
 
 
+def _action(policy, obs, kind: str, rng: np.random.Generator) -> np.ndarray:
+    """The episode kind's action: uniform random, Meta-World's scripted policy, or the policy plus noise."""
+    if kind == "random":
+        return rng.uniform(-1.0, 1.0, 4).astype(np.float32)
+    action = np.asarray(policy.get_action(obs.copy()), np.float32)
+    if kind == "noisy":  # as the shipped golden data: sigma 0.3 on xyz, 20 % random gripper value
+        action[:3] += rng.normal(0.0, 0.3, 3).astype(np.float32)
+        if rng.uniform() < 0.2:
+            action[3] = rng.uniform(-1.0, 1.0)
+        action = np.clip(action, -1.0, 1.0).astype(np.float32)
+    return action
+
+
 def _episode(
     env, policy, task: str, kind: str, steps: int, rng: np.random.Generator
 ) -> dict[str, np.ndarray]:
@@ -236,15 +272,7 @@ def _episode(
     const = _constants(env, task)
     rows = []
     for _ in range(steps):
-        if kind == "random":
-            action = rng.uniform(-1.0, 1.0, 4).astype(np.float32)
-        else:
-            action = np.asarray(policy.get_action(obs.copy()), np.float32)
-            if kind == "noisy":  # as the shipped golden data: sigma 0.3 on xyz, 20 % random gripper value
-                action[:3] += rng.normal(0.0, 0.3, 3).astype(np.float32)
-                if rng.uniform() < 0.2:
-                    action[3] = rng.uniform(-1.0, 1.0)
-                action = np.clip(action, -1.0, 1.0).astype(np.float32)
+        action = _action(policy, obs, kind, rng)
         obs, reward, _terminated, _truncated, info = env.step(action)
         rows.append(_step_record(env, task, obs, action, reward, info))
     rec = {k: np.stack([r[k] for r in rows]) for k in step_fields(task)}
@@ -253,16 +281,131 @@ def _episode(
     return rec
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# The 40 MT50 tasks outside MT10 (``--tasks``): Meta-World's own ``MT50(seed)`` envs and scripted policies.
+# Every quantity of ``quantities_mt50.QUANTITIES_MT50`` (+ optional ones) is read after each step; a quantity
+# whose value never changes within the episode is stored once under ``const/`` (exact float64 comparison before
+# the float32 cast), so live views (door-unlock's ``obj_init_pos``) and per-step constants need no special case.
+def _site(env, name: str) -> np.ndarray:
+    return np.asarray(env._get_site_pos(name))
+
+
+def _joint(env, name: str) -> float:
+    return float(env.data.joint(name).qpos[0])
+
+
+_GETTERS = {
+    "hand_pos": lambda env, obs, a: obs[0:3],
+    "tcp_opened": lambda env, obs, a: obs[3],
+    "obj_pos": lambda env, obs, a: obs[4:7],
+    "obj_quat": lambda env, obs, a: obs[7:11],
+    "obj2_pos": lambda env, obs, a: obs[11:14],
+    "tcp_center": lambda env, obs, a: env.tcp_center,
+    "left_pad": lambda env, obs, a: env.data.body("leftpad").xpos,
+    "right_pad": lambda env, obs, a: env.data.body("rightpad").xpos,
+    "action": lambda env, obs, a: a,
+    "target_pos": lambda env, obs, a: env._target_pos,
+    "obj_init_pos": lambda env, obs, a: env.obj_init_pos,
+    "init_tcp": lambda env, obs, a: env.init_tcp,
+    "hand_init_pos": lambda env, obs, a: env.hand_init_pos,
+    "wrench_center": lambda env, obs, a: _site(env, "RoundNut"),
+    "stick_end_pos": lambda env, obs, a: _site(env, "stick_end"),
+    "stick_init_pos": lambda env, obs, a: env.stick_init_pos,
+    "handle_init_pos": lambda env, obs, a: env._handle_init_pos,
+    "dial_push_init": lambda env, obs, a: env.dial_push_position,
+    "nail_qpos": lambda env, obs, a: _joint(env, "NailSlideJoint"),
+    "lever_qpos": lambda env, obs, a: _joint(env, "LeverAxis"),
+    "target_to_obj_init": lambda env, obs, a: env._target_to_obj_init,
+    "touching_object": lambda env, obs, a: float(env.touching_main_object),
+}
+
+
+# Scripted policies that need longer than the default episode to succeed (push-back: 160 steps on average).
+MIN_STEPS_MT50 = {"push-back": 260}
+
+
+def mt50_fields(task: str) -> tuple[str, ...]:
+    """Quantities recorded for a non-MT10 task (required, then optional)."""
+    return _MT50.QUANTITIES_MT50[task] + _MT50.OPTIONAL_QUANTITIES_MT50[task]
+
+
+def _episode_mt50(env, policy, task: str, kind: str, steps: int, rng) -> dict[str, np.ndarray]:
+    obs, _ = env.reset()
+    const = {"rand_vec": np.asarray(env._last_rand_vec, np.float64), "reset_obs": obs.copy()}
+    if hasattr(env, "_obj_to_target_init"):  # the button tasks' press margin (checked against the built-in value)
+        const["obj_to_target_init"] = np.asarray(env._obj_to_target_init, np.float64)
+    rows = []
+    for _ in range(steps):
+        action = _action(policy, obs, kind, rng)
+        obs, reward, _terminated, _truncated, info = env.step(action)
+        assert info["unscaled_reward"] == reward, (task, info["unscaled_reward"], reward)
+        row = {k: np.array(_GETTERS[k](env, obs, action), np.float64) for k in mt50_fields(task)}
+        row.update({k: np.asarray(float(info[k]), np.float64) for k in INFO_FIELDS[:-1]})
+        row["reward"] = np.asarray(float(reward), np.float64)
+        row["success"] = np.asarray(float(info["success"]), np.float64)
+        rows.append(row)
+    rec = {}
+    for k in rows[0]:
+        col = np.stack([r[k] for r in rows])
+        if k in mt50_fields(task) and np.all(col == col[0]):
+            rec[f"const/{k}"] = col[0]
+        else:
+            rec[k] = col
+    rec.update({f"const/{k}": v for k, v in const.items()})
+    return rec
+
+
+def _inner_mt50(args, tasks: list[str]) -> None:
+    import metaworld
+    from metaworld.policies import ENV_POLICY_MAP
+
+    files: dict[str, dict[str, np.ndarray]] = {t: {} for t in tasks}
+    for seed in args.seeds:
+        bench = metaworld.MT50(seed=seed)
+        for task in tasks:
+            name = f"{task}-v3"
+            variations = [t for t in bench.train_tasks if t.env_name == name]
+            rng = np.random.default_rng([seed, _MT50.MT50_TASKS.index(task)])
+            env = bench.train_classes[name]()
+            task_index = int(rng.integers(len(variations)))
+            env.set_task(variations[task_index])
+            policy = ENV_POLICY_MAP[name]()
+            for kind in args.kinds:
+                k = sum(1 for key in files[task] if key.endswith("/meta/kind"))
+                steps = max(args.steps, MIN_STEPS_MT50.get(task, 0))
+                rec = _episode_mt50(env, policy, task, kind, steps, rng)
+                for key, val in rec.items():
+                    files[task][f"ep{k}/{key}"] = val.astype(np.float64 if args.float64 else np.float32)
+                files[task][f"ep{k}/meta/kind"] = np.array(kind)
+                files[task][f"ep{k}/meta/seed"] = np.array(seed)
+                files[task][f"ep{k}/meta/task_index"] = np.array(task_index)
+                print(f"seed {seed} {task:26s} {kind:8s} success steps {int(rec['success'].sum()):3d} "
+                      f"return {rec['reward'].sum():8.1f}", flush=True)
+            env.close()
+    for task in tasks:
+        files[task]["versions"] = _versions()
+        path = os.path.join(args.out, f"{task}.npz")
+        np.savez_compressed(path, **files[task])
+        print(f"wrote {path} ({os.path.getsize(path) / 1024:.0f} KiB)")
+
+
+def _versions() -> np.ndarray:
+    import importlib.metadata as md
+
+    return np.array(" ".join(f"{p}=={md.version(p)}" for p in ("metaworld", "mujoco", "gymnasium", "numpy")))
+
+
 def _inner(args) -> None:
     import metaworld
     from metaworld.policies import ENV_POLICY_MAP
 
     os.makedirs(args.out, exist_ok=True)
-    files: dict[str, dict[str, np.ndarray]] = {t: {} for t in MT10}
-    counters = {t: 0 for t in MT10}
-    for seed in args.seeds:
+    mt10_tasks = [t for t in MT10 if t in args.tasks]
+    files: dict[str, dict[str, np.ndarray]] = {t: {} for t in mt10_tasks}
+    counters = {t: 0 for t in mt10_tasks}
+    for seed in args.seeds if mt10_tasks else ():
         bench = metaworld.MT10(seed=seed)
-        for task in MT10:
+        for task in mt10_tasks:
             name = f"{task}-v3"
             tasks = [t for t in bench.train_tasks if t.env_name == name]
             rng = np.random.default_rng([seed, MT10.index(task)])
@@ -287,16 +430,14 @@ def _inner(args) -> None:
                     flush=True,
                 )
             env.close()
-    versions = {}
-    import importlib.metadata as md
-
-    for pkg in ("metaworld", "mujoco", "gymnasium", "numpy"):
-        versions[pkg] = md.version(pkg)
-    for task in MT10:
-        files[task]["versions"] = np.array(" ".join(f"{k}=={v}" for k, v in versions.items()))
+    for task in mt10_tasks:
+        files[task]["versions"] = _versions()
         path = os.path.join(args.out, f"{task}.npz")
         np.savez_compressed(path, **files[task])
         print(f"wrote {path} ({os.path.getsize(path) / 1024:.0f} KiB)")
+    new_tasks = [t for t in _MT50.NEW_TASKS if t in args.tasks]
+    if new_tasks:
+        _inner_mt50(args, new_tasks)
 
 
 def main(argv=None) -> None:
@@ -310,13 +451,23 @@ def main(argv=None) -> None:
     p.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS, help="episode kinds per seed")
     p.add_argument("--steps", type=int, default=150, help="steps per episode")
     p.add_argument("--float64", action="store_true", help="store float64 (default float32, ~2.5x smaller)")
+    p.add_argument(
+        "--tasks", nargs="+", default=list(MT10),
+        help="tasks to record (MT50 names without -v3; 'new' = the 40 outside MT10); default the MT10 ten. "
+        "MT10 tasks use MT10(seed) variations, the others MT50(seed)",
+    )
     p.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if "new" in args.tasks:
+        args.tasks = [t for t in args.tasks if t != "new"] + list(_MT50.NEW_TASKS)
+    unknown = sorted(set(args.tasks) - set(_MT50.MT50_TASKS))
+    if unknown:
+        p.error(f"unknown tasks {unknown}; valid: {', '.join(_MT50.MT50_TASKS)} or 'new'")
     if args.inner:
         _inner(args)
         return
     argv = ["--out", os.path.abspath(args.out), "--steps", str(args.steps), "--seeds", *map(str, args.seeds),
-            "--kinds", *args.kinds] + (["--float64"] if args.float64 else [])
+            "--kinds", *args.kinds, "--tasks", *args.tasks] + (["--float64"] if args.float64 else [])
     run_inner(__file__, argv, args.venv, args.python)
 
 

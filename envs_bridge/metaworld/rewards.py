@@ -1,11 +1,15 @@
-"""Meta-World MT10 rewards and success flags in pure JAX ("v2" rewards of the ``*-v3`` envs, metaworld 3.1.1).
+"""Meta-World MT50 rewards and success flags in pure JAX ("v2" rewards of the ``*-v3`` envs, metaworld 3.1.1).
 
 Meta-World: Yu et al., 2019, "Meta-World: A Benchmark and Evaluation for Multi-Task and Meta Reinforcement
 Learning" (arXiv 1910.10897). This module is the interface: the quantities each task reads, the task-variation
 ranges, ``compute_reward`` and the peg-insert-side corner geometry. The ten functions (``task_rewards.py``, built
 on the primitives of ``reward_utils.py``) re-implement ``compute_reward`` + ``evaluate_state`` of the MT10
 environments term by term and are checked step by step against traces recorded from the real package
-(``scripts/record_metaworld_traces.py``, ``tests/test_metaworld_rewards.py``).
+(``scripts/record_metaworld_traces.py``, ``tests/test_metaworld_rewards.py``). The other 40 MT50 tasks live in
+``task_rewards_mt50_{grasp,sweep,articulated,tools}.py`` (their quantity table in ``quantities_mt50.py``), checked
+the same way by ``tests/test_metaworld_rewards_mt50.py``. ``REWARD_FNS``, ``QUANTITIES``,
+``OPTIONAL_QUANTITIES`` and ``compute_reward`` cover all 50 tasks; ``TASK_NAMES`` stays the MT10 ten (the env's
+task list) and ``MT50_TASK_NAMES`` is Meta-World's MT50 order.
 
 Interface (shared with the simulated scenes in ``envs_bridge/metaworld/env.py``):
   ``REWARD_FNS[task](q) -> (reward, success, info)``, where ``q`` is a dict of *unbatched* per-env quantities
@@ -45,6 +49,28 @@ Quantities (world frame, metres, z up, table top at z = 0; Meta-World's attribut
     puck (Meta-World's ``touching_main_object``); only ``info["grasp_success"]`` reads it, and without it that
     flag drops the contact condition.
 
+Quantities of the 40 non-MT10 tasks (same frame and units; ``obj_pos`` = obs[4:7] and ``obj_init_pos`` are
+task-specific points, named in each function's docstring in ``task_rewards_mt50_*.py``):
+  ``obj_quat`` [4]: obs[7:11], the first object's quaternion slot as observed: body ``RoundNut`` xquat (w, x, y, z)
+    for assembly/disassemble, body ``hammer`` xquat for hammer, body ``top_link`` xquat for box-close.
+  ``obj2_pos`` [3]: obs[11:14], the second object slot: stick-pull site ``insertion`` (the container's handle);
+    stick-push site ``insertion`` + (0, 0.09, 0) (the container).
+  ``wrench_center`` [3]: site ``RoundNut`` (the wrench ring centre; assembly, disassemble).
+  ``stick_end_pos`` [3]: site ``stick_end`` (stick-pull's insertion test).
+  ``stick_init_pos`` [3]: per-episode stick start (attribute ``stick_init_pos``: rand_vec xy, z 0.02).
+  ``handle_init_pos`` [3]: handle-press(-side) site ``handleStart`` at reset (q = -0.001).
+  ``dial_push_init`` [3]: dial-turn's push point at reset (``dial_push_position`` = obs[4:7] at reset +
+    (0.05, 0.02, 0.09)).
+  ``nail_qpos`` []: hammer's ``NailSlideJoint`` qpos in m (success when > 0.09).
+  ``lever_qpos`` []: lever-pull's ``LeverAxis`` qpos in rad (Meta-World's lever angle is its negative).
+  ``target_to_obj_init`` []: bin-picking's in-place margin, ``||obj_pos - target_pos||`` at the episode's first
+    reward call (Meta-World caches it lazily on step 1, not at reset: an env must store it on its first step).
+  ``touching_object`` []: as above, for the tasks whose ``info["grasp_success"]`` has a contact condition
+    (optional there); stick-push *requires* it because its success flag includes that grasp test.
+Per-episode constants (``target_pos``, ``obj_init_pos``, ``init_tcp``, ``hand_init_pos``) are as above with the
+task-specific points documented per function; door-unlock's ``obj_init_pos`` is a live view of body
+``lock_link``'s origin in Meta-World, which never moves, so it is a constant.
+
 Constants that are identical in every variation are built in: peg-insert-side ``peg_head_pos_init`` =
 (-0.1, 0.6, 0.0147847) (Meta-World reads it from the XML default, not from the sampled peg) and button-press-topdown
 ``_obj_to_target_init`` = 0.0935.
@@ -63,17 +89,19 @@ import math
 import jax
 import jax.numpy as jnp
 
-from envs_bridge.metaworld import tasks
+from envs_bridge.metaworld import quantities_mt50, tasks
 from envs_bridge.metaworld.task_rewards import (
     BUTTON_OBJ_TO_TARGET_INIT,
     INFO_KEYS,
     PEG_HEAD_POS_INIT,
-    REWARD_FNS,
 )
+from envs_bridge.metaworld.task_rewards import REWARD_FNS as _MT10_FNS
+from envs_bridge.metaworld.task_rewards_mt50_grasp import REWARD_FNS_GRASP
 
 __all__ = [
     "BUTTON_OBJ_TO_TARGET_INIT",
     "INFO_KEYS",
+    "MT50_TASK_NAMES",
     "OPTIONAL_QUANTITIES",
     "PEG_HEAD_POS_INIT",
     "QUANTITIES",
@@ -85,6 +113,9 @@ __all__ = [
 ]
 
 TASK_NAMES = tasks.TASKS
+MT50_TASK_NAMES = quantities_mt50.MT50_TASKS
+_ALL = TASK_NAMES + quantities_mt50.NEW_TASKS  # MT10 first (error messages), then the other 40 in MT50 order
+REWARD_FNS = {**_MT10_FNS, **REWARD_FNS_GRASP}
 
 _PUCK = (
     "obj_pos",
@@ -124,6 +155,8 @@ QUANTITIES: dict[str, tuple[str, ...]] = {
 }
 OPTIONAL_QUANTITIES: dict[str, tuple[str, ...]] = {t: () for t in TASK_NAMES}
 OPTIONAL_QUANTITIES.update({"push": ("touching_object",), "pick-place": ("touching_object",)})
+QUANTITIES.update(quantities_mt50.QUANTITIES_MT50)
+OPTIONAL_QUANTITIES.update(quantities_mt50.OPTIONAL_QUANTITIES_MT50)
 
 # Meta-World's ``_random_reset_space`` per task (low, high): the task-variation vector ("rand_vec"). Six-D
 # vectors are (object xyz, goal xyz) (peg-insert-side: peg xyz, block xyz); three-D vectors are the anchor.
@@ -137,7 +170,7 @@ _PEG_BLOCK_YAW = 1.57
 
 
 def compute_reward(task: str, quantities: dict[str, jax.Array]):
-    """Reward, success and info of one MT10 task (Meta-World name, with or without the ``-v3`` suffix).
+    """Reward, success and info of one MT50 task (Meta-World name, with or without the ``-v3`` suffix).
 
     Args:
       task: e.g. ``"pick-place"`` or ``"pick-place-v3"``.
@@ -148,7 +181,7 @@ def compute_reward(task: str, quantities: dict[str, jax.Array]):
     """
     name = task.removesuffix("-v3")
     if name not in REWARD_FNS:
-        raise ValueError(f"Unknown Meta-World task {task!r}; valid choices: {', '.join(TASK_NAMES)}")
+        raise ValueError(f"Unknown Meta-World task {task!r}; valid choices: {', '.join(_ALL)}")
     missing = [k for k in QUANTITIES[name] if k not in quantities]
     if missing:
         raise ValueError(f"{name}: missing quantities {missing}; needs {list(QUANTITIES[name])}")
