@@ -78,3 +78,19 @@ def test_fixture_parity(task):
     # The traces can fail the test: success is both true and false (the scripted or noisy episode succeeds).
     assert o["success"][kinds != "random"].any() and not o["success"].all(), task
     assert len(np.unique(np.round(o["reward"], 4))) > 50, task  # rewards vary, not a constant trace
+
+
+def test_builtin_button_margins_match_recorded():
+    """The press margins built in as constants equal every recorded episode's ``_obj_to_target_init``."""
+    from envs_bridge.metaworld import task_rewards_mt50_articulated as A
+
+    expected = {
+        "button-press": A.BUTTON_Y_OBJ_TO_TARGET_INIT,
+        "button-press-wall": A.BUTTON_Y_OBJ_TO_TARGET_INIT,
+        "button-press-topdown-wall": R.BUTTON_OBJ_TO_TARGET_INIT,
+    }
+    for task, value in expected.items():
+        z = np.load(os.path.join(FIXTURES, f"{task}.npz"))
+        recorded = [z[k] for k in z.files if k.endswith("/const/obj_to_target_init")]
+        assert len(recorded) == 3, task
+        np.testing.assert_allclose(recorded, value, rtol=1e-7, err_msg=task)  # float32 storage: 6e-8

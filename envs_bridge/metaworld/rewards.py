@@ -96,7 +96,10 @@ from envs_bridge.metaworld.task_rewards import (
     PEG_HEAD_POS_INIT,
 )
 from envs_bridge.metaworld.task_rewards import REWARD_FNS as _MT10_FNS
+from envs_bridge.metaworld.task_rewards_mt50_articulated import REWARD_FNS_ARTICULATED
 from envs_bridge.metaworld.task_rewards_mt50_grasp import REWARD_FNS_GRASP
+from envs_bridge.metaworld.task_rewards_mt50_sweep import REWARD_FNS_SWEEP
+from envs_bridge.metaworld.task_rewards_mt50_tools import REWARD_FNS_TOOLS
 
 __all__ = [
     "BUTTON_OBJ_TO_TARGET_INIT",
@@ -115,7 +118,7 @@ __all__ = [
 TASK_NAMES = tasks.TASKS
 MT50_TASK_NAMES = quantities_mt50.MT50_TASKS
 _ALL = TASK_NAMES + quantities_mt50.NEW_TASKS  # MT10 first (error messages), then the other 40 in MT50 order
-REWARD_FNS = {**_MT10_FNS, **REWARD_FNS_GRASP}
+REWARD_FNS = {**_MT10_FNS, **REWARD_FNS_GRASP, **REWARD_FNS_ARTICULATED, **REWARD_FNS_SWEEP, **REWARD_FNS_TOOLS}
 
 _PUCK = (
     "obj_pos",
