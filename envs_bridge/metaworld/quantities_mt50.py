@@ -92,6 +92,8 @@ _GRASP = (
     "right_pad",
     "action",
 )
+# push-back, soccer, sweep, sweep-into: their own caging term ignores the gripper action.
+_SLIDE = tuple(k for k in _GRASP if k != "action")
 _WRENCH = (
     "hand_pos",
     "obj_pos",
@@ -141,15 +143,15 @@ QUANTITIES_MT50: dict[str, tuple[str, ...]] = {
     "plate-slide-back": _PLATE,
     "plate-slide-back-side": _PLATE,
     "peg-unplug-side": _GRASP,
-    "soccer": _GRASP,
+    "soccer": _SLIDE,
     "stick-push": _GRASP + ("obj2_pos", "stick_init_pos", "touching_object"),
     "stick-pull": _GRASP + ("obj2_pos", "stick_init_pos", "stick_end_pos"),
     "push-wall": _GRASP,
-    "push-back": _GRASP,
+    "push-back": _SLIDE,
     "reach-wall": ("tcp_center", "target_pos", "hand_init_pos"),
     "shelf-place": _GRASP,
-    "sweep-into": _GRASP,
-    "sweep": _GRASP,
+    "sweep-into": _SLIDE,
+    "sweep": _SLIDE,
 }
 # ``touching_object`` (both pads pressing the task's main geom) only enters ``info["grasp_success"]`` of these
 # tasks; without it that flag drops the contact condition (stick-push needs it for success: required above).
