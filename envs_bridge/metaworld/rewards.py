@@ -78,7 +78,8 @@ Constants that are identical in every variation are built in: peg-insert-side ``
 Info keys: ``near_object``, ``grasp_success``, ``grasp_reward``, ``in_place_reward``, ``obj_to_target``,
 ``unscaled_reward`` (Meta-World's values, bools as 0/1 floats) and ``progress`` = ``in_place_reward``, the
 task's own "in place" shaping term in [0, 1] (door-open and drawer-open: the opening term; button: the press
-term), a smooth completion measure. It is not a success indicator: several success thresholds
+term; lever-pull: the angle term; door-close: the door term, because Meta-World puts the hand term in that info
+slot), a smooth completion measure. It is not a success indicator: several success thresholds
 are looser than the flat top of the term (e.g. pick-place succeeds at 0.07, its term saturates at 0.05).
 """
 

@@ -2,11 +2,11 @@
 
 Meta-World (Yu et al., 2019, arXiv 1910.10897), metaworld 3.1.1, "v2" rewards of the ``*-v3`` envs:
 button-press-topdown-wall, button-press, button-press-wall, coffee-button, door-close, door-lock, door-unlock,
-faucet-open, faucet-close, handle-press-side, handle-press, dial-turn and lever-pull, re-implemented term by
-term (``compute_reward`` + ``evaluate_state``) from ``/work/shared/reference/metaworld_tasks.md`` section 3 and
-checked step by step against recordings of the real package (``tests/test_metaworld_rewards_mt50.py``).
-Nothing is grasped: the reach terms are tolerances on a tcp (or pad / "shoulder") distance, the progress terms
-tolerances on the fixture's displacement. Quantities: ``quantities_mt50.QUANTITIES_MT50`` (see ``rewards.py``).
+faucet-open, faucet-close, handle-press-side, handle-press, dial-turn and lever-pull, re-implemented term by term
+(``compute_reward`` + ``evaluate_state``; task table in ``docs/metaworld_rewards.md``) and checked step by step
+against recordings of the real package (``tests/test_metaworld_rewards_mt50.py``). Nothing is grasped: the reach
+terms are tolerances on a tcp (or pad / "shoulder") distance, the progress terms tolerances on the fixture's
+displacement. Quantities: ``quantities_mt50.QUANTITIES_MT50`` (see ``rewards.py``).
 """
 
 from __future__ import annotations

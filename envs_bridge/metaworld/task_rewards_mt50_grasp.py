@@ -3,8 +3,8 @@
 Meta-World (Yu et al., 2019, arXiv 1910.10897), metaworld 3.1.1, "v2" rewards of the ``*-v3`` envs:
 basketball, bin-picking, coffee-pull, coffee-push, hand-insert, handle-pull-side, handle-pull, pick-place-wall,
 pick-out-of-hole, peg-unplug-side, shelf-place and push-wall, re-implemented term by term (``compute_reward`` +
-``evaluate_state``) from the task notes of ``/work/shared/reference/metaworld_tasks.md`` section 3 and checked
-step by step against recordings of the real package (``tests/test_metaworld_rewards_mt50.py``).
+``evaluate_state``; task table in ``docs/metaworld_rewards.md``) and checked step by step against recordings of
+the real package (``tests/test_metaworld_rewards_mt50.py``).
 
 Every function reads the unbatched quantities of ``quantities_mt50.QUANTITIES_MT50[task]`` (definitions in
 ``rewards.py``); the task-specific meaning of ``obj_pos`` / ``obj_init_pos`` is given per function. ``<`` vs

@@ -1,12 +1,12 @@
 """MT50 rewards, sliding family: push-back, soccer, sweep, sweep-into (own caging term), the four plate slides and
 reach-wall.
 
-Meta-World (Yu et al., 2019, arXiv 1910.10897), metaworld 3.1.1, "v2" rewards of the ``*-v3`` envs,
-re-implemented term by term (``compute_reward`` + ``evaluate_state``) from
-``/work/shared/reference/metaworld_tasks.md`` section 3 and checked step by step against recordings of the real
-package (``tests/test_metaworld_rewards_mt50.py``). Quantities: ``quantities_mt50.QUANTITIES_MT50`` (see
-``rewards.py``); obj_pos is the object point of obs[4:7] (push-back: geom ``objGeom`` centre; soccer: body
-``soccer_ball``; sweep/sweep-into: body ``obj``; plate slides: geom ``puck`` centre).
+Meta-World (Yu et al., 2019, arXiv 1910.10897), metaworld 3.1.1, "v2" rewards of the ``*-v3`` envs, re-implemented
+term by term (``compute_reward`` + ``evaluate_state``; task table in ``docs/metaworld_rewards.md``) and checked
+step by step against recordings of the real package (``tests/test_metaworld_rewards_mt50.py``). Quantities:
+``quantities_mt50.QUANTITIES_MT50`` (see ``rewards.py``); obj_pos is the object point of obs[4:7] (push-back: geom
+``objGeom`` centre; soccer: body ``soccer_ball``; sweep/sweep-into: body ``obj``; plate slides: geom ``puck``
+centre).
 """
 
 from __future__ import annotations

@@ -1,12 +1,12 @@
 """MT50 rewards, tool family: wrench (assembly, disassemble), hammer, box lid and stick (stick-push, stick-pull).
 
-Meta-World (Yu et al., 2019, arXiv 1910.10897), metaworld 3.1.1, "v2" rewards of the ``*-v3`` envs,
-re-implemented term by term (``compute_reward`` + ``evaluate_state``) from
-``/work/shared/reference/metaworld_tasks.md`` section 3 and checked step by step against recordings of the real
-package (``tests/test_metaworld_rewards_mt50.py``). The wrench, hammer and lid rewards are scaled by an
-orientation factor ``max(1 - ||obs[7:11] - ideal|| / s, 0)`` on the observed quaternion (``obj_quat``), and their
-``info`` slots follow Meta-World's (near_object = the orientation factor or the "ready" term, grasp_success =
-grasp term >= 0.5, obj_to_target = 0). Quantities: ``quantities_mt50.QUANTITIES_MT50`` (see ``rewards.py``).
+Meta-World (Yu et al., 2019, arXiv 1910.10897), metaworld 3.1.1, "v2" rewards of the ``*-v3`` envs, re-implemented
+term by term (``compute_reward`` + ``evaluate_state``; task table in ``docs/metaworld_rewards.md``) and checked
+step by step against recordings of the real package (``tests/test_metaworld_rewards_mt50.py``). The wrench, hammer
+and lid rewards are scaled by an orientation factor ``max(1 - ||obs[7:11] - ideal|| / s, 0)`` on the observed
+quaternion (``obj_quat``), and their ``info`` slots follow Meta-World's (near_object = the orientation factor or
+the "ready" term, grasp_success = grasp term >= 0.5, obj_to_target = 0). Quantities:
+``quantities_mt50.QUANTITIES_MT50`` (see ``rewards.py``).
 """
 
 from __future__ import annotations
