@@ -137,3 +137,24 @@ def test_door_hook_probe_from_above_opens_the_door_as_in_real_env(results):
     _, table = results
     row = table["door-open"]
     assert row["hook_above_real"] == 1.0 and abs(row["hook_above_ours"] - row["hook_above_real"]) <= TOL, row
+
+
+def test_cli_builds_the_env_with_the_hand_model_and_physics_options(monkeypatch):
+    """``--hand arm --frame-skip 2 --iterations 6`` reach ``MetaWorldEnv`` (the arm's probe table in
+    docs/metaworld_mjx.md was run this way); nothing is compiled: ``make_env`` is stopped once called."""
+    seen = {}
+
+    class _Built(Exception):
+        pass
+
+    def fake_make_env(task_names, n, **kwargs):
+        seen.update(tasks=tuple(task_names), n=n, **kwargs)
+        raise _Built
+
+    monkeypatch.setattr(probe_runner, "make_env", fake_make_env)
+    with pytest.raises(_Built):
+        probe_runner.main(["--fixture", FIXTURE, "--tasks", "window-close", "--hand", "arm", "--frame-skip", "2",
+                           "--iterations", "6", "--random", "4"])
+    # 5 inits x (6 + 3) probes + 10 x 2 hook probes + 4 random episodes = 69 per task
+    assert seen == {"tasks": ("window-close",), "n": 69, "hand": "arm", "frame_skip": 2, "iterations": 6,
+                    "ls_iterations": 6}
