@@ -18,7 +18,8 @@ Host-side only (strings and ``mujoco.MjModel``); nothing is traced.
 
 from __future__ import annotations
 
-__all__ = ["ARM_JOINTS", "JOINT_DAMPING", "LINKS", "MW_TIMESTEP", "WRIST_JOINTS", "arm_xml", "joint_damping"]
+__all__ = ["ARM_JOINTS", "JOINT_DAMPING", "LINKS", "MW_TIMESTEP", "WRIST_JOINTS", "arm_xml", "hand_to_flange",
+           "joint_damping"]
 
 # (name, parent, pos, quat, mass, centre of mass, principal-axes quat, principal inertia, joint range or None).
 # The head hangs on right_l0 without a joint (its mass moves with joint 0).
@@ -87,11 +88,23 @@ def joint_damping(joint: str, timestep: float) -> float:
     return JOINT_DAMPING
 
 
-def arm_xml(hand_body: str, timestep: float = MW_TIMESTEP) -> str:
+def hand_to_flange(pos) -> tuple[float, float, float]:
+    """A point given in the (world-aligned) hand frame, in the frame of the flange body ``right_hand``."""
+    (w, x, y, z), v = _HAND_ON_FLANGE[1], pos
+    u = (x, y, z)
+    cross = lambda a, b: (a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0])
+    uv = cross(u, v)
+    uuv = cross(u, uv)
+    return tuple(_HAND_ON_FLANGE[0][i] + v[i] + 2.0 * (w * uv[i] + uuv[i]) for i in range(3))
+
+
+def arm_xml(hand_body: str, timestep: float = MW_TIMESTEP, flange_geoms: str = "") -> str:
     """The arm's worldbody XML with ``hand_body`` (a complete ``<body name="hand" ...>`` element) at its end.
 
     The hand body's own ``pos``/``quat`` attributes are replaced by its place on the arm's flange. ``timestep`` is
     the scene's physics timestep [s] (the wrist joints' damping depends on it, ``joint_damping``).
+    ``flange_geoms`` (geom elements in the flange frame, ``hand_to_flange``) go on the flange body ``right_hand``,
+    where Meta-World's wrist mesh is.
     """
     children: dict[str, list[str]] = {}
     for name, parent, *_ in LINKS:
@@ -99,7 +112,7 @@ def arm_xml(hand_body: str, timestep: float = MW_TIMESTEP) -> str:
     rows = {r[0]: r for r in LINKS}
     start = hand_body.index(">") + 1
     hand_inner = hand_body[start:hand_body.rindex("</body>")]
-    flange = (f'<body name="right_hand" pos="{_fmt(_RIGHT_HAND[0])}" quat="{_fmt(_RIGHT_HAND[1])}">'
+    flange = (f'<body name="right_hand" pos="{_fmt(_RIGHT_HAND[0])}" quat="{_fmt(_RIGHT_HAND[1])}">{flange_geoms}'
               f'<body name="hand" pos="{_fmt(_HAND_ON_FLANGE[0])}" quat="{_fmt(_HAND_ON_FLANGE[1])}">'
               f'{_HAND_INERTIAL}{hand_inner}</body></body>')
 

@@ -86,10 +86,26 @@ _HAND = """
 
 
 
+# The arm's wrist: the same box, on the flange body ``right_hand`` as Meta-World's wrist mesh is (not on the hand).
+# MuJoCo's contact regulariser scales with the bodies' inverse weight (``body_invweight0``): 6.1 for the hand (its
+# inertial sits 0.12 m out, see sawyer._HAND_INERTIAL), 0.67 for Meta-World's ``right_hand`` (ours 0.89), so on the
+# hand the wrist x handle contact was ~5x softer than the real one. Measured on window-close (Meta-World 3.1.1, the
+# wrist mesh blocked on the shut window's handle): 783 N at 5.1 mm, 1,686 N at 12.7 mm penetration; ours on the hand
+# 183 N at 5.3 mm, and in MJX the handle sank 30 mm into the box until its side face won (normal -y) and the hand
+# slid off; on the flange 890 N at 6.9 mm (C MuJoCo) and MJX closed-loop success steps 333 -> 425 (real 422)
+# (docs/metaworld_mjx.md, "The Sawyer arm option").
+_WRIST_BOX_POS, _WRIST_BOX_SIZE = (-0.007, 0.0, 0.066), (0.034, 0.053, 0.027)  # hand frame, as in _FINGERS
+_WRIST_LINE = '\n      <geom name="wrist" type="box" pos="-0.007 0 0.066" size="0.034 0.053 0.027" mass="0"/>'
+
+
 def _arm_hand(timestep: float) -> str:
-    """The hand on our Sawyer arm (``sawyer.py``): massless hand (as Meta-World's), no gravity compensation."""
+    """The hand on our Sawyer arm (``sawyer.py``): massless hand (as Meta-World's), no gravity compensation, the
+    wrist box on the flange (a box turned 180 degrees about y is the same box: only its centre moves)."""
+    assert _WRIST_LINE in _FINGERS
+    wrist = (f'<geom name="wrist" type="box" pos="{" ".join(f"{v:.7g}" for v in sawyer.hand_to_flange(_WRIST_BOX_POS))}" '
+             f'size="{" ".join(f"{v:g}" for v in _WRIST_BOX_SIZE)}" mass="0"/>')
     return '\n    <body name="mocap" mocap="true" pos="0 0.6 0.2"/>' + sawyer.arm_xml(
-        '<body name="hand">' + _FINGERS.format(gc="") + "</body>", timestep)
+        '<body name="hand">' + _FINGERS.replace(_WRIST_LINE, "").format(gc="") + "</body>", timestep, wrist)
 
 
 # Puck: Meta-World's cylinder (r 0.02, half-height 0.02, 0.75 kg) as a 0.04 m cube (MJX has no box-cylinder test).
