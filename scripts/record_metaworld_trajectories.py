@@ -15,9 +15,19 @@ each ``--steps`` steps of Meta-World's own scripted policy (``metaworld.policies
 ``envs_bridge/metaworld/trajectory_parity.py`` replays the actions open loop and runs our scripted policies
 closed loop from the same states, and compares.
 
+``--policy-actions`` records instead the reference of ``tests/test_metaworld_policies_mt50.py`` (our JAX port of the
+scripted policies, ``envs_bridge/metaworld/policies_mt50.py``) into ``policy_actions_mt50.npz``: for each task of
+``--tasks`` (default the 40 MT50 tasks outside MT10), ``MT50(seed=0)`` variations ``0..1``, one episode driven by
+the clean scripted policy and one by the policy plus Gaussian noise (``--noise`` on xyz, clipped to [-1, 1]) so
+that the observations also cover off-path states. Per step it stores the observation *rounded to float32* and
+Meta-World's scripted action computed from that rounded observation (so a float32 port sees exactly the input
+the reference saw; the env itself is driven by the action of the unrounded observation, plus the noise).
+Keys ``<task>/obs`` [2, S, 39] and ``<task>/action`` [2, S, 4] float32 (every ``--every``-th step).
+
 Usage (repository root)::
 
     python scripts/record_metaworld_trajectories.py                 # 20 episodes x 500 steps per task
+    python scripts/record_metaworld_trajectories.py --policy-actions    # 2 episodes x 200 steps per task
 """
 
 from __future__ import annotations
@@ -31,7 +41,7 @@ import numpy as np
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, _HERE)
-from record_metaworld_traces import _JOINTS, MT10, run_inner
+from record_metaworld_traces import _JOINTS, _MT50, MT10, run_inner
 
 
 def _episode(env, policy, task: str, steps: int, every: int) -> dict[str, np.ndarray]:
@@ -83,20 +93,76 @@ def _inner(args) -> None:
     print(f"wrote {args.out} ({os.path.getsize(args.out) / 1024:.0f} KiB)")
 
 
+def _policy_episode(env, policy, steps: int, noise: float, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Observations (float32) and Meta-World's scripted actions for them along one (noisy if noise > 0) episode."""
+    obs, _ = env.reset()
+    rows_obs, rows_act = [], []
+    for _ in range(steps):
+        obs32 = obs.astype(np.float32)
+        rows_obs.append(obs32)
+        # copies: some policies (door-open, door-close) add offsets to the observation in place
+        rows_act.append(np.asarray(policy.get_action(obs32.astype(np.float64)), np.float32))
+        a = np.asarray(policy.get_action(obs.copy()), np.float32)
+        if noise > 0:
+            a[:3] += rng.normal(0.0, noise, 3).astype(np.float32)
+        obs, *_ = env.step(np.clip(a, -1.0, 1.0).astype(np.float32))
+    return np.stack(rows_obs), np.stack(rows_act)
+
+
+def _inner_policy_actions(args) -> None:
+    import importlib.metadata as md
+
+    import metaworld
+    from metaworld.policies import ENV_POLICY_MAP
+
+    bench = metaworld.MT50(seed=0)
+    out: dict[str, np.ndarray] = {}
+    for task in args.tasks:
+        name = f"{task}-v3"
+        variations = [t for t in bench.train_tasks if t.env_name == name]
+        env = bench.train_classes[name]()
+        policy = ENV_POLICY_MAP[name]()
+        rng = np.random.default_rng(_MT50.MT50_TASKS.index(task))
+        eps = []
+        for v, noise in enumerate((0.0, args.noise)):
+            env.set_task(variations[v])
+            eps.append(_policy_episode(env, policy, args.steps, noise, rng))
+        out[f"{task}/obs"] = np.stack([e[0][:: args.every] for e in eps])
+        out[f"{task}/action"] = np.stack([e[1][:: args.every] for e in eps])
+        env.close()
+        print(f"{task:26s} distinct actions {len(np.unique(out[f'{task}/action'].reshape(-1, 4), axis=0))}",
+              flush=True)
+    out["versions"] = np.array(" ".join(f"{p}=={md.version(p)}" for p in ("metaworld", "mujoco", "numpy")))
+    out["noise"] = np.array(args.noise)
+    np.savez_compressed(args.out, **out)
+    print(f"wrote {args.out} ({os.path.getsize(args.out) / 1024:.0f} KiB)")
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--venv", default="/tmp/mw_oracle_venv", help="virtual environment for metaworld 3.1.1")
     p.add_argument("--out", default=os.path.join("tests", "fixtures", "metaworld", "trajectories.npz"))
     p.add_argument("--episodes", type=int, default=20, help="episodes per task (variations 0..N-1)")
-    p.add_argument("--steps", type=int, default=500, help="steps per episode (Meta-World's limit)")
-    p.add_argument("--every", type=int, default=5, help="keep the states of every k-th step")
+    p.add_argument("--steps", type=int, default=None, help="steps per episode (default 500; --policy-actions 200)")
+    p.add_argument("--every", type=int, default=None, help="keep every k-th step (default 5; --policy-actions 1)")
+    p.add_argument("--policy-actions", action="store_true",
+                   help="record observations and scripted actions for the policy tests (see the docstring)")
+    p.add_argument("--tasks", nargs="+", default=list(_MT50.NEW_TASKS), help="MT50 tasks (--policy-actions)")
+    p.add_argument("--noise", type=float, default=0.5, help="action noise of the second episode (--policy-actions)")
     p.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.policy_actions and args.out == p.get_default("out"):
+        args.out = os.path.join("tests", "fixtures", "metaworld", "policy_actions_mt50.npz")
+    args.steps = args.steps or (200 if args.policy_actions else 500)
+    args.every = args.every or (1 if args.policy_actions else 5)
     if args.inner:
-        _inner(args)
+        (_inner_policy_actions if args.policy_actions else _inner)(args)
         return
-    run_inner(__file__, ["--out", os.path.abspath(args.out), "--episodes", str(args.episodes), "--steps",
-                         str(args.steps), "--every", str(args.every)], args.venv)
+    argv = ["--out", os.path.abspath(args.out), "--episodes", str(args.episodes), "--steps", str(args.steps),
+            "--every", str(args.every)]
+    if args.policy_actions:
+        argv += ["--policy-actions", "--noise", str(args.noise), "--tasks", *args.tasks]
+    run_inner(__file__, argv, args.venv)
 
 
 if __name__ == "__main__":

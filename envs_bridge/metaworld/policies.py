@@ -137,10 +137,13 @@ POLICIES: dict[str, Callable[[jax.Array], jax.Array]] = {
 }
 
 
-def multitask_policy(task_set: envs.TaskSet) -> Callable[[jax.Array], jax.Array]:
-    """Policy for a task-major batch: ``obs [N, >=39] -> action [N, 4]`` (each block uses its task's policy)."""
+def multitask_policy(task_set: envs.TaskSet, table=None) -> Callable[[jax.Array], jax.Array]:
+    """Policy for a task-major batch: ``obs [N, >=39] -> action [N, 4]`` (each block uses its task's policy from
+    ``table``, default ``POLICIES``; ``policies_mt50.POLICIES_MT50`` covers all 50 MT50 tasks)."""
+    table = POLICIES if table is None else table
+
     def act(obs):
-        out = [jax.vmap(POLICIES[name])(obs[off:off + n, :39])
+        out = [jax.vmap(table[name])(obs[off:off + n, :39])
                for name, off, n in zip(task_set.task_names, task_set.offsets, task_set.envs_per_task)]
         return jnp.concatenate(out)
 
