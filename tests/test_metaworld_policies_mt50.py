@@ -16,6 +16,7 @@ import pytest
 
 from envs_bridge.metaworld import policies, policies_mt50
 from envs_bridge.metaworld.quantities_mt50 import MT50_TASKS, NEW_TASKS
+from mtjax import envs
 
 FIXTURE = os.path.join(os.path.dirname(__file__), "fixtures", "metaworld", "policy_actions_mt50.npz")
 DATA = dict(np.load(FIXTURE))
@@ -43,10 +44,22 @@ def replayed():
 
 
 def test_registry_covers_mt50_in_order():
-    assert set(TASKS) <= set(NEW_TASKS)
-    assert tuple(policies_mt50.POLICIES_MT50) == tuple(t for t in MT50_TASKS if t in policies.POLICIES or t in TASKS)
+    assert sorted(TASKS) == sorted(NEW_TASKS)
+    assert tuple(policies_mt50.POLICIES_MT50) == MT50_TASKS
     for name, fn in policies.POLICIES.items():  # the MT10 policies are the very same functions
         assert policies_mt50.POLICIES_MT50[name] is fn
+
+
+def test_multitask_policy_mixes_mt10_and_new_tasks():
+    """Task-major blocks of a mixed task set each get their own task's policy (MT10 or new)."""
+    names, n = ("reach", "assembly", "soccer"), 3
+    obs = np.concatenate([DATA[f"{t}/obs"][1, :n] for t in ("assembly", "assembly", "soccer")])
+    obs = np.concatenate([obs, np.zeros((len(obs), 5), np.float32)], axis=1)  # extra columns are ignored
+    acts = np.asarray(policies_mt50.multitask_policy(envs.TaskSet(names, (n,) * 3))(obs))
+    for i, t in enumerate(names):
+        want = np.stack([np.asarray(policies_mt50.POLICIES_MT50[t](o[:39])) for o in obs[i * n:(i + 1) * n]])
+        np.testing.assert_allclose(acts[i * n:(i + 1) * n], want, rtol=0, atol=1e-6)  # vmapped vs single: fusion
+    np.testing.assert_allclose(acts[n:2 * n], DATA["assembly/action"][1, :n], atol=ATOL)
 
 
 def test_fixture_shapes():
@@ -66,12 +79,35 @@ def test_policy_matches_metaworld(task, replayed):
     assert err.max() <= ATOL, (task, worst, ours[worst[0]], theirs[worst[0]])
 
 
+# Waypoints in each task's cascade (Meta-World's if/elif chain; docs/metaworld_policies.md), and the ones the
+# recorded episodes never reach: the hand never starts behind the closed door (door-close 0, 1); the lock
+# lever is pressed before the hand gets within 2 cm of its height (door-lock 3); the held stick stays > 4 cm from
+# the thermos in x (stick-push 5); the hand reaches the plate at y < 0.7 (plate-slide-back 2); the ball rolls on
+# before the hand gets within 1 cm of its push point (soccer 3).
+BRANCHES = {
+    "assembly": 5, "basketball": 4, "bin-picking": 5, "box-close": 4, "coffee-pull": 3, "coffee-push": 3,
+    "disassemble": 3, "hammer": 4, "hand-insert": 4, "pick-place-wall": 6, "pick-out-of-hole": 4,
+    "peg-unplug-side": 3, "shelf-place": 5, "stick-push": 6, "stick-pull": 6, "button-press-topdown-wall": 2,
+    "button-press": 2, "button-press-wall": 4, "coffee-button": 2, "dial-turn": 3, "door-close": 4, "door-lock": 4,
+    "door-unlock": 3, "faucet-open": 3, "faucet-close": 3, "handle-press-side": 2, "handle-press": 2,
+    "handle-pull-side": 3, "handle-pull": 3, "lever-pull": 3, "plate-slide": 3, "plate-slide-side": 4,
+    "plate-slide-back": 5, "plate-slide-back-side": 3, "soccer": 4, "push-wall": 5, "push-back": 3,
+    "reach-wall": 2, "sweep-into": 3, "sweep": 3,
+}
+UNVISITED = {"door-close": {0, 1}, "door-lock": {3}, "stick-push": {5}, "plate-slide-back": {2}, "soccer": {3}}
+
+
+def test_branch_table_covers_the_40():
+    assert set(BRANCHES) == set(NEW_TASKS) and set(UNVISITED) <= set(BRANCHES)
+
+
 @pytest.mark.parametrize("task", TASKS)
-def test_fixture_exercises_several_waypoints(task, replayed):
-    """The parity above catches a wrong waypoint only where the fixture visits it: at least two branches of the
-    cascade must be taken (most tasks visit all), and Meta-World's actions must vary."""
+def test_fixture_exercises_the_waypoints(task, replayed):
+    """The parity above catches a wrong waypoint (or grab effort) wherever the fixture visits it: every branch of
+    the cascade but the listed unreachable ones is taken on some recorded step, and no branch index lies outside
+    the cascade."""
     _, branch, theirs = replayed[task]
-    visited = np.unique(branch)
-    print(f"{task}: branches visited {visited.tolist()}")
-    assert len(visited) >= 2, (task, visited)
+    visited = set(np.unique(branch).tolist())
+    print(f"{task}: branches visited {sorted(visited)} of {BRANCHES[task]}")
+    assert visited == set(range(BRANCHES[task])) - UNVISITED.get(task, set()), (task, visited)
     assert len(np.unique(theirs, axis=0)) >= 10, task  # some final waypoints give a constant action

@@ -14,19 +14,21 @@ import jax
 
 from envs_bridge.metaworld import policies
 from envs_bridge.metaworld.policies_common import Waypointed, action_only
+from envs_bridge.metaworld.policies_mt50_articulated import WAYPOINTS_ARTICULATED
 from envs_bridge.metaworld.policies_mt50_grasp import WAYPOINTS_GRASP
+from envs_bridge.metaworld.policies_mt50_sliding import WAYPOINTS_SLIDING
 from envs_bridge.metaworld.quantities_mt50 import MT50_TASKS
 from mtjax import envs
 
 __all__ = ["POLICIES_MT50", "WAYPOINTS_MT50", "multitask_policy"]
 
 # The 40 non-MT10 policies with their branch index: ``obs [39] -> (action [4], branch [])``.
-WAYPOINTS_MT50: dict[str, Waypointed] = {**WAYPOINTS_GRASP}
+WAYPOINTS_MT50: dict[str, Waypointed] = {**WAYPOINTS_GRASP, **WAYPOINTS_ARTICULATED, **WAYPOINTS_SLIDING}
 
 # ``obs [39] -> action [4]`` for every MT50 task, in Meta-World's MT50 order.
 POLICIES_MT50: dict[str, Callable[[jax.Array], jax.Array]] = {
     t: policies.POLICIES[t] if t in policies.POLICIES else action_only(WAYPOINTS_MT50[t])
-    for t in MT50_TASKS if t in policies.POLICIES or t in WAYPOINTS_MT50
+    for t in MT50_TASKS
 }
 
 
