@@ -22,7 +22,9 @@ the clean scripted policy and one by the policy plus Gaussian noise (``--noise``
 that the observations also cover off-path states. Per step it stores the observation *rounded to float32* and
 Meta-World's scripted action computed from that rounded observation (so a float32 port sees exactly the input
 the reference saw; the env itself is driven by the action of the unrounded observation, plus the noise).
-Keys ``<task>/obs`` [2, S, 39] and ``<task>/action`` [2, S, 4] float32 (every ``--every``-th step).
+Keys ``<task>/obs`` [2, S, 39] and ``<task>/action`` [2, S, 4] float32 (every ``--every``-th step); for the few
+tasks whose episodes never reach some waypoint, ``<task>/probe_obs`` [P, 39] and ``<task>/probe_action`` [P, 4]:
+Meta-World's action on recorded observations with the hand or an object placed by hand (``PROBES``).
 
 Usage (repository root)::
 
@@ -109,6 +111,32 @@ def _policy_episode(env, policy, steps: int, noise: float, rng) -> tuple[np.ndar
     return np.stack(rows_obs), np.stack(rows_act)
 
 
+# Hand-placed observations for the cascade branches that the recorded episodes never reach: each probe edits a
+# recorded observation in order, setting ``hand`` (obs[0:3]), ``obj`` (obs[4:7]) or ``obj2`` (obs[11:14]) to the
+# current object point plus an offset (door-close: hand behind the door, low and high; door-lock: hand at the lock;
+# stick-push: thermos at the stick; plate-slide-back: plate further back, hand on it; soccer: hand at each push point).
+PROBES = {
+    "door-close": ((("hand", (0.15, 0.12, 0.1)),), (("hand", (0.15, 0.12, 0.5)),)),
+    "door-lock": ((("hand", (-0.02, -0.02, 0.0)),),),
+    "stick-push": ((("obj2", (0.015, 0.0, 0.0)),),),
+    "plate-slide-back": ((("obj", (0.0, 0.1, 0.0)), ("hand", (0.0, -0.065, 0.025))),),
+    "soccer": tuple((("hand", d),) for d in ((-0.03, 0.0, 0.0), (0.03, 0.0, 0.0), (0.0, -0.03, 0.0))),
+}
+_FIELDS = {"hand": slice(0, 3), "obj": slice(4, 7), "obj2": slice(11, 14)}
+
+
+def _probe_obs(task: str, bases: np.ndarray) -> np.ndarray:
+    """``PROBES[task]`` applied to each of ``bases`` [B, 39] (float32): [B * len(PROBES[task]), 39]."""
+    rows = []
+    for base in bases:
+        for probe in PROBES[task]:
+            o = base.copy()
+            for field, offset in probe:
+                o[_FIELDS[field]] = o[4:7] + np.asarray(offset, np.float32)
+            rows.append(o)
+    return np.stack(rows)
+
+
 def _inner_policy_actions(args) -> None:
     import importlib.metadata as md
 
@@ -129,6 +157,10 @@ def _inner_policy_actions(args) -> None:
             eps.append(_policy_episode(env, policy, args.steps, noise, rng))
         out[f"{task}/obs"] = np.stack([e[0][:: args.every] for e in eps])
         out[f"{task}/action"] = np.stack([e[1][:: args.every] for e in eps])
+        if task in PROBES:  # on every 50th observation of the noisy episode
+            probe = _probe_obs(task, out[f"{task}/obs"][1, ::50])
+            out[f"{task}/probe_obs"] = probe
+            out[f"{task}/probe_action"] = np.stack([policy.get_action(o.astype(np.float64)) for o in probe]).astype(np.float32)
         env.close()
         print(f"{task:26s} distinct actions {len(np.unique(out[f'{task}/action'].reshape(-1, 4), axis=0))}",
               flush=True)
