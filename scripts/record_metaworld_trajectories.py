@@ -17,7 +17,7 @@ closed loop from the same states, and compares.
 
 ``--policy-actions`` records instead the reference of ``tests/test_metaworld_policies_mt50.py`` (our JAX port of the
 scripted policies, ``envs_bridge/metaworld/policies_mt50.py``) into ``policy_actions_mt50.npz``: for each task of
-``--tasks`` (default the 40 MT50 tasks outside MT10), ``MT50(seed=0)`` variations ``0..1``, one episode driven by
+``--tasks`` (default all 50 MT50 tasks), ``MT50(seed=0)`` variations ``0..1``, one episode driven by
 the clean scripted policy and one by the policy plus Gaussian noise (``--noise`` on xyz, clipped to [-1, 1]) so
 that the observations also cover off-path states. Per step it stores the observation *rounded to float32* and
 Meta-World's scripted action computed from that rounded observation (so a float32 port sees exactly the input
@@ -179,7 +179,7 @@ def main(argv=None) -> None:
     p.add_argument("--every", type=int, default=None, help="keep every k-th step (default 5; --policy-actions 1)")
     p.add_argument("--policy-actions", action="store_true",
                    help="record observations and scripted actions for the policy tests (see the docstring)")
-    p.add_argument("--tasks", nargs="+", default=list(_MT50.NEW_TASKS), help="MT50 tasks (--policy-actions)")
+    p.add_argument("--tasks", nargs="+", default=list(_MT50.MT50_TASKS), help="MT50 tasks (--policy-actions)")
     p.add_argument("--noise", type=float, default=0.5, help="action noise of the second episode (--policy-actions)")
     p.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)

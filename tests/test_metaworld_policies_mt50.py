@@ -1,4 +1,8 @@
-"""Our JAX scripted policies of the 40 MT50 tasks outside MT10 reproduce Meta-World 3.1.1's, step by step.
+"""Our JAX scripted policies of the 50 MT50 tasks reproduce Meta-World 3.1.1's, step by step.
+
+The 40 outside MT10 (``policies_mt50_*.py``) match on every row, and every waypoint of their cascades is reached
+on some row. The MT10 ten (``policies.py``, left as they are) are replayed through the same lookup: nine match;
+push's grab effort differs on 16 of 400 rows (xfail, see ``MT10_DEVIATIONS``).
 
 Fixture ``tests/fixtures/metaworld/policy_actions_mt50.npz`` (``scripts/record_metaworld_trajectories.py
 --policy-actions``): per task, one clean scripted episode and one with N(0, 0.5) action noise on xyz (off-path
@@ -21,7 +25,11 @@ from mtjax import envs
 
 FIXTURE = os.path.join(os.path.dirname(__file__), "fixtures", "metaworld", "policy_actions_mt50.npz")
 DATA = dict(np.load(FIXTURE))
-TASKS = tuple(policies_mt50.WAYPOINTS_MT50)
+TASKS = tuple(policies_mt50.WAYPOINTS_MT50)  # the 40 outside MT10
+# Meta-World's push policy tests "near the puck" (grab 0.6, else 0) on the raw puck point; ours (policies.py)
+# on the waypoint reference 5 mm to its -x side, so the grab differs where the hand is within 2 cm (xy) of one
+# point but not the other. The xyz part matches (test_mt10_push_differs_only_in_grab).
+MT10_DEVIATIONS = {"push": "grab test on puck - (0.005, 0, 0) instead of the puck (policies.py, not changed here)"}
 
 # Tolerance. Ours evaluates ``gain * ((obs_object + offset) - obs_hand)`` in float32 on float32 inputs; Meta-World
 # the same expression in float64 on the same (float32-representable) inputs, then casts to float32. Positions are
@@ -35,14 +43,17 @@ ATOL = 1e-5
 
 @pytest.fixture(scope="module")
 def replayed():
-    """``{task: (ours [E*S, 4], branch [E*S], theirs [E*S, 4])}`` (one jit per task)."""
+    """``{task: (ours [R, 4], branch [R] (-1 for MT10), theirs [R, 4])}`` over all rows (one jit per task)."""
     out = {}
-    for task in TASKS:
+    for task in MT50_TASKS:
         obs, theirs = DATA[f"{task}/obs"].reshape(-1, 39), DATA[f"{task}/action"].reshape(-1, 4)
         if f"{task}/probe_obs" in DATA:
             obs = np.concatenate([obs, DATA[f"{task}/probe_obs"]])
             theirs = np.concatenate([theirs, DATA[f"{task}/probe_action"]])
-        act, branch = jax.jit(jax.vmap(policies_mt50.WAYPOINTS_MT50[task]))(obs)
+        if task in policies_mt50.WAYPOINTS_MT50:
+            act, branch = jax.jit(jax.vmap(policies_mt50.WAYPOINTS_MT50[task]))(obs)
+        else:
+            act, branch = jax.jit(jax.vmap(policies_mt50.POLICIES_MT50[task]))(obs), np.full(len(obs), -1)
         out[task] = (np.asarray(act), np.asarray(branch), theirs)
     return out
 
@@ -67,14 +78,18 @@ def test_multitask_policy_mixes_mt10_and_new_tasks():
 
 
 def test_fixture_shapes():
-    for task in TASKS:
+    assert {k.split("/")[0] for k in DATA if "/" in k} == set(MT50_TASKS)
+    for task in MT50_TASKS:
         obs, act = DATA[f"{task}/obs"], DATA[f"{task}/action"]
         assert obs.dtype == act.dtype == np.float32
         assert obs.shape[:2] == act.shape[:2] and obs.shape[2] == 39 and act.shape[2] == 4, task
         assert obs.shape[0] == 2 and obs.shape[1] >= 150, task
 
 
-@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("task", [
+    pytest.param(t, marks=pytest.mark.xfail(strict=True, reason=MT10_DEVIATIONS[t])) if t in MT10_DEVIATIONS else t
+    for t in MT50_TASKS
+])
 def test_policy_matches_metaworld(task, replayed):
     ours, _, theirs = replayed[task]
     err = np.abs(ours - theirs)
@@ -98,6 +113,16 @@ BRANCHES = {
     "plate-slide-back": 5, "plate-slide-back-side": 3, "soccer": 4, "push-wall": 5, "push-back": 3,
     "reach-wall": 2, "sweep-into": 3, "sweep": 3,
 }
+
+
+def test_mt10_push_differs_only_in_grab(replayed):
+    ours, _, theirs = replayed["push"]
+    np.testing.assert_allclose(ours[:, :3], theirs[:, :3], rtol=0, atol=ATOL)
+    obs = DATA["push/obs"].reshape(-1, 39)
+    hand, puck = obs[:, 0:3], obs[:, 4:7]
+    near = (np.linalg.norm(hand[:, :2] - puck[:, :2], axis=1) <= 0.02) & (np.abs(hand[:, 2] - puck[:, 2]) <= 0.10)
+    np.testing.assert_array_equal(theirs[:, 3], np.where(near, 0.6, 0.0).astype(np.float32))  # Meta-World's rule
+    assert 0 < np.sum(ours[:, 3] != theirs[:, 3]) < len(ours) // 10
 
 
 def test_branch_table_covers_the_40():
