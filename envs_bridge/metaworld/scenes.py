@@ -86,26 +86,37 @@ _HAND = """
 
 
 
-# The arm's wrist: the same box, on the flange body ``right_hand`` as Meta-World's wrist mesh is (not on the hand).
+# The arm's wrist: two boxes on the flange body ``right_hand``, where Meta-World's wrist mesh is (not on the hand).
 # MuJoCo's contact regulariser scales with the bodies' inverse weight (``body_invweight0``): 6.1 for the hand (its
 # inertial sits 0.12 m out, see sawyer._HAND_INERTIAL), 0.67 for Meta-World's ``right_hand`` (ours 0.89), so on the
 # hand the wrist x handle contact was ~5x softer than the real one. Measured on window-close (Meta-World 3.1.1, the
 # wrist mesh blocked on the shut window's handle): 783 N at 5.1 mm, 1,686 N at 12.7 mm penetration; ours on the hand
 # 183 N at 5.3 mm, and in MJX the handle sank 30 mm into the box until its side face won (normal -y) and the hand
-# slid off; on the flange 890 N at 6.9 mm (C MuJoCo) and MJX closed-loop success steps 333 -> 425 (real 422)
-# (docs/metaworld_mjx.md, "The Sawyer arm option").
-_WRIST_BOX_POS, _WRIST_BOX_SIZE = (-0.007, 0.0, 0.066), (0.034, 0.053, 0.027)  # hand frame, as in _FINGERS
+# slid off; on the flange 890 N at 6.9 mm (C MuJoCo) and MJX closed-loop success steps 333 -> 424 (real 422).
+# The mesh's front (-x) tapers towards its bottom: x_min -0.022 at z +0.039, -0.030 at +0.045-0.060, -0.034 at
+# +0.064, -0.041 from +0.084 (hand frame, the mesh's vertices at the reset pose). One box with the upper front
+# reached 11-19 mm too far forward low down: probes 4.5 cm below window-close's handle caught its top end there
+# (0.60 vs the real 1.00); the lower box is recessed to the mesh's -0.030 (docs/metaworld_mjx.md, "The Sawyer arm
+# option"). (name, x range, z range) in the hand frame; y +-0.053 as the mesh's widest.
+_ARM_WRIST_BOXES = (("wrist", (-0.041, 0.027), (0.064, 0.093)), ("wrist_low", (-0.030, 0.027), (0.039, 0.064)))
 _WRIST_LINE = '\n      <geom name="wrist" type="box" pos="-0.007 0 0.066" size="0.034 0.053 0.027" mass="0"/>'
+
+
+def _arm_wrist() -> str:
+    """The arm's wrist boxes in the flange frame (a box turned 180 degrees about y is the same box)."""
+    out = ""
+    for name, (x0, x1), (z0, z1) in _ARM_WRIST_BOXES:
+        pos = " ".join(f"{v:.7g}" for v in sawyer.hand_to_flange((0.5 * (x0 + x1), 0.0, 0.5 * (z0 + z1))))
+        out += f'<geom name="{name}" type="box" pos="{pos}" size="{0.5 * (x1 - x0):.7g} 0.053 {0.5 * (z1 - z0):.7g}" mass="0"/>'
+    return out
 
 
 def _arm_hand(timestep: float) -> str:
     """The hand on our Sawyer arm (``sawyer.py``): massless hand (as Meta-World's), no gravity compensation, the
-    wrist box on the flange (a box turned 180 degrees about y is the same box: only its centre moves)."""
+    wrist on the flange (``_ARM_WRIST_BOXES``)."""
     assert _WRIST_LINE in _FINGERS
-    wrist = (f'<geom name="wrist" type="box" pos="{" ".join(f"{v:.7g}" for v in sawyer.hand_to_flange(_WRIST_BOX_POS))}" '
-             f'size="{" ".join(f"{v:g}" for v in _WRIST_BOX_SIZE)}" mass="0"/>')
     return '\n    <body name="mocap" mocap="true" pos="0 0.6 0.2"/>' + sawyer.arm_xml(
-        '<body name="hand">' + _FINGERS.replace(_WRIST_LINE, "").format(gc="") + "</body>", timestep, wrist)
+        '<body name="hand">' + _FINGERS.replace(_WRIST_LINE, "").format(gc="") + "</body>", timestep, _arm_wrist())
 
 
 # Puck: Meta-World's cylinder (r 0.02, half-height 0.02, 0.75 kg) as a 0.04 m cube (MJX has no box-cylinder test).
@@ -291,6 +302,7 @@ def scene_xml(task: str, frame_skip: int = 1, iterations: int = 4, ls_iterations
     if hand == "arm":  # Meta-World's weld as its reset_mocap_welds leaves it: no offset, torquescale 5
         hand_xml, eulerdamp, solimp, rest, extra = _arm_hand(dt), True, ARM_WELD_SOLIMP, (0, 0, 0), ' torquescale="5"'
         pairs = tuple((a, b, _ARM_PAD if p == _PAD else p) for a, b, p in pairs + _ARM_PAIRS.get(task, ()))
+        pairs += tuple((n, b, p) for n, *_ in _ARM_WRIST_BOXES[1:] for a, b, p in pairs if a == "wrist")
         cone, pad_condim = (_ARM_CONE if pairs else cone), _ARM_PAD_CONDIM
     else:
         hand_xml, solimp, rest, extra = _HAND, WELD_SOLIMP, _REST, ""
