@@ -1,8 +1,8 @@
 """Our JAX scripted policies of the 50 MT50 tasks reproduce Meta-World 3.1.1's, step by step.
 
 The 40 outside MT10 (``policies_mt50_*.py``) match on every row, and every waypoint of their cascades is reached
-on some row. The MT10 ten (``policies.py``, left as they are) are replayed through the same lookup: nine match;
-push's grab effort differs on 16 of 400 rows (xfail, see ``MT10_DEVIATIONS``).
+on some row. The MT10 ten (``policies.py``) are replayed through the same lookup and match too (push's grab test
+reads the puck itself since this fixture showed it: ``test_mt10_push_grabs_on_the_puck_itself``).
 
 Fixture ``tests/fixtures/metaworld/policy_actions_mt50.npz`` (``scripts/record_metaworld_trajectories.py
 --policy-actions``): per task, one clean scripted episode and one with N(0, 0.5) action noise on xyz (off-path
@@ -26,10 +26,7 @@ from mtjax import envs
 FIXTURE = os.path.join(os.path.dirname(__file__), "fixtures", "metaworld", "policy_actions_mt50.npz")
 DATA = dict(np.load(FIXTURE))
 TASKS = tuple(policies_mt50.WAYPOINTS_MT50)  # the 40 outside MT10
-# Meta-World's push policy tests "near the puck" (grab 0.6, else 0) on the raw puck point; ours (policies.py)
-# on the waypoint reference 5 mm to its -x side, so the grab differs where the hand is within 2 cm (xy) of one
-# point but not the other. The xyz part matches (test_mt10_push_differs_only_in_grab).
-MT10_DEVIATIONS = {"push": "grab test on puck - (0.005, 0, 0) instead of the puck (policies.py, not changed here)"}
+MT10_DEVIATIONS: dict[str, str] = {}  # none since push's grab test reads the puck (was 16 of 400 rows off)
 
 # Tolerance. Ours evaluates ``gain * ((obs_object + offset) - obs_hand)`` in float32 on float32 inputs; Meta-World
 # the same expression in float64 on the same (float32-representable) inputs, then casts to float32. Positions are
@@ -115,14 +112,21 @@ BRANCHES = {
 }
 
 
-def test_mt10_push_differs_only_in_grab(replayed):
+def test_mt10_push_grabs_on_the_puck_itself(replayed):
+    """Meta-World's push grabs (0.6) when the hand is within 2 cm (xy) and 10 cm (z) of the puck itself, not of the
+    waypoint reference 5 mm to its -x side (our earlier rule): the fixture holds rows where the two rules differ,
+    and ours follows Meta-World's on every row."""
     ours, _, theirs = replayed["push"]
-    np.testing.assert_allclose(ours[:, :3], theirs[:, :3], rtol=0, atol=ATOL)
     obs = DATA["push/obs"].reshape(-1, 39)
     hand, puck = obs[:, 0:3], obs[:, 4:7]
-    near = (np.linalg.norm(hand[:, :2] - puck[:, :2], axis=1) <= 0.02) & (np.abs(hand[:, 2] - puck[:, 2]) <= 0.10)
-    np.testing.assert_array_equal(theirs[:, 3], np.where(near, 0.6, 0.0).astype(np.float32))  # Meta-World's rule
-    assert 0 < np.sum(ours[:, 3] != theirs[:, 3]) < len(ours) // 10
+    ref = puck - np.array([0.005, 0.0, 0.0], np.float32)
+
+    def near(p):
+        return (np.linalg.norm(hand[:, :2] - p[:, :2], axis=1) <= 0.02) & (np.abs(hand[:, 2] - p[:, 2]) <= 0.10)
+
+    np.testing.assert_array_equal(theirs[:len(obs), 3], np.where(near(puck), 0.6, 0.0).astype(np.float32))
+    assert np.sum(near(puck) != near(ref)) > 0  # rows that tell the two rules apart (16 of 400)
+    np.testing.assert_array_equal(ours[:len(obs), 3], theirs[:len(obs), 3])
 
 
 def test_branch_table_covers_the_40():
