@@ -17,7 +17,14 @@ def _has_gpu() -> bool:
         return False
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
+    # Under `pytest -n 2 --dist loadgroup` (the README's command) a module's tests stay on one worker (their
+    # module-scoped fixtures, often compiled programs, are built once), and every test that uses the shared MT10 env
+    # runs on one worker, so the MT10 program is compiled once per run, not once per worker.
+    for item in items:
+        group = "mt10" if "mt10" in getattr(item, "fixturenames", ()) else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
     if _has_gpu():
         return
     skip = pytest.mark.skip(reason="needs a CUDA GPU (marked gpu)")
