@@ -42,18 +42,6 @@ import time
 
 import numpy as np
 
-MT10 = (
-    "reach",
-    "push",
-    "pick-place",
-    "door-open",
-    "drawer-open",
-    "drawer-close",
-    "button-press-topdown",
-    "peg-insert-side",
-    "window-open",
-    "window-close",
-)
 KINDS = ("scripted", "random", "noisy")
 INFO_FIELDS = (
     "near_object",
@@ -148,6 +136,9 @@ def load_mt50_module():
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
+
+
+MT10 = load_mt50_module().MT10_TASKS  # the MT10 ten in MT10's order (one definition for recorder and env)
 
 
 # The task's object joint, recorded as "joint_qpos" for the simulation side's reference.

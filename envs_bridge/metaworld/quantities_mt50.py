@@ -10,7 +10,7 @@ Meta-World venv (no jax there): the recorder and the rewards read the same table
 
 from __future__ import annotations
 
-__all__ = ["MT50_TASKS", "NEW_TASKS", "OPTIONAL_QUANTITIES_MT50", "QUANTITIES_MT50"]
+__all__ = ["GRASP_QUANTITIES", "MT10_TASKS", "MT50_TASKS", "NEW_TASKS", "OPTIONAL_QUANTITIES_MT50", "QUANTITIES_MT50"]
 
 # Meta-World's MT50 order (``metaworld.MT50``; the benchmark's ``task_id`` is the position in this list; equal to
 # ``list(metaworld.MT50(seed=0).train_classes)`` and ``metaworld.env_dict.MT50_V3`` of metaworld 3.1.1, checked).
@@ -66,7 +66,8 @@ MT50_TASKS = (
     "window-open",
     "window-close",
 )
-_MT10 = (
+# The ten MT10 tasks in MT10's order (the one definition: tasks.TASKS and the recorder read it).
+MT10_TASKS = (
     "reach",
     "push",
     "pick-place",
@@ -79,10 +80,10 @@ _MT10 = (
     "window-close",
 )
 # The 40 MT50 tasks outside MT10, in MT50 order.
-NEW_TASKS = tuple(t for t in MT50_TASKS if t not in _MT10)
+NEW_TASKS = tuple(t for t in MT50_TASKS if t not in MT10_TASKS)
 
 # An object gripped with the base-class caging term: pads, tcp, action and the episode-start object/tcp.
-_GRASP = (
+GRASP_QUANTITIES = (
     "obj_pos",
     "tcp_opened",
     "tcp_center",
@@ -94,7 +95,7 @@ _GRASP = (
     "action",
 )
 # push-back, soccer, sweep, sweep-into: their own caging term ignores the gripper action.
-_SLIDE = tuple(k for k in _GRASP if k != "action")
+_SLIDE = tuple(k for k in GRASP_QUANTITIES if k != "action")
 _WRENCH = (
     "hand_pos",
     "obj_pos",
@@ -114,43 +115,43 @@ _PLATE = ("obj_pos", "tcp_center", "target_pos", "obj_init_pos", "init_tcp")
 
 QUANTITIES_MT50: dict[str, tuple[str, ...]] = {
     "assembly": _WRENCH + ("wrench_center",),
-    "basketball": _GRASP,
-    "bin-picking": _GRASP + ("hand_pos", "target_to_obj_init"),
+    "basketball": GRASP_QUANTITIES,
+    "bin-picking": GRASP_QUANTITIES + ("hand_pos", "target_to_obj_init"),
     "box-close": ("hand_pos", "obj_pos", "obj_quat", "action", "target_pos"),
     "button-press-topdown-wall": _BUTTON,
     "button-press": _BUTTON,
     "button-press-wall": _BUTTON,
     "coffee-button": _BUTTON,
-    "coffee-pull": _GRASP,
-    "coffee-push": _GRASP,
+    "coffee-pull": GRASP_QUANTITIES,
+    "coffee-push": GRASP_QUANTITIES,
     "dial-turn": ("obj_pos", "tcp_center", "target_pos", "init_tcp", "action", "dial_push_init"),
     "disassemble": _WRENCH + ("wrench_center",),
     "door-close": ("obj_pos", "tcp_center", "target_pos", "obj_init_pos", "hand_init_pos"),
     "door-lock": ("obj_pos", "tcp_opened", "left_pad", "target_pos"),
     "door-unlock": ("hand_pos", "obj_pos", "tcp_opened", "target_pos", "obj_init_pos", "init_tcp"),
-    "hand-insert": _GRASP,
+    "hand-insert": GRASP_QUANTITIES,
     "faucet-open": _FAUCET,
     "faucet-close": _FAUCET,
     "hammer": _WRENCH + ("nail_qpos",),
     "handle-press-side": _HANDLE_PRESS,
     "handle-press": _HANDLE_PRESS,
-    "handle-pull-side": _GRASP,
-    "handle-pull": _GRASP,
+    "handle-pull-side": GRASP_QUANTITIES,
+    "handle-pull": GRASP_QUANTITIES,
     "lever-pull": ("hand_pos", "obj_pos", "target_pos", "obj_init_pos", "init_tcp", "lever_qpos"),
-    "pick-place-wall": _GRASP,
-    "pick-out-of-hole": _GRASP,
+    "pick-place-wall": GRASP_QUANTITIES,
+    "pick-out-of-hole": GRASP_QUANTITIES,
     "plate-slide": _PLATE,
     "plate-slide-side": _PLATE,
     "plate-slide-back": _PLATE,
     "plate-slide-back-side": _PLATE,
-    "peg-unplug-side": _GRASP,
+    "peg-unplug-side": GRASP_QUANTITIES,
     "soccer": _SLIDE,
-    "stick-push": _GRASP + ("obj2_pos", "stick_init_pos", "touching_object"),
-    "stick-pull": _GRASP + ("obj2_pos", "stick_init_pos", "stick_end_pos"),
-    "push-wall": _GRASP,
+    "stick-push": GRASP_QUANTITIES + ("obj2_pos", "stick_init_pos", "touching_object"),
+    "stick-pull": GRASP_QUANTITIES + ("obj2_pos", "stick_init_pos", "stick_end_pos"),
+    "push-wall": GRASP_QUANTITIES,
     "push-back": _SLIDE,
     "reach-wall": ("tcp_center", "target_pos", "hand_init_pos"),
-    "shelf-place": _GRASP,
+    "shelf-place": GRASP_QUANTITIES,
     "sweep-into": _SLIDE,
     "sweep": _SLIDE,
 }

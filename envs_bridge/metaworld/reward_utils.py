@@ -26,6 +26,7 @@ __all__ = [
     "rect_prism_tolerance",
     "sigmoid",
     "tolerance",
+    "touch_grasp",
 ]
 
 SIGMOIDS = (
@@ -211,3 +212,15 @@ def gripper_caging_reward(
         )
         out = (out + reach) / 2.0
     return out
+
+
+def touch_grasp(q, obj, lift: float | None):
+    """``info["grasp_success"]`` of the grasp and sliding MT50 tasks: gripper open (``tcp_opened > 0``), both pads
+    touching the main geom (only if the quantity ``touching_object`` is given) and, unless ``lift`` is None, the
+    object ``lift`` above its start."""
+    ok = q["tcp_opened"] > 0
+    if lift is not None:
+        ok = ok & (obj[2] - lift > q["obj_init_pos"][2])
+    if "touching_object" in q:
+        ok = ok & jnp.asarray(q["touching_object"]).astype(bool)
+    return ok

@@ -121,17 +121,7 @@ MT50_TASK_NAMES = quantities_mt50.MT50_TASKS
 _ALL = TASK_NAMES + quantities_mt50.NEW_TASKS  # MT10 first (error messages), then the other 40 in MT50 order
 REWARD_FNS = {**_MT10_FNS, **REWARD_FNS_GRASP, **REWARD_FNS_ARTICULATED, **REWARD_FNS_SWEEP, **REWARD_FNS_TOOLS}
 
-_PUCK = (
-    "obj_pos",
-    "tcp_opened",
-    "tcp_center",
-    "target_pos",
-    "obj_init_pos",
-    "init_tcp",
-    "left_pad",
-    "right_pad",
-    "action",
-)
+_PUCK = quantities_mt50.GRASP_QUANTITIES  # puck tasks read the grasp tasks' quantities
 _PEG_CORNERS = (
     "collision_box_bottom_1",
     "collision_box_top_1",

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from envs_bridge.metaworld.reward_utils import gripper_caging_reward, hamacher_product
+from envs_bridge.metaworld.reward_utils import gripper_caging_reward, hamacher_product, touch_grasp
 from envs_bridge.metaworld.task_rewards import _f, _info, _lt
 
 __all__ = ["REWARD_FNS_GRASP"]
@@ -35,17 +35,6 @@ def _lifted(q, obj, reach: float, lift: float):
     """tcp within ``reach`` of the object, gripper "open" (always true: quirk 8) and the object raised."""
     tcp_to_obj = _norm(obj - q["tcp_center"])
     return (tcp_to_obj < reach) & (q["tcp_opened"] > 0) & (obj[2] - lift > q["obj_init_pos"][2])
-
-
-def _touch_grasp(q, obj, lift: float | None):
-    """``info["grasp_success"]``: both pads touch the main geom (if ``touching_object`` is given), gripper open,
-    and (unless ``lift`` is None) the object ``lift`` above its start."""
-    ok = q["tcp_opened"] > 0
-    if lift is not None:
-        ok = ok & (obj[2] - lift > q["obj_init_pos"][2])
-    if "touching_object" in q:
-        ok = ok & jnp.asarray(q["touching_object"]).astype(bool)
-    return ok
 
 
 def _basketball(q):
@@ -102,7 +91,7 @@ def _coffee_mug(q):
     reward = jnp.where((tcp_to_obj < 0.04) & (q["tcp_opened"] > 0), reward + 1.0 + 5.0 * in_place, reward)
     reward = jnp.where(scaled < 0.05, 10.0, reward)
     d = _norm(obj - target)  # the info/success distance is unscaled
-    info = _info(tcp_to_obj <= 0.03, _touch_grasp(q, obj, None), grasped, in_place, d, reward, in_place)
+    info = _info(tcp_to_obj <= 0.03, touch_grasp(q, obj, None), grasped, in_place, d, reward, in_place)
     return _f(reward), d <= 0.07, info
 
 
@@ -117,7 +106,7 @@ def _hand_insert(q):
     tcp_to_obj = _norm(obj - q["tcp_center"])
     reward = jnp.where((tcp_to_obj < 0.02) & (q["tcp_opened"] > 0), reward + 1.0 + 7.0 * in_place, reward)
     reward = jnp.where(d < 0.05, 10.0, reward)
-    info = _info(tcp_to_obj <= 0.03, _touch_grasp(q, obj, 0.02), grasped, in_place, d, reward, in_place)
+    info = _info(tcp_to_obj <= 0.03, touch_grasp(q, obj, 0.02), grasped, in_place, d, reward, in_place)
     return _f(reward), d <= 0.05, info
 
 
@@ -170,7 +159,7 @@ def _pick_place_wall(q):
     reward = jnp.where(lifted, jnp.where(obj[1] > 0.75, base + 5.0 + 3.0 * part2, base + 1.0 + 4.0 * part1), base)
     reward = jnp.where(d < 0.05, 10.0, reward)
     tcp_to_obj = _norm(obj - q["tcp_center"])
-    info = _info(tcp_to_obj <= 0.03, _touch_grasp(q, obj, 0.02), grasped, part2, d, reward, part2)
+    info = _info(tcp_to_obj <= 0.03, touch_grasp(q, obj, 0.02), grasped, part2, d, reward, part2)
     return _f(reward), d <= 0.07, info
 
 
@@ -224,7 +213,7 @@ def _shelf_place(q):
     lifted = (tcp_to_obj < 0.025) & (q["tcp_opened"] > 0) & (obj[2] - 0.01 > o0[2])
     reward = jnp.where(lifted, reward + 1.0 + 5.0 * in_place, reward)
     reward = jnp.where(d < 0.05, 10.0, reward)
-    info = _info(tcp_to_obj <= 0.03, _touch_grasp(q, obj, 0.02), grasped, in_place, d, reward, in_place)
+    info = _info(tcp_to_obj <= 0.03, touch_grasp(q, obj, 0.02), grasped, in_place, d, reward, in_place)
     return _f(reward), d <= 0.07, info
 
 
@@ -244,7 +233,7 @@ def _push_wall(q):
     beyond = jnp.where(obj[1] > 0.75, reward + 5.0 + 3.0 * part2, reward + 1.0 + 4.0 * part1)
     reward = jnp.where(near, beyond, reward)
     reward = jnp.where(d < 0.05, 10.0, reward)
-    info = _info(tcp_to_obj <= 0.03, _touch_grasp(q, obj, 0.02), grasped, part2, d, reward, part2)
+    info = _info(tcp_to_obj <= 0.03, touch_grasp(q, obj, 0.02), grasped, part2, d, reward, part2)
     return _f(reward), d <= 0.07, info
 
 

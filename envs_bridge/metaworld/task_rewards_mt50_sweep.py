@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from envs_bridge.metaworld.reward_utils import hamacher_product
+from envs_bridge.metaworld.reward_utils import hamacher_product, touch_grasp
 from envs_bridge.metaworld.task_rewards import _f, _info, _lt
 
 __all__ = ["REWARD_FNS_SWEEP", "sliding_caging"]
@@ -55,15 +55,6 @@ def sliding_caging(q, obj, obj_radius: float, grip_margin: float, xz_thresh: flo
     return (caging + gripping) / 2.0
 
 
-def _touch_grasp(q, obj, lift: float | None):
-    ok = q["tcp_opened"] > 0
-    if lift is not None:
-        ok = ok & (obj[2] - lift > q["obj_init_pos"][2])
-    if "touching_object" in q:
-        ok = ok & jnp.asarray(q["touching_object"]).astype(bool)
-    return ok
-
-
 def _push_back(q):
     obj, target = q["obj_pos"], q["target_pos"]
     d = _norm(obj - target)
@@ -76,7 +67,7 @@ def _push_back(q):
     pushing = (tcp_to_obj < 0.01) & (opened > 0) & (opened < 0.55) & (d0 - d > 0.01)
     reward = jnp.where(pushing, reward + 1.0 + 5.0 * in_place, reward)
     reward = jnp.where(d < 0.05, 10.0, reward)
-    info = _info(tcp_to_obj <= 0.03, _touch_grasp(q, obj, 0.02), grasped, in_place, d, reward, in_place)
+    info = _info(tcp_to_obj <= 0.03, touch_grasp(q, obj, 0.02), grasped, in_place, d, reward, in_place)
     return _f(reward), d <= 0.07, info
 
 
@@ -94,7 +85,7 @@ def _soccer(q):
     reward = jnp.where(x < 0.07, 10.0, 3.0 * grasped + 6.5 * in_place)
     d = _norm(obj - target)
     tcp_to_obj = _norm(obj - q["tcp_center"])
-    info = _info(tcp_to_obj <= 0.03, _touch_grasp(q, obj, 0.02), grasped, in_place, d, reward, in_place)
+    info = _info(tcp_to_obj <= 0.03, touch_grasp(q, obj, 0.02), grasped, in_place, d, reward, in_place)
     return _f(reward), d <= 0.07, info
 
 
@@ -105,7 +96,7 @@ def _sweep_common(q, target, grip_margin: float, xz_thresh: float):
     grasped = sliding_caging(q, obj, 0.02, grip_margin, xz_thresh)
     reward = jnp.where(d < 0.05, 10.0, 2.0 * grasped + 6.0 * hamacher_product(grasped, in_place))
     tcp_to_obj = _norm(obj - q["tcp_center"])
-    info = _info(tcp_to_obj <= 0.03, _touch_grasp(q, obj, None), grasped, in_place, d, reward, in_place)
+    info = _info(tcp_to_obj <= 0.03, touch_grasp(q, obj, None), grasped, in_place, d, reward, in_place)
     return _f(reward), d <= 0.05, info
 
 

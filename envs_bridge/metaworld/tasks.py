@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import mujoco
 import numpy as np
 
-from envs_bridge.metaworld import probes
+from envs_bridge.metaworld import probes, quantities_mt50
 
 __all__ = [
     "HAND_HIGH",
@@ -37,18 +37,7 @@ __all__ = [
 ]
 
 # The ten MT10 tasks, in MT10's order (Meta-World names without the ``-v3`` suffix).
-TASKS = (
-    "reach",
-    "push",
-    "pick-place",
-    "door-open",
-    "drawer-open",
-    "drawer-close",
-    "button-press-topdown",
-    "peg-insert-side",
-    "window-open",
-    "window-close",
-)
+TASKS = quantities_mt50.MT10_TASKS
 # Meta-World's ``hand_space``: the observation clips the hand position obs[0:3] to it.
 HAND_SPACE_LOW = np.array([-0.525, 0.348, -0.0525], np.float32)
 HAND_SPACE_HIGH = np.array([0.525, 1.025, 0.7], np.float32)
