@@ -42,6 +42,23 @@ import time
 
 import numpy as np
 
+
+def load_mt50_module():
+    """``envs_bridge/metaworld/quantities_mt50.py`` (pure data) loaded by path, as ``load_probes_module``."""
+    import importlib.util
+
+    path = os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "envs_bridge", "metaworld", "quantities_mt50.py"
+    )
+    spec = importlib.util.spec_from_file_location("mtjax_quantities_mt50", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+_MT50 = load_mt50_module()  # the one MT10/MT50 task table (pure data), shared with the env and the rewards
+MT10 = _MT50.MT10_TASKS
+
 KINDS = ("scripted", "random", "noisy")
 INFO_FIELDS = (
     "near_object",
@@ -53,17 +70,7 @@ INFO_FIELDS = (
 )
 # Mirror of ``envs_bridge.metaworld.rewards.QUANTITIES`` (+ optional quantities); the inner run cannot import
 # jax, and tests/test_metaworld_rewards.py checks that the two stay equal.
-_PUCK = (
-    "obj_pos",
-    "tcp_opened",
-    "tcp_center",
-    "target_pos",
-    "obj_init_pos",
-    "init_tcp",
-    "left_pad",
-    "right_pad",
-    "action",
-)
+_PUCK = _MT50.GRASP_QUANTITIES
 QUANTITIES = {
     "reach": ("tcp_center", "target_pos", "hand_init_pos"),
     "push": _PUCK,
@@ -125,25 +132,8 @@ def load_probes_module():
     return mod
 
 
-def load_mt50_module():
-    """``envs_bridge/metaworld/quantities_mt50.py`` (pure data) loaded by path, as ``load_probes_module``."""
-    import importlib.util
-
-    path = os.path.join(
-        os.path.dirname(os.path.abspath(__file__)), "..", "envs_bridge", "metaworld", "quantities_mt50.py"
-    )
-    spec = importlib.util.spec_from_file_location("mtjax_quantities_mt50", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-MT10 = load_mt50_module().MT10_TASKS  # the MT10 ten in MT10's order (one definition for recorder and env)
-
-
 # The task's object joint, recorded as "joint_qpos" for the simulation side's reference.
 _JOINTS = load_probes_module().JOINTS
-_MT50 = load_mt50_module()
 _PEG_CORNERS = {
     "collision_box_bottom_1": "bottom_right_corner_collision_box_1",
     "collision_box_top_1": "top_left_corner_collision_box_1",
