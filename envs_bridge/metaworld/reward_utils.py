@@ -23,6 +23,7 @@ __all__ = [
     "SIGMOIDS",
     "gripper_caging_reward",
     "hamacher_product",
+    "norm",
     "rect_prism_tolerance",
     "sigmoid",
     "tolerance",
@@ -224,3 +225,8 @@ def touch_grasp(q, obj, lift: float | None):
     if "touching_object" in q:
         ok = ok & jnp.asarray(q["touching_object"]).astype(bool)
     return ok
+
+
+def norm(v):
+    """Euclidean norm of a vector (``np.linalg.norm`` in Meta-World's reward code)."""
+    return jnp.linalg.norm(v)

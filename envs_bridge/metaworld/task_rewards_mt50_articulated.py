@@ -15,7 +15,7 @@ import math
 
 import jax.numpy as jnp
 
-from envs_bridge.metaworld.reward_utils import hamacher_product
+from envs_bridge.metaworld.reward_utils import hamacher_product, norm
 from envs_bridge.metaworld.reward_utils import tolerance as _tol
 from envs_bridge.metaworld.task_rewards import BUTTON_OBJ_TO_TARGET_INIT, _f, _info, _lt
 
@@ -27,10 +27,6 @@ BUTTON_Y_OBJ_TO_TARGET_INIT = 0.09350000000000003
 _SHOULDER = (0.0, 0.055, 0.07)  # door-unlock / lever-pull: hand + this = the point that pushes
 
 
-def _norm(v):
-    return jnp.linalg.norm(v)
-
-
 def _gauss(x, lo, hi, margin):
     return _tol(x, (lo, hi), margin, "gaussian")
 
@@ -39,8 +35,8 @@ def _button(q, axis: int, near_radius: float, margin: float):
     """Common button terms: distances, the near term (margin = ||button - tcp0||, the *current* button) and the
     press term on ``|target_axis - button_axis|``."""
     obj, tcp = q["obj_pos"], q["tcp_center"]
-    tcp_to_obj = _norm(obj - tcp)
-    near = _lt(tcp_to_obj, 0.0, near_radius, _norm(obj - q["init_tcp"]))
+    tcp_to_obj = norm(obj - tcp)
+    near = _lt(tcp_to_obj, 0.0, near_radius, norm(obj - q["init_tcp"]))
     ott = jnp.abs(q["target_pos"][axis] - obj[axis])
     pressed = _lt(ott, 0.0, 0.005, margin)
     return tcp_to_obj, near, ott, pressed
@@ -92,9 +88,9 @@ def _door_close(q):
     ``progress`` is the door term here.
     """
     obj, target = q["obj_pos"], q["target_pos"]
-    d = _norm(obj - target)
-    in_place = _gauss(d, 0.0, 0.05, _norm(q["obj_init_pos"] - target))
-    hand = _gauss(_norm(q["tcp_center"] - target), 0.0, 0.0125, _norm(q["hand_init_pos"] - obj) + 0.1)
+    d = norm(obj - target)
+    in_place = _gauss(d, 0.0, 0.05, norm(q["obj_init_pos"] - target))
+    hand = _gauss(norm(q["tcp_center"] - target), 0.0, 0.0125, norm(q["hand_init_pos"] - obj) + 0.1)
     reward = jnp.where(d < 0.05, 10.0, 3.0 * hand + 6.0 * in_place)
     return _f(reward), d <= 0.08, _info(0.0, 1.0, 1.0, hand, d, reward, in_place)
 
@@ -103,7 +99,7 @@ def _door_lock(q):
     """obj_pos: site ``lockStartLock``. The left pad stands in for the tcp; its "initial" position is a live view
     (quirk), so the near margin is the current scaled distance itself."""
     obj = q["obj_pos"]
-    x = _norm((obj - q["left_pad"]) * jnp.array([0.25, 1.0, 0.5]))
+    x = norm((obj - q["left_pad"]) * jnp.array([0.25, 1.0, 0.5]))
     near = _lt(x, 0.0, 0.01, x)
     ott = jnp.abs(q["target_pos"][2] - obj[2])
     pressed = _lt(ott, 0.0, 0.005, 0.1)
@@ -116,8 +112,8 @@ def _door_unlock(q):
     the hand + (0, 0.055, 0.07), its start ``init_tcp`` + the same offset (Meta-World mixes hand and tcp)."""
     obj, off = q["obj_pos"], jnp.array(_SHOULDER)
     scale = jnp.array([0.25, 1.0, 0.5])
-    shoulder = _norm((q["hand_pos"] + off - obj) * scale)
-    ready = _lt(shoulder, 0.0, 0.02, _norm((q["init_tcp"] + off - q["obj_init_pos"]) * scale))
+    shoulder = norm((q["hand_pos"] + off - obj) * scale)
+    ready = _lt(shoulder, 0.0, 0.02, norm((q["init_tcp"] + off - q["obj_init_pos"]) * scale))
     ott = jnp.abs(q["target_pos"][0] - obj[0])
     pushed = _lt(ott, 0.0, 0.005, 0.1)
     reward = 2.0 * ready + 8.0 * pushed
@@ -129,10 +125,10 @@ def _faucet(q, shift):
     """faucet-open/-close: obj_pos site ``handleStart{Open,Close}`` + (0, 0, -0.01), shifted by ``shift`` (open
     only); obj_init_pos: the faucet base (rand_vec)."""
     obj, tcp, target, o0 = q["obj_pos"] + jnp.array(shift), q["tcp_center"], q["target_pos"], q["obj_init_pos"]
-    d = _norm(obj - target)
-    in_place = _lt(d, 0.0, 0.07, jnp.abs(_norm(o0 - target) - 0.07))
-    tcp_to_obj = _norm(obj - tcp)
-    reach = _gauss(tcp_to_obj, 0.0, 0.01, jnp.abs(_norm(o0 - q["init_tcp"]) - 0.01))
+    d = norm(obj - target)
+    in_place = _lt(d, 0.0, 0.07, jnp.abs(norm(o0 - target) - 0.07))
+    tcp_to_obj = norm(obj - tcp)
+    reach = _gauss(tcp_to_obj, 0.0, 0.01, jnp.abs(norm(o0 - q["init_tcp"]) - 0.01))
     reward = jnp.where(d <= 0.07, 10.0, 2.0 * (2.0 * reach + 3.0 * in_place))
     return _f(reward), d <= 0.07, _info(tcp_to_obj <= 0.01, 1.0, reach, in_place, d, reward, in_place)
 
@@ -150,8 +146,8 @@ def _handle_press(q):
     obj, tcp, target, h0 = q["obj_pos"], q["tcp_center"], q["target_pos"], q["handle_init_pos"]
     d = jnp.abs(obj[2] - target[2])
     in_place = _lt(d, 0.0, 0.02, jnp.abs(jnp.abs(h0[2] - target[2]) - 0.02))
-    tcp_to_obj = _norm(obj - tcp)
-    reach = _lt(tcp_to_obj, 0.0, 0.02, jnp.abs(_norm(h0 - q["init_tcp"]) - 0.02))
+    tcp_to_obj = norm(obj - tcp)
+    reach = _lt(tcp_to_obj, 0.0, 0.02, jnp.abs(norm(h0 - q["init_tcp"]) - 0.02))
     reward = 10.0 * jnp.where(d <= 0.02, 1.0, hamacher_product(reach, in_place))
     return _f(reward), d <= 0.02, _info(tcp_to_obj <= 0.05, 1.0, reach, in_place, d, reward, in_place)
 
@@ -161,10 +157,10 @@ def _dial_turn(q):
     reset value is ``dial_push_init``; the reach term is gated by the gripper effort ``clip(a3, 0, 1)``."""
     obj, target, push0 = q["obj_pos"], q["target_pos"], q["dial_push_init"]
     push = obj + jnp.array([0.05, 0.02, 0.09])
-    d = _norm(obj - target)
-    in_place = _lt(d, 0.0, 0.07, jnp.abs(_norm(push0 - target) - 0.07))
-    tcp_to_obj = _norm(push - q["tcp_center"])
-    reach = _gauss(tcp_to_obj, 0.0, 0.005, jnp.abs(_norm(push0 - q["init_tcp"]) - 0.005))
+    d = norm(obj - target)
+    in_place = _lt(d, 0.0, 0.07, jnp.abs(norm(push0 - target) - 0.07))
+    tcp_to_obj = norm(push - q["tcp_center"])
+    reach = _gauss(tcp_to_obj, 0.0, 0.005, jnp.abs(norm(push0 - q["init_tcp"]) - 0.005))
     reach = hamacher_product(reach, jnp.clip(q["action"][3], 0.0, 1.0))
     reward = 10.0 * hamacher_product(reach, in_place)
     return _f(reward), d <= 0.07, _info(tcp_to_obj <= 0.01, 1.0, reach, in_place, d, reward, in_place)
@@ -177,11 +173,11 @@ def _lever_pull(q):
     obj, target = q["obj_pos"], q["target_pos"]
     lever0 = q["obj_init_pos"] + jnp.array([0.12, -0.2, 0.25])
     off, scale = jnp.array(_SHOULDER), jnp.array([4.0, 1.0, 4.0])
-    shoulder = _norm((q["hand_pos"] + off - obj) * scale)
-    ready = _lt(shoulder, 0.0, 0.02, _norm((q["init_tcp"] + off - lever0) * scale))
+    shoulder = norm((q["hand_pos"] + off - obj) * scale)
+    ready = _lt(shoulder, 0.0, 0.02, norm((q["init_tcp"] + off - lever0) * scale))
     error = jnp.abs(-q["lever_qpos"] - math.pi / 2.0)
     engaged = _lt(error, 0.0, math.pi / 48.0, math.pi / 2.0 - math.pi / 12.0)
-    in_place = _lt(_norm(obj - target), 0.0, 0.04, _norm(lever0 - target))
+    in_place = _lt(norm(obj - target), 0.0, 0.04, norm(lever0 - target))
     reward = 10.0 * hamacher_product(ready, in_place)
     info = _info(shoulder < 0.03, ready > 0.9, ready, engaged, shoulder, reward, engaged)
     return _f(reward), error <= math.pi / 24.0, info

@@ -13,14 +13,10 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from envs_bridge.metaworld.reward_utils import hamacher_product, touch_grasp
+from envs_bridge.metaworld.reward_utils import hamacher_product, norm, touch_grasp
 from envs_bridge.metaworld.task_rewards import _f, _info, _lt
 
 __all__ = ["REWARD_FNS_SWEEP", "sliding_caging"]
-
-
-def _norm(v):
-    return jnp.linalg.norm(v)
 
 
 def sliding_caging(q, obj, obj_radius: float, grip_margin: float, xz_thresh: float):
@@ -48,8 +44,8 @@ def sliding_caging(q, obj, obj_radius: float, grip_margin: float, xz_thresh: flo
     y_grip = hamacher_product(_lt(d_right, obj_radius, grip_margin, m_right),
                               _lt(d_left, obj_radius, grip_margin, m_left))
     xz = jnp.array([0, 2])
-    xz_margin = _norm(q["obj_init_pos"][xz] - q["init_tcp"][xz]) - xz_thresh
-    x_z = _lt(_norm(q["tcp_center"][xz] - obj[xz]), 0.0, xz_thresh, xz_margin)
+    xz_margin = norm(q["obj_init_pos"][xz] - q["init_tcp"][xz]) - xz_thresh
+    x_z = _lt(norm(q["tcp_center"][xz] - obj[xz]), 0.0, xz_thresh, xz_margin)
     caging = hamacher_product(y_cage, x_z)
     gripping = jnp.where(caging > 0.95, y_grip, 0.0)
     return (caging + gripping) / 2.0
@@ -57,12 +53,12 @@ def sliding_caging(q, obj, obj_radius: float, grip_margin: float, xz_thresh: flo
 
 def _push_back(q):
     obj, target = q["obj_pos"], q["target_pos"]
-    d = _norm(obj - target)
-    d0 = _norm(q["obj_init_pos"] - target)
+    d = norm(obj - target)
+    d0 = norm(q["obj_init_pos"] - target)
     in_place = _lt(d, 0.0, 0.05, d0)
     grasped = sliding_caging(q, obj, 0.007, 0.01, 0.01)
     reward = hamacher_product(grasped, in_place)
-    tcp_to_obj = _norm(obj - q["tcp_center"])
+    tcp_to_obj = norm(obj - q["tcp_center"])
     opened = q["tcp_opened"]
     pushing = (tcp_to_obj < 0.01) & (opened > 0) & (opened < 0.55) & (d0 - d > 0.01)
     reward = jnp.where(pushing, reward + 1.0 + 5.0 * in_place, reward)
@@ -76,26 +72,26 @@ def _soccer(q):
     so before the ball moves the term is a step function (margin 0)."""
     obj, target = q["obj_pos"], q["target_pos"]
     scale = jnp.array([3.0, 1.0, 1.0])
-    x = _norm((obj - target) * scale)
-    in_place = _lt(x, 0.0, 0.07, _norm((obj - q["obj_init_pos"]) * scale))
+    x = norm((obj - target) * scale)
+    in_place = _lt(x, 0.0, 0.07, norm((obj - q["obj_init_pos"]) * scale))
     line = target[1] - 0.1
     wide = (obj[1] > line) & (jnp.abs(obj[0] - target[0]) > 0.1)
     in_place = jnp.where(wide, jnp.clip(in_place - 2.0 * (obj[1] - line) / (1.0 - line), 0.0, 1.0), in_place)
     grasped = sliding_caging(q, obj, 0.013, 0.023, 0.005)
     reward = jnp.where(x < 0.07, 10.0, 3.0 * grasped + 6.5 * in_place)
-    d = _norm(obj - target)
-    tcp_to_obj = _norm(obj - q["tcp_center"])
+    d = norm(obj - target)
+    tcp_to_obj = norm(obj - q["tcp_center"])
     info = _info(tcp_to_obj <= 0.03, touch_grasp(q, obj, 0.02), grasped, in_place, d, reward, in_place)
     return _f(reward), d <= 0.07, info
 
 
 def _sweep_common(q, target, grip_margin: float, xz_thresh: float):
     obj = q["obj_pos"]
-    d = _norm(obj - target)
-    in_place = _lt(d, 0.0, 0.05, _norm(q["obj_init_pos"] - target))
+    d = norm(obj - target)
+    in_place = _lt(d, 0.0, 0.05, norm(q["obj_init_pos"] - target))
     grasped = sliding_caging(q, obj, 0.02, grip_margin, xz_thresh)
     reward = jnp.where(d < 0.05, 10.0, 2.0 * grasped + 6.0 * hamacher_product(grasped, in_place))
-    tcp_to_obj = _norm(obj - q["tcp_center"])
+    tcp_to_obj = norm(obj - q["tcp_center"])
     info = _info(tcp_to_obj <= 0.03, touch_grasp(q, obj, None), grasped, in_place, d, reward, in_place)
     return _f(reward), d <= 0.05, info
 
@@ -113,10 +109,10 @@ def _sweep(q):
 
 def _plate_terms(q, margin_offset: float):
     obj, tcp, target = q["obj_pos"], q["tcp_center"], q["target_pos"]
-    d = _norm(obj - target)
-    in_place = _lt(d, 0.0, 0.05, _norm(q["obj_init_pos"] - target) - margin_offset)
-    tcp_to_obj = _norm(tcp - obj)
-    grasped = _lt(tcp_to_obj, 0.0, 0.05, _norm(q["init_tcp"] - q["obj_init_pos"]) - margin_offset)
+    d = norm(obj - target)
+    in_place = _lt(d, 0.0, 0.05, norm(q["obj_init_pos"] - target) - margin_offset)
+    tcp_to_obj = norm(tcp - obj)
+    grasped = _lt(tcp_to_obj, 0.0, 0.05, norm(q["init_tcp"] - q["obj_init_pos"]) - margin_offset)
     return d, in_place, tcp_to_obj, grasped
 
 
@@ -144,8 +140,8 @@ def _plate_slide_sideways(q):
 
 def _reach_wall(q):
     """As MT10's reach (tcp to the goal behind a wall), with reach-wall's info slots."""
-    d = _norm(q["tcp_center"] - q["target_pos"])
-    in_place = _lt(d, 0.0, 0.05, _norm(q["hand_init_pos"] - q["target_pos"]))
+    d = norm(q["tcp_center"] - q["target_pos"])
+    in_place = _lt(d, 0.0, 0.05, norm(q["hand_init_pos"] - q["target_pos"]))
     reward = 10.0 * in_place
     return _f(reward), d <= 0.05, _info(0.0, 0.0, 0.0, in_place, d, reward, in_place)
 

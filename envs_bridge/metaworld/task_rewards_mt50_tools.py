@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from envs_bridge.metaworld.reward_utils import gripper_caging_reward, hamacher_product
+from envs_bridge.metaworld.reward_utils import gripper_caging_reward, hamacher_product, norm
 from envs_bridge.metaworld.task_rewards import _f, _info, _lt
 
 __all__ = ["REWARD_FNS_TOOLS"]
@@ -21,12 +21,8 @@ __all__ = ["REWARD_FNS_TOOLS"]
 _LAID_DOWN = (0.707, 0.0, 0.0, 0.707)  # Meta-World's "ideal" (w, x, y, z) of the wrench and the box lid
 
 
-def _norm(v):
-    return jnp.linalg.norm(v)
-
-
 def _quat_factor(q, ideal, scale: float):
-    return jnp.maximum(1.0 - _norm(q["obj_quat"] - jnp.array(ideal)) / scale, 0.0)
+    return jnp.maximum(1.0 - norm(q["obj_quat"] - jnp.array(ideal)) / scale, 0.0)
 
 
 def _snapped_grab(q, half_length: float, **kw):
@@ -51,13 +47,13 @@ def _assembly(q):
     grab = _snapped_grab(q, 0.01, medium_density=True)
     centre, target = q["wrench_center"], q["target_pos"]
     err = target - centre
-    radius = _norm(err[:2])
+    radius = norm(err[:2])
     success = (radius < 0.02) & (err[2] > 0.0)
     threshold = jnp.where(success, 0.02, 0.01)
     height = jnp.where(radius > threshold, 0.02 * jnp.log(jnp.maximum(radius - threshold, 1e-30)) + 0.2, 0.0)
     err = jnp.stack([err[0], err[1], height - centre[2]]) * jnp.array([1.0, 1.0, 3.0])
     lifted = (centre[2] > 0.02) | (radius < threshold)
-    in_place = 0.1 * lifted + 0.9 * _lt(_norm(err), 0.0, 0.02, 0.4)
+    in_place = 0.1 * lifted + 0.9 * _lt(norm(err), 0.0, 0.02, 0.4)
     reward = jnp.where(success, 10.0, (2.0 * grab + 6.0 * in_place) * quat)
     return _tool_info(quat, grab, in_place, reward, success)
 
@@ -68,7 +64,7 @@ def _disassemble(q):
     grab = _snapped_grab(q, 0.01, high_density=True)
     centre = q["wrench_center"]
     in_place = 0.1 * (centre[2] > 0.02) + 0.9 * _lt(
-        _norm(q["target_pos"] + jnp.array([0.0, 0.0, 0.1]) - centre), 0.0, 0.02, 0.2)
+        norm(q["target_pos"] + jnp.array([0.0, 0.0, 0.1]) - centre), 0.0, 0.02, 0.2)
     success = q["obj_pos"][2] > q["target_pos"][2]
     reward = jnp.where(success, 10.0, (2.0 * grab + 6.0 * in_place) * quat)
     return _tool_info(quat, grab, in_place, reward, success)
@@ -80,7 +76,7 @@ def _hammer(q):
     quat = _quat_factor(q, (1.0, 0.0, 0.0, 0.0), 0.4)
     grab = _snapped_grab(q, 0.07, high_density=True)
     head = q["obj_pos"] + jnp.array([0.16, 0.06, 0.0])
-    in_place = 0.1 * (head[2] > 0.02) + 0.9 * _lt(_norm(q["target_pos"] - head), 0.0, 0.02, 0.2)
+    in_place = 0.1 * (head[2] > 0.02) + 0.9 * _lt(norm(q["target_pos"] - head), 0.0, 0.02, 0.2)
     reward = (2.0 * grab + 6.0 * in_place) * quat
     success = q["nail_qpos"] > 0.09
     reward = jnp.where(success & (reward > 5.0), 10.0, reward)
@@ -94,12 +90,12 @@ def _box_close(q):
     grab = jnp.clip((jnp.clip(q["action"][3], -1.0, 1.0) + 1.0) / 2.0, 0.0, 1.0)
     quat = _quat_factor(q, _LAID_DOWN, 0.2)
     lid = q["obj_pos"] + jnp.array([0.0, 0.0, 0.02])
-    radius = _norm(hand[:2] - lid[:2])
+    radius = norm(hand[:2] - lid[:2])
     floor = jnp.where(radius <= 0.02, 0.0, 0.04 * jnp.log(jnp.maximum(radius - 0.02, 1e-30)) + 0.4)
     above = jnp.where(hand[2] >= floor, 1.0, _lt(floor - hand[2], 0.0, 0.01, floor / 2.0))
-    ready = hamacher_product(above, _lt(_norm(hand - lid), 0.0, 0.02, 0.5))
-    lifted = 0.2 * (lid[2] > 0.04) + 0.8 * _lt(_norm((target - lid) * jnp.array([1.0, 1.0, 3.0])), 0.0, 0.05, 0.25)
-    success = _norm(q["obj_pos"] - target) < 0.08
+    ready = hamacher_product(above, _lt(norm(hand - lid), 0.0, 0.02, 0.5))
+    lifted = 0.2 * (lid[2] > 0.04) + 0.8 * _lt(norm((target - lid) * jnp.array([1.0, 1.0, 3.0])), 0.0, 0.05, 0.25)
+    success = norm(q["obj_pos"] - target) < 0.08
     reward = jnp.where(success, 10.0, 2.0 * hamacher_product(grab, ready) + 8.0 * lifted) * quat
     return _f(reward), success, _info(ready, grab >= 0.5, grab, lifted, 0.0, reward, lifted)
 
@@ -110,10 +106,10 @@ def _stick_push(q):
     task's own copy measured from ``stick_init_pos``. Success needs the contact grasp (``touching_object``)."""
     stick, container, s0 = q["obj_pos"] + jnp.array([0.015, 0.0, 0.0]), q["obj2_pos"], q["stick_init_pos"]
     target, tcp = q["target_pos"], q["tcp_center"]
-    tcp_to_stick = _norm(stick - tcp)
-    stick_in_place = _lt(_norm(stick - target), 0.0, 0.12, _norm(s0 - target) - 0.12)
-    to_target = _norm(container - target)
-    container_in_place = _lt(to_target, 0.0, 0.12, _norm(q["obj_init_pos"] - target) - 0.12)
+    tcp_to_stick = norm(stick - tcp)
+    stick_in_place = _lt(norm(stick - target), 0.0, 0.12, norm(s0 - target) - 0.12)
+    to_target = norm(container - target)
+    container_in_place = _lt(to_target, 0.0, 0.12, norm(q["obj_init_pos"] - target) - 0.12)
     grasped = gripper_caging_reward(q["action"], stick, tcp, q["left_pad"], q["right_pad"], s0, q["init_tcp"],
                                     obj_radius=0.04, pad_success_thresh=0.05, object_reach_radius=0.01,
                                     xz_thresh=0.01, high_density=True)
@@ -135,19 +131,19 @@ def _stick_pull(q):
     shift = jnp.array([0.05, 0.0, 0.0])
     container, o0 = handle + shift, q["obj_init_pos"]
     scale = jnp.array([1.0, 1.0, 2.0])
-    stick_in_place = _lt(_norm((stick - container) * scale), 0.0, 0.05, _norm((s0 - (o0 + shift)) * scale))
-    stick_in_place_2 = _lt(_norm(stick - target), 0.0, 0.05, _norm(s0 - target))
-    container_in_place = _lt(_norm(container - target), 0.0, 0.05, _norm(o0 - target))
+    stick_in_place = _lt(norm((stick - container) * scale), 0.0, 0.05, norm((s0 - (o0 + shift)) * scale))
+    stick_in_place_2 = _lt(norm(stick - target), 0.0, 0.05, norm(s0 - target))
+    container_in_place = _lt(norm(container - target), 0.0, 0.05, norm(o0 - target))
     grasped = gripper_caging_reward(q["action"], stick, q["tcp_center"], q["left_pad"], q["right_pad"], o0,
                                     q["init_tcp"], obj_radius=0.014, pad_success_thresh=0.05,
                                     object_reach_radius=0.01, xz_thresh=0.01, high_density=True)
-    tcp_to_stick = _norm(stick - q["tcp_center"])
+    tcp_to_stick = norm(stick - q["tcp_center"])
     grasp = (tcp_to_stick < 0.02) & (q["tcp_opened"] > 0) & (stick[2] - 0.01 > s0[2])
     grasped = jnp.where(grasp, 1.0, grasped)
     both = hamacher_product(grasped, stick_in_place)
     end = q["stick_end_pos"]
     inserted = (end[0] >= handle[0]) & (jnp.abs(end[1] - handle[1]) <= 0.04) & (jnp.abs(end[2] - handle[2]) <= 0.06)
-    handle_to_target = _norm(handle - target)
+    handle_to_target = norm(handle - target)
     in_hole = jnp.where(handle_to_target <= 0.12, 10.0,
                         1.0 + both + 5.0 + 2.0 * stick_in_place_2 + container_in_place)
     reward = jnp.where(grasp, jnp.where(inserted, in_hole, 1.0 + both + 5.0 * stick_in_place), both)
