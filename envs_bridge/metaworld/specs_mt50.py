@@ -70,12 +70,10 @@ class TaskSpecMT50(tasks.TaskSpec):
 
     Attributes:
       hand_low, hand_high: the mocap bounds (``tasks.HAND_LOW``/``HAND_HIGH`` unless the task changes them).
-      rej_ref: xy the object part is rejected against instead of the vector's goal part (sweep-into), or ``None``.
     """
 
     hand_low: tuple[float, float, float] = tasks.HAND_LOW
     hand_high: tuple[float, float, float] = tasks.HAND_HIGH
-    rej_ref: tuple[float, float] | None = None
 
 
 def _s(name, hand_y, low, high, goal=None, rej=0.0, hand_low_z=None, hand_low_y=None, rej_ref=None):
@@ -84,7 +82,7 @@ def _s(name, hand_y, low, high, goal=None, rej=0.0, hand_low_z=None, hand_low_y=
     if goal is None:  # the task's goal_space is its hand box
         goal = (hand_low, tasks.HAND_HIGH)
     return TaskSpecMT50(name, (-0.5 if name == "door-close" else 0.0, hand_y, 0.2), tuple(low), tuple(high),
-                        tuple(goal[0]), tuple(goal[1]), rej, None, hand_low, tasks.HAND_HIGH, rej_ref)
+                        tuple(goal[0]), tuple(goal[1]), rej, None, rej_ref, hand_low=hand_low, hand_high=tasks.HAND_HIGH)
 
 
 def _add(a, b):
@@ -162,27 +160,13 @@ SPECS: dict[str, TaskSpecMT50] = {s.name: s for s in (
 )}
 
 
-def rejection_ok(spec: TaskSpecMT50, rv: jax.Array) -> jax.Array:
-    """Meta-World's rejection loop as a predicate: ``||rv[:2] - ref|| >= min_obj_goal_xy`` where ``ref`` is
-    ``spec.rej_ref`` or the vector's goal part ``rv[3:5]`` (always true without a rule).
-
-    Args:
-      rv: ``[..., D]`` random vectors.
-    """
-    rv = jnp.asarray(rv)
-    if spec.min_obj_goal_xy <= 0.0:
-        return jnp.ones(rv.shape[:-1], bool)
-    ref = jnp.asarray(spec.rej_ref) if spec.rej_ref is not None else rv[..., 3:5]
-    return jnp.linalg.norm(rv[..., :2] - ref, axis=-1) >= spec.min_obj_goal_xy
+rejection_ok = tasks.rejection_ok  # one rule for MT10 and MT50 (``spec.rej_ref`` covers sweep-into)
 
 
 def sample_rand_vec(key: jax.Array, spec: TaskSpecMT50, tries: int = 64) -> jax.Array:
-    """One uniform draw from ``[rand_low, rand_high]`` honouring ``rejection_ok`` (first valid of ``tries``
-    candidates; the strictest rule, box-close's 0.25, rejects 66% of draws (coffee-pull/push, disassemble 59%),
-    so all 64 fail with p = 0.66^64 < 1e-11)."""
-    lo, hi = jnp.asarray(spec.rand_low), jnp.asarray(spec.rand_high)
-    cand = jax.random.uniform(key, (tries, lo.shape[0]), minval=lo, maxval=hi)
-    return cand[jnp.argmax(rejection_ok(spec, cand))]
+    """``tasks.sample_rand_vec`` with 64 candidates: the strictest rule, box-close's 0.25, rejects 66% of draws
+    (coffee-pull/push, disassemble 59%), so all 64 fail with p = 0.66^64 < 1e-11."""
+    return tasks.sample_rand_vec(key, spec, tries)
 
 
 def _f(*v) -> jax.Array:

@@ -32,6 +32,7 @@ __all__ = [
     "load_rand_vecs",
     "object_pose",
     "place",
+    "rejection_ok",
     "sample_rand_vec",
     "scipy_quat",
 ]
@@ -61,8 +62,9 @@ class TaskSpec:
       hand_init: commanded hand start (mocap target at reset).
       rand_low, rand_high: Meta-World's ``_random_reset_space`` (3-D or 6-D).
       goal_low, goal_high: ``goal_space`` (clip of the observed goal).
-      min_obj_goal_xy: rejection rule ``||obj_xy - goal_xy|| >= this`` (0 = none).
+      min_obj_goal_xy: rejection rule ``||obj_xy - ref_xy|| >= this`` (0 = none).
       joint: name of the task's articulated joint (door, drawer, button, window) or ``None``.
+      rej_ref: fixed xy the object part is rejected against (MT50's sweep-into); ``None``: the vector's goal part.
     """
 
     name: str
@@ -73,6 +75,7 @@ class TaskSpec:
     goal_high: tuple[float, float, float]
     min_obj_goal_xy: float = 0.0
     joint: str | None = None
+    rej_ref: tuple[float, float] | None = None
 
 
 def _spec(name, hand_y, low, high, goal=_WIDE_GOAL, rej=0.0):
@@ -112,15 +115,26 @@ def load_rand_vecs(task: str, path: str | None = None) -> np.ndarray:
     return np.asarray(data[f"{task}-v3"], np.float32)
 
 
+def rejection_ok(spec: TaskSpec, rv: jax.Array) -> jax.Array:
+    """Meta-World's rejection loop as a predicate: ``||rv[:2] - ref|| >= min_obj_goal_xy`` where ``ref`` is
+    ``spec.rej_ref`` or the vector's goal part ``rv[3:5]`` (always true without a rule).
+
+    Args:
+      rv: ``[..., D]`` random vectors.
+    """
+    rv = jnp.asarray(rv)
+    if spec.min_obj_goal_xy <= 0.0:
+        return jnp.ones(rv.shape[:-1], bool)
+    ref = jnp.asarray(spec.rej_ref) if spec.rej_ref is not None else rv[..., 3:5]
+    return jnp.linalg.norm(rv[..., :2] - ref, axis=-1) >= spec.min_obj_goal_xy
+
+
 def sample_rand_vec(key: jax.Array, spec: TaskSpec, tries: int = 16) -> jax.Array:
-    """One uniform draw from ``[rand_low, rand_high]`` honouring the task's rejection rule (first valid of
-    ``tries`` candidates; with these ranges the chance that all fail is below 1e-8)."""
+    """One uniform draw from ``[rand_low, rand_high]`` honouring ``rejection_ok`` (first valid of ``tries``
+    candidates; with MT10's ranges the chance that all 16 fail is below 1e-8)."""
     lo, hi = jnp.asarray(spec.rand_low), jnp.asarray(spec.rand_high)
     cand = jax.random.uniform(key, (tries, lo.shape[0]), minval=lo, maxval=hi)
-    if spec.min_obj_goal_xy <= 0.0:
-        return cand[0]
-    ok = jnp.linalg.norm(cand[:, :2] - cand[:, 3:5], axis=-1) >= spec.min_obj_goal_xy
-    return cand[jnp.argmax(ok)]
+    return cand[jnp.argmax(rejection_ok(spec, cand))]
 
 
 def place(name: str, rv: jax.Array) -> dict[str, jax.Array]:
