@@ -344,29 +344,44 @@ def _inner_mt50(args, tasks: list[str]) -> None:
     for seed in args.seeds:
         bench = metaworld.MT50(seed=seed)
         for task in tasks:
-            name = f"{task}-v3"
-            variations = [t for t in bench.train_tasks if t.env_name == name]
-            rng = np.random.default_rng([seed, _MT50.MT50_TASKS.index(task)])
-            env = bench.train_classes[name]()
-            task_index = int(rng.integers(len(variations)))
-            env.set_task(variations[task_index])
-            policy = ENV_POLICY_MAP[name]()
+            env, policy, task_index, rng = _task_env(bench, task, seed, _MT50.MT50_TASKS.index(task), ENV_POLICY_MAP)
             for kind in args.kinds:
-                k = sum(1 for key in files[task] if key.endswith("/meta/kind"))
                 steps = max(args.steps, MIN_STEPS_MT50.get(task, 0))
                 rec = _episode_mt50(env, policy, task, kind, steps, rng)
-                for key, val in rec.items():
-                    files[task][f"ep{k}/{key}"] = val.astype(np.float64 if args.float64 else np.float32)
-                files[task][f"ep{k}/meta/kind"] = np.array(kind)
-                files[task][f"ep{k}/meta/seed"] = np.array(seed)
-                files[task][f"ep{k}/meta/task_index"] = np.array(task_index)
+                _store(files[task], rec, kind, seed, task_index,
+                       lambda v: v.astype(np.float64 if args.float64 else np.float32))
                 print(f"seed {seed} {task:26s} {kind:8s} success steps {int(rec['success'].sum()):3d} "
                       f"return {rec['reward'].sum():8.1f}", flush=True)
             env.close()
-    for task in tasks:
-        files[task]["versions"] = _versions()
-        path = os.path.join(args.out, f"{task}.npz")
-        np.savez_compressed(path, **files[task])
+    _write(files, args.out)
+
+
+def _task_env(bench, task: str, seed: int, index: int, policy_map):
+    """The benchmark's env of ``task`` set to a variation drawn by the task's own rng, and its scripted policy."""
+    name = f"{task}-v3"
+    variations = [t for t in bench.train_tasks if t.env_name == name]
+    rng = np.random.default_rng([seed, index])
+    env = bench.train_classes[name]()
+    task_index = int(rng.integers(len(variations)))
+    env.set_task(variations[task_index])
+    return env, policy_map[name](), task_index, rng
+
+
+def _store(dst: dict, rec: dict, kind: str, seed: int, task_index: int, cast) -> None:
+    """Adds one episode as ``ep<k>/...`` (k = episodes already in ``dst``) with its kind, seed and variation."""
+    k = sum(1 for key in dst if key.endswith("/meta/kind"))
+    for key, val in rec.items():
+        dst[f"ep{k}/{key}"] = cast(val)
+    dst[f"ep{k}/meta/kind"] = np.array(kind)
+    dst[f"ep{k}/meta/seed"] = np.array(seed)
+    dst[f"ep{k}/meta/task_index"] = np.array(task_index)
+
+
+def _write(files: dict[str, dict[str, np.ndarray]], out: str) -> None:
+    for task, arrays in files.items():
+        arrays["versions"] = _versions()
+        path = os.path.join(out, f"{task}.npz")
+        np.savez_compressed(path, **arrays)
         print(f"wrote {path} ({os.path.getsize(path) / 1024:.0f} KiB)")
 
 
@@ -383,39 +398,23 @@ def _inner(args) -> None:
     os.makedirs(args.out, exist_ok=True)
     mt10_tasks = [t for t in MT10 if t in args.tasks]
     files: dict[str, dict[str, np.ndarray]] = {t: {} for t in mt10_tasks}
-    counters = {t: 0 for t in mt10_tasks}
     for seed in args.seeds if mt10_tasks else ():
         bench = metaworld.MT10(seed=seed)
         for task in mt10_tasks:
-            name = f"{task}-v3"
-            tasks = [t for t in bench.train_tasks if t.env_name == name]
-            rng = np.random.default_rng([seed, MT10.index(task)])
-            env = bench.train_classes[name]()
-            task_index = int(rng.integers(len(tasks)))
-            env.set_task(tasks[task_index])
-            policy = ENV_POLICY_MAP[name]()
+            env, policy, task_index, rng = _task_env(bench, task, seed, MT10.index(task), ENV_POLICY_MAP)
             for kind in args.kinds:
                 t0 = time.time()
                 rec = _episode(env, policy, task, kind, args.steps, rng)
-                k = counters[task]
-                counters[task] += 1
-                for key, val in rec.items():
-                    dt = np.float64 if args.float64 or val.dtype != np.float64 else np.float32
-                    files[task][f"ep{k}/{key}"] = val.astype(dt)
-                files[task][f"ep{k}/meta/kind"] = np.array(kind)
-                files[task][f"ep{k}/meta/seed"] = np.array(seed)
-                files[task][f"ep{k}/meta/task_index"] = np.array(task_index)
+                # float64 columns become float32 unless --float64; other dtypes (flags) are stored as float64
+                _store(files[task], rec, kind, seed, task_index,
+                       lambda v: v.astype(np.float64 if args.float64 or v.dtype != np.float64 else np.float32))
                 print(
                     f"seed {seed} {task:22s} {kind:8s} success steps {int(rec['success'].sum()):3d} "
                     f"return {rec['reward'].sum():8.1f} ({time.time() - t0:.1f}s)",
                     flush=True,
                 )
             env.close()
-    for task in mt10_tasks:
-        files[task]["versions"] = _versions()
-        path = os.path.join(args.out, f"{task}.npz")
-        np.savez_compressed(path, **files[task])
-        print(f"wrote {path} ({os.path.getsize(path) / 1024:.0f} KiB)")
+    _write(files, args.out)
     new_tasks = [t for t in _MT50.NEW_TASKS if t in args.tasks]
     if new_tasks:
         _inner_mt50(args, new_tasks)
