@@ -30,11 +30,13 @@ import functools
 import mujoco
 import numpy as np
 
-from envs_bridge.metaworld import sawyer, tasks
+from envs_bridge.metaworld import sawyer, scene_defs, scenes_mt50, tasks
 
-__all__ = ["CONTROL_DT", "HANDS", "TASKS", "build_model", "scene_xml", "settled_arm", "settled_hand"]
+__all__ = ["ALL_TASKS", "CONTROL_DT", "HANDS", "TASKS", "build_model", "scene_xml", "settled_arm", "settled_hand"]
 
 TASKS = tasks.TASKS  # the ten MT10 tasks, in MT10's order
+# Every task with a scene: MT10's and the MT50 tasks whose ``SceneDef`` exists (``scenes_mt50.SCENES``), MT50 order.
+ALL_TASKS = tuple(t for t in scenes_mt50.MT50_TASKS if t in TASKS or t in scenes_mt50.SCENES)
 
 CONTROL_DT = 0.0125  # Meta-World: 5 x 2.5 ms physics steps per env step (80 Hz control).
 
@@ -58,9 +60,8 @@ HANDS = ("floating", "arm")
 # The task joints (door, drawer, button, window) carry solimplimit="0.99 0.999 0.001", stiffer than MuJoCo's
 # default limit impedance, so that the hand pressing an object against its stop does not push it through.
 
-_PAD = 'friction="2 2 0.1 0.002 0.002" solref="0.01 1" solimp="0.97 0.99 0.01"'  # pad x object, mixed as MuJoCo
-_OBJ = 'friction="1 1 0.005 0.0001 0.0001" solref="0.01 1" solimp="0.99 0.99 0.01"'  # object x fixture/table
-_WRIST = 'friction="1 1 0.005 0.0001 0.0001" solref="0.015 1" solimp="0.945 0.97 0.0055"'
+# Contact parameters (``scene_defs``: pad x object, object x fixture/table, wrist x fixture).
+_PAD, _OBJ, _WRIST = scene_defs.PAD, scene_defs.OBJ, scene_defs.WRIST
 
 _FINGERS = """
       <geom name="wrist" type="box" pos="-0.007 0 0.066" size="0.034 0.053 0.027" mass="0"/>
@@ -214,8 +215,7 @@ _WINDOW = """
     </body>"""
 
 
-def _pairs(hand_geoms, fixture_geoms, params):
-    return tuple((h, f, params) for h in hand_geoms for f in fixture_geoms)
+_pairs = scene_defs.pairs
 
 
 # Hand surfaces the real hand met on the window handle (wrist mesh, both fingers; probes.json's contact lists).
@@ -277,7 +277,7 @@ def scene_xml(task: str, frame_skip: int = 1, iterations: int = 4, ls_iterations
     """MJCF text of one task's scene.
 
     Args:
-      task: one of ``TASKS``.
+      task: one of ``ALL_TASKS``.
       frame_skip: physics steps per 12.5 ms control step; the timestep is ``CONTROL_DT / frame_skip``.
       iterations: Newton solver iterations.
       ls_iterations: line-search iterations.
@@ -290,18 +290,22 @@ def scene_xml(task: str, frame_skip: int = 1, iterations: int = 4, ls_iterations
     Returns:
       The MJCF string.
     """
-    if task not in _TASK_SCENES:
-        raise ValueError(f"unknown Meta-World task {task!r}; valid tasks: {', '.join(TASKS)}")
+    if task not in ALL_TASKS:
+        raise ValueError(f"unknown Meta-World task {task!r}; valid tasks: {', '.join(ALL_TASKS)}")
     if frame_skip < 1:
         raise ValueError(f"frame_skip must be >= 1, got {frame_skip}")
     if hand not in HANDS:
         raise ValueError(f"unknown hand model {hand!r}; valid: {', '.join(HANDS)}")
-    body, pairs = _TASK_SCENES[task]
+    if task in _TASK_SCENES:
+        body, pairs, arm_pairs = *_TASK_SCENES[task], _ARM_PAIRS.get(task, ())
+    else:
+        sd = scenes_mt50.SCENES[task]
+        body, pairs, arm_pairs = sd.body, sd.pairs, sd.arm_pairs
     dt = CONTROL_DT / frame_skip
     cone, pad_condim = "pyramidal", 3
     if hand == "arm":  # Meta-World's weld as its reset_mocap_welds leaves it: no offset, torquescale 5
         hand_xml, eulerdamp, solimp, rest, extra = _arm_hand(dt), True, ARM_WELD_SOLIMP, (0, 0, 0), ' torquescale="5"'
-        pairs = tuple((a, b, _ARM_PAD if p == _PAD else p) for a, b, p in pairs + _ARM_PAIRS.get(task, ()))
+        pairs = tuple((a, b, _ARM_PAD if p == _PAD else p) for a, b, p in pairs + arm_pairs)
         pairs += tuple((n, b, p) for n, *_ in _ARM_WRIST_BOXES[1:] for a, b, p in pairs if a == "wrist")
         cone, pad_condim = (_ARM_CONE if pairs else cone), _ARM_PAD_CONDIM
     else:
@@ -372,7 +376,7 @@ def settled_arm(task: str) -> tuple[np.ndarray, np.ndarray]:
     Returns:
       ``(qpos [9], qvel [9])``: the seven arm joints and the two fingers.
     """
-    d = _settle(build_model(task, 5, 50, 50, hand="arm"), tasks.SPECS[task].hand_init, 5)
+    d = _settle(build_model(task, 5, 50, 50, hand="arm"), scenes_mt50.spec(task).hand_init, 5)
     return np.array(d.qpos[:9]), np.array(d.qvel[:9])
 
 
