@@ -1,8 +1,10 @@
-"""Meta-World MT10 (Yu et al., 2019, arXiv 1910.10897) re-authored for MuJoCo MJX.
+"""Meta-World MT10 and MT50 (Yu et al., 2019, arXiv 1910.10897) re-authored for MuJoCo MJX.
 
-Importing this package registers ``"mt10"`` and the ten single-task names with ``envs_bridge.registry``.
-``make_env("mt10", num_envs, **options)`` splits ``num_envs`` evenly over the ten tasks (MTBench's split);
-options are ``MetaWorldEnv``'s keyword arguments.
+Importing this package registers ``"mt10"``, ``"mt50"`` and the fifty single-task names with
+``envs_bridge.registry``. ``make_env("mt10", num_envs, **options)`` splits ``num_envs`` evenly over the ten tasks
+(MTBench's split), ``"mt50"`` over the fifty in MT50's order; options are ``MetaWorldEnv``'s keyword arguments.
+A task whose scene does not exist yet (``scenes.ALL_TASKS`` lists those that do) fails at construction with an
+error naming it.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ with contextlib.redirect_stdout(io.StringIO()):
 from envs_bridge import registry
 from envs_bridge.metaworld.env import MODES, MetaWorldEnv, TaskBlock
 from envs_bridge.metaworld.scenes import TASKS
+from envs_bridge.metaworld.scenes_mt50 import MT50_TASKS
 from mtjax import envs
 
-__all__ = ["MODES", "TASKS", "MetaWorldEnv", "TaskBlock", "make_metaworld"]
+__all__ = ["MODES", "MT50_TASKS", "TASKS", "MetaWorldEnv", "TaskBlock", "make_metaworld"]
 
 
 def make_metaworld(task_names, num_envs: int, **kwargs: Any) -> MetaWorldEnv:
@@ -31,7 +34,8 @@ def make_metaworld(task_names, num_envs: int, **kwargs: Any) -> MetaWorldEnv:
 
 def _register() -> None:
     registry.register("mt10", lambda num_envs, **kw: make_metaworld(TASKS, num_envs, **kw))
-    for name in TASKS:
+    registry.register("mt50", lambda num_envs, **kw: make_metaworld(MT50_TASKS, num_envs, **kw))
+    for name in MT50_TASKS:
         registry.register(name, lambda num_envs, _n=name, **kw: make_metaworld((_n,), num_envs, **kw))
 
 

@@ -18,12 +18,12 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from flax import struct
 from mujoco import mjx
 
 from envs_bridge import mjx_levels
-from envs_bridge.metaworld import rewards, scenes, tasks
+from envs_bridge.metaworld import rewards, scene_defs, scenes, scenes_mt50, tasks
+from envs_bridge.metaworld.task_model import TaskModel
 from mtjax import envs
 
 __all__ = ["MODES", "MetaWorldEnv", "TaskBlock"]
@@ -46,6 +46,8 @@ class TaskBlock:
       prev: ``[n, 18]`` previous frame's observation values 0-17.
       t: ``[n]`` int32 steps taken in the episode.
       variation: ``[n]`` int32 index into Meta-World's 50 variations ("fixed" mode; unused in "rand").
+      consts: per-episode constants of the MT50 tasks outside MT10, each ``[n, ...]``: the extra keys of the
+        placement (``specs_mt50.place``) and the ``SceneDef.latch`` values (empty for the MT10 tasks).
     """
 
     data: Any
@@ -57,43 +59,11 @@ class TaskBlock:
     prev: jax.Array
     t: jax.Array
     variation: jax.Array
+    consts: dict = struct.field(default_factory=dict)
 
 
-class _Task:
-    """Host-side bundle of one task's model, ids and constants."""
-
-    def __init__(self, name: str, frame_skip: int, iterations: int, ls_iterations: int, eulerdamp: bool,
-                 rand_vecs_path, hand: str):
-        self.name = name
-        self.spec = tasks.SPECS[name]
-        m = scenes.build_model(name, frame_skip, iterations, ls_iterations, eulerdamp, hand)
-        self.mj = m
-        self.mx = mjx.put_model(m)
-        self.template = mjx.make_data(self.mx)
-        self.contact_slots = int(self.template._impl.contact.dist.shape[0])
-        self.ids = tasks.resolve_ids(name, m)
-        body = lambda n: m.body(n).id
-        self.hand, self.rclaw, self.lclaw = body("hand"), body("rightclaw"), body("leftclaw")
-        site = lambda n: m.site(n).id
-        self.ree, self.lee, self.rpad, self.lpad = (site("rightEndEffector"), site("leftEndEffector"),
-                                                    site("rightpad"), site("leftpad"))
-        self.hand_mocap = int(m.body_mocapid[body("mocap")])
-        anchor = {"reach": "obj", "door-open": "door", "drawer-open": "drawer", "drawer-close": "drawer",
-                  "button-press-topdown": "box", "peg-insert-side": "box", "window-open": "window",
-                  "window-close": "window"}.get(name)
-        self.anchor_mocap = int(m.body_mocapid[body("obj")]) if name == "reach" else -1
-        self.anchor_body = body(anchor) if anchor and name != "reach" else -1
-        self.body_pos = jnp.asarray(m.body_pos, jnp.float32)
-        self.obj_qpos = int(m.jnt_qposadr[m.joint("objjoint").id]) if name in ("push", "pick-place") else (
-            int(m.jnt_qposadr[m.joint("pegjoint").id]) if name == "peg-insert-side" else -1)
-        self.arm = hand == "arm"
-        if self.arm:  # the arm's pose after Meta-World's reset settle at this task's hand_init_pos
-            self.arm_q, self.arm_qd = (jnp.asarray(x, jnp.float32) for x in scenes.settled_arm(name))
-        else:
-            self.hand_offset, self.hand_quat = scenes.settled_hand(frame_skip)
-        self.mocap_low = np.asarray(tasks.HAND_LOW, np.float32)
-        self.mocap_high = np.asarray(tasks.HAND_HIGH, np.float32)
-        self.rand_vecs = jnp.asarray(tasks.load_rand_vecs(name, rand_vecs_path))
+# Keys of a placement dict that are not per-episode reward constants.
+_PLACE_KEYS = ("goal", "obj_init", "body", "joint", "anchor", "hand_init_pos")
 
 
 class MetaWorldEnv:
@@ -138,9 +108,11 @@ class MetaWorldEnv:
             raise ValueError(f"episode_length must be >= 1, got {episode_length}")
         if not action_scale > 0:
             raise ValueError(f"action_scale must be > 0, got {action_scale}")
-        bad = [t for t in task_set.task_names if t not in scenes.TASKS]
+        bad = [t for t in task_set.task_names if t not in scenes.ALL_TASKS]
         if bad:
-            raise ValueError(f"unknown Meta-World tasks {bad}; valid tasks: {', '.join(scenes.TASKS)}")
+            missing = [t for t in bad if t in scenes_mt50.MT50_TASKS]
+            hint = f" (MT50 tasks without a scene yet: {', '.join(missing)})" if missing else ""
+            raise ValueError(f"unknown Meta-World tasks {bad}{hint}; valid tasks: {', '.join(scenes.ALL_TASKS)}")
         self.task_set = task_set
         self.episode_length = int(episode_length)
         self.goal_visible = bool(goal_visible)
@@ -150,7 +122,7 @@ class MetaWorldEnv:
         self.reward_scale = float(reward_scale)
         self.action_scale = float(action_scale)
         self.hand = hand
-        self._tasks = [_Task(n, self.frame_skip, iterations, ls_iterations, eulerdamp, rand_vecs_path, hand)
+        self._tasks = [TaskModel(n, self.frame_skip, iterations, ls_iterations, eulerdamp, rand_vecs_path, hand)
                        for n in task_set.task_names]
         self.contact_slots = {t.name: t.contact_slots for t in self._tasks}
         self.obs_size = 39 + task_set.num_tasks
@@ -161,7 +133,7 @@ class MetaWorldEnv:
     def num_tasks(self) -> int:
         return self.task_set.num_tasks
 
-    def task(self, name: str) -> _Task:
+    def task(self, name: str) -> TaskModel:
         """The compiled pieces of one task of this env (model, body/geom ids, spec), by Meta-World name."""
         names = self.task_set.task_names
         if name not in names:
@@ -169,23 +141,30 @@ class MetaWorldEnv:
         return self._tasks[names.index(name)]
 
     # ------------------------------------------------------------------ per-env (unbatched) pieces
-    def _frame(self, k: _Task, d) -> jax.Array:
+    def _frame(self, k: TaskModel, d) -> jax.Array:
         """Observation values 0-17 of one env: hand, gripper opening, object pose, empty second object."""
         hand = jnp.clip(d.xpos[k.hand], tasks.HAND_SPACE_LOW, tasks.HAND_SPACE_HIGH)
         grip = jnp.clip(jnp.linalg.norm(d.xpos[k.rclaw] - d.xpos[k.lclaw]) / 0.1, 0.0, 1.0)
-        pos, quat = tasks.object_pose(k.name, k.ids, d)
-        return jnp.concatenate([hand, grip[None], pos, quat, jnp.zeros(7)]).astype(jnp.float32)
+        if k.scene is not None:
+            objs = k.scene.observe(k.refs, d)
+        else:
+            pos, quat = tasks.object_pose(k.name, k.ids, d)
+            objs = jnp.concatenate([pos, quat, jnp.zeros(7)])
+        return jnp.concatenate([hand, grip[None], objs]).astype(jnp.float32)
 
-    def _goal_obs(self, k: _Task, goal: jax.Array) -> jax.Array:
+    def _goal_obs(self, k: TaskModel, goal: jax.Array) -> jax.Array:
         if not self.goal_visible:
             return jnp.zeros(3, jnp.float32)
         return jnp.clip(goal, jnp.asarray(k.spec.goal_low), jnp.asarray(k.spec.goal_high)).astype(jnp.float32)
 
-    def _rand_vec(self, k: _Task, key: jax.Array, variation: jax.Array) -> jax.Array:
-        return k.rand_vecs[variation] if self.mode == "fixed" else tasks.sample_rand_vec(key, k.spec)
+    def _rand_vec(self, k: TaskModel, key: jax.Array, variation: jax.Array) -> jax.Array:
+        if self.mode == "fixed":
+            return k.rand_vecs[variation]
+        # 64 candidates for the MT50 tasks (box-close's rejection rule refuses 66 % of draws; specs_mt50)
+        return tasks.sample_rand_vec(key, k.spec, 16 if k.scene is None else 64)
 
-    def _reset_one(self, k: _Task, rv: jax.Array):
-        p = tasks.place(k.name, rv)
+    def _reset_one(self, k: TaskModel, rv: jax.Array):
+        p = scenes_mt50.place(k.name, rv)
         d = k.template
         hand_init = jnp.asarray(k.spec.hand_init, jnp.float32)
         qvel = jnp.zeros_like(d.qvel)
@@ -196,22 +175,43 @@ class MetaWorldEnv:
         if k.obj_qpos >= 0:
             qpos = qpos.at[k.obj_qpos:k.obj_qpos + 3].set(p["body"]).at[k.obj_qpos + 3:k.obj_qpos + 7].set(
                 jnp.array([1.0, 0.0, 0.0, 0.0]))
-        if k.ids.jnt_qpos >= 0:
+        if k.scene is not None:
+            qpos = self._place_scene(k, p, qpos)
+        elif k.ids.jnt_qpos >= 0:
             qpos = qpos.at[k.ids.jnt_qpos].set(p["joint"])
         mocap = d.mocap_pos.at[k.hand_mocap].set(hand_init)
         if k.anchor_mocap >= 0:
             mocap = mocap.at[k.anchor_mocap].set(p["body"])
         body_pos = k.body_pos
-        if k.anchor_body >= 0:
+        if k.scene is not None:
+            for bid, where in k.moved:
+                body_pos = body_pos.at[bid].set(scene_defs.placement(where, p))
+        elif k.anchor_body >= 0:
             body_pos = body_pos.at[k.anchor_body].set(p["anchor"])
         d = d.replace(qpos=qpos, qvel=qvel, mocap_pos=mocap, ctrl=jnp.zeros_like(d.ctrl))
         with mjx_levels.fenced_levels(self.hand == "arm"):
             d = mjx.kinematics(k.mx.replace(body_pos=body_pos), d)
         tcp = 0.5 * (d.site_xpos[k.ree] + d.site_xpos[k.lee])
         frame = self._frame(k, d)
-        return d, p["goal"], p["obj_init"], tcp, p["anchor"], body_pos, frame
+        consts = {}
+        if k.scene is not None:  # the placement's extra keys and the latched quantities (set on the first step)
+            consts = {key: jnp.asarray(v, jnp.float32) for key, v in p.items() if key not in _PLACE_KEYS}
+            consts.update({key: jnp.zeros((), jnp.float32) for key in k.scene.latch})
+        return d, p["goal"], p["obj_init"], tcp, p.get("anchor", p["body"]), body_pos, frame, consts
 
-    def _quantities(self, k: _Task, d, frame, blk_row: dict, action) -> dict[str, jax.Array]:
+    @staticmethod
+    def _place_scene(k: TaskModel, p: dict, qpos: jax.Array) -> jax.Array:
+        """A ``SceneDef`` task's reset: free objects at their placements, task joints at ``p["joint"]``."""
+        for adr, where, quat in k.free:
+            qpos = qpos.at[adr:adr + 3].set(scene_defs.placement(where, p)).at[adr + 3:adr + 7].set(
+                jnp.asarray(quat, jnp.float32))
+        if k.joint_adrs:
+            values = jnp.broadcast_to(jnp.asarray(p["joint"], jnp.float32), (len(k.joint_adrs),))
+            for i, adr in enumerate(k.joint_adrs):
+                qpos = qpos.at[adr].set(values[i])
+        return qpos
+
+    def _quantities(self, k: TaskModel, d, frame, blk_row: dict, action) -> dict[str, jax.Array]:
         q = {
             "hand_pos": frame[0:3], "tcp_opened": frame[3], "obj_pos": frame[4:7],
             "tcp_center": 0.5 * (d.site_xpos[k.ree] + d.site_xpos[k.lee]),
@@ -219,6 +219,11 @@ class MetaWorldEnv:
             "target_pos": blk_row["goal"], "init_tcp": blk_row["init_tcp"], "obj_init_pos": blk_row["obj_init"],
             "hand_init_pos": jnp.asarray(k.spec.hand_init, jnp.float32), "action": action,
         }
+        if k.scene is not None:
+            q.update(obj_quat=frame[7:11], obj2_pos=frame[11:14], **blk_row["consts"])
+            if k.scene.quantities is not None:
+                q.update(k.scene.quantities(k.refs, d, q))
+            return q
         if k.name == "door-open":
             q["door_angle"] = d.qpos[k.ids.jnt_qpos]
         if k.name == "peg-insert-side":
@@ -231,15 +236,16 @@ class MetaWorldEnv:
         return q
 
     # ------------------------------------------------------------------ blocks
-    def _reset_block(self, k: _Task, key: jax.Array, n: int, variation: jax.Array, t0: jax.Array,
+    def _reset_block(self, k: TaskModel, key: jax.Array, n: int, variation: jax.Array, t0: jax.Array,
                      rand_vec: jax.Array | None = None) -> TaskBlock:
         if rand_vec is None:
             rand_vec = jax.vmap(functools.partial(self._rand_vec, k))(jax.random.split(key, n), variation)
-        d, goal, obj_init, tcp, anchor, body_pos, frame = jax.vmap(functools.partial(self._reset_one, k))(rand_vec)
+        d, goal, obj_init, tcp, anchor, body_pos, frame, consts = jax.vmap(functools.partial(self._reset_one, k))(
+            rand_vec)
         return TaskBlock(data=d, goal=goal, obj_init=obj_init, init_tcp=tcp, anchor=anchor, body_pos=body_pos,
-                         prev=frame, t=t0, variation=variation)
+                         prev=frame, t=t0, variation=variation, consts=consts)
 
-    def _physics(self, k: _Task, d, body_pos: jax.Array, action: jax.Array):
+    def _physics(self, k: TaskModel, d, body_pos: jax.Array, action: jax.Array):
         a = jnp.clip(action, -1.0, 1.0)
         target = jnp.clip(d.mocap_pos[k.hand_mocap] + self.action_scale * a[:3], k.mocap_low, k.mocap_high)
         d = d.replace(mocap_pos=d.mocap_pos.at[k.hand_mocap].set(target), ctrl=jnp.stack([a[3], -a[3]]))
@@ -253,22 +259,27 @@ class MetaWorldEnv:
         d, _ = jax.lax.scan(sub, d, None, length=self.frame_skip)
         return d
 
-    def _evaluate(self, k: _Task, d, prev, goal, obj_init, init_tcp, anchor, action):
+    def _evaluate(self, k: TaskModel, d, prev, goal, obj_init, init_tcp, anchor, consts, t, action):
         frame = self._frame(k, d)
-        row = {"goal": goal, "obj_init": obj_init, "init_tcp": init_tcp, "anchor": anchor}
-        reward, success, info = rewards.REWARD_FNS[k.name](self._quantities(k, d, frame, row, action))
+        row = {"goal": goal, "obj_init": obj_init, "init_tcp": init_tcp, "anchor": anchor, "consts": consts}
+        q = self._quantities(k, d, frame, row, action)
+        if k.scene is not None and k.scene.latch:  # Meta-World computes these at the first reward call and keeps them
+            consts = {**consts, **{name: jnp.where(t == 0, fn(q), consts[name]) for name, fn in k.scene.latch.items()}}
+            q.update({name: consts[name] for name in k.scene.latch})
+        reward, success, info = rewards.REWARD_FNS[k.name](q)
         obs = jnp.concatenate([frame, prev, self._goal_obs(k, goal)])
-        return obs, frame, reward.astype(jnp.float32), success.astype(bool), info
+        return obs, frame, reward.astype(jnp.float32), success.astype(bool), info, consts
 
-    def _step_block(self, k: _Task, blk: TaskBlock, action: jax.Array, key: jax.Array):
+    def _step_block(self, k: TaskModel, blk: TaskBlock, action: jax.Array, key: jax.Array):
         d = jax.vmap(functools.partial(self._physics, k))(blk.data, blk.body_pos, action)
-        obs, frame, reward, success, info = jax.vmap(functools.partial(self._evaluate, k))(
-            d, blk.prev, blk.goal, blk.obj_init, blk.init_tcp, blk.anchor, action)
+        obs, frame, reward, success, info, consts = jax.vmap(functools.partial(self._evaluate, k))(
+            d, blk.prev, blk.goal, blk.obj_init, blk.init_tcp, blk.anchor, blk.consts, blk.t, action)
         t = blk.t + 1
         done = t >= self.episode_length
         n = t.shape[0]
         stepped = TaskBlock(data=d, goal=blk.goal, obj_init=blk.obj_init, init_tcp=blk.init_tcp,
-                            anchor=blk.anchor, body_pos=blk.body_pos, prev=frame, t=t, variation=blk.variation)
+                            anchor=blk.anchor, body_pos=blk.body_pos, prev=frame, t=t, variation=blk.variation,
+                            consts=consts)
         fresh = self._reset_block(k, key, n, blk.variation, jnp.zeros((n,), jnp.int32))
         nxt = envs.where_done(done, fresh, stepped)
         reset_obs = jnp.concatenate([fresh.prev, fresh.prev, jax.vmap(functools.partial(self._goal_obs, k))(

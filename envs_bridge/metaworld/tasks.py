@@ -25,6 +25,7 @@ __all__ = [
     "HAND_LOW",
     "HAND_SPACE_HIGH",
     "HAND_SPACE_LOW",
+    "RAND_VECS_MT50_PATH",
     "RAND_VECS_PATH",
     "SPECS",
     "TASKS",
@@ -49,6 +50,8 @@ HAND_HIGH = (0.5, 1.0, 0.5)
 # Meta-World's 50 seeded variations per task of ``MT10(seed=0)`` (the "fixed" mode); ``MetaWorldEnv``'s
 # ``rand_vecs_path`` selects another file of the same layout.
 RAND_VECS_PATH = os.path.join(os.path.dirname(__file__), "rand_vecs_mt10_seed0.json")
+# The same for all 50 tasks of ``MT50(seed=0)`` (the default of the MT50 tasks outside MT10).
+RAND_VECS_MT50_PATH = os.path.join(os.path.dirname(__file__), "rand_vecs_mt50_seed0.json")
 
 _WIDE_GOAL = (HAND_LOW, HAND_HIGH)
 
@@ -109,10 +112,13 @@ BUTTON_QUAT = (0.707388, -0.706825, 0.0, 0.0)  # button body xquat (w, x, y, z),
 
 def load_rand_vecs(task: str, path: str | None = None) -> np.ndarray:
     """Meta-World's 50 seeded variations of one task, ``[50, D]`` float32, from ``path`` (default
-    ``RAND_VECS_PATH``: those of ``MT10(seed=0)``)."""
+    ``RAND_VECS_PATH``: those of ``MT10(seed=0)``). The file holds one benchmark's table (``{"<benchmark>_seed<k>":
+    {"<task>-v3": [[...], ...]}}``, plus an optional ``"source"`` string)."""
     with open(path or RAND_VECS_PATH) as f:
-        data = json.load(f)["MT10_seed0"]
-    return np.asarray(data[f"{task}-v3"], np.float32)
+        tables = [v for k, v in json.load(f).items() if k != "source"]
+    if len(tables) != 1 or f"{task}-v3" not in tables[0]:
+        raise ValueError(f"{path or RAND_VECS_PATH}: expected one table with {task}-v3")
+    return np.asarray(tables[0][f"{task}-v3"], np.float32)
 
 
 def rejection_ok(spec: TaskSpec, rv: jax.Array) -> jax.Array:

@@ -1,0 +1,70 @@
+"""One Meta-World task as the env holds it: compiled MJX model, MuJoCo ids, reset placements, constants.
+
+``MetaWorldEnv`` (``env.py``) builds one ``TaskModel`` per task of its task set, on the host, once. The MT10 tasks
+read their ids and placements from ``tasks.py``; the MT50 tasks outside MT10 from their ``SceneDef``
+(``scene_defs.py``, ``scenes_mt50.py``).
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+import numpy as np
+from mujoco import mjx
+
+from envs_bridge.metaworld import scene_defs, scenes, scenes_mt50, tasks
+
+__all__ = ["TaskModel"]
+
+
+class TaskModel:
+    """Host-side bundle of one task's compiled model, ids, reset placements and constants (built once per env)."""
+
+    def __init__(self, name: str, frame_skip: int, iterations: int, ls_iterations: int, eulerdamp: bool,
+                 rand_vecs_path, hand: str):
+        self.name = name
+        self.spec = scenes_mt50.spec(name)
+        m = scenes.build_model(name, frame_skip, iterations, ls_iterations, eulerdamp, hand)
+        self.mj = m
+        self.mx = mjx.put_model(m)
+        self.template = mjx.make_data(self.mx)
+        self.contact_slots = int(self.template._impl.contact.dist.shape[0])
+        self.scene = scenes_mt50.SCENES.get(name)  # None for the MT10 tasks (their code paths: tasks.py)
+        body = lambda n: m.body(n).id
+        self.hand, self.rclaw, self.lclaw = body("hand"), body("rightclaw"), body("leftclaw")
+        site = lambda n: m.site(n).id
+        self.ree, self.lee, self.rpad, self.lpad = (site("rightEndEffector"), site("leftEndEffector"),
+                                                    site("rightpad"), site("leftpad"))
+        self.hand_mocap = int(m.body_mocapid[body("mocap")])
+        anchor = {"reach": "obj", "door-open": "door", "drawer-open": "drawer", "drawer-close": "drawer",
+                  "button-press-topdown": "box", "peg-insert-side": "box", "window-open": "window",
+                  "window-close": "window"}.get(name)
+        self.anchor_mocap = int(m.body_mocapid[body("obj")]) if name == "reach" else -1
+        self.anchor_body = body(anchor) if anchor and name != "reach" else -1
+        self.body_pos = jnp.asarray(m.body_pos, jnp.float32)
+        self.obj_qpos = int(m.jnt_qposadr[m.joint("objjoint").id]) if name in ("push", "pick-place") else (
+            int(m.jnt_qposadr[m.joint("pegjoint").id]) if name == "peg-insert-side" else -1)
+        self.arm = hand == "arm"
+        if self.arm:  # the arm's pose after Meta-World's reset settle at this task's hand_init_pos
+            self.arm_q, self.arm_qd = (jnp.asarray(x, jnp.float32) for x in scenes.settled_arm(name))
+        else:
+            self.hand_offset, self.hand_quat = scenes.settled_hand(frame_skip)
+        self.mocap_low = np.asarray(getattr(self.spec, "hand_low", tasks.HAND_LOW), np.float32)
+        self.mocap_high = np.asarray(getattr(self.spec, "hand_high", tasks.HAND_HIGH), np.float32)
+        if self.scene is None:
+            self.ids = tasks.resolve_ids(name, m)
+        else:
+            self._init_scene(m)
+        path = rand_vecs_path or (tasks.RAND_VECS_PATH if self.scene is None else tasks.RAND_VECS_MT50_PATH)
+        self.rand_vecs = jnp.asarray(tasks.load_rand_vecs(name, path))
+
+    def _init_scene(self, m) -> None:
+        """Ids and reset placements of a task described by a ``SceneDef`` (the MT50 tasks outside MT10)."""
+        sd = self.scene
+        self.refs = scene_defs.resolve_refs(sd, m)
+        joint_adr = lambda n: int(m.jnt_qposadr[m.joint(n).id])
+        self.joint_adrs = tuple(joint_adr(n) for n in sd.joints)
+        self.ids = tasks.Ids(jnt_qpos=self.joint_adrs[0] if self.joint_adrs else -1)
+        self.moved = tuple((m.body(b).id, where) for b, where in sd.moved.items())
+        self.free = tuple((joint_adr(j), where, sd.free_quat.get(j, (1.0, 0.0, 0.0, 0.0)))
+                          for j, where in sd.free.items())
+        self.anchor_mocap, self.anchor_body, self.obj_qpos = -1, (self.moved[0][0] if self.moved else -1), -1
