@@ -13,6 +13,7 @@ from experiments.configs import (
     mt10_ppo,
     mt10_pqn,
     mt10_sac,
+    mt50_ppo,
     toy_offpolicy,
     toy_ppo,
 )
@@ -33,13 +34,25 @@ def _toy(**over):
 @pytest.mark.parametrize("make,variant", [(mt10_ppo, ""), (mt10_ppo, "24k"), (mt10_ppo, "smoke"), (toy_ppo, ""),
                                           (toy_ppo, "smoke"), (mt10_mtrl, "cagrad"), (mt10_mtrl, "famo,smoke"),
                                           (mt10_arch, "moore_mh"), (mt10_arch, "paco,smoke"), (mt10_grpo, ""),
-                                          (mt10_grpo, "famo,smoke"), (toy_ppo, "grpo")])
+                                          (mt10_grpo, "famo,smoke"), (toy_ppo, "grpo"), (mt50_ppo, ""),
+                                          (mt50_ppo, "smoke")])
 def test_every_shipped_config_parses_and_its_json_round_trips(make, variant):
     c = make.get_config(variant)
     rc = config.parse(c)
     assert config.parse(rc.to_json()) == rc  # config.json describes exactly the typed config
     assert rc.ppo.mtrl == c.mtrl and dict(rc.ppo.mtrl_kwargs) == {k: v for k, v in c.mtrl_kwargs.items()}
     assert rc.env.num_envs == c.env.num_envs and rc.ppo.lr == c.ppo.lr
+
+
+def test_mt50_ppo_follows_mtbenchs_mt50_vanilla_row():
+    rc = config.parse(mt50_ppo.get_config(""))
+    # MTBench meta-world-mt50-vanilla-PPO: 24,576 envs, horizon 32, 24 minibatches of 32,768, 1,272 iterations
+    assert (rc.env.name, rc.env.num_envs, rc.total_iterations) == ("mt50", 24576, 1272)
+    assert rc.ppo.horizon * rc.env.num_envs // rc.ppo.minibatch_size == 24 and rc.net.preset == "mt50"
+    smoke = config.parse(mt50_ppo.get_config("smoke"))
+    assert smoke.env.num_envs == 100 and (smoke.env.num_envs * smoke.ppo.horizon) % smoke.ppo.minibatch_size == 0
+    with pytest.raises(ValueError, match="valid: '<row>', 'smoke'"):
+        mt50_ppo.get_config("moore")
 
 
 def test_the_typed_config_is_frozen_and_json_keeps_the_configdict_layout():

@@ -1,0 +1,29 @@
+"""MT50 MT-PPO with MTBench's settings (Joshi et al., 2025, arXiv 2507.23172; its MT50-rand "Vanilla PPO" row).
+
+MTBench's ``meta-world-mt50-vanilla-PPO``: 24,576 envs over the fifty tasks (492 x 26 + 491 x 24), horizon 32,
+32,768-sample minibatches (24 per epoch), 1,272 iterations (1 B env steps), the shared PPO settings of
+``mt10_ppo`` (150-step episodes, reward scale 100, adaptive LR), MLP sizes of the "mt50" preset, no mixed precision.
+
+Variants (``experiments/configs/_variant.py``: ``[<row>][,smoke]``):
+  ""  or "vanilla" : MTBench's MT50 vanilla PPO row.
+  "smoke"          : 100 envs (2 per task), a few iterations, sized for 2 CPU cores (compiling the fifty task
+                     models is most of its time).
+
+Usage: python -m experiments.train --config=experiments/configs/mt50_ppo.py:smoke
+"""
+
+from experiments.configs import _variant, mt10_ppo
+
+ROWS = ("vanilla",)
+
+
+def get_config(arg: str = ""):
+    _row, smoke = _variant.parse(arg, ROWS, "vanilla", "mt50_ppo")
+    c = mt10_ppo.get_config("24k,smoke" if smoke else "24k")
+    c.name = "mt50_ppo"
+    c.env.name = "mt50"
+    c.net.preset = "mt50"
+    if smoke:
+        c.env.num_envs = 100  # 2 per task: every task's model is compiled and stepped
+        c.ppo.minibatch_size = 800  # 100 envs x horizon 16 = 1,600 samples, 2 minibatches
+    return c
