@@ -1,10 +1,11 @@
-"""Throughput of the Meta-World MT10 MJX environment (``envs_bridge.metaworld``) with random actions.
+"""Throughput of the Meta-World MT10 / MT50 MJX environment (``envs_bridge.metaworld``) with random actions.
 
 Measures what a training step needs from the env: physics substeps, observation, reward, success and auto-reset
 (``env.step``), for each batch size; plus a profile that times the physics alone and the reset alone. Usage:
 
     python experiments/benchmark_envs.py                 # 24,576 and 4,096 envs (GPU)
     python experiments/benchmark_envs.py --quick         # CPU smoke size
+    python experiments/benchmark_envs.py --suite mt50 --envs 24576 --out benchmarks/results/metaworld_mt50_envs.json
 Writes JSON to ``--out`` (default ``benchmarks/results/metaworld_mt10_envs.json``).
 """
 
@@ -24,7 +25,7 @@ import jax
 import jax.numpy as jnp
 import mujoco
 
-from envs_bridge.metaworld import TASKS, make_metaworld, scenes
+from envs_bridge.metaworld import MT50_TASKS, TASKS, make_metaworld, scenes
 from experiments import bench_common
 
 
@@ -112,13 +113,14 @@ def main(argv=None):
     p.add_argument("--no-profile", action="store_true")
     p.add_argument("--hand", default="floating", help="hand model: floating or arm (scenes.HANDS)")
     p.add_argument("--iterations", type=int, default=4, help="Newton (and line-search) iterations")
-    p.add_argument("--tasks", default=",".join(TASKS), help="comma-separated subset of MT10 (default: all ten)")
+    p.add_argument("--suite", default="mt10", choices=("mt10", "mt50"), help="the task list (default of --tasks)")
+    p.add_argument("--tasks", default="", help="comma-separated tasks (default: every task of --suite)")
     p.add_argument("--quick", action="store_true", help="CPU smoke size: 20 envs, 2 steps per call, 2 repeats")
     p.add_argument("--out", default="benchmarks/results/metaworld_mt10_envs.json")
     args = p.parse_args(argv)
-    sizes = [2 * len(args.tasks.split(","))] if args.quick else [int(x) for x in args.envs.split(",")]
+    names = tuple(args.tasks.split(",")) if args.tasks else (TASKS if args.suite == "mt10" else MT50_TASKS)
+    sizes = [2 * len(names)] if args.quick else [int(x) for x in args.envs.split(",")]
     spc, reps = (2, 2) if args.quick else (args.steps_per_call, args.repeats)
-    names = tuple(args.tasks.split(","))
     kw = {"hand": args.hand, "iterations": args.iterations, "ls_iterations": args.iterations}
     env0 = make_metaworld(names, len(names), frame_skip=args.frame_skip, **kw)
     out = {"what": f"{len(names)}-task MetaWorldEnv.step (physics, obs, reward, success, auto-reset), uniform random actions",
