@@ -1,0 +1,117 @@
+"""One Meta-World task stepped by C MuJoCo on the host, with the env's own reset, observation and reward code.
+
+For CPU checks of scenes (the CI tests and the authoring of the MT50 scenes): an MJX step program costs 30-60 s of
+XLA compile per task on a 2-core CPU (the forty MT50 tasks outside MT10 would take over half an hour), while C
+MuJoCo steps the same MJCF model with no compile. ``CpuRollout`` runs ``E`` episodes of one task in lockstep:
+
+* reset: the env's own ``MetaWorldEnv._reset_one`` (placements, hand, ``mjx.kinematics``), jitted and vmapped,
+  copied into one ``MjData`` per episode (and the episode's fixture positions into its own ``MjModel``);
+* step: the env's control (mocap target moved by ``action_scale * a[:3]``, clipped to the task's bounds; finger
+  targets ``(a3, -a3)``), then ``frame_skip`` calls of ``mujoco.mj_step`` per episode;
+* observation, reward quantities, reward and success: the env's own ``_evaluate``, jitted and vmapped, on an
+  ``mjx.Data`` view of the C state (positions, orientations, velocities and the active contacts).
+
+So the scene, the placements and the env's observation/reward code are the ones the MJX env runs; only the
+physics step is C MuJoCo's. ``tests/test_metaworld_cpu_sim.py`` checks the two against each other on MT10 tasks.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+
+import jax
+import jax.numpy as jnp
+import mujoco
+import numpy as np
+from mujoco import mjx
+
+from envs_bridge.metaworld.env import MetaWorldEnv
+from mtjax import envs
+
+__all__ = ["CpuRollout"]
+
+_FIELDS = ("qpos", "qvel", "xpos", "xquat", "site_xpos", "geom_xpos", "mocap_pos")
+_MATS = ("xmat", "site_xmat", "geom_xmat")
+
+
+class CpuRollout:
+    """``episodes`` episodes of one task, physics by C MuJoCo, everything else by ``MetaWorldEnv``'s code.
+
+    Attributes:
+      env: the one-task ``MetaWorldEnv`` whose code and options (``frame_skip``, ``hand``, ...) are used.
+      task: the ``TaskModel`` of the task.
+      models, datas: one ``MjModel`` (own fixture positions) and ``MjData`` per episode.
+    """
+
+    def __init__(self, task: str, episodes: int, **env_kwargs):
+        self.env = MetaWorldEnv(envs.TaskSet((task,), (episodes,)), episode_length=2**30, **env_kwargs)
+        self.task = k = self.env.task(task)
+        self.n = episodes
+        self.models = [copy.deepcopy(k.mj) for _ in range(episodes)]
+        self.datas = [mujoco.MjData(m) for m in self.models]
+        self._slots = k.contact_slots
+        self._reset = jax.jit(jax.vmap(functools.partial(self.env._reset_one, k)))
+        self._evaluate = jax.jit(jax.vmap(self._evaluate_one))
+        self._goal_obs = jax.jit(jax.vmap(functools.partial(self.env._goal_obs, k)))
+        self._row = None
+
+    def reset(self, rand_vecs: np.ndarray) -> np.ndarray:
+        """Starts every episode from its Meta-World variation vector (``[E, D]``); returns the observation
+        ``[E, 39]`` (no task one-hot)."""
+        rv = jnp.asarray(rand_vecs, jnp.float32)
+        if rv.shape[0] != self.n:
+            raise ValueError(f"rand_vecs must have {self.n} rows, got {rv.shape[0]}")
+        d, goal, obj_init, tcp, anchor, body_pos, frame, consts = self._reset(rv)
+        mjx.get_data_into(self.datas, self.task.mj, d)
+        body_pos = np.asarray(body_pos)
+        for i, (m, dc) in enumerate(zip(self.models, self.datas)):
+            m.body_pos[:] = body_pos[i]
+            mujoco.mj_forward(m, dc)
+        self._row = {"goal": goal, "obj_init": obj_init, "init_tcp": tcp, "anchor": anchor, "consts": consts,
+                     "prev": frame, "t": jnp.zeros((self.n,), jnp.int32)}
+        return np.asarray(jnp.concatenate([frame, frame, self._goal_obs(goal)], axis=-1))
+
+    def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+        """One control step of every episode. Returns ``(obs [E, 39], reward [E], success [E], info)``."""
+        if self._row is None:
+            raise RuntimeError("call reset() before step()")
+        k, a = self.task, np.clip(np.asarray(actions, np.float64), -1.0, 1.0)
+        for i, (m, d) in enumerate(zip(self.models, self.datas)):
+            target = d.mocap_pos[k.hand_mocap] + self.env.action_scale * a[i, :3]
+            d.mocap_pos[k.hand_mocap] = np.clip(target, k.mocap_low, k.mocap_high)
+            d.ctrl[:] = (a[i, 3], -a[i, 3])
+            mujoco.mj_step(m, d, nstep=self.env.frame_skip)
+        r = self._row
+        obs, frame, reward, success, info, consts = self._evaluate(
+            self._state(), r["prev"], r["goal"], r["obj_init"], r["init_tcp"], r["anchor"], r["consts"], r["t"],
+            jnp.asarray(actions, jnp.float32))
+        self._row = {**r, "prev": frame, "consts": consts, "t": r["t"] + 1}
+        return np.asarray(obs), np.asarray(reward), np.asarray(success), {f: np.asarray(v) for f, v in info.items()}
+
+    def _state(self) -> dict[str, jax.Array]:
+        """The C state the env's evaluation reads, batched over the episodes (contacts padded to the MJX slots)."""
+        out = {f: np.stack([getattr(d, f) for d in self.datas]) for f in _FIELDS}
+        out.update({f: np.stack([getattr(d, f).reshape(-1, 3, 3) for d in self.datas]) for f in _MATS})
+        g1 = np.full((self.n, self._slots), -1, np.int32)
+        g2, dist = g1.copy(), np.ones((self.n, self._slots), np.float32)
+        for i, d in enumerate(self.datas):
+            c = min(d.ncon, self._slots)
+            g1[i, :c], g2[i, :c], dist[i, :c] = d.contact.geom1[:c], d.contact.geom2[:c], d.contact.dist[:c]
+        out.update(geom1=g1, geom2=g2, dist=dist)
+        return out
+
+    def _evaluate_one(self, s, prev, goal, obj_init, init_tcp, anchor, consts, t, action):
+        tpl = self.task.template
+        contact = tpl._impl.contact.replace(geom1=s["geom1"], geom2=s["geom2"], dist=s["dist"])
+        d = tpl.replace(**{f: s[f].astype(getattr(tpl, f).dtype) for f in _FIELDS + _MATS},
+                        _impl=tpl._impl.replace(contact=contact))
+        return self.env._evaluate(self.task, d, prev, goal, obj_init, init_tcp, anchor, consts, t, action)
+
+    def inspect(self) -> dict[str, np.ndarray]:
+        """Hand, tcp, mocap and the task joint of every episode (``MetaWorldEnv.inspect``'s fields, from C)."""
+        k = self.task
+        tcp = np.stack([0.5 * (d.site_xpos[k.ree] + d.site_xpos[k.lee]) for d in self.datas])
+        jq = np.array([d.qpos[k.ids.jnt_qpos] if k.ids.jnt_qpos >= 0 else 0.0 for d in self.datas])
+        return {"hand": np.stack([d.xpos[k.hand] for d in self.datas]), "tcp": tcp,
+                "mocap": np.stack([d.mocap_pos[k.hand_mocap] for d in self.datas]), "joint_q": jq}
