@@ -21,6 +21,7 @@ __all__ = [
     "DOOR_HOOK_MODES",
     "GAIN",
     "JOINTS",
+    "JOINTS_MT50",
     "LINE_VARIANTS",
     "MOVED_THRESHOLD",
     "PROBE_STEPS",
@@ -42,6 +43,36 @@ JOINTS = {
     "window-close": "window_slide",
 }
 TASKS = tuple(JOINTS)
+# The MT50 tasks outside MT10 -> Meta-World's joint whose value the task is about, as ``(kind, name)``: ``("joint",
+# name)`` for a named joint, ``("body", name)`` for Meta-World's unnamed joints (the first joint of that body: the
+# door lock's hinge, the handle's slide). Read by ``scripts/record_metaworld_trajectories.py --mt50`` (``joint_q``).
+# The plate slides record the slide along which the task moves the plate (y for plate-slide(-back), x for the side
+# variants), the stick tasks the container's x slide (the thermos moves along x), hammer the nail. Tasks about a free
+# object (the grasp, push, sweep and insert tasks, box-close's lid) and reach-wall have none (``joint_q`` 0).
+JOINTS_MT50 = {
+    "button-press-topdown-wall": ("joint", "btnbox_joint"),
+    "button-press": ("joint", "btnbox_joint"),
+    "button-press-wall": ("joint", "btnbox_joint"),
+    "coffee-button": ("joint", "goal_slidey"),
+    "dial-turn": ("joint", "knob_Joint_1"),
+    "door-close": ("joint", "doorjoint"),
+    "door-lock": ("body", "lock_link"),
+    "door-unlock": ("body", "lock_link"),
+    "faucet-open": ("joint", "knob_Joint_1"),
+    "faucet-close": ("joint", "knob_Joint_1"),
+    "hammer": ("joint", "NailSlideJoint"),
+    "handle-press-side": ("body", "handle_link"),
+    "handle-press": ("body", "handle_link"),
+    "handle-pull-side": ("body", "handle_link"),
+    "handle-pull": ("body", "handle_link"),
+    "lever-pull": ("joint", "LeverAxis"),
+    "plate-slide": ("joint", "goal_slidey"),
+    "plate-slide-side": ("joint", "goal_slidex"),
+    "plate-slide-back": ("joint", "goal_slidey"),
+    "plate-slide-back-side": ("joint", "goal_slidex"),
+    "stick-push": ("joint", "obj_slidex"),
+    "stick-pull": ("joint", "obj_slidex"),
+}
 # Unit direction in which the hand moves the object point to solve the task (door: the handle's initial
 # tangent about the hinge, -y; the door opens towards the robot).
 DIRECTIONS = {
