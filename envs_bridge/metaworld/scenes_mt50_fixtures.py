@@ -1,9 +1,164 @@
-"""MT50 scenes, fixtures family (see ``scenes_mt50.py``): our MJCF for Meta-World 3.1.1's tasks, one ``SceneDef`` each."""
+"""MT50 scenes, fixtures family (see ``scenes_mt50.py``): our MJCF for Meta-World 3.1.1's tasks, one ``SceneDef`` each.
+
+Buttons (button-press, button-press-wall, button-press-topdown-wall, coffee-button) and the four handle tasks here;
+dial-turn, lever-pull and the faucets in ``scenes_mt50_fixtures2.py``. Numbers are Meta-World 3.1.1's (XML assets,
+``reset_model``, the compiled model's masses, joint and contact parameters). Contact pairs follow a census of the
+real env (Meta-World's scripted policy, variations 0-9 of ``MT50(seed=0)`` x 500 steps per task, every geom pair in
+contact): a pair is here if the real hand met that surface (or, for the walls, where the task is built to block the
+hand); surfaces never touched carry no pair.
+
+Joint ranges. Meta-World's fixture joints have MuJoCo's default soft limits on very light bodies (a 0.01 kg button,
+a 0.002 kg handle), and the arm pushes them far through (real env, scripted policy, 10 episodes): the buttons to
+where their cap meets the box, the handles 0.07 m below and 0.08 m above their range. Our joints have stiff limits
+(``solimplimit="0.99 0.999 0.001"``, which hold under our hand) at the point the real joint reaches, as MT10's
+button-press-topdown does; each range says where its number comes from. Where the yield decides the episode's end
+(the handle presses' and coffee-button's last-step failures: the scripted policy keeps pressing and the real joint
+overshoots the success band) the widened range reproduces it.
+"""
 
 from __future__ import annotations
 
-from envs_bridge.metaworld.scene_defs import SceneDef
+import jax.numpy as jnp
 
-__all__ = ["SCENES"]
+from envs_bridge.metaworld.scene_defs import OBJ, PAD, WRIST, SceneDef, pairs
 
-SCENES: dict[str, SceneDef] = {}
+__all__ = ["SCENES", "pose"]
+
+_PADS = ("leftpad", "rightpad")
+_HAND = ("wrist", "leftpad", "rightpad")
+_STIFF = 'solimplimit="0.99 0.999 0.001"'
+_ZQ = (0.0, 0.0, 0.0, 0.0)
+del OBJ  # (no free objects in this family)
+
+
+def pose(pos, quat) -> jnp.ndarray:
+    """obs[4:18] with one object: position, quaternion, seven zeros."""
+    return jnp.concatenate([jnp.asarray(pos), jnp.asarray(quat, jnp.float32), jnp.zeros(7)])
+
+
+def _site_obs(site: str, offset=(0.0, 0.0, 0.0), quat=_ZQ):
+    """``observe`` reading a site's position (+ a fixed offset) and a constant quaternion slot."""
+    off, q = jnp.asarray(offset, jnp.float32), jnp.asarray(quat, jnp.float32)
+    return lambda refs, d: pose(d.site_xpos[refs[site]] + off, q)
+
+
+# ---------------------------------------------------------------- button boxes
+# Meta-World's ``buttonbox.xml``: a 0.24 x 0.204 x 0.24 box (four boxes around a hole, body frame y 0.012 +- 0.102,
+# front face at y -0.09), and a button body (0.01 kg, inertia 0.001, at the box origin) on slide ``btnbox_joint``
+# (axis -y, range [-0.06, 0], spring stiffness 0.5 to springref 0.5, damping 1, armature 0.001) whose cap is a
+# cylinder r 0.043, half-length 0.011 at y -0.183. The cap's back face meets the box front at q = -0.082 and the
+# real button stops there, 0-6 mm deeper under the hand (button-press: min -0.0884, final -0.083; -wall: min
+# -0.0852, final -0.080; topdown-wall: min -0.0872): the -0.06 limit does not hold, and success needs q <= -0.0735
+# (top-down: -0.0695). Ours: range [-0.085, 0], whose stiff limit still gives 2-3 mm under the pressing hand (ours
+# settles at -0.088, 10 ms transients to -0.096); the four box parts one box (the hole is behind the cap, which
+# never enters it); no cap x box contact (the joint stop stands for it). The cap, collar and rod (cylinders r 0.043,
+# 0.026, 0.021 from y -0.194 back to the box) are one box of the cap's radius, 64 mm deep: with the cap's own
+# 22 mm our left pad, pressing the 0.01 kg button through the soft pad contact, tunnelled through it (the real pad
+# sinks 8-11 mm into the cap). The top-down box keeps MT10's 22 mm cap (the claws press it from above).
+_BTN_JOINT = 'stiffness="0.5" springref="0.5" damping="1" armature="0.001"'
+
+
+def _button_box(stop: float) -> str:
+    """button-press / button-press-wall: the box facing -y at Meta-World's default (0, 0.9, 0.12)."""
+    return f"""
+    <body name="box" pos="0 0.9 0.12">
+      <geom name="box_front" type="box" pos="0 0.012 0" size="0.12 0.102 0.12"/>
+      <body name="button" pos="0 0 0">
+        <joint name="btnbox_joint" type="slide" axis="0 -1 0" range="-{stop} 0" {_BTN_JOINT} {_STIFF}/>
+        <inertial pos="0 -0.1935 0" mass="0.01" diaginertia="0.001 0.001 0.001"/>
+        <geom name="btnGeom" type="box" pos="0 -0.162 0" size="0.043 0.032 0.043"/>
+      </body>
+    </body>"""
+
+
+# button-press-topdown-wall: the box turned to face up (Meta-World's euler (-1.57, 0, 0)), written in world axes as
+# MT10's button-press-topdown (``scenes._BUTTON``): the box's front is a slab whose top is at +0.09, the cap at
+# +0.1835, the joint along +z (the spring pushes the button up against its stop).
+def _button_box_topdown(stop: float) -> str:
+    return f"""
+    <body name="box" pos="0 0.85 0.12">
+      <geom name="box_top" type="box" pos="0 0 0.08" size="0.12 0.12 0.01"/>
+      <body name="button" pos="0 0 0">
+        <joint name="btnbox_joint" type="slide" axis="0 0 1" range="-{stop} 0" {_BTN_JOINT} {_STIFF}/>
+        <inertial pos="0 0 0.1935" mass="0.01" diaginertia="0.001 0.001 0.001"/>
+        <geom name="btnGeom" type="box" pos="0 0 0.1835" size="0.043 0.043 0.011"/>
+      </body>
+    </body>"""
+
+
+# ``wall.xml``: a 0.2 x 0.02 x 0.15 brick wall on the table (static; Meta-World never moves it). Its collision box
+# has contype 0, conaffinity 1, so it blocks the hand (and nothing else).
+def _wall(y: float) -> str:
+    return f"""
+    <body name="wall" pos="0.1 {y} 0">
+      <geom name="wall" type="box" pos="0 0 0.075" size="0.1 0.01 0.075"/>
+    </body>"""
+
+
+_WALL_PAIRS = pairs(("wrist",), ("wall",), WRIST) + pairs(_PADS, ("wall",), PAD)
+_BUTTON_REFS = {"button": ("body", "button")}
+# Meta-World's button obs: body ``button`` xpos + (0, -0.193, 0) (top-down: + (0, 0, 0.193)) and its xquat; the
+# turned box's xquat is MT10's constant ``tasks.BUTTON_QUAT``.
+_TOPDOWN_QUAT = (0.707388, -0.706825, 0.0, 0.0)
+
+
+def _button_obs(refs, d):
+    return pose(d.xpos[refs["button"]] + jnp.array([0.0, -0.193, 0.0]), d.xquat[refs["button"]])
+
+
+def _button_topdown_obs(refs, d):
+    return pose(d.xpos[refs["button"]] + jnp.array([0.0, 0.0, 0.193]), _TOPDOWN_QUAT)
+
+
+# Census (real hand, 10 episodes): the wrist mesh and the left claw push the cap and stop on the box front (upper,
+# lower and side parts); in button-press (hand 7 cm below the cap's centre) the claws also rest on the table. The
+# right claw trails the hand (-y) and met only the table (and, in -wall, the wall).
+_BUTTON_PAIRS = pairs(("wrist", "leftpad"), ("btnGeom", "box_front"), WRIST) + pairs(("rightpad",), ("btnGeom",), PAD)
+_BUTTON_PAIRS = tuple((a, b, PAD if "pad" in a else p) for a, b, p in _BUTTON_PAIRS)
+
+
+def _button_scene(body: str, extra_pairs=(), topdown: bool = False) -> SceneDef:
+    if topdown:  # MT10's top-down pairs: both claws on the cap and on the box top (wrist stays above them)
+        pr = pairs(_PADS, ("btnGeom", "box_top"), PAD)
+    else:
+        pr = _BUTTON_PAIRS
+    return SceneDef(body=body, pairs=pr + tuple(extra_pairs), refs=_BUTTON_REFS,
+                    observe=_button_topdown_obs if topdown else _button_obs, moved={"box": "body"},
+                    joints=("btnbox_joint",))
+
+
+# ---------------------------------------------------------------- coffee machine
+# Meta-World's ``coffeemachine.xml`` (body ``coffee_machine`` at rv): the button (body ``cmbutton``, 0.1 kg) is a
+# cylinder r 0.032, half-length 0.03 along y at (0, -0.19, 0.3) on slide ``goal_slidey`` (axis +y, range [0, 0.03],
+# damping 1, armature 0.001), framed by four boxes (sides at x +-0.069, 0.031 x 0.05 x 0.035; top and bottom at
+# z 0.352 / 0.248, 0.1 x 0.05 x 0.018; all at y -0.133, front face y -0.183) in front of the machine's body
+# (0.1 x 0.098 x 0.185 from the table up, front y -0.098). The button's back meets the body at q = 0.062; the real
+# button goes there (max 0.0634 over 10 episodes, every episode ends at 0.062: the 0.03 limit does not hold), past
+# the success band q in [0.01, 0.05], so the scripted policy's last-step success is 0. Ours: range [0, 0.062]; the
+# button a box; census: wrist mesh on the button and on the frame's sides, left claw on the frame's bottom box (it
+# stops the hand) and the button. The mug standing under the spout (a free body the hand never meets, no part of
+# the observation or the reward) is left out, as are the spout and the machine's body (never touched).
+_COFFEE = f"""
+    <body name="coffee_machine" pos="0 0.9 0">
+      <geom name="frame_side_p" type="box" pos="0.069 -0.133 0.3" size="0.031 0.05 0.035"/>
+      <geom name="frame_side_n" type="box" pos="-0.069 -0.133 0.3" size="0.031 0.05 0.035"/>
+      <geom name="frame_top" type="box" pos="0 -0.133 0.352" size="0.1 0.05 0.018"/>
+      <geom name="frame_low" type="box" pos="0 -0.133 0.248" size="0.1 0.05 0.018"/>
+      <body name="cmbutton" pos="0 0 0">
+        <joint name="goal_slidey" type="slide" axis="0 1 0" range="0 0.062" damping="1" armature="0.001" {_STIFF}/>
+        <inertial pos="0 -0.19 0.3" mass="0.1" diaginertia="1e-4 1e-4 1e-4"/>
+        <geom name="cm_button" type="box" pos="0 -0.19 0.3" size="0.032 0.03 0.032"/>
+        <site name="buttonStart" pos="0 -0.22 0.3"/>
+      </body>
+    </body>"""
+_COFFEE_PAIRS = (pairs(("wrist",), ("cm_button", "frame_side_p", "frame_side_n", "frame_top"), WRIST)
+                 + pairs(("leftpad",), ("cm_button", "frame_low"), PAD))
+
+SCENES: dict[str, SceneDef] = {
+    "button-press": _button_scene(_button_box(0.085), pairs(_PADS, ("table",), PAD)),
+    "button-press-wall": _button_scene(_button_box(0.085) + _wall(0.6), _WALL_PAIRS),
+    "button-press-topdown-wall": _button_scene(_button_box_topdown(0.085) + _wall(0.7), _WALL_PAIRS, topdown=True),
+    "coffee-button": SceneDef(body=_COFFEE, pairs=_COFFEE_PAIRS, refs={"start": ("site", "buttonStart")},
+                              observe=_site_obs("start", quat=(1.0, 0.0, 0.0, 0.0)), moved={"coffee_machine": "body"},
+                              joints=("goal_slidey",)),
+}
