@@ -1,0 +1,67 @@
+"""``cpu_sim.CpuRollout`` (C MuJoCo physics + the env's own reset/observation/reward code) against the MJX env.
+
+The MT50 scene tests run their rollouts in ``CpuRollout`` because an MJX step program per task costs 30-60 s of XLA
+compile on the CI's two cores. That is only sound if the two agree, checked here on MT10 tasks in the session's
+shared MJX env (fixture ``mt10``): the reset observation must be the same numbers (same code, float32), and along a
+scripted episode the hand and object must stay close and the success flag agree (C MuJoCo and MJX integrate the
+same model; their contact solvers differ in detail).
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from envs_bridge.metaworld import policies, tasks
+from envs_bridge.metaworld.cpu_sim import CpuRollout
+
+E, STEPS = 3, 150
+TASKS = ("push", "drawer-close", "window-open")  # a free object, a drawer pushed shut, a sash dragged by its handle
+
+
+@pytest.fixture(scope="module")
+def rollouts(mt10):
+    out = {}
+    for task in TASKS:
+        rv = tasks.load_rand_vecs(task)[:E]  # MT10(seed=0) variations 0-2
+        pol = jax.jit(jax.vmap(policies.POLICIES[task]))
+        # C MuJoCo
+        cpu = CpuRollout(task, E)
+        obs_c = [cpu.reset(rv)]
+        tcp_c, succ_c = [], []
+        for _ in range(STEPS):
+            o, _r, s, _i = cpu.step(np.asarray(pol(jnp.asarray(obs_c[-1]))))
+            obs_c.append(o)
+            tcp_c.append(cpu.inspect()["tcp"])
+            succ_c.append(s)
+        # MJX (the shared MT10 env: task's first E rows, zero actions elsewhere)
+        rows = mt10.rows(task)
+        st = mt10.reset_from(jax.random.key(0), mt10.padded_rand_vecs({task: rv}))
+        obs_m, tcp_m, succ_m = [np.asarray(st.obs[rows][:E, :39])], [], []
+        act = jax.jit(jax.vmap(policies.POLICIES[task]))
+        for _ in range(STEPS):
+            a = np.zeros((mt10.num_envs, 4), np.float32)
+            a[rows.start:rows.start + E] = np.asarray(act(jnp.asarray(obs_m[-1])))
+            st = mt10.step(st, jnp.asarray(a))
+            obs_m.append(np.asarray(st.obs[rows][:E, :39]))
+            tcp_m.append(np.asarray(mt10.env.inspect(st)["tcp"][rows][:E]))
+            succ_m.append(np.asarray(st.info["success"][rows][:E]))
+        out[task] = {"obs": (np.stack(obs_c), np.stack(obs_m)), "tcp": (np.stack(tcp_c), np.stack(tcp_m)),
+                     "success": (np.stack(succ_c), np.stack(succ_m))}
+    return out
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_reset_observation_is_the_mjx_envs(rollouts, task):
+    c, m = rollouts[task]["obs"]
+    np.testing.assert_allclose(c[0], m[0], atol=1e-5)  # same code, same float32 kinematics
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_scripted_episode_tracks_the_mjx_env(rollouts, task):
+    (tc, tm), (oc, om), (sc, sm) = rollouts[task]["tcp"], rollouts[task]["obs"], rollouts[task]["success"]
+    # the hand follows the same mocap path: C vs MJX differ by integration details only (a few mm)
+    assert np.median(np.linalg.norm(tc - tm, axis=-1)) < 0.005
+    # the task's object point (obs[4:7]) ends within 2 cm, and both solve every episode the same way
+    assert np.abs(oc[-1, :, 4:7] - om[-1, :, 4:7]).max() < 0.02
+    assert (sc.any(0) == sm.any(0)).all() and sm.any(0).all()
