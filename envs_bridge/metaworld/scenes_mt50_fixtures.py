@@ -154,6 +154,48 @@ _COFFEE = f"""
 _COFFEE_PAIRS = (pairs(("wrist",), ("cm_button", "frame_side_p", "frame_side_n", "frame_top"), WRIST)
                  + pairs(("leftpad",), ("cm_button", "frame_low"), PAD))
 
+
+# ---------------------------------------------------------------- handle box
+# Meta-World's ``handle_press.xml`` (body ``box`` at rv; the side tasks turn it by euler (0, 0, 1.57)): the handle
+# (body ``handle_link`` at (0, -0.05, 0.15), 0.002 kg) on a vertical slide (range [-0.1, 0], damping 30, armature
+# 0.001) carries a lever box (0.032 x 0.075 x 0.011 at y -0.081) and the grip, a cylinder r 0.022, half-length 0.07
+# along x at y -0.166; sites ``handleStart`` (0, -0.166, 0.022), ``handleRight`` (0.05, -0.166, 0.014),
+# ``handleCenter`` (0, -0.12, 0). The base's collision meshes were never touched (census) and are left out; the
+# grip is a capsule of the cylinder's length. Census: the claws on the lever box and the grip, nothing else.
+# Range: Meta-World's soft limit yields to the arm where the arm keeps pushing. Pressing, the scripted policy drives
+# the mocap to its floor (z 0.05) and the handle follows the pads down until they stop: -0.160 (handle-press, left
+# claw on the lever), -0.170 (-side, both claws on the grip), past the success band [-0.116, -0.076], so the
+# last-step success is 0; pulling, the grasped handle goes above its limit, to +0.081 (handle-pull-side) and
+# +0.019 (handle-pull, a one-claw friction grip), while the lower limit holds (a claw landing on the lever's edge
+# stops at -0.1008). Ours: the presses [-0.172, 0] (the pads, our hand's floor, stop the handle at -0.165 in
+# handle-press, the limit at -0.172 in -side), the pulls [-0.1, real maximum].
+# Armature 0.3 (Meta-World 0.001): our step integrates damping explicitly and needs 2 (m + armature) / damping >=
+# 0.02 s; the handle stays damping-dominated (time constant 10 ms, one control step).
+def _handle_box(side: bool, lo: float, hi: float) -> str:
+    turn = ' euler="0 0 1.57"' if side else ""
+    return f"""
+    <body name="box" pos="0 0.88 0"{turn}>
+      <body name="handle_link" pos="0 -0.05 0.15">
+        <joint name="handle_joint" type="slide" axis="0 0 1" range="{lo} {hi}" damping="30" armature="0.3"
+               {_STIFF}/>
+        <inertial pos="0 -0.1235 0" mass="0.002" diaginertia="1e-6 1e-6 1e-6"/>
+        <geom name="lever" type="box" pos="0 -0.081 0" size="0.032 0.075 0.011"/>
+        <geom name="grip" type="capsule" fromto="-0.048 -0.166 0 0.048 -0.166 0" size="0.022"/>
+        <site name="handleStart" pos="0 -0.166 0.022"/>
+        <site name="handleRight" pos="0.05 -0.166 0.014"/>
+        <site name="handleCenter" pos="0 -0.12 0"/>
+      </body>
+    </body>"""
+
+
+_HANDLE_PAIRS = pairs(_PADS, ("lever", "grip"), PAD)
+
+
+def _handle_scene(side: bool, site: str, lo: float, hi: float) -> SceneDef:
+    return SceneDef(body=_handle_box(side, lo, hi), pairs=_HANDLE_PAIRS, refs={"handle": ("site", site)},
+                    observe=_site_obs("handle"), moved={"box": "body"}, joints=("handle_joint",))
+
+
 SCENES: dict[str, SceneDef] = {
     "button-press": _button_scene(_button_box(0.085), pairs(_PADS, ("table",), PAD)),
     "button-press-wall": _button_scene(_button_box(0.085) + _wall(0.6), _WALL_PAIRS),
@@ -161,4 +203,8 @@ SCENES: dict[str, SceneDef] = {
     "coffee-button": SceneDef(body=_COFFEE, pairs=_COFFEE_PAIRS, refs={"start": ("site", "buttonStart")},
                               observe=_site_obs("start", quat=(1.0, 0.0, 0.0, 0.0)), moved={"coffee_machine": "body"},
                               joints=("goal_slidey",)),
+    "handle-press-side": _handle_scene(True, "handleStart", -0.172, 0.0),
+    "handle-press": _handle_scene(False, "handleStart", -0.172, 0.0),
+    "handle-pull-side": _handle_scene(True, "handleCenter", -0.1, 0.081),
+    "handle-pull": _handle_scene(False, "handleRight", -0.1, 0.019),
 }
