@@ -4,8 +4,9 @@ For CPU checks of scenes (the CI tests and the authoring of the MT50 scenes): an
 XLA compile per task on a 2-core CPU (the forty MT50 tasks outside MT10 would take over half an hour), while C
 MuJoCo steps the same MJCF model with no compile. ``CpuRollout`` runs ``E`` episodes of one task in lockstep:
 
-* reset: the env's own ``MetaWorldEnv._reset_one`` (placements, hand, ``mjx.kinematics``), jitted and vmapped,
-  copied into one ``MjData`` per episode (and the episode's fixture positions into its own ``MjModel``);
+* reset: the env's own placement (``MetaWorldEnv._reset_placed``: objects, joints, hand, fixtures), jitted and
+  vmapped, copied into one ``MjData`` per episode (the fixture positions into the episode's own ``MjModel``), then
+  C MuJoCo's kinematics and the env's observation code;
 * step: the env's control (mocap target moved by ``action_scale * a[:3]``, clipped to the task's bounds; finger
   targets ``(a3, -a3)``), then ``frame_skip`` calls of ``mujoco.mj_step`` per episode;
 * observation, reward quantities, reward and success: the env's own ``_evaluate``, jitted and vmapped, on an
@@ -24,7 +25,6 @@ import jax
 import jax.numpy as jnp
 import mujoco
 import numpy as np
-from mujoco import mjx
 
 from envs_bridge.metaworld.env import MetaWorldEnv
 from mtjax import envs
@@ -51,7 +51,8 @@ class CpuRollout:
         self.models = [copy.deepcopy(k.mj) for _ in range(episodes)]
         self.datas = [mujoco.MjData(m) for m in self.models]
         self._slots = k.contact_slots
-        self._reset = jax.jit(jax.vmap(functools.partial(self.env._reset_one, k)))
+        self._place = jax.jit(jax.vmap(self._place_one))
+        self._observe = jax.jit(jax.vmap(self._observe_one))
         self._evaluate = jax.jit(jax.vmap(self._evaluate_one))
         self._goal_obs = jax.jit(jax.vmap(functools.partial(self.env._goal_obs, k)))
         self._row = None
@@ -62,12 +63,15 @@ class CpuRollout:
         rv = jnp.asarray(rand_vecs, jnp.float32)
         if rv.shape[0] != self.n:
             raise ValueError(f"rand_vecs must have {self.n} rows, got {rv.shape[0]}")
-        d, goal, obj_init, tcp, anchor, body_pos, frame, consts = self._reset(rv)
-        mjx.get_data_into(self.datas, self.task.mj, d)
-        body_pos = np.asarray(body_pos)
+        placed = jax.tree.map(np.asarray, self._place(rv))
         for i, (m, dc) in enumerate(zip(self.models, self.datas)):
-            m.body_pos[:] = body_pos[i]
-            mujoco.mj_forward(m, dc)
+            mujoco.mj_resetData(m, dc)
+            m.body_pos[:] = placed["body_pos"][i]
+            for f in ("qpos", "qvel", "mocap_pos", "ctrl"):
+                getattr(dc, f)[:] = placed[f][i]
+            mujoco.mj_kinematics(m, dc)
+        frame, tcp = self._observe(self._state())
+        goal, obj_init, anchor, consts = (placed[f] for f in ("goal", "obj_init", "anchor", "consts"))
         self._row = {"goal": goal, "obj_init": obj_init, "init_tcp": tcp, "anchor": anchor, "consts": consts,
                      "prev": frame, "t": jnp.zeros((self.n,), jnp.int32)}
         return np.asarray(jnp.concatenate([frame, frame, self._goal_obs(goal)], axis=-1))
@@ -101,11 +105,26 @@ class CpuRollout:
         out.update(geom1=g1, geom2=g2, dist=dist)
         return out
 
-    def _evaluate_one(self, s, prev, goal, obj_init, init_tcp, anchor, consts, t, action):
+    def _view(self, s):
+        """An ``mjx.Data`` holding the C state's fields (the rest: the task's template)."""
         tpl = self.task.template
         contact = tpl._impl.contact.replace(geom1=s["geom1"], geom2=s["geom2"], dist=s["dist"])
-        d = tpl.replace(**{f: s[f].astype(getattr(tpl, f).dtype) for f in _FIELDS + _MATS},
-                        _impl=tpl._impl.replace(contact=contact))
+        return tpl.replace(**{f: s[f].astype(getattr(tpl, f).dtype) for f in _FIELDS + _MATS},
+                           _impl=tpl._impl.replace(contact=contact))
+
+    def _place_one(self, rv):
+        """The env's reset placement of one episode (``MetaWorldEnv._reset_placed``), before kinematics."""
+        d, p, body_pos, consts = self.env._reset_placed(self.task, rv)
+        return {"qpos": d.qpos, "qvel": d.qvel, "mocap_pos": d.mocap_pos, "ctrl": d.ctrl, "body_pos": body_pos,
+                "goal": p["goal"], "obj_init": p["obj_init"], "anchor": p.get("anchor", p["body"]), "consts": consts}
+
+    def _observe_one(self, s):
+        """Observation values 0-17 and the tcp of the C state after the reset's kinematics."""
+        d, k = self._view(s), self.task
+        return self.env._frame(k, d), 0.5 * (d.site_xpos[k.ree] + d.site_xpos[k.lee])
+
+    def _evaluate_one(self, s, prev, goal, obj_init, init_tcp, anchor, consts, t, action):
+        d = self._view(s)
         return self.env._evaluate(self.task, d, prev, goal, obj_init, init_tcp, anchor, consts, t, action)
 
     def inspect(self) -> dict[str, np.ndarray]:

@@ -164,6 +164,15 @@ class MetaWorldEnv:
         return tasks.sample_rand_vec(key, k.spec, 16 if k.scene is None else 64)
 
     def _reset_one(self, k: TaskModel, rv: jax.Array):
+        d, p, body_pos, consts = self._reset_placed(k, rv)
+        with mjx_levels.fenced_levels(self.hand == "arm"):
+            d = mjx.kinematics(k.mx.replace(body_pos=body_pos), d)
+        tcp = 0.5 * (d.site_xpos[k.ree] + d.site_xpos[k.lee])
+        return d, p["goal"], p["obj_init"], tcp, p.get("anchor", p["body"]), body_pos, self._frame(k, d), consts
+
+    def _reset_placed(self, k: TaskModel, rv: jax.Array):
+        """The reset state before kinematics: ``(data with qpos/qvel/mocap/ctrl set, placement dict, body_pos,
+        per-episode constants)``."""
         p = scenes_mt50.place(k.name, rv)
         d = k.template
         hand_init = jnp.asarray(k.spec.hand_init, jnp.float32)
@@ -189,15 +198,11 @@ class MetaWorldEnv:
         elif k.anchor_body >= 0:
             body_pos = body_pos.at[k.anchor_body].set(p["anchor"])
         d = d.replace(qpos=qpos, qvel=qvel, mocap_pos=mocap, ctrl=jnp.zeros_like(d.ctrl))
-        with mjx_levels.fenced_levels(self.hand == "arm"):
-            d = mjx.kinematics(k.mx.replace(body_pos=body_pos), d)
-        tcp = 0.5 * (d.site_xpos[k.ree] + d.site_xpos[k.lee])
-        frame = self._frame(k, d)
         consts = {}
         if k.scene is not None:  # the placement's extra keys and the latched quantities (set on the first step)
             consts = {key: jnp.asarray(v, jnp.float32) for key, v in p.items() if key not in _PLACE_KEYS}
             consts.update({key: jnp.zeros((), jnp.float32) for key in k.scene.latch})
-        return d, p["goal"], p["obj_init"], tcp, p.get("anchor", p["body"]), body_pos, frame, consts
+        return d, p, body_pos, consts
 
     @staticmethod
     def _place_scene(k: TaskModel, p: dict, qpos: jax.Array) -> jax.Array:
