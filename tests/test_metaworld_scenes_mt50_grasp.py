@@ -1,0 +1,190 @@
+"""MT50 grasp-family scenes (``scenes_mt50_grasp*.py``): compile, refs, reset observation against the real env's
+recorded ``reset_obs``, contact pairs, blocking surfaces and task joints. C MuJoCo only (fast on CPU)."""
+
+from __future__ import annotations
+
+import types
+
+import jax
+import jax.numpy as jnp
+import mujoco
+import numpy as np
+import pytest
+
+from envs_bridge.metaworld import scene_defs, scenes, scenes_mt50, scenes_mt50_grasp, scenes_mt50_grasp2
+
+FIXTURES = "tests/fixtures/metaworld"
+GRASP_TASKS = tuple(sorted({**scenes_mt50_grasp.SCENES, **scenes_mt50_grasp2.SCENES}))
+
+
+class _CData:
+    """C ``MjData`` seen through the ``mjx.Data`` attribute names that ``observe`` / ``quantities`` read."""
+
+    def __init__(self, d: mujoco.MjData):
+        self._d = d
+
+    def __getattr__(self, k):
+        if k in ("geom_xmat", "site_xmat", "xmat"):
+            return getattr(self._d, k).reshape(-1, 3, 3)
+        if k == "_impl":
+            n = self._d.ncon
+            c = self._d.contact
+            return types.SimpleNamespace(contact=types.SimpleNamespace(
+                geom1=np.array(c.geom1[:n]), geom2=np.array(c.geom2[:n]), dist=np.array(c.dist[:n])))
+        return getattr(self._d, k)
+
+
+def _reset(task: str, rv) -> tuple[mujoco.MjModel, mujoco.MjData, dict]:
+    """The env's reset of one task in C MuJoCo: settled hand at ``hand_init_pos``, placements of the SceneDef."""
+    m = mujoco.MjModel.from_xml_string(scenes.scene_xml(task))  # own copy: body_pos is written below
+    d = mujoco.MjData(m)
+    sd = scenes_mt50.SCENES[task]
+    p = {k: np.asarray(v) for k, v in scenes_mt50.place(task, jnp.asarray(rv, jnp.float32)).items()}
+    off, quat = scenes.settled_hand()
+    hand = np.asarray(scenes_mt50.spec(task).hand_init)
+    d.qpos[0:3], d.qpos[3:7], d.qpos[7:9] = hand + off, quat, 0.0
+    d.mocap_pos[m.body("mocap").mocapid[0]] = hand
+    for j, where in sd.free.items():
+        a = m.jnt_qposadr[m.joint(j).id]
+        d.qpos[a:a + 3] = np.asarray(scene_defs.placement(where, p))
+        d.qpos[a + 3:a + 7] = sd.free_quat.get(j, (1.0, 0.0, 0.0, 0.0))
+    for j, v in zip(sd.joints, np.broadcast_to(np.atleast_1d(p["joint"]), (len(sd.joints),)), strict=True):
+        d.qpos[m.jnt_qposadr[m.joint(j).id]] = v
+    for b, where in sd.moved.items():
+        m.body_pos[m.body(b).id] = np.asarray(scene_defs.placement(where, p))
+    mujoco.mj_forward(m, d)
+    return m, d, p
+
+
+def _observe(task, m, d) -> np.ndarray:
+    sd = scenes_mt50.SCENES[task]
+    return np.asarray(sd.observe(scene_defs.resolve_refs(sd, m), _CData(d)))
+
+
+def _fixture(task):
+    z = np.load(f"{FIXTURES}/{task}.npz")
+    return z["ep0/const/rand_vec"], z["ep0/const/reset_obs"]
+
+
+def test_grasp_family_is_complete():
+    assert set(GRASP_TASKS) == {"basketball", "bin-picking", "box-close", "coffee-pull", "coffee-push",
+                                "pick-place-wall", "pick-out-of-hole", "shelf-place", "peg-unplug-side", "sweep",
+                                "sweep-into"}
+    assert all(t in scenes.ALL_TASKS for t in GRASP_TASKS)
+
+
+@pytest.mark.parametrize("task", GRASP_TASKS)
+def test_compiles_refs_and_pairs(task):
+    m = scenes.build_model(task)
+    sd = scenes_mt50.SCENES[task]
+    scene_defs.resolve_refs(sd, m)
+    # Only the listed pairs collide (contype = conaffinity = 0 everywhere) and every pair names real geoms.
+    assert not m.geom_contype.any() and not m.geom_conaffinity.any()
+    assert m.npair == len(sd.pairs)
+    for a, b, _ in sd.pairs:
+        assert m.geom(a).id >= 0 and m.geom(b).id >= 0
+    # Free joints and task joints named by the SceneDef exist.
+    for j in (*sd.free, *sd.joints):
+        assert m.joint(j).id >= 0
+
+
+# Reset observation obs[4:18] vs the real env's recorded reset_obs from the same rand_vec. Tolerance 2e-4: what is
+# left is the settle tilt Meta-World keeps on objects it never re-orients (pick-place-wall's puck, 1.6e-4) and
+# float32 rounding; every position is Meta-World's placement to 1e-6.
+_TOL = {"pick-place-wall": 2e-4}
+
+
+@pytest.mark.parametrize("task", GRASP_TASKS)
+def test_reset_observation_matches_real_env(task):
+    rv, reset_obs = _fixture(task)
+    m, d, p = _reset(task, rv)
+    obs = _observe(task, m, d)
+    np.testing.assert_allclose(obs, reset_obs[4:18], atol=_TOL.get(task, 1e-5))
+    np.testing.assert_allclose(np.asarray(p["goal"]), reset_obs[36:39], atol=1e-5)
+
+
+def _drive(m, d, target, steps=60, grip=-1.0):
+    """Moves the hand's mocap towards ``target`` (<= 1 cm per 12.5 ms step, as the env) and steps the physics."""
+    mid = m.body("mocap").mocapid[0]
+    for _ in range(steps):
+        delta = np.clip(np.asarray(target) - d.mocap_pos[mid], -0.01, 0.01)
+        d.mocap_pos[mid] += delta
+        d.ctrl[:] = (grip, -grip)
+        mujoco.mj_step(m, d)
+
+
+def _hand_at(m, d, pos):
+    off, quat = scenes.settled_hand()
+    d.qpos[0:3], d.qpos[3:7] = np.asarray(pos) + off, quat
+    d.mocap_pos[m.body("mocap").mocapid[0]] = pos
+    mujoco.mj_forward(m, d)
+
+
+def _pad_touch(task, m, d) -> float:
+    sd = scenes_mt50.SCENES[task]
+    return float(sd.quantities(scene_defs.resolve_refs(sd, m), _CData(d), {})["touching_object"])
+
+
+@pytest.mark.parametrize("task", ["coffee-pull", "sweep", "pick-place-wall"])
+def test_grip_lifts_object_and_touching(task):
+    """Pads closing on the object from above: ``touching_object`` turns on and the object rises with the hand."""
+    rv, _ = _fixture(task)
+    m, d, _ = _reset(task, rv)
+    sd = scenes_mt50.SCENES[task]
+    obj = scene_defs.resolve_refs(sd, m)["obj"]
+    mujoco.mj_step(m, d, 20)
+    o = d.xpos[obj].copy()
+    z_grip = {"coffee-pull": 0.05, "sweep": 0.065}.get(task, 0.045)
+    _hand_at(m, d, o + (0.0, 0.0, 0.15))
+    _drive(m, d, o + (0.0, 0.0, z_grip), 40)
+    assert _pad_touch(task, m, d) == 0.0
+    _drive(m, d, o + (0.0, 0.0, z_grip), 30, grip=1.0)
+    assert _pad_touch(task, m, d) == 1.0
+    _drive(m, d, o + (0.0, 0.0, z_grip + 0.1), 30, grip=1.0)
+    assert d.xpos[obj][2] > o[2] + 0.07
+
+
+def test_pick_place_wall_blocks_hand_and_puck():
+    """The wall (x -0.02..0.22, y 0.74..0.76, z < 0.12) stops the hand driven through it at z 0.08."""
+    m, d, _ = _reset("pick-place-wall", _fixture("pick-place-wall")[0])
+    _hand_at(m, d, (0.1, 0.62, 0.08))
+    _drive(m, d, (0.1, 0.9, 0.08), 60)
+    # the mocap is 0.19 m further; the hand stops with the left finger (pushed back along its slide) at the wall's
+    # near face y 0.74 (its pad 0.006 thick: claw centre < 0.75) and the wrist on the wall's top
+    assert d.body("hand").xpos[1] < 0.72
+    assert d.body("leftclaw").xpos[1] < 0.75
+
+
+def test_sweep_into_table_top_blocks_pads_but_hole_does_not():
+    """The raised table top (z 0.05) stops the pads; over the hole the hand goes lower."""
+    m, d, _ = _reset("sweep-into", _fixture("sweep-into")[0])
+    _hand_at(m, d, (0.2, 0.6, 0.2))
+    _drive(m, d, (0.2, 0.6, 0.0), 40)
+    z_top = d.body("hand").xpos[2]
+    assert z_top > 0.05 + 0.045 - 0.01  # pad bottom (hand - 0.045) on the top
+    _hand_at(m, d, (0.0, 0.84, 0.2))
+    _drive(m, d, (0.0, 0.84, 0.0), 40, grip=1.0)  # closed fingers fit in the 0.16 m hole
+    assert d.body("hand").xpos[2] < z_top - 0.02
+
+
+@pytest.mark.parametrize("task", ["coffee-pull", "coffee-push"])
+def test_coffee_machine_follows_placement(task):
+    rv, _ = _fixture(task)
+    _, d, p = _reset(task, rv)
+    key = "obj_init" if task == "coffee-pull" else "goal"
+    np.testing.assert_allclose(d.body("coffee_machine").xpos, p[key] + np.array([0.0, 0.22, 0.0]), atol=1e-6)
+
+
+def test_observe_is_traceable():
+    """``observe`` runs under jit on an ``mjx.Data``-shaped input (one task per module; no MJX compile)."""
+    task = "coffee-push"
+    m = scenes.build_model(task)
+    sd = scenes_mt50.SCENES[task]
+    refs = scene_defs.resolve_refs(sd, m)
+    d = mujoco.MjData(m)
+    mujoco.mj_forward(m, d)
+    fields = {"xpos": d.xpos, "xquat": d.xquat, "geom_xmat": d.geom_xmat.reshape(-1, 3, 3),
+              "site_xpos": d.site_xpos, "geom_xpos": d.geom_xpos}
+    out = jax.jit(lambda f: sd.observe(refs, types.SimpleNamespace(**f)))(
+        {k: jnp.asarray(v) for k, v in fields.items()})
+    assert out.shape == (14,)
