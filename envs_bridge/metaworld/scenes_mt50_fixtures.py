@@ -20,15 +20,18 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from envs_bridge.metaworld.scene_defs import OBJ, PAD, WRIST, SceneDef, pairs
+from envs_bridge.metaworld.scene_defs import OBJ, PAD, WRIST, SceneDef, pairs, scipy_quat
 
 __all__ = ["SCENES", "pose"]
 
 _PADS = ("leftpad", "rightpad")
-_HAND = ("wrist", "leftpad", "rightpad")
 _STIFF = 'solimplimit="0.99 0.999 0.001"'
 _ZQ = (0.0, 0.0, 0.0, 0.0)
-del OBJ  # (no free objects in this family)
+
+
+def _hand_pairs(geoms) -> tuple:
+    """The wrist (``WRIST``) and both pads (``PAD``) against each geom."""
+    return pairs(("wrist",), geoms, WRIST) + pairs(_PADS, geoms, PAD)
 
 
 def pose(pos, quat) -> jnp.ndarray:
@@ -95,7 +98,7 @@ def _wall(y: float) -> str:
     </body>"""
 
 
-_WALL_PAIRS = pairs(("wrist",), ("wall",), WRIST) + pairs(_PADS, ("wall",), PAD)
+_WALL_PAIRS = _hand_pairs(("wall",))
 _BUTTON_REFS = {"button": ("body", "button")}
 # Meta-World's button obs: body ``button`` xpos + (0, -0.193, 0) (top-down: + (0, 0, 0.193)) and its xquat; the
 # turned box's xquat is MT10's constant ``tasks.BUTTON_QUAT``.
@@ -196,6 +199,96 @@ def _handle_scene(side: bool, site: str, lo: float, hi: float) -> SceneDef:
                     observe=_site_obs("handle"), moved={"box": "body"}, joints=("handle_joint",))
 
 
+
+# ---------------------------------------------------------------- dial, lever, faucet
+# Their hinges are light (Meta-World armature 0.001) and damped (1-2); our step integrates damping explicitly and
+# needs 2 (I + armature) / damping >= 0.02 s, so their armature is 0.01 x damping; each stays damping-dominated
+# (time constant 10 ms, under one 12.5 ms control step).
+
+# Dial (``dial.xml``, static body ``dial`` at rv): the unnamed child turns on ``knob_Joint_1`` (z, range +-3.14,
+# damping 1), 0.366 kg (I_zz 0.000418): a base cylinder r 0.05 (z 0-0.036) and the knob bar, a box
+# 0.015 x 0.046 x 0.015 at z 0.051. Census: only the claws, only on the knob bar (the hand turns the dial by it); the
+# base is left out. The real dial turns to -2.01 rad at most: the limit never acts. Obs: Meta-World's dial point,
+# the dial's centre + 0.05 (sin q, -cos q, 0) (a site on the turning body), and body ``dial``'s xquat (static:
+# identity). Damping 0.15 (Meta-World 1), armature 0.0015: the real arm turns the dial with ~400 N on the knob bar
+# 5-15 mm from the axis (contact census), our floating hand's soft weld with ~60 N, and with Meta-World's damping
+# our scripted episodes turned the dial 0.8 rad in 500 steps (success 0 of 10, real 10 of 10). The damping is
+# scaled by about that force ratio, so that the dial is as easy for our hand as the real one is for the arm
+# (success 10 of 10, last-step 8, real 10 and 10; damping 0.1 gave last-step 6).
+_DIAL = f"""
+    <body name="dial" pos="0 0.7 0">
+      <body name="knob" pos="0 0 0">
+        <joint name="knob_Joint_1" type="hinge" axis="0 0 1" range="-3.14 3.14" damping="0.15" armature="0.0015"
+               {_STIFF}/>
+        <inertial pos="0 0 0.0255" mass="0.3655" diaginertia="0.000342 0.000289 0.000418"/>
+        <geom name="knob_bar" type="box" pos="0 0 0.051" size="0.015 0.046 0.015"/>
+        <site name="dial_point" pos="0 -0.05 0"/>
+      </body>
+    </body>"""
+
+# Lever (``lever.xml``, static body ``lever`` at rv): ``lever_link1`` at (0.12, 0, 0.25) turns on ``LeverAxis`` (x,
+# range [0, 1.57], damping 2) and carries a rod (cylinder r 0.012 from y 0.009 to -0.191) and the ball handle
+# (sphere r 0.03 at y -0.2), 0.004 kg. The limit does not act at all against the arm: success needs the lever up
+# at q = -pi/2 (Meta-World's angle is -q), outside the range, and the real scripted policy swings it on to -5.26
+# rad. Ours: no limit. Census: the claws rest on the table (the mocap may go to z -0.15), the wrist mesh and the
+# claws meet the ball and the rod; the base and the axle were never touched and are left out. Obs: site
+# ``leverStart`` and the scipy quaternion of the handle mesh's frame (Meta-World's ``objGeom``, its quat relative
+# to the link (0.6625, 0.6625, -0.2471714, 0.2471714) from the compiled model).
+_LEVER = """
+    <body name="lever" pos="0 0.88 0">
+      <body name="lever_link1" pos="0.12 0 0.25">
+        <joint name="LeverAxis" type="hinge" axis="1 0 0" limited="false" damping="2" armature="0.02"/>
+        <inertial pos="-0.00625 -0.07275 0" mass="0.004" diaginertia="3.25e-5 2e-6 3.18e-5"/>
+        <geom name="lever_rod" type="capsule" fromto="0 -0.179 0 0 -0.003 0" size="0.012"/>
+        <geom name="lever_ball" type="sphere" pos="0 -0.2 0" size="0.03"/>
+        <site name="leverStart" pos="0 -0.2 0"/>
+        <site name="objGeom" pos="0 -0.2 0" quat="0.6625 0.6625 -0.2471714 0.2471714"/>
+      </body>
+    </body>"""
+
+# Faucet (``faucet.xml``, static body ``faucetBase`` at rv): ``faucet_link2`` at z 0.124 turns on ``knob_Joint_1``
+# (z, range +-1.57, damping 2), 0.268 kg (I_zz 0.00115), and carries the handle, a capsule r 0.017 from y -0.065 to
+# -0.175 (kept as is), a stem and a head (never touched, left out). The real handle turns past its limit (faucet-open
+# to +2.45 rad, -close to -2.78; the wrong way to -0.62 / +1.01) until the table's back retaining wall (box at
+# y 0.99, z 0-0.12, Meta-World's table) catches its end, which the census also shows; the success band is
+# within 0.4 rad of +-pi/2. Ours: range +-3 (the wall, not the limit, stops it), that wall, and the claws' table
+# contact (the mocap may go to z -0.15). Obs: site ``handleStart{Open,Close}`` + (0, 0, -0.01) and body
+# ``faucetBase``'s xquat (static: identity).
+_FAUCET = f"""
+    <body name="faucetBase" pos="0 0.8 0">
+      <body name="faucet_link2" pos="0 0 0.124">
+        <joint name="knob_Joint_1" type="hinge" axis="0 0 1" range="-3 3" damping="2" armature="0.02" {_STIFF}/>
+        <inertial pos="0 -0.05745 0.001" mass="0.2681" diaginertia="0.00114 0.0000683 0.00115"/>
+        <geom name="faucet_handle" type="capsule" fromto="0 -0.065 0.001 0 -0.175 0.001" size="0.017"/>
+        <site name="handleStartOpen" pos="-0.015 -0.175 0"/>
+        <site name="handleStartClose" pos="0.015 -0.175 0"/>
+      </body>
+    </body>
+    <body name="retaining_wall" pos="0 0.99 0.06">
+      <geom name="retaining_wall" type="box" size="0.7 0.01 0.06"/>
+    </body>"""
+
+
+def _dial_obs(refs, d):
+    return pose(d.site_xpos[refs["point"]], (1.0, 0.0, 0.0, 0.0))
+
+
+def _lever_obs(refs, d):
+    return pose(d.site_xpos[refs["start"]], scipy_quat(d.site_xmat[refs["frame"]].reshape(3, 3)))
+
+
+def _lever_quantities(refs, d, q):
+    del q
+    return {"lever_qpos": d.qpos[refs["lever"]]}
+
+
+def _faucet_scene(site: str) -> SceneDef:
+    return SceneDef(body=_FAUCET, pairs=_hand_pairs(("faucet_handle",)) + pairs(_PADS, ("table",), PAD)
+                    + (("faucet_handle", "retaining_wall", OBJ),),
+                    refs={"start": ("site", site)}, observe=_site_obs("start", (0.0, 0.0, -0.01), (1.0, 0.0, 0.0, 0.0)),
+                    moved={"faucetBase": "body"}, joints=("knob_Joint_1",))
+
+
 SCENES: dict[str, SceneDef] = {
     "button-press": _button_scene(_button_box(0.085), pairs(_PADS, ("table",), PAD)),
     "button-press-wall": _button_scene(_button_box(0.085) + _wall(0.6), _WALL_PAIRS),
@@ -207,4 +300,14 @@ SCENES: dict[str, SceneDef] = {
     "handle-press": _handle_scene(False, "handleStart", -0.172, 0.0),
     "handle-pull-side": _handle_scene(True, "handleCenter", -0.1, 0.081),
     "handle-pull": _handle_scene(False, "handleRight", -0.1, 0.019),
+    "dial-turn": SceneDef(body=_DIAL, pairs=pairs(_PADS, ("knob_bar",), PAD), refs={"point": ("site", "dial_point")},
+                          observe=_dial_obs, moved={"dial": "body"}, joints=("knob_Joint_1",)),
+    "lever-pull": SceneDef(body=_LEVER, pairs=_hand_pairs(("lever_ball", "lever_rod"))
+                           + pairs(_PADS, ("table",), PAD),
+                           refs={"start": ("site", "leverStart"), "frame": ("site", "objGeom"),
+                                 "lever": ("joint", "LeverAxis")},
+                           observe=_lever_obs, moved={"lever": "body"}, joints=("LeverAxis",),
+                           quantities=_lever_quantities),
+    "faucet-open": _faucet_scene("handleStartOpen"),
+    "faucet-close": _faucet_scene("handleStartClose"),
 }
