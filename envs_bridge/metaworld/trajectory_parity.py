@@ -42,7 +42,8 @@ from envs_bridge.metaworld.env import MetaWorldEnv
 from envs_bridge.metaworld.jitted import JittedEnv
 from mtjax import envs
 
-__all__ = ["FIXTURES", "MOVABLE", "TARGETS", "fixture_tasks", "load_fixture", "metrics", "run", "task_joint"]
+__all__ = ["FIXTURES", "MOVABLE", "TARGETS", "fixture_tasks", "known_misses", "load_fixture", "metrics", "miss_reason",
+           "run", "task_joint"]
 
 _FIXTURE_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "tests", "fixtures", "metaworld")
 FIXTURES = {"mt10": os.path.join(_FIXTURE_DIR, "trajectories.npz"),
@@ -117,6 +118,15 @@ def task_joint(k) -> tuple[int, tuple[float, float]]:
     return adr, rng
 
 
+def joint_name(m, adr: int) -> str | None:
+    """Name of the joint of ``m`` at qpos address ``adr`` (``None`` for -1)."""
+    if adr < 0:
+        return None
+    import mujoco
+
+    return mujoco.mj_id2name(m, mujoco.mjtObj.mjOBJ_JOINT, int(np.flatnonzero(m.jnt_qposadr == adr)[0]))
+
+
 def mujoco_id(m, kind: str, name: str) -> int:
     """MuJoCo id of a named body or joint of ``m``, -1 if absent."""
     import mujoco
@@ -140,8 +150,9 @@ def run(fixture: dict, key: jax.Array, jenv: JittedEnv | None = None, backend: s
         ``2 * episodes`` envs per task, one task after another).
 
     Returns:
-      ``{task: {"open": {"tcp", "obj", "joint_q", "success"}, "closed": {...}, "range": (lo, hi)}}``, states
-      sampled like the fixture (every ``every`` steps), ``success`` per step.
+      ``{task: {"open": {"tcp", "obj", "joint_q", "success"}, "closed": {...}, "range": (lo, hi), "joint": name}}``,
+      states sampled like the fixture (every ``every`` steps), ``success`` per step; ``joint`` is our task joint's
+      name (``None`` for none).
     """
     if backend == "cpu":
         if jenv is not None:
@@ -195,7 +206,7 @@ def run(fixture: dict, key: jax.Array, jenv: JittedEnv | None = None, backend: s
     res = {}
     for t in tasks:
         off = jenv.rows(t).start
-        res[t] = {"range": joints[t][1]}
+        res[t] = {"range": joints[t][1], "joint": joint_name(env.task(t).mj, joints[t][0])}
         for name, rows in (("open", slice(off, off + e[t])), ("closed", slice(off + e[t], off + 2 * e[t]))):
             res[t][name] = {"tcp": tcp[keep][:, rows].swapaxes(0, 1), "obj": obj[keep][:, rows].swapaxes(0, 1),
                             "joint_q": q[keep][:, rows].T, "success": succ[:, rows].T}
@@ -222,7 +233,7 @@ def _run_cpu(fixture: dict, task: str, **env_kwargs) -> dict:
             obj.append(obs[:, 4:7])
             q.append(np.array([d.qpos[adr] if adr >= 0 else 0.0 for d in cpu.datas]))
     tcp, obj, q, succ = (np.stack(x, axis=1) for x in (tcp, obj, q, succ))
-    res = {"range": rng}
+    res = {"range": rng, "joint": joint_name(cpu.task.mj, adr)}
     for name, rows in (("open", slice(0, e)), ("closed", slice(e, 2 * e))):
         res[name] = {"tcp": tcp[rows], "obj": obj[rows], "joint_q": q[rows], "success": succ[rows].astype(bool)}
     return res
@@ -279,6 +290,25 @@ def format_table(table: dict) -> str:
     return "\n".join(lines)
 
 
+def miss_reason(row: dict, target: str) -> str:
+    """The measured numbers behind one target of a ``metrics`` row (ours vs real), e.g. ``"21.1 mm"``."""
+    r = row
+    return {
+        "ok_tcp": f"{1000 * r['tcp_median']:.1f} mm",
+        "ok_obj": f"{r['obj_within_10mm_share']:.2f} within 10 mm",
+        "ok_success": f"any {r['any_ours']:.2f} vs {r['any_real']:.2f}, last {r['last_ours']:.2f} vs "
+                      f"{r['last_real']:.2f}, steps {r['steps_ours']:.1f} vs {r['steps_real']:.1f}",
+        "ok_joint": f"excess {r['joint_excess_ours']:.3f} vs {r['joint_excess_real']:.3f}",
+    }[target]
+
+
+def known_misses(table: dict) -> str:
+    """The missed targets of ``table`` as ``KNOWN_MISSES`` entries of the parity tests (measured numbers as reasons)."""
+    keys = ("ok_tcp", "ok_obj", "ok_success", "ok_joint")
+    return "\n".join(f'    ("{t}", "{k}"): "{miss_reason(r, k)}",' for t, r in table.items() for k in keys
+                     if not r[k])
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--fixture", default="mt10", help="mt10, mt50 or a fixture path")
@@ -293,6 +323,7 @@ def main(argv=None) -> None:
     p.add_argument("--hand", default="floating", help="hand model: floating or arm (scenes.HANDS)")
     p.add_argument("--iterations", type=int, default=4, help="Newton iterations (and line-search iterations)")
     p.add_argument("--json", default=None, help="also write the table here")
+    p.add_argument("--known-misses", action="store_true", help="also print the misses as KNOWN_MISSES entries")
     args = p.parse_args(argv)
     path = FIXTURES.get(args.fixture, args.fixture)
     tasks = args.tasks or [t for t in fixture_tasks(path) if t in scenes.ALL_TASKS]
@@ -310,6 +341,8 @@ def main(argv=None) -> None:
         ours.update(run(sub, jax.random.key(0), backend=args.backend, **opts))
     table = metrics(ours, fixture)
     print(format_table(table))
+    if args.known_misses:
+        print(known_misses(table))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(table, f, indent=1, default=bool)
