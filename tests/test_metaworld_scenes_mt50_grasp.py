@@ -188,3 +188,87 @@ def test_observe_is_traceable():
     out = jax.jit(lambda f: sd.observe(refs, types.SimpleNamespace(**f)))(
         {k: jnp.asarray(v) for k, v in fields.items()})
     assert out.shape == (14,)
+
+
+def test_basketball_backboard_blocks_hand_and_rim_catches_ball():
+    rv, _ = _fixture("basketball")
+    m, d, p = _reset("basketball", rv)
+    board_y = d.body("basket_goal").xpos[1]
+    # hand at backboard height driven into it (+y): stopped at its front face (y - 0.01), pads/wrist 0.053 wide
+    _hand_at(m, d, (p["goal"][0], board_y - 0.15, 0.3))
+    _drive(m, d, (p["goal"][0], board_y + 0.1, 0.3), 60)
+    assert d.body("hand").xpos[1] < board_y - 0.01 - 0.03
+    # ball dropped onto the rim's edge does not fall through it; dropped at the hoop's centre it does
+    m, d, p = _reset("basketball", rv)
+    a = m.jnt_qposadr[m.joint("balljoint").id]
+    goal = d.site("goal").xpos.copy()
+    d.qpos[a:a + 3] = goal + (0.045, 0.0, 0.05)
+    mujoco.mj_step(m, d, 30)
+    assert d.body("bsktball").xpos[2] > goal[2] - 0.02 or abs(d.body("bsktball").xpos[0] - goal[0]) > 0.05
+    m, d, p = _reset("basketball", rv)
+    d.qpos[a:a + 3] = goal + (0.0, 0.0, 0.05)
+    mujoco.mj_step(m, d, 30)
+    assert d.body("bsktball").xpos[2] < goal[2] - 0.05
+
+
+def test_bin_picking_cube_rests_in_bins_and_latch():
+    rv, _ = _fixture("bin-picking")
+    m, d, _ = _reset("bin-picking", rv)
+    mujoco.mj_step(m, d, 40)
+    assert abs(d.body("obj").xpos[2] - 0.03) < 2e-3  # on the start bin's floor (top z 0.01)
+    a = m.jnt_qposadr[m.joint("objjoint").id]
+    d.qpos[a:a + 3] = (0.12, 0.7, 0.15)  # dropped over the goal bin
+    d.qvel[:] = 0.0
+    mujoco.mj_step(m, d, 60)
+    assert abs(d.body("obj").xpos[2] - 0.03) < 2e-3
+    # the latch is ||obj - target|| of the first reward call
+    sd = scenes_mt50.SCENES["bin-picking"]
+    q = {"obj_pos": jnp.array([0.0, 0.7, 0.03]), "target_pos": jnp.array([0.12, 0.7, 0.0])}
+    np.testing.assert_allclose(float(sd.latch["target_to_obj_init"](q)), np.hypot(0.12, 0.03), rtol=1e-6)
+
+
+def test_box_close_lid_rests_on_box_walls():
+    """The lid dropped over the box sits on its walls (top z 0.06): top_link at 0.06 + 0.0157."""
+    rv, _ = _fixture("box-close")
+    m, d, _ = _reset("box-close", rv)
+    a = m.jnt_qposadr[m.joint("lidjoint").id]
+    box = d.body("boxbody").xpos.copy()
+    d.qpos[a:a + 3] = box + (0.0, 0.0, 0.1 - 0.075)
+    d.qpos[a + 3:a + 7] = (0.70710678, 0.0, 0.0, 0.70710678)
+    mujoco.mj_step(m, d, 60)
+    np.testing.assert_allclose(d.body("top_link").xpos, box + (0.0, 0.0, 0.06 + 0.0157), atol=3e-3)
+
+
+def test_pick_out_of_hole_top_blocks_pads_outside_hole():
+    rv, _ = _fixture("pick-out-of-hole")
+    m, d, _ = _reset("pick-out-of-hole", rv)
+    _hand_at(m, d, (0.0, 0.55, 0.2))  # over the front block (top z 0.054)
+    _drive(m, d, (0.0, 0.55, -0.05), 40)
+    assert d.body("hand").xpos[2] > 0.054 + 0.045 - 0.01
+    _hand_at(m, d, (0.08, 0.8, 0.2))  # over the hole, beside the peg: down to the hole's floor
+    _drive(m, d, (0.08, 0.8, -0.05), 40)
+    assert d.body("hand").xpos[2] < 0.06
+
+
+def test_shelf_back_wall_blocks_wrist():
+    rv, _ = _fixture("shelf-place")
+    m, d, p = _reset("shelf-place", rv)
+    back = d.body("shelf").xpos[1] + 0.08  # the back wall's front face
+    _hand_at(m, d, (p["goal"][0], back - 0.2, 0.32))
+    _drive(m, d, (p["goal"][0], back + 0.1, 0.32), 60)
+    # the mocap is 0.1 m behind the wall; the wrist (+y face 0.053 ahead of the hand, tilting the hand back as it
+    # presses above the hand's centre) holds it in front of the wall
+    assert d.body("hand").xpos[1] < back - 0.015
+
+
+def test_peg_unplug_plug_is_wedged_and_comes_out_pulled_along_x():
+    rv, _ = _fixture("peg-unplug-side")
+    m, d, _ = _reset("peg-unplug-side", rv)
+    start = d.site("pegEnd").xpos.copy()
+    mujoco.mj_step(m, d, 80)  # left alone it stays in the wall
+    np.testing.assert_allclose(d.site("pegEnd").xpos, start, atol=5e-3)
+    # gripped at the block and pulled along +x (the scripted policy's way) it comes out
+    _hand_at(m, d, start + (-0.015, 0.0, 0.045))
+    _drive(m, d, start + (-0.015, 0.0, 0.045), 20, grip=1.0)
+    _drive(m, d, start + (0.2, 0.0, 0.045), 40, grip=1.0)
+    assert d.site("pegEnd").xpos[0] > start[0] + 0.1
