@@ -139,14 +139,17 @@ def _button_scene(body: str, extra_pairs=(), topdown: bool = False) -> SceneDef:
 # button goes there (max 0.0634 over 10 episodes, every episode ends at 0.062: the 0.03 limit does not hold), past
 # the success band q in [0.01, 0.05], so the scripted policy's last-step success is 0. Ours: range [0, 0.062]; the
 # button a box; census: wrist mesh on the button and on the frame's sides, left claw on the frame's bottom box (it
-# stops the hand) and the button. The mug standing under the spout (a free body the hand never meets, no part of
-# the observation or the reward) is left out, as are the spout and the machine's body (never touched).
+# stops the hand) and the button. Our frame's bottom box reaches down to the table (Meta-World's is z 0.23-0.266,
+# with the spout's recess below it, 8.5 cm deep, then the machine's body): with the real box alone our pad, pressed
+# 2 cm into its lower edge by the run-away mocap, slid under it into the machine in 3 of 10 scripted episodes; the
+# real claw never went below it. The mug standing under the spout (a free body the hand never meets, no part of
+# the observation or the reward) is left out, as are the spout and the machine's body (behind the frame).
 _COFFEE = f"""
     <body name="coffee_machine" pos="0 0.9 0">
       <geom name="frame_side_p" type="box" pos="0.069 -0.133 0.3" size="0.031 0.05 0.035"/>
       <geom name="frame_side_n" type="box" pos="-0.069 -0.133 0.3" size="0.031 0.05 0.035"/>
       <geom name="frame_top" type="box" pos="0 -0.133 0.352" size="0.1 0.05 0.018"/>
-      <geom name="frame_low" type="box" pos="0 -0.133 0.248" size="0.1 0.05 0.018"/>
+      <geom name="frame_low" type="box" pos="0 -0.133 0.133" size="0.1 0.05 0.133"/>
       <body name="cmbutton" pos="0 0 0">
         <joint name="goal_slidey" type="slide" axis="0 1 0" range="0 0.062" damping="1" armature="0.001" {_STIFF}/>
         <inertial pos="0 -0.19 0.3" mass="0.1" diaginertia="1e-4 1e-4 1e-4"/>
