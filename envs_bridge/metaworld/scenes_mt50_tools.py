@@ -68,10 +68,10 @@ _PEG = """
 _RINGS = tuple(f"ring{i}" for i in range(8))
 # Contacts as Meta-World 3.1.1's scripted episodes have them (10 episodes each): pads x handle, ring x peg and
 # table, handle x table, and in assembly the left finger x table (4,028 contact-steps: the policy pushes the hand
-# down beside the peg; one finger suffices to stop our level hand, whose two pads end at the same height).
+# down beside the peg; both our pads, as one alone rolls our floating hand about the weld).
 _WRENCH_PAIRS = (pairs(_PADS, ("WrenchHandle",), PAD)
                  + pairs(_RINGS, ("peg",), OBJ)
-                 + pairs(("ring0", "ring2", "ring4", "ring6", "WrenchHandle", "leftpad"), ("table",), OBJ))
+                 + pairs(("ring0", "ring2", "ring4", "ring6", "WrenchHandle", *_PADS), ("table",), OBJ))
 _WRENCH_REFS = {"nut": ("body", "RoundNut"), "handle_end": ("site", "RoundNut-8"), "centre": ("site", "RoundNut")}
 # Meta-World's nut orientation when the reset places it: the XML's (1, 0, 0, 1) after the hand settle (recorded
 # reset observations, obs[7:11], identical in every episode).
