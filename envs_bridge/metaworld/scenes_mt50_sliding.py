@@ -96,6 +96,43 @@ def _plate(net_pos: str, net_euler: str, net_moved: str | None, plate_pairs) -> 
                     moved={"puck_goal": net_moved} if net_moved else {}, joints=("goal_slidex", "goal_slidey"))
 
 
+# ---------------------------------------------------------------- walls (reach-wall, push-wall)
+# Wall (Meta-World's ``wall`` body, fixed): box at (0.1, 0.75, 0.06), half-sizes (0.12, 0.01, 0.06). The scripted
+# policies go round (push-wall) or over (reach-wall) it and the real hand never touched it, but it is the tasks'
+# obstacle, so the hand (wrist, both fingers) and the puck collide with it.
+_WALL = """
+    <body name="wall" pos="0.1 0.75 0.06">
+      <geom name="wall" type="box" size="0.12 0.01 0.06"/>
+    </body>"""
+_WALL_PAIRS = pairs(_PADS, ("wall",), PAD) + (("wrist", "wall", WRIST),)
+
+# reach-wall's puck (cylinder r 0.03, half-height 0.015, 0.75 kg) is scenery: the real hand never touched it (10
+# episodes; its only contact is the table), so, as MT10's reach puck, it is a static body (moved to the vector's
+# first part, z 0.015 = its resting height) without contacts; a box of the cylinder's width and height. obs: its
+# position (``get_body_com``) and identity orientation (the real puck is tilted by < 4e-4 from its reset drop).
+_REACH_PUCK = """
+    <body name="obj" pos="0 0.6 0.015">
+      <geom name="objGeom" type="box" size="0.03 0.03 0.015"/>
+    </body>"""
+
+# push-wall's puck: MT10 push's (cylinder r 0.02, half-height 0.02, 0.75 kg, inertia 8.8e-4, as a 0.04 m cube; MJX
+# has no box-cylinder test). obs: geom ``objGeom``'s centre and scipy quaternion.
+_PUSH_PUCK = """
+    <body name="obj" pos="0 0.6 0.02">
+      <freejoint name="objjoint"/>
+      <inertial pos="0 0 0" mass="0.75" diaginertia="8.80012e-4 8.80012e-4 8.80012e-4"/>
+      <geom name="objGeom" type="box" size="0.02 0.02 0.02"/>
+    </body>"""
+
+
+def _geom_observe(refs, d):
+    """geom ``objGeom``'s centre and orientation (scipy quaternion)."""
+    return pose(d.geom_xpos[refs["objGeom"]], scipy_quat(d.geom_xmat[refs["objGeom"]].reshape(3, 3)))
+
+
+_OBJ_REFS = {"objGeom": ("geom", "objGeom"), **touch_refs("objGeom")}
+
+
 _TURNED = "0 0 1.57"
 SCENES: dict[str, SceneDef] = {
     # Real contacts: the wrist on the net's top plate, crossbar and back net (it stops the hand, and so the puck,
@@ -113,4 +150,10 @@ SCENES: dict[str, SceneDef] = {
     # Only the fingers and the puck meet (the net stays clear behind the puck's start).
     "plate-slide-back": _plate("0 0.85 0", "0 0 0", None, ()),
     "plate-slide-back-side": _plate("-0.25 0.6 0", _TURNED, "obj_init", ()),
+    "reach-wall": SceneDef(body=_REACH_PUCK + _WALL, pairs=_WALL_PAIRS, refs={"objGeom": ("geom", "objGeom")},
+                           observe=_geom_observe, moved={"obj": "obj_init"}),
+    "push-wall": SceneDef(body=_PUSH_PUCK + _WALL,
+                          pairs=(pairs(_PADS, ("objGeom",), PAD) + (("objGeom", "table", OBJ), ("objGeom", "wall", OBJ))
+                                 + _WALL_PAIRS),
+                          refs=_OBJ_REFS, observe=_geom_observe, free={"objjoint": "body"}, quantities=pad_touch),
 }
