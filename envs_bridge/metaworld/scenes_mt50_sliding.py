@@ -133,6 +133,76 @@ def _geom_observe(refs, d):
 _OBJ_REFS = {"objGeom": ("geom", "objGeom"), **touch_refs("objGeom")}
 
 
+# ---------------------------------------------------------------- push-back
+# Block (Meta-World's push-back ``obj``): 0.04 m box, 0.75 kg, rotation frozen by a 1e5 inertia, friction 2 (the
+# pads' and the table's contacts take the larger, MuJoCo's max rule: OBJ here carries friction 2 too). obs: geom
+# ``objGeom``'s centre and scipy quaternion (identity: the rotation never moves).
+_PUSH_BACK = """
+    <body name="obj" pos="0 0.6 0.02">
+      <freejoint name="objjoint"/>
+      <inertial pos="0 0 0" mass="0.75" diaginertia="1e5 1e5 1e5"/>
+      <geom name="objGeom" type="box" size="0.02 0.02 0.02"/>
+    </body>"""
+_OBJ2 = OBJ.replace('friction="1 1 ', 'friction="2 2 ')
+
+# ---------------------------------------------------------------- soccer
+# Ball (Meta-World's ``soccer_ball``): sphere r 0.026, 0.04 kg (a solid sphere's inertia), free, placed 4 mm above
+# the table (z 0.03) and dropping, as Meta-World's. obs: the ball's centre (``get_body_com``) and the body's scipy
+# quaternion (it rolls). Goal (``soccer_goal``, static, moved to the goal): convex meshes, here boxes keeping their
+# inner faces (4 cm thick outwards, so that the hand cannot tunnel through): the back net slanting from y 0.064 at
+# the floor to y 0 at z 0.165 (a box tilted 0.375 rad about x), the two side nets (inner faces x +-0.09, y +-0.064,
+# z 0-0.165) and the top (x +-0.09, y -0.064 to 0.014, z 0.154-0.165). Real contacts: the fingers on the table (the
+# policy pushes at tcp height 0), the ball on the table, the fingers, the back and the +x side; the wrist on the
+# back, sides and top; the fingers on the +x side. The -x side gets the +x side's pairs (the policy approaches from
+# either side; the 10 recorded goals happened to favour one).
+_SOCCER = """
+    <body name="soccer_ball" pos="0 0.6 0.03">
+      <freejoint name="balljoint"/>
+      <inertial pos="0 0 0" mass="0.04" diaginertia="1.0816e-5 1.0816e-5 1.0816e-5"/>
+      <geom name="objGeom" type="sphere" size="0.026"/>
+    </body>
+    <body name="goal_whole" pos="0 0.9 0">
+      <geom name="goal_back" type="box" pos="0 0.0501 0.0898" euler="0.375 0 0" size="0.09 0.02 0.0887"/>
+      <geom name="goal_side_n" type="box" pos="-0.11 0 0.0825" size="0.02 0.064 0.0825"/>
+      <geom name="goal_side_p" type="box" pos="0.11 0 0.0825" size="0.02 0.064 0.0825"/>
+      <geom name="goal_top" type="box" pos="0 -0.025 0.159" size="0.09 0.039 0.0057"/>
+    </body>"""
+_GOAL_SIDES = ("goal_side_n", "goal_side_p")
+
+
+def _body_observe(refs, d):
+    """The body's position and its orientation as a scipy quaternion."""
+    return pose(d.xpos[refs["obj"]], scipy_quat(d.xmat[refs["obj"]].reshape(3, 3)))
+
+
+# ---------------------------------------------------------------- hand-insert
+# Meta-World's ``table_with_hole``: the table top is 5 cm higher (z 0.05) round a 0.16 x 0.16 m hole at x +-0.08,
+# y 0.76-0.92 whose floor is z 0 (our ``table`` plane): four boxes as Meta-World's (front, left, right, back of the
+# hole). Block: 0.04 m box, 0.01 kg, rotation frozen by a 1e5 inertia, placed with its centre at z 0.05, i.e. 2 cm
+# into the raised top, from which it pops up in the first steps (as in Meta-World: z 0.05 -> 0.07 in 20 steps).
+# obs: the body's position and ``xquat`` (w, x, y, z). Real contacts: the pads and the block, the block on the
+# floor and the front, left and right tops, the fingers on the floor (inside the hole) and on the back top. The
+# fingers also pair with the front, left and right tops: the hand that reaches for the block on the raised top
+# meets them (the scripted policy's fingers stop just above).
+_HAND_INSERT = """
+    <body name="tabletop" pos="0 0.6 0">
+      <geom name="top_front" type="box" pos="0 -0.12 0" size="0.08 0.28 0.05"/>
+      <geom name="top_left" type="box" pos="-0.39 0 0" size="0.31 0.4 0.05"/>
+      <geom name="top_right" type="box" pos="0.39 0 0" size="0.31 0.4 0.05"/>
+      <geom name="top_back" type="box" pos="0 0.36 0" size="0.08 0.04 0.05"/>
+    </body>
+    <body name="obj" pos="0 0.6 0.05">
+      <freejoint name="objjoint"/>
+      <inertial pos="0 0 0" mass="0.01" diaginertia="1e5 1e5 1e5"/>
+      <geom name="objGeom" type="box" size="0.02 0.02 0.02"/>
+    </body>"""
+_TOPS = ("top_front", "top_left", "top_right", "top_back")
+
+
+def _xquat_observe(refs, d):
+    return pose(d.xpos[refs["obj"]], d.xquat[refs["obj"]])
+
+
 _TURNED = "0 0 1.57"
 SCENES: dict[str, SceneDef] = {
     # Real contacts: the wrist on the net's top plate, crossbar and back net (it stops the hand, and so the puck,
@@ -156,4 +226,17 @@ SCENES: dict[str, SceneDef] = {
                           pairs=(pairs(_PADS, ("objGeom",), PAD) + (("objGeom", "table", OBJ), ("objGeom", "wall", OBJ))
                                  + _WALL_PAIRS),
                           refs=_OBJ_REFS, observe=_geom_observe, free={"objjoint": "body"}, quantities=pad_touch),
+    "push-back": SceneDef(body=_PUSH_BACK, pairs=pairs(_PADS, ("objGeom",), PAD) + (("objGeom", "table", _OBJ2),),
+                          refs=_OBJ_REFS, observe=_geom_observe, free={"objjoint": "body"}, quantities=pad_touch),
+    "soccer": SceneDef(body=_SOCCER,
+                       pairs=(pairs(_PADS, ("objGeom",), PAD) + pairs(_PADS, ("table",) + _GOAL_SIDES, PAD)
+                              + pairs(("objGeom",), ("table", "goal_back") + _GOAL_SIDES, OBJ)
+                              + pairs(("wrist",), ("goal_back", "goal_top") + _GOAL_SIDES, WRIST)),
+                       refs={"obj": ("body", "soccer_ball"), **touch_refs("objGeom")}, observe=_body_observe,
+                       moved={"goal_whole": "goal"}, free={"balljoint": "body"}, quantities=pad_touch),
+    "hand-insert": SceneDef(body=_HAND_INSERT,
+                            pairs=(pairs(_PADS, ("objGeom", "table") + _TOPS, PAD)
+                                   + pairs(("objGeom",), ("table",) + _TOPS, OBJ)),
+                            refs={"obj": ("body", "obj"), **touch_refs("objGeom")}, observe=_xquat_observe,
+                            free={"objjoint": "body"}, quantities=pad_touch),
 }
