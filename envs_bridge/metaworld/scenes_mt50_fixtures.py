@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from envs_bridge.metaworld.scene_defs import OBJ, PAD, WRIST, SceneDef, pairs, scipy_quat
+from envs_bridge.metaworld.scene_defs import PAD, WRIST, SceneDef, pairs, scipy_quat
 
 __all__ = ["SCENES", "pose"]
 
@@ -231,16 +231,22 @@ _DIAL = f"""
 
 # Lever (``lever.xml``, static body ``lever`` at rv): ``lever_link1`` at (0.12, 0, 0.25) turns on ``LeverAxis`` (x,
 # range [0, 1.57], damping 2) and carries a rod (cylinder r 0.012 from y 0.009 to -0.191) and the ball handle
-# (sphere r 0.03 at y -0.2), 0.004 kg. The limit does not act at all against the arm: success needs the lever up
-# at q = -pi/2 (Meta-World's angle is -q), outside the range, and the real scripted policy swings it on to -5.26
-# rad. Ours: no limit. Census: the claws rest on the table (the mocap may go to z -0.15), the wrist mesh and the
+# (sphere r 0.03 at y -0.2), 0.004 kg. Success needs the lever up at q = -pi/2 (Meta-World's angle is -q), outside
+# the range: the soft limit at 0 does not stop the arm but resists like a torsion spring of ~53 N m/rad (measured in
+# the real env: a 2 N m torque holds the lever at -0.038 rad; released at -pi/2 it snaps back to 0 in 0.2 s), which
+# the arm (~400 N at the ball) overpowers; the scripted policy lifts it past the goal to -2.0 and at times on to
+# -5.3. Ours: no limit and a return spring to q = 0, stiffness 10 N m/rad, the real one scaled by about our hand's
+# push over the arm's (as the dial's damping): scripted success steps 65-84 (real 69-84), largest excursion -5.5
+# (real -5.3), last-step success 0 (real 0); unlimited without a spring, ours spun on to -15 rad. The spring also
+# pushes a lever pressed down (q > 0) back up, where Meta-World's hangs free to 1.57 (the hand presses it down
+# nowhere in the task). Census: the claws rest on the table (the mocap may go to z -0.15), the wrist mesh and the
 # claws meet the ball and the rod; the base and the axle were never touched and are left out. Obs: site
 # ``leverStart`` and the scipy quaternion of the handle mesh's frame (Meta-World's ``objGeom``, its quat relative
 # to the link (0.6625, 0.6625, -0.2471714, 0.2471714) from the compiled model).
 _LEVER = """
     <body name="lever" pos="0 0.88 0">
       <body name="lever_link1" pos="0.12 0 0.25">
-        <joint name="LeverAxis" type="hinge" axis="1 0 0" limited="false" damping="2" armature="0.02"/>
+        <joint name="LeverAxis" type="hinge" axis="1 0 0" limited="false" stiffness="10" damping="2" armature="0.02"/>
         <inertial pos="-0.00625 -0.07275 0" mass="0.004" diaginertia="3.25e-5 2e-6 3.18e-5"/>
         <geom name="lever_rod" type="capsule" fromto="0 -0.179 0 0 -0.003 0" size="0.012"/>
         <geom name="lever_ball" type="sphere" pos="0 -0.2 0" size="0.03"/>
@@ -251,24 +257,22 @@ _LEVER = """
 
 # Faucet (``faucet.xml``, static body ``faucetBase`` at rv): ``faucet_link2`` at z 0.124 turns on ``knob_Joint_1``
 # (z, range +-1.57, damping 2), 0.268 kg (I_zz 0.00115), and carries the handle, a capsule r 0.017 from y -0.065 to
-# -0.175 (kept as is), a stem and a head (never touched, left out). The real handle turns past its limit (faucet-open
-# to +2.45 rad, -close to -2.78; the wrong way to -0.62 / +1.01) until the table's back retaining wall (box at
-# y 0.99, z 0-0.12, Meta-World's table) catches its end, which the census also shows; the success band is
-# within 0.4 rad of +-pi/2. Ours: range +-3 (the wall, not the limit, stops it), that wall, and the claws' table
-# contact (the mocap may go to z -0.15). Obs: site ``handleStart{Open,Close}`` + (0, 0, -0.01) and body
-# ``faucetBase``'s xquat (static: identity).
+# -0.175 (kept as is), a stem and a head (never touched, left out). The real limit holds under the steady push
+# (scripted policy: q stays at 1.55-1.75 while the hand pushes) and yields only when the hand slips off the turned
+# handle and strikes it again (to +2.45 / -2.78, where the table's back retaining wall catches the handle's end);
+# the success band is within 0.4 rad of +-pi/2. Ours: Meta-World's range (a wider one, +-3, let the handle run on
+# to 2.0-2.5 under the steady push: faucet-open last-step success 0.2 vs the real 0.5), so no retaining wall.
+# The claws touch the table (the mocap may go to z -0.15). Obs: site ``handleStart{Open,Close}`` + (0, 0, -0.01) and
+# body ``faucetBase``'s xquat (static: identity).
 _FAUCET = f"""
     <body name="faucetBase" pos="0 0.8 0">
       <body name="faucet_link2" pos="0 0 0.124">
-        <joint name="knob_Joint_1" type="hinge" axis="0 0 1" range="-3 3" damping="2" armature="0.02" {_STIFF}/>
+        <joint name="knob_Joint_1" type="hinge" axis="0 0 1" range="-1.57 1.57" damping="2" armature="0.02" {_STIFF}/>
         <inertial pos="0 -0.05745 0.001" mass="0.2681" diaginertia="0.00114 0.0000683 0.00115"/>
         <geom name="faucet_handle" type="capsule" fromto="0 -0.065 0.001 0 -0.175 0.001" size="0.017"/>
         <site name="handleStartOpen" pos="-0.015 -0.175 0"/>
         <site name="handleStartClose" pos="0.015 -0.175 0"/>
       </body>
-    </body>
-    <body name="retaining_wall" pos="0 0.99 0.06">
-      <geom name="retaining_wall" type="box" size="0.7 0.01 0.06"/>
     </body>"""
 
 
@@ -286,8 +290,7 @@ def _lever_quantities(refs, d, q):
 
 
 def _faucet_scene(site: str) -> SceneDef:
-    return SceneDef(body=_FAUCET, pairs=_hand_pairs(("faucet_handle",)) + pairs(_PADS, ("table",), PAD)
-                    + (("faucet_handle", "retaining_wall", OBJ),),
+    return SceneDef(body=_FAUCET, pairs=_hand_pairs(("faucet_handle",)) + pairs(_PADS, ("table",), PAD),
                     refs={"start": ("site", site)}, observe=_site_obs("start", (0.0, 0.0, -0.01), (1.0, 0.0, 0.0, 0.0)),
                     moved={"faucetBase": "body"}, joints=("knob_Joint_1",))
 
