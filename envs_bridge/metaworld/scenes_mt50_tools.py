@@ -1,10 +1,10 @@
 """MT50 scenes, tools family (see ``scenes_mt50.py``): our MJCF for Meta-World 3.1.1's tasks, one ``SceneDef`` each.
 
 assembly / disassemble (wrench: a ring nut with a handle, on a peg), hammer (hammer and a nail on a slide joint
-in a block), stick-push / stick-pull (a stick and a thermos on two slide joints). Numbers are Meta-World's (its XML assets ``assembly_peg.xml``, ``hammer.xml``,
-``hammerblock.xml``, ``sawyer_*.xml`` and the task classes' ``reset_model``), read, not copied; masses and
-inertias are the ones MuJoCo computes for Meta-World's collision geoms (its ``inertiagrouprange="4 5"``), given
-here as explicit ``<inertial>`` elements. Every geom is a primitive (box, capsule) with ``contype = conaffinity
+in a block), stick-push / stick-pull (a stick and a thermos on two slide joints). Numbers are Meta-World's (its
+XML assets ``assembly_peg.xml``, ``hammer.xml``, ``hammerblock.xml``, ``stick.xml``, ``thermos.xml``,
+``sawyer_*.xml`` and the task classes' ``reset_model``), read, not copied; masses and inertias are the ones MuJoCo
+computes for Meta-World's collision geoms (its ``inertiagrouprange="4 5"``), given as explicit ``<inertial>``. Every geom is a primitive (box, capsule) with ``contype = conaffinity
 = 0`` and collides only through the pairs listed (``scenes.py``'s rules); the simplifications are said where made.
 """
 
@@ -101,7 +101,8 @@ def _wrench(peg_place) -> SceneDef:
 # discs' radius, ends at Meta-World's y +-0.072): round like the discs, so the hammer rests on the table as
 # Meta-World's does, on its head and the handle's end (tilted -0.06 rad about y; a box head let it balance level
 # on the box's flat bottom, the handle in the air, 1 cm higher than Meta-World's), and against the nail head's
-# flat face the end dome pushes along y as a flat disc does while its centre is within the face (+-0.03). The block (``box``, fixed at (0.24, 0.85, 0)) is Meta-World's four boxes
+# flat face the end dome pushes along y as a flat disc does while its centre is within the face (+-0.03).
+# The block (``box``, fixed at (0.24, 0.85, 0)) is Meta-World's four boxes
 # around the nail slot (x +-0.016, z 0.096-0.124) merged into one (half 0.1 x 0.1 x 0.11): the head (7.6 cm wide)
 # cannot enter the 3.2 cm slot, and the nail's travel is its joint. The nail (``nail_link`` at block + (0, -0.21,
 # 0.11), slide along +y, range 0..0.1, damping 2, armature 0.001, 0.0886 kg) keeps only its head disc (r 0.03,
@@ -222,8 +223,8 @@ def _stick_quantities(refs, d, q):
 # the thermos at y 0.6): our wrist box, as wide as the mesh's widest part (0.053), stays on the body over many
 # steps and shoves the thermos along +y away from the stick (C MuJoCo, 10 episodes: any-step 0.7 -> 0.2, real 1.0).
 _STICK_COMMON = pairs(_PADS, ("objGeom",), PAD) + pairs(("objGeom",), ("table",), OBJ)
-_STICK_PUSH_PAIRS = (_STICK_COMMON + pairs(("objGeom",), ("therm_body",), OBJ) + pairs(("wrist",), ("therm_body",), WRIST)
-                     + pairs(_PADS, ("therm_body",), PAD))
+_STICK_PUSH_PAIRS = (_STICK_COMMON + pairs(("objGeom",), ("therm_body",), OBJ)
+                     + pairs(("wrist",), ("therm_body",), WRIST) + pairs(_PADS, ("therm_body",), PAD))
 _STICK_PULL_PAIRS = (_STICK_COMMON + pairs(("objGeom",), ("handle_bar", "handle_upper", "handle_lower"), OBJ)
                      + pairs(_PADS, ("handle_lower", "handle_bar"), PAD)
                      + pairs(("wrist",), ("handle_bar", "handle_upper", "objGeom"), WRIST))
