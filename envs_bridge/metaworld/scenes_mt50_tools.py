@@ -4,8 +4,9 @@ assembly / disassemble (wrench: a ring nut with a handle, on a peg), hammer (ham
 in a block), stick-push / stick-pull (a stick and a thermos on two slide joints). Numbers are Meta-World's (its
 XML assets ``assembly_peg.xml``, ``hammer.xml``, ``hammerblock.xml``, ``stick.xml``, ``thermos.xml``,
 ``sawyer_*.xml`` and the task classes' ``reset_model``), read, not copied; masses and inertias are the ones MuJoCo
-computes for Meta-World's collision geoms (its ``inertiagrouprange="4 5"``), given as explicit ``<inertial>``. Every geom is a primitive (box, capsule) with ``contype = conaffinity
-= 0`` and collides only through the pairs listed (``scenes.py``'s rules); the simplifications are said where made.
+computes for Meta-World's collision geoms (its ``inertiagrouprange="4 5"``), given as explicit ``<inertial>``.
+Every geom is a primitive (box, capsule) with ``contype = conaffinity = 0`` and collides only through the pairs
+listed (``scenes.py``'s rules); the simplifications are said where made.
 """
 
 from __future__ import annotations
