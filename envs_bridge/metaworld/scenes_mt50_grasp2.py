@@ -12,8 +12,8 @@ import math
 import jax.numpy as jnp
 
 from envs_bridge.metaworld.reward_utils import norm
-from envs_bridge.metaworld.scene_defs import OBJ, PAD, WRIST, SceneDef, pairs, scipy_quat
-from envs_bridge.metaworld.scenes_mt50_grasp import pad_touch, touch_refs
+from envs_bridge.metaworld.scene_defs import OBJ, WRIST, SceneDef, pairs, scipy_quat
+from envs_bridge.metaworld.scenes_mt50_grasp import PAD_M, pad_touch, touch_refs
 
 __all__ = ["SCENES"]
 
@@ -61,6 +61,12 @@ _BASKETBALL = """
       </body>
     </body>"""
 _RIM = tuple(f"rim{k}" for k in range(8))
+# Pads x ball: impedance raised from PAD's (0.97, 0.99) to (0.99, 0.995). At our 12.5 ms step MuJoCo stretches the
+# contact time constant to 0.025 s (Meta-World's is 0.01 s, at 2.5 ms), so the fingers' 240 N squeeze sinks them
+# into a 0.1 kg object ~6x deeper than in Meta-World; on the sphere (one point per pad) the crushed ball was squeezed
+# out of the grip after the dunk (C MuJoCo, 10 episodes: last-step success 0.0, real 1.0; with this 0.7).
+_PAD_BALL = PAD_M.replace('solimp="0.97 0.99 0.01"', 'solimp="0.99 0.995 0.01"')
+assert _PAD_BALL != PAD_M
 
 
 # ---------------------------------------------------------------- bin-picking
@@ -126,7 +132,7 @@ _BOX_CLOSE = """
 _WALLS = ("box_yn", "box_yp", "box_xn", "box_xp")
 # skirts sit outside the walls; the lid frame is turned 90 degrees, so its x skirts face the box's y walls
 _SKIRT_WALL = (("skirt_xp", "box_yp"), ("skirt_xn", "box_yn"), ("skirt_yn", "box_xp"), ("skirt_yp", "box_xn"))
-_BOX_CLOSE_PAIRS = (pairs(_PADS, ("BoxHandleGeom", "handle_post_n", "handle_post_p"), PAD)
+_BOX_CLOSE_PAIRS = (pairs(_PADS, ("BoxHandleGeom", "handle_post_n", "handle_post_p"), PAD_M)
                     + (("lid_plate", "table", OBJ),) + pairs(("lid_plate",), _WALLS, OBJ)
                     + tuple((s, w, OBJ) for s, w in _SKIRT_WALL))
 
@@ -217,15 +223,15 @@ def _plug_observe(refs, d):
 SCENES: dict[str, SceneDef] = {
     "basketball": SceneDef(
         body=_BASKETBALL,
-        pairs=(pairs(_PADS, ("objGeom",), PAD) + (("objGeom", "table", OBJ),)
-               + pairs(("objGeom",), ("backboard",) + _RIM, OBJ) + pairs(_PADS, ("backboard",), PAD)
+        pairs=(pairs(_PADS, ("objGeom",), _PAD_BALL) + (("objGeom", "table", OBJ),)
+               + pairs(("objGeom",), ("backboard",) + _RIM, OBJ) + pairs(_PADS, ("backboard",), PAD_M)
                + (("wrist", "backboard", WRIST),)),
         refs={"obj": ("body", "bsktball")}, observe=_body_observe,
         moved={"basket_goal": ("goal", (0.0, 0.083, -0.25))}, free={"balljoint": "body"}),
     "bin-picking": SceneDef(
         body=_BIN_PICKING,
-        pairs=(pairs(_PADS, ("objGeom",), PAD) + pairs(("objGeom",), _BIN_GEOMS + ("table",), OBJ)
-               + pairs(_PADS, ("binA_xp", "binB_xn"), PAD)),
+        pairs=(pairs(_PADS, ("objGeom",), PAD_M) + pairs(("objGeom",), _BIN_GEOMS + ("table",), OBJ)
+               + pairs(_PADS, ("binA_xp", "binB_xn"), PAD_M)),
         refs={"obj": ("body", "obj")}, observe=_body_observe, free={"objjoint": "body"},
         latch={"target_to_obj_init": lambda q: norm(q["obj_pos"] - q["target_pos"])}),
     "box-close": SceneDef(
@@ -234,19 +240,19 @@ SCENES: dict[str, SceneDef] = {
         free_quat={"lidjoint": _LID_QUAT}),
     "pick-out-of-hole": SceneDef(
         body=_PICK_OUT_OF_HOLE,
-        pairs=(pairs(_PADS, ("objGeom",), PAD) + pairs(("objGeom",), ("table", "top_front"), OBJ)
-               + pairs(_PADS, ("table", "top_front"), PAD)),
+        pairs=(pairs(_PADS, ("objGeom",), PAD_M) + pairs(("objGeom",), ("table", "top_front"), OBJ)
+               + pairs(_PADS, ("table", "top_front"), PAD_M)),
         refs={"obj": ("body", "obj")}, observe=_body_observe, free={"objjoint": "body"}),
     "shelf-place": SceneDef(
         body=_SHELF_PLACE,
-        pairs=(pairs(_PADS, ("objGeom",), PAD) + pairs(("objGeom",), ("table", "shelf_plate", "shelf_back"), OBJ)
-               + pairs(_PADS, ("shelf_plate",), PAD) + (("wrist", "shelf_back", WRIST),)),
+        pairs=(pairs(_PADS, ("objGeom",), PAD_M) + pairs(("objGeom",), ("table", "shelf_plate", "shelf_back"), OBJ)
+               + pairs(_PADS, ("shelf_plate",), PAD_M) + (("wrist", "shelf_back", WRIST),)),
         refs={"obj": ("body", "obj"), "objGeom": ("geom", "objGeom"), **touch_refs("objGeom")},
         observe=_obj_geom_observe, moved={"shelf": ("goal", (0.0, 0.0, -0.3))}, free={"objjoint": "body"},
         quantities=pad_touch),
     "peg-unplug-side": SceneDef(
         body=_PEG_UNPLUG,
-        pairs=(pairs(_PADS, ("plug_block", "plug_knob", "plug_flange"), PAD)
+        pairs=(pairs(_PADS, ("plug_block", "plug_knob", "plug_flange"), PAD_M)
                + pairs(("wrist",), ("plug_flange", "plug_block"), WRIST)
                + pairs(("plug_head",), ("wall_side_p", "wall_side_n", "wall_top", "wall_bottom"), OBJ)),
         refs={"obj": ("body", "plug1"), "pegEnd": ("site", "pegEnd")}, observe=_plug_observe,
