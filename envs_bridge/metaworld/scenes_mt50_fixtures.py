@@ -1,19 +1,23 @@
 """MT50 scenes, fixtures family (see ``scenes_mt50.py``): our MJCF for Meta-World 3.1.1's tasks, one ``SceneDef`` each.
 
-Buttons (button-press, button-press-wall, button-press-topdown-wall, coffee-button) and the four handle tasks here;
-dial-turn, lever-pull and the faucets in ``scenes_mt50_fixtures2.py``. Numbers are Meta-World 3.1.1's (XML assets,
-``reset_model``, the compiled model's masses, joint and contact parameters). Contact pairs follow a census of the
-real env (Meta-World's scripted policy, variations 0-9 of ``MT50(seed=0)`` x 500 steps per task, every geom pair in
-contact): a pair is here if the real hand met that surface (or, for the walls, where the task is built to block the
-hand); surfaces never touched carry no pair.
+Buttons (button-press, button-press-wall, button-press-topdown-wall, coffee-button), the four handle tasks (one
+handle-box builder), dial-turn, lever-pull and the two faucets (one builder). Numbers are Meta-World 3.1.1's (XML
+assets, ``reset_model``, the compiled model's masses, joint and contact parameters). Contact pairs follow a census of
+the real env (Meta-World's scripted policy, variations 0-9 of ``MT50(seed=0)`` x 500 steps per task, every geom pair
+in contact): a pair is here if the real hand met that surface (or, for the walls, where the task is built to block
+the hand); surfaces never touched carry no pair.
 
 Joint ranges. Meta-World's fixture joints have MuJoCo's default soft limits on very light bodies (a 0.01 kg button,
-a 0.002 kg handle), and the arm pushes them far through (real env, scripted policy, 10 episodes): the buttons to
-where their cap meets the box, the handles 0.07 m below and 0.08 m above their range. Our joints have stiff limits
-(``solimplimit="0.99 0.999 0.001"``, which hold under our hand) at the point the real joint reaches, as MT10's
-button-press-topdown does; each range says where its number comes from. Where the yield decides the episode's end
-(the handle presses' and coffee-button's last-step failures: the scripted policy keeps pressing and the real joint
-overshoots the success band) the widened range reproduces it.
+a 0.002 kg handle, a 0.004 kg lever), and the arm pushes several far through (real env, scripted policy, 10
+episodes): the buttons to where their cap meets the box, the handles 0.07 m below and 0.08 m above their range, the
+lever a full turn. Our joints have stiff limits (``solimplimit="0.99 0.999 0.001"``, which hold under our hand) at
+the point the real joint reaches, as MT10's button-press-topdown does; each range says where its number comes from.
+Where the yield decides the episode's end (the handle presses' and coffee-button's last-step failures: the scripted
+policy keeps pressing and the real joint overshoots the success band) the widened range reproduces it. Where the
+real limit holds under the steady push (faucets, the handles' lower limit when pulled) Meta-World's range is kept.
+Dynamics scaled to our hand: the real arm pushes ~400 N where our floating hand's soft weld pushes ~60 N; the
+dial's and the faucets' damping and the lever's return spring (Meta-World's violated soft limit) are scaled by
+about that ratio (each comment gives the measurement).
 """
 
 from __future__ import annotations
