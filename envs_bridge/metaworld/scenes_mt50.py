@@ -10,7 +10,7 @@ tools (assembly, disassemble, hammer, stick push/pull). A task is part of the en
 from __future__ import annotations
 
 from envs_bridge.metaworld import (quantities_mt50, scenes_mt50_fixtures, scenes_mt50_grasp, scenes_mt50_grasp2,
-                                   scenes_mt50_sliding,
+                                   scenes_mt50_sliding, scenes_mt50_sliding2,
                                    scenes_mt50_tools, specs_mt50, tasks)
 from envs_bridge.metaworld.scene_defs import SceneDef
 
@@ -19,7 +19,8 @@ __all__ = ["MT50_TASKS", "SCENES", "SPECS", "place", "spec"]
 MT50_TASKS = quantities_mt50.MT50_TASKS
 
 SCENES: dict[str, SceneDef] = {}
-for _family in (scenes_mt50_fixtures, scenes_mt50_sliding, scenes_mt50_grasp, scenes_mt50_grasp2, scenes_mt50_tools):
+for _family in (scenes_mt50_fixtures, scenes_mt50_sliding, scenes_mt50_grasp, scenes_mt50_grasp2, scenes_mt50_sliding2,
+                scenes_mt50_tools):
     _clash = set(SCENES) & set(_family.SCENES)
     if _clash:
         raise ImportError(f"MT50 scenes defined twice: {sorted(_clash)}")
