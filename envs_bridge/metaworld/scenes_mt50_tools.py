@@ -21,6 +21,16 @@ __all__ = ["SCENES"]
 
 _PADS = ("leftpad", "rightpad")
 _STIFF_LIMIT = 'solimplimit="0.99 0.999 0.001"'
+# Pad contacts on this family's light objects (0.22 kg nut, 0.02 kg stick; the hammer's handle): ``PAD`` with the
+# impedance raised from 0.97-0.99 to 0.99-0.999. At our 12.5 ms step MuJoCo raises PAD's 0.01 s time constant to
+# 2 steps (0.025 s, 6x softer than Meta-World's at 2.5 ms), and the steady penetration under the fingers' ~300 N
+# squeeze grows as 1 / object mass: 8 mm into the nut's handle (the pads then slide over its top edge and the nut
+# drops out: disassemble 0/10) where Meta-World's fingers stop at the handle's surface (q 0.0277 for 0.028).
+# (1 - dmax) 0.01 -> 0.001 brings it to ~1 mm. Grasps still slip (the hammer pivots in the grip: Meta-World's
+# pads add torsional friction, condim 4, which our floating-hand pairs do not have). C MuJoCo scripted closed loop,
+# 10 episodes, PAD -> firm (real): disassemble any 0.0 -> 1.0 (1.0), hammer 0.0 -> 0.1 (1.0), stick-push last 0.2
+# -> 0.0 (0.0), stick-pull any / last 0.7 / 0.3 -> 0.8 / 0.1 (1.0 / 0.4), assembly 1.0 unchanged.
+_PAD_FIRM = PAD.replace('solimp="0.97 0.99 0.01"', 'solimp="0.99 0.999 0.01"')
 
 # ---------------------------------------------------------------------------------------------------------------
 # Wrench (assembly, disassemble). Meta-World's body ``RoundNut`` (free joint, quat (1, 0, 0, 1): its local -y, the
@@ -70,7 +80,7 @@ _RINGS = tuple(f"ring{i}" for i in range(8))
 # Contacts as Meta-World 3.1.1's scripted episodes have them (10 episodes each): pads x handle, ring x peg and
 # table, handle x table, and in assembly the left finger x table (4,028 contact-steps: the policy pushes the hand
 # down beside the peg; both our pads, as one alone rolls our floating hand about the weld).
-_WRENCH_PAIRS = (pairs(_PADS, ("WrenchHandle",), PAD)
+_WRENCH_PAIRS = (pairs(_PADS, ("WrenchHandle",), _PAD_FIRM)
                  + pairs(_RINGS, ("peg",), OBJ)
                  + pairs(("ring0", "ring2", "ring4", "ring6", "WrenchHandle", *_PADS), ("table",), OBJ))
 _WRENCH_REFS = {"nut": ("body", "RoundNut"), "handle_end": ("site", "RoundNut-8"), "centre": ("site", "RoundNut")}
@@ -148,7 +158,7 @@ def _hammer_quantities(refs, d, q):
 
 _HAMMER_SCENE = SceneDef(
     body=_HAMMER,
-    pairs=(pairs(_PADS, ("HammerHandle",), PAD)
+    pairs=(pairs(_PADS, ("HammerHandle",), _PAD_FIRM)
            + pairs(("HammerHandle", "HammerHead"), ("table",), OBJ)
            + pairs(("HammerHead",), ("nail_head", "nail_block"), OBJ)),
     refs={"hammer": ("body", "hammer"), "nail": ("body", "nail_link"), "nail_q": ("joint", "NailSlideJoint")},
@@ -226,7 +236,7 @@ def _stick_quantities(refs, d, q):
 # body (98 contact-steps, a brief graze of the tapered wrist mesh, 0.047 off the hand's axis, as the hand passes
 # the thermos at y 0.6): our wrist box, as wide as the mesh's widest part (0.053), stays on the body over many
 # steps and shoves the thermos along +y away from the stick (C MuJoCo, 10 episodes: any-step 0.7 -> 0.2, real 1.0).
-_STICK_COMMON = pairs(_PADS, ("objGeom",), PAD) + pairs(("objGeom",), ("table",), OBJ)
+_STICK_COMMON = pairs(_PADS, ("objGeom",), _PAD_FIRM) + pairs(("objGeom",), ("table",), OBJ)
 _STICK_PUSH_PAIRS = (_STICK_COMMON + pairs(("objGeom",), ("therm_body",), OBJ)
                      + pairs(("wrist",), ("therm_body",), WRIST) + pairs(_PADS, ("therm_body",), PAD))
 _STICK_PULL_PAIRS = (_STICK_COMMON + pairs(("objGeom",), ("handle_bar", "handle_upper", "handle_lower"), OBJ)
