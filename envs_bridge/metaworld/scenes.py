@@ -268,8 +268,19 @@ _ARM_CONE, _ARM_PAD_CONDIM = "elliptic", 4
 # direct form alone. Measured (C MuJoCo, 2 x 6.25 ms, 5 episodes, with the cone and wrist changes): pick-place
 # last-step success 0.2 -> 0.8 (real 1.0), success steps 174 -> 388 (448); push steps 272 -> 361 (424).
 _PAD_TC, _PAD_RATIO = 0.01, 1.0
-_ARM_PAD = _PAD.replace(f'solref="{_PAD_TC:g} {_PAD_RATIO:g}"',
-                        f'solref="{-1.0 / (_PAD_TC * _PAD_RATIO) ** 2:g} {-2.0 / _PAD_TC:g}"')
+_PAD_SOLREF = f'solref="{_PAD_TC:g} {_PAD_RATIO:g}"'
+_ARM_PAD_SOLREF = f'solref="{-1.0 / (_PAD_TC * _PAD_RATIO) ** 2:g} {-2.0 / _PAD_TC:g}"'
+
+
+def _arm_pad(params: str) -> str:
+    """A pad pair's parameters in the arm's scenes: Meta-World's pad solref in the direct form (any pad parameter
+    string with it, e.g. ``scene_defs.PAD`` or a family's firmer variant)."""
+    return params.replace(_PAD_SOLREF, _ARM_PAD_SOLREF)
+
+
+def _condim(params: str, default: int) -> str:
+    """The pair's ``condim`` attribute, unless its parameter string sets its own (e.g. torsional friction, 4)."""
+    return "" if "condim=" in params else f' condim="{default}"'
 
 
 def scene_xml(task: str, frame_skip: int = 1, iterations: int = 4, ls_iterations: int = 4,
@@ -305,13 +316,13 @@ def scene_xml(task: str, frame_skip: int = 1, iterations: int = 4, ls_iterations
     cone, pad_condim = "pyramidal", 3
     if hand == "arm":  # Meta-World's weld as its reset_mocap_welds leaves it: no offset, torquescale 5
         hand_xml, eulerdamp, solimp, rest, extra = _arm_hand(dt), True, ARM_WELD_SOLIMP, (0, 0, 0), ' torquescale="5"'
-        pairs = tuple((a, b, _ARM_PAD if p == _PAD else p) for a, b, p in pairs + arm_pairs)
+        pairs = tuple((a, b, _arm_pad(p) if "pad" in a + b else p) for a, b, p in pairs + arm_pairs)
         pairs += tuple((n, b, p) for n, *_ in _ARM_WRIST_BOXES[1:] for a, b, p in pairs if a == "wrist")
         cone, pad_condim = (_ARM_CONE if pairs else cone), _ARM_PAD_CONDIM
     else:
         hand_xml, solimp, rest, extra = _HAND, WELD_SOLIMP, _REST, ""
     pair_xml = "\n".join(
-        f'    <pair geom1="{a}" geom2="{b}" condim="{pad_condim if "pad" in a + b else 3}" {p}/>'
+        f'    <pair geom1="{a}" geom2="{b}"{_condim(p, pad_condim if "pad" in a + b else 3)} {p}/>'
         for a, b, p in pairs)
     weld = (f'solref="{WELD_SOLREF[0]} {WELD_SOLREF[1]}" solimp="{" ".join(map(str, solimp))}" '
             f'relpose="{rest[0]} {rest[1]} {rest[2]} 1 0 0 0"{extra}')
