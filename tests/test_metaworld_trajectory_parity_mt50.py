@@ -10,8 +10,8 @@ CPU budget: an MJX step program costs 30-60 s of XLA compile per task on the CI'
 an hour, ``cpu_sim.py``), so the rollouts run with C MuJoCo physics and the env's own reset, observation and reward
 code (``trajectory_parity.run(..., backend="cpu")``, ``cpu_sim.CpuRollout``; checked against MJX on MT10 tasks in
 ``test_metaworld_cpu_sim.py``). The only compiles are small per-task jits (evaluation, policy), kept by the
-persistent compile cache (``conftest.py``): 26 tasks took 57 s wall / 30 s CPU cold, 45 s / 28 s warm (about 1.1 s
-CPU per task). One MJX program over the tasks instead: ~21 s CPU of compile per task (4 tasks: 84 s CPU, 2.7 GB),
+persistent compile cache (``conftest.py``): all 40 tasks take about 45 s of CPU cold (104 s wall on a loaded 2-core
+machine; 26 tasks: 57 s wall / 30 s CPU cold, 45 s / 28 s warm), ~630 MB RSS. One MJX program over the tasks instead: ~21 s CPU of compile per task (4 tasks: 84 s CPU, 2.7 GB),
 about 14 CPU-minutes for the forty. MJX parity of the same tasks: ``python -m envs_bridge.metaworld.trajectory_parity
 --fixture mt50`` (``--group N`` compiles N tasks per program; ``--known-misses`` prints this file's table rows).
 
@@ -39,9 +39,87 @@ FIXTURE_TASKS = tp.fixture_tasks(FIXTURE)
 TASKS = tuple(t for t in FIXTURE_TASKS if t in scenes.ALL_TASKS)
 TARGET_KEYS = ("ok_tcp", "ok_obj", "ok_success", "ok_joint")
 
-# Tasks whose parity was measured (C MuJoCo backend, E x STEPS above, mujoco 3.17.0), and their misses, ours vs real.
-REVIEWED: tuple[str, ...] = ()
-KNOWN_MISSES: dict[tuple[str, str], str] = {}
+# Tasks whose parity was measured (C MuJoCo backend, E x STEPS above, mujoco 3.17.0; scenes as of 2026-12-05 00:50
+# UTC) and their misses, ours vs real. Regenerate the rows with ``python -m envs_bridge.metaworld.trajectory_parity
+# --fixture mt50 --backend cpu --episodes 5 --steps 200 --known-misses`` (same numbers as this test). The open-loop
+# TCP target (5 mm) is missed almost everywhere as in MT10: the floating hand already tracks the real arm's TCP to
+# only 5-10 mm in free space, before any contact.
+# All 40 reviewed; take a task out of REVIEWED (its misses become non-strict xfails) while its scene is reworked.
+REVIEWED: tuple[str, ...] = tuple(FIXTURE_TASKS)
+KNOWN_MISSES: dict[tuple[str, str], str] = {
+    ("assembly", "ok_tcp"): "17.3 mm",
+    ("assembly", "ok_obj"): "0.00 within 10 mm",
+    ("basketball", "ok_tcp"): "12.5 mm",
+    ("basketball", "ok_success"): "any 1.00 vs 1.00, last 0.80 vs 1.00, steps 104.4 vs 99.0",
+    ("bin-picking", "ok_tcp"): "7.8 mm",
+    ("bin-picking", "ok_success"): "any 0.20 vs 1.00, last 0.20 vs 1.00, steps 4.6 vs 94.2",
+    ("box-close", "ok_tcp"): "12.0 mm",
+    ("box-close", "ok_obj"): "0.60 within 10 mm",
+    ("box-close", "ok_success"): "any 0.40 vs 0.80, last 0.20 vs 0.40, steps 10.0 vs 49.2",
+    ("button-press-topdown-wall", "ok_tcp"): "11.1 mm",
+    ("button-press", "ok_tcp"): "10.0 mm",
+    ("button-press-wall", "ok_tcp"): "5.5 mm",
+    ("coffee-pull", "ok_tcp"): "13.2 mm",
+    ("coffee-push", "ok_tcp"): "7.8 mm",
+    ("coffee-push", "ok_success"): "any 1.00 vs 1.00, last 1.00 vs 0.40, steps 146.8 vs 120.0",
+    ("dial-turn", "ok_tcp"): "10.3 mm",
+    ("dial-turn", "ok_success"): "any 1.00 vs 1.00, last 0.80 vs 1.00, steps 88.8 vs 127.6",
+    ("disassemble", "ok_tcp"): "10.9 mm",
+    ("disassemble", "ok_obj"): "0.60 within 10 mm",
+    ("disassemble", "ok_success"): "any 0.00 vs 0.80, last 0.00 vs 0.60, steps 0.0 vs 55.4",
+    ("door-close", "ok_tcp"): "10.3 mm",
+    ("door-close", "ok_joint"): "excess 0.029 vs 0.014",
+    ("door-lock", "ok_tcp"): "8.8 mm",
+    ("door-lock", "ok_success"): "any 1.00 vs 1.00, last 0.80 vs 1.00, steps 77.4 vs 138.0",
+    ("door-lock", "ok_joint"): "excess 0.059 vs 0.000",
+    ("door-unlock", "ok_tcp"): "10.4 mm",
+    ("door-unlock", "ok_success"): "any 1.00 vs 1.00, last 0.80 vs 1.00, steps 142.6 vs 148.4",
+    ("hand-insert", "ok_tcp"): "34.9 mm",
+    ("hand-insert", "ok_obj"): "0.00 within 10 mm",
+    ("faucet-open", "ok_tcp"): "20.2 mm",
+    ("faucet-open", "ok_success"): "any 1.00 vs 1.00, last 1.00 vs 0.00, steps 133.4 vs 110.8",
+    ("faucet-close", "ok_tcp"): "17.7 mm",
+    ("faucet-close", "ok_success"): "any 1.00 vs 1.00, last 1.00 vs 0.20, steps 139.0 vs 128.4",
+    ("hammer", "ok_tcp"): "11.9 mm",
+    ("hammer", "ok_obj"): "0.20 within 10 mm",
+    ("hammer", "ok_success"): "any 0.00 vs 1.00, last 0.00 vs 1.00, steps 0.0 vs 133.2",
+    ("handle-press-side", "ok_tcp"): "5.1 mm",
+    ("handle-press", "ok_tcp"): "12.5 mm",
+    ("handle-pull-side", "ok_tcp"): "8.0 mm",
+    ("handle-pull-side", "ok_success"): "any 1.00 vs 1.00, last 0.80 vs 1.00, steps 104.0 vs 129.2",
+    ("handle-pull", "ok_tcp"): "9.9 mm",
+    ("handle-pull", "ok_success"): "any 1.00 vs 1.00, last 1.00 vs 1.00, steps 167.8 vs 99.4",
+    ("lever-pull", "ok_tcp"): "36.7 mm",
+    ("pick-place-wall", "ok_tcp"): "28.6 mm",
+    ("pick-place-wall", "ok_obj"): "0.00 within 10 mm",
+    ("pick-out-of-hole", "ok_tcp"): "8.8 mm",
+    ("plate-slide", "ok_tcp"): "21.1 mm",
+    ("plate-slide", "ok_joint"): "excess 0.023 vs 0.000",
+    ("plate-slide-side", "ok_tcp"): "28.0 mm",
+    ("plate-slide-side", "ok_joint"): "excess 0.216 vs 0.179",
+    ("plate-slide-back", "ok_tcp"): "9.2 mm",
+    ("plate-slide-back-side", "ok_tcp"): "8.2 mm",
+    ("peg-unplug-side", "ok_tcp"): "8.1 mm",
+    ("peg-unplug-side", "ok_obj"): "0.00 within 10 mm",
+    ("soccer", "ok_tcp"): "18.7 mm",
+    ("soccer", "ok_obj"): "0.20 within 10 mm",
+    ("soccer", "ok_success"): "any 0.20 vs 0.60, last 0.20 vs 0.60, steps 26.0 vs 80.8",
+    ("stick-push", "ok_success"): "any 1.00 vs 1.00, last 0.00 vs 0.00, steps 109.4 vs 72.0",
+    ("stick-pull", "ok_tcp"): "8.5 mm",
+    ("stick-pull", "ok_success"): "any 0.60 vs 1.00, last 0.00 vs 0.40, steps 23.2 vs 31.4",
+    ("push-wall", "ok_tcp"): "46.1 mm",
+    ("push-wall", "ok_obj"): "0.00 within 10 mm",
+    ("push-back", "ok_tcp"): "14.3 mm",
+    ("push-back", "ok_success"): "any 1.00 vs 0.80, last 0.00 vs 0.00, steps 29.6 vs 23.2",
+    ("reach-wall", "ok_tcp"): "28.8 mm",
+    ("shelf-place", "ok_tcp"): "12.0 mm",
+    ("shelf-place", "ok_obj"): "0.40 within 10 mm",
+    ("shelf-place", "ok_success"): "any 1.00 vs 1.00, last 1.00 vs 0.60, steps 112.8 vs 77.0",
+    ("sweep-into", "ok_tcp"): "40.6 mm",
+    ("sweep-into", "ok_obj"): "0.00 within 10 mm",
+    ("sweep-into", "ok_success"): "any 1.00 vs 0.80, last 1.00 vs 0.00, steps 130.8 vs 13.4",
+    ("sweep", "ok_tcp"): "12.4 mm",
+}
 
 
 @pytest.fixture(scope="module")
@@ -91,12 +169,13 @@ def test_metrics_of_the_real_env_against_itself_meet_every_target(fixture):
 def test_task_joint_is_the_recorded_one(fixture, rollouts, task):
     # ours is found by Meta-World's name (``trajectory_parity.task_joint``; Meta-World's unnamed lock and handle
     # joints by their body's name, else the scene's first reset joint), and at the first recorded state (step 5,
-    # before the hand arrives) it holds the real joint's value: a wrong joint, zero or sign shows here (the range
-    # is no check: Meta-World's plate slides pass theirs by up to 0.18 m)
+    # mostly before the hand arrives: median over the episodes, door-lock's hand reaches the lock by then in one)
+    # it holds the real joint's value: a wrong joint, zero or sign shows here (the range is no check: Meta-World's
+    # plate slides pass theirs by up to 0.18 m)
     r = rollouts(task)
     assert r["joint"] is not None, f"{task}: no task joint (Meta-World's: {probes.JOINTS_MT50[task]})"
     real, ours = fixture[task]["joint_q"][:, 0], r["open"]["joint_q"][:, 0]
-    np.testing.assert_allclose(ours, real, atol=0.02, err_msg=f"{task}: our {r['joint']!r}")
+    assert np.median(np.abs(ours - real)) < 0.02, (task, r["joint"], ours, real)
 
 
 @pytest.mark.parametrize("target", TARGET_KEYS)
