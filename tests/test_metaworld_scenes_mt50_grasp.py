@@ -272,3 +272,18 @@ def test_peg_unplug_plug_is_wedged_and_comes_out_pulled_along_x():
     _drive(m, d, start + (-0.015, 0.0, 0.045), 20, grip=1.0)
     _drive(m, d, start + (0.2, 0.0, 0.045), 40, grip=1.0)
     assert d.site("pegEnd").xpos[0] > start[0] + 0.1
+
+
+def test_box_close_closed_fingers_hold_the_handle_bar():
+    """The closed fingers (18.2 mm gap, asymmetric ranges) pinch the handle bar with both pads and lift the lid."""
+    rv, _ = _fixture("box-close")
+    m, d, _ = _reset("box-close", rv)
+    mujoco.mj_step(m, d, 40)  # the lid drops onto the table
+    lid = d.body("top_link").xpos.copy()
+    _hand_at(m, d, lid + (0.0, -0.005, 0.2))  # the closed gap's centre is 5 mm to +y of the hand
+    _drive(m, d, lid + (0.0, -0.005, 0.07), 30, grip=-1.0)
+    _drive(m, d, lid + (0.0, -0.005, 0.07), 30, grip=1.0)
+    touching = {(m.geom(c.geom1).name, m.geom(c.geom2).name) for c in d.contact[:d.ncon]}
+    assert {tuple(sorted(p)) for p in touching} >= {("BoxHandleGeom", "leftpad"), ("BoxHandleGeom", "rightpad")}
+    _drive(m, d, lid + (0.0, -0.005, 0.17), 30, grip=1.0)
+    assert d.body("top_link").xpos[2] > lid[2] + 0.06

@@ -15,17 +15,13 @@ import jax.numpy as jnp
 
 from envs_bridge.metaworld.scene_defs import OBJ, PAD, WRIST, SceneDef, pairs, scipy_quat, touching
 
-__all__ = ["PAD_M", "SCENES", "pad_touch", "touch_refs"]
+__all__ = ["SCENES", "pad_touch", "touch_refs"]
 
 _PADS = ("leftpad", "rightpad")
-# Pad contacts with Meta-World's pad margin (its pad geoms carry margin 0.001: a contact acts from 1 mm apart). It
-# decides box-close: the closed fingers leave an 18.2 mm gap (the left finger's range stops at -0.03), the handle bar
-# is 16 mm thick, and the real pads hold it through the two margins (census: both pads at +0.7-1.0 mm, 10-95 N);
-# without it one pad alone touched the bar and the lid was never lifted (C MuJoCo, 10 episodes: any-step success
-# 0.1 -> 1.0, real 0.9). Measured on the family (10 episodes each, 500 steps): sweep last-step 0.5 -> 1.0 (real 1.0),
-# pick-out-of-hole 0.1 -> 1.0 (0.5), others unchanged except bin-picking (0.6 -> 0.4, real 1.0; its failure is the
-# policy's grasp-then-lift toggle under our faster floating hand, not the contact).
-PAD_M = PAD + ' margin="0.001"'
+# Pad contacts: scene_defs.PAD. Meta-World's pad geoms also carry margin 0.001 (a contact acts from 1 mm apart), but
+# MJX's box-box, box-capsule and box-sphere tests report no contact for separated geoms (dist 1, checked on mujoco-mjx
+# 3.17.0), so a pair margin would act in C MuJoCo only; where the real grasp relies on it (box-close's handle) the
+# object carries the millimetre instead.
 
 
 def touch_refs(geom: str) -> dict[str, tuple[str, str]]:
@@ -71,7 +67,7 @@ _COFFEE = """
       <geom name="cm_top" type="box" pos="0 0 0.3" size="0.1 0.098 0.07"/>
       <geom name="cm_spout" type="capsule" fromto="0 -0.141 0.126 0 -0.141 0.178" size="0.016"/>
     </body>"""
-_COFFEE_PAIRS = pairs(_PADS, ("mug",), PAD_M) + (("mug", "table", OBJ),)
+_COFFEE_PAIRS = pairs(_PADS, ("mug",), PAD) + (("mug", "table", OBJ),)
 
 
 def _coffee_observe(refs, d):
@@ -151,17 +147,17 @@ def _obj_geom_refs() -> dict[str, tuple[str, str]]:
 SCENES: dict[str, SceneDef] = {
     "coffee-pull": _coffee("obj_init"),
     "coffee-push": _coffee("goal"),
-    "sweep": SceneDef(body=_SWEEP, pairs=pairs(_PADS, ("objGeom",), PAD_M) + (("objGeom", "table", OBJ),),
+    "sweep": SceneDef(body=_SWEEP, pairs=pairs(_PADS, ("objGeom",), PAD) + (("objGeom", "table", OBJ),),
                       refs=_obj_geom_refs(), observe=_sweep_observe, free={"objjoint": "body"},
                       quantities=pad_touch),
     "sweep-into": SceneDef(body=_SWEEP_INTO,
-                           pairs=(pairs(_PADS, ("objGeom",), PAD_M) + pairs(("objGeom",), _TOP + ("table",), OBJ)
-                                  + pairs(_PADS, _TOP, PAD_M)),
+                           pairs=(pairs(_PADS, ("objGeom",), PAD) + pairs(("objGeom",), _TOP + ("table",), OBJ)
+                                  + pairs(_PADS, _TOP, PAD)),
                            refs=_obj_geom_refs(), observe=_geom_observe, free={"objjoint": "body"},
                            quantities=pad_touch),
     "pick-place-wall": SceneDef(body=_PICK_PLACE_WALL,
-                                pairs=(pairs(_PADS, ("objGeom",), PAD_M) + (("objGeom", "table", OBJ),)
-                                       + (("objGeom", "wall", OBJ),) + pairs(_PADS, ("wall",), PAD_M)
+                                pairs=(pairs(_PADS, ("objGeom",), PAD) + (("objGeom", "table", OBJ),)
+                                       + (("objGeom", "wall", OBJ),) + pairs(_PADS, ("wall",), PAD)
                                        + (("wrist", "wall", WRIST),)),
                                 refs=_obj_geom_refs(), observe=_geom_observe, free={"objjoint": "body"},
                                 quantities=pad_touch),

@@ -12,8 +12,8 @@ import math
 import jax.numpy as jnp
 
 from envs_bridge.metaworld.reward_utils import norm
-from envs_bridge.metaworld.scene_defs import OBJ, WRIST, SceneDef, pairs, scipy_quat
-from envs_bridge.metaworld.scenes_mt50_grasp import PAD_M, pad_touch, touch_refs
+from envs_bridge.metaworld.scene_defs import OBJ, PAD, WRIST, SceneDef, pairs, scipy_quat
+from envs_bridge.metaworld.scenes_mt50_grasp import pad_touch, touch_refs
 
 __all__ = ["SCENES"]
 
@@ -61,12 +61,12 @@ _BASKETBALL = """
       </body>
     </body>"""
 _RIM = tuple(f"rim{k}" for k in range(8))
-# Pads x ball: impedance raised from PAD's (0.97, 0.99) to (0.99, 0.995). At our 12.5 ms step MuJoCo stretches the
+# Pads x ball: impedance raised from PAD's (0.97, 0.99) to (0.99, 0.995) (a pad margin would do nothing in MJX). At our 12.5 ms step MuJoCo stretches the
 # contact time constant to 0.025 s (Meta-World's is 0.01 s, at 2.5 ms), so the fingers' 240 N squeeze sinks them
 # into a 0.1 kg object ~6x deeper than in Meta-World; on the sphere (one point per pad) the crushed ball was squeezed
 # out of the grip after the dunk (C MuJoCo, 10 episodes: last-step success 0.0, real 1.0; with this 0.7).
-_PAD_BALL = PAD_M.replace('solimp="0.97 0.99 0.01"', 'solimp="0.99 0.995 0.01"')
-assert _PAD_BALL != PAD_M
+_PAD_BALL = PAD.replace('solimp="0.97 0.99 0.01"', 'solimp="0.99 0.995 0.01"')
+assert _PAD_BALL != PAD
 
 
 # ---------------------------------------------------------------- bin-picking
@@ -101,7 +101,11 @@ _BIN_GEOMS = tuple(f"{b}_{p}" for b in ("binA", "binB") for p in ("floor", "yn",
 # above its origin, principal inertia (1.80, 1.39, 1.09) e-3): plate (Meta-World's convex mesh, 0.23 x 0.23 x 0.023
 # m, centred 4 mm below the link) and the four 0.016 m skirt boxes at +-0.11 as one plate box and four skirts; the
 # handle: Meta-World's own primitives, a bar capsule along y (r 0.008, half-length 0.05, z 0.082) and two posts
-# (r 0.008, half-length 0.035 at y +-0.05, z 0.043; the handle mesh that duplicates them is dropped). Box
+# (r 0.008, half-length 0.035 at y +-0.05, z 0.043; the handle mesh that duplicates them is dropped), each 1 mm
+# thicker (r 0.009): the closed fingers leave an 18.2 mm gap (the left finger's range stops at -0.03) and the real
+# pads hold the 16 mm bar only through their 1 mm contact margins (census: both pads at +0.7-1.0 mm, 10-95 N); MJX
+# has no margin for box-capsule, so the bar carries it (C MuJoCo, 10 episodes: without it one pad alone touched the
+# bar, the lid was never lifted, any-step success 0.1 vs the real 0.9). Box
 # (``boxbody``, static, moved to the goal's x, y): floor and four walls as the bins (0.06 high). The pads meet only
 # the handle (census); the lid meets the table (plate) and the walls (plate on their tops, skirts on their sides).
 # Meta-World never re-orients the lid: it keeps the orientation it settled into during the reset's hand settle
@@ -124,15 +128,15 @@ _BOX_CLOSE = """
         <geom name="skirt_xn" type="box" pos="-0.11 0 -0.008" size="0.005 0.115 0.008"/>
         <geom name="skirt_yn" type="box" pos="0 -0.11 -0.008" size="0.115 0.005 0.008"/>
         <geom name="skirt_yp" type="box" pos="0 0.11 -0.008" size="0.115 0.005 0.008"/>
-        <geom name="BoxHandleGeom" type="capsule" fromto="0 -0.05 0.082 0 0.05 0.082" size="0.008"/>
-        <geom name="handle_post_n" type="capsule" fromto="0 -0.05 0.008 0 -0.05 0.078" size="0.008"/>
-        <geom name="handle_post_p" type="capsule" fromto="0 0.05 0.008 0 0.05 0.078" size="0.008"/>
+        <geom name="BoxHandleGeom" type="capsule" fromto="0 -0.05 0.082 0 0.05 0.082" size="0.009"/>
+        <geom name="handle_post_n" type="capsule" fromto="0 -0.05 0.008 0 -0.05 0.078" size="0.009"/>
+        <geom name="handle_post_p" type="capsule" fromto="0 0.05 0.008 0 0.05 0.078" size="0.009"/>
       </body>
     </body>"""
 _WALLS = ("box_yn", "box_yp", "box_xn", "box_xp")
 # skirts sit outside the walls; the lid frame is turned 90 degrees, so its x skirts face the box's y walls
 _SKIRT_WALL = (("skirt_xp", "box_yp"), ("skirt_xn", "box_yn"), ("skirt_yn", "box_xp"), ("skirt_yp", "box_xn"))
-_BOX_CLOSE_PAIRS = (pairs(_PADS, ("BoxHandleGeom", "handle_post_n", "handle_post_p"), PAD_M)
+_BOX_CLOSE_PAIRS = (pairs(_PADS, ("BoxHandleGeom", "handle_post_n", "handle_post_p"), PAD)
                     + (("lid_plate", "table", OBJ),) + pairs(("lid_plate",), _WALLS, OBJ)
                     + tuple((s, w, OBJ) for s, w in _SKIRT_WALL))
 
@@ -224,14 +228,14 @@ SCENES: dict[str, SceneDef] = {
     "basketball": SceneDef(
         body=_BASKETBALL,
         pairs=(pairs(_PADS, ("objGeom",), _PAD_BALL) + (("objGeom", "table", OBJ),)
-               + pairs(("objGeom",), ("backboard",) + _RIM, OBJ) + pairs(_PADS, ("backboard",), PAD_M)
+               + pairs(("objGeom",), ("backboard",) + _RIM, OBJ) + pairs(_PADS, ("backboard",), PAD)
                + (("wrist", "backboard", WRIST),)),
         refs={"obj": ("body", "bsktball")}, observe=_body_observe,
         moved={"basket_goal": ("goal", (0.0, 0.083, -0.25))}, free={"balljoint": "body"}),
     "bin-picking": SceneDef(
         body=_BIN_PICKING,
-        pairs=(pairs(_PADS, ("objGeom",), PAD_M) + pairs(("objGeom",), _BIN_GEOMS + ("table",), OBJ)
-               + pairs(_PADS, ("binA_xp", "binB_xn"), PAD_M)),
+        pairs=(pairs(_PADS, ("objGeom",), PAD) + pairs(("objGeom",), _BIN_GEOMS + ("table",), OBJ)
+               + pairs(_PADS, ("binA_xp", "binB_xn"), PAD)),
         refs={"obj": ("body", "obj")}, observe=_body_observe, free={"objjoint": "body"},
         latch={"target_to_obj_init": lambda q: norm(q["obj_pos"] - q["target_pos"])}),
     "box-close": SceneDef(
@@ -240,19 +244,19 @@ SCENES: dict[str, SceneDef] = {
         free_quat={"lidjoint": _LID_QUAT}),
     "pick-out-of-hole": SceneDef(
         body=_PICK_OUT_OF_HOLE,
-        pairs=(pairs(_PADS, ("objGeom",), PAD_M) + pairs(("objGeom",), ("table", "top_front"), OBJ)
-               + pairs(_PADS, ("table", "top_front"), PAD_M)),
+        pairs=(pairs(_PADS, ("objGeom",), PAD) + pairs(("objGeom",), ("table", "top_front"), OBJ)
+               + pairs(_PADS, ("table", "top_front"), PAD)),
         refs={"obj": ("body", "obj")}, observe=_body_observe, free={"objjoint": "body"}),
     "shelf-place": SceneDef(
         body=_SHELF_PLACE,
-        pairs=(pairs(_PADS, ("objGeom",), PAD_M) + pairs(("objGeom",), ("table", "shelf_plate", "shelf_back"), OBJ)
-               + pairs(_PADS, ("shelf_plate",), PAD_M) + (("wrist", "shelf_back", WRIST),)),
+        pairs=(pairs(_PADS, ("objGeom",), PAD) + pairs(("objGeom",), ("table", "shelf_plate", "shelf_back"), OBJ)
+               + pairs(_PADS, ("shelf_plate",), PAD) + (("wrist", "shelf_back", WRIST),)),
         refs={"obj": ("body", "obj"), "objGeom": ("geom", "objGeom"), **touch_refs("objGeom")},
         observe=_obj_geom_observe, moved={"shelf": ("goal", (0.0, 0.0, -0.3))}, free={"objjoint": "body"},
         quantities=pad_touch),
     "peg-unplug-side": SceneDef(
         body=_PEG_UNPLUG,
-        pairs=(pairs(_PADS, ("plug_block", "plug_knob", "plug_flange"), PAD_M)
+        pairs=(pairs(_PADS, ("plug_block", "plug_knob", "plug_flange"), PAD)
                + pairs(("wrist",), ("plug_flange", "plug_block"), WRIST)
                + pairs(("plug_head",), ("wall_side_p", "wall_side_n", "wall_top", "wall_bottom"), OBJ)),
         refs={"obj": ("body", "plug1"), "pegEnd": ("site", "pegEnd")}, observe=_plug_observe,
