@@ -14,7 +14,7 @@ import mujoco
 import numpy as np
 import pytest
 
-from envs_bridge.metaworld import scene_defs, scenes, scenes_mt50, scenes_mt50_sliding2, tasks
+from envs_bridge.metaworld import scene_defs, scenes, scenes_mt50, tasks
 from envs_bridge.metaworld.policies_mt50 import POLICIES_MT50
 
 FIXTURES = "tests/fixtures/metaworld"
@@ -107,11 +107,6 @@ def test_scenes_registered_compile_and_resolve():
         m = scenes.build_model(task)
         refs = scene_defs.resolve_refs(scenes_mt50.SCENES[task], m)
         assert refs and m.npair == len(scenes_mt50.SCENES[task].pairs)
-
-
-def test_door_close_leaf_is_mt10_door():
-    """door-close's leaf, hinge and handle are MT10 door-open's text (kept here because ``scenes`` imports us)."""
-    assert scenes_mt50_sliding2.DOOR_LEAF in scenes._DOOR
 
 
 @pytest.mark.parametrize("task", SLIDING)

@@ -30,7 +30,7 @@ import functools
 import mujoco
 import numpy as np
 
-from envs_bridge.metaworld import sawyer, scene_defs, scenes_mt50, tasks
+from envs_bridge.metaworld import sawyer, scene_defs, scene_parts, scenes_mt50, tasks
 
 __all__ = ["ALL_TASKS", "CONTROL_DT", "HANDS", "TASKS", "build_model", "scene_xml", "settled_arm", "settled_hand"]
 
@@ -136,16 +136,7 @@ _PUCK_STATIC = """
 
 _DOOR = """
     <body name="door" pos="0 0.9 0.15">
-      <geom name="door_back" type="box" pos="0 0.094 0" size="0.188 0.012 0.126"/>
-      <body name="door_link" pos="-0.185 -0.1 0">
-        <joint name="doorjoint" type="hinge" axis="0 0 1" range="-2 0" damping="2" armature="0.001"
-               solimplimit="0.99 0.999 0.001"/>
-        <inertial pos="0.185 0 0" mass="2.2298" diaginertia="0.0436 0.0373 0.0117"/>
-        <geom name="door_panel" type="box" pos="0.185 0 0" size="0.18 0.01 0.123"/>
-        <geom name="handle_bar" type="capsule" fromto="0.327 -0.12 0 0.435 -0.12 0" size="0.021"/>
-        <geom name="handle_stem" type="capsule" fromto="0.325 -0.099 0 0.325 -0.031 0" size="0.013"/>
-        <site name="handle" pos="0.37572 -0.10714 0.00004" quat="0.15117 0.69076 -0.15062 0.69088"/>
-      </body>
+      <geom name="door_back" type="box" pos="0 0.094 0" size="0.188 0.012 0.126"/>""" + scene_parts.DOOR_LEAF + """
     </body>"""
 
 # Drawer: case top, drawer front and the handle (bar + two arms to the front) collide with the hand; the case's

@@ -9,35 +9,25 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
+from envs_bridge.metaworld import scene_parts
 from envs_bridge.metaworld.scene_defs import OBJ, PAD, WRIST, SceneDef, pairs, scipy_quat
 
-__all__ = ["DOOR_LEAF", "SCENES"]
+__all__ = ["SCENES"]
 
 _PADS = ("leftpad", "rightpad")
 
 # ---------------------------------------------------------------- door-close
-# The door of MT10's door-open (``scenes._DOOR``: hinge ``doorjoint`` range [-2, 0], damping 2, stiff limit; leaf,
-# handle bar and stem; the safe's back wall), kept equal to it by a test; ``scenes`` imports this module, so the text
-# lives here. door-close adds the two frame members the real hand met while pushing the open door shut: the safe's
+# The door of MT10's door-open (``scene_parts.DOOR_LEAF``: hinge ``doorjoint`` range [-2, 0], damping 2, stiff limit;
+# leaf, handle bar and stem; the safe's back wall). door-close adds the two frame members the real hand met while pushing the open door shut: the safe's
 # +x side wall (box at (0.204, 0, 0), half-sizes (0.016, 0.106, 0.15)) and its top (at z 0.138, half-sizes
 # (0.188, 0.106, 0.012)); the real leaf also stops on the -x side wall when it shuts (the real limit yields 0.01-0.02
 # rad past 0), which our stiff limit at 0 stands in for.
-DOOR_LEAF = """
-      <body name="door_link" pos="-0.185 -0.1 0">
-        <joint name="doorjoint" type="hinge" axis="0 0 1" range="-2 0" damping="2" armature="0.001"
-               solimplimit="0.99 0.999 0.001"/>
-        <inertial pos="0.185 0 0" mass="2.2298" diaginertia="0.0436 0.0373 0.0117"/>
-        <geom name="door_panel" type="box" pos="0.185 0 0" size="0.18 0.01 0.123"/>
-        <geom name="handle_bar" type="capsule" fromto="0.327 -0.12 0 0.435 -0.12 0" size="0.021"/>
-        <geom name="handle_stem" type="capsule" fromto="0.325 -0.099 0 0.325 -0.031 0" size="0.013"/>
-        <site name="handle" pos="0.37572 -0.10714 0.00004" quat="0.15117 0.69076 -0.15062 0.69088"/>
-      </body>"""
 _DOOR_CLOSE = """
     <body name="door" pos="0 0.9 0.15">
       <geom name="door_back" type="box" pos="0 0.094 0" size="0.188 0.012 0.126"/>
       <geom name="frame_side_n" type="box" pos="-0.204 0 0" size="0.016 0.106 0.15"/>
       <geom name="frame_side_p" type="box" pos="0.204 0 0" size="0.016 0.106 0.15"/>
-      <geom name="frame_top" type="box" pos="0 0 0.138" size="0.188 0.106 0.012"/>""" + DOOR_LEAF + """
+      <geom name="frame_top" type="box" pos="0 0 0.138" size="0.188 0.106 0.012"/>""" + scene_parts.DOOR_LEAF + """
     </body>"""
 
 
