@@ -88,10 +88,10 @@ def test_compiles_refs_and_pairs(task):
         assert m.joint(j).id >= 0
 
 
-# Reset observation obs[4:18] vs the real env's recorded reset_obs from the same rand_vec. Tolerance 2e-4: what is
-# left is the settle tilt Meta-World keeps on objects it never re-orients (pick-place-wall's puck, 1.6e-4) and
-# float32 rounding; every position is Meta-World's placement to 1e-6.
-_TOL = {"pick-place-wall": 2e-4}
+# Reset observation obs[4:18] vs the real env's recorded reset_obs from the same rand_vec: 1e-5 (float32 rounding).
+# box-close 2.5e-3: Meta-World's lid keeps a goal-dependent settle tilt (quaternion x, y within +-0.0021; 0.0016
+# in this episode) that our untilted lid does not reproduce.
+_TOL = {"box-close": 2.5e-3}
 
 
 @pytest.mark.parametrize("task", GRASP_TASKS)

@@ -126,9 +126,11 @@ def _geom_observe(refs, d):
 
 
 # ---------------------------------------------------------------- pick-place-wall
-# Puck as MT10's pick-place (cylinder r 0.02, half-height 0.02, 0.75 kg, as a 0.04 m cube). Wall: Meta-World's box
+# Puck as MT10's pick-place (cylinder r 0.02, half-height 0.02, 0.75 kg, as a 0.04 m cube), with the tilt it keeps
+# from the reset's settle (Meta-World sets its position only; the same every episode, recorded). Wall: Meta-World's box
 # at (0.1, 0.75, 0.06), half-sizes (0.12, 0.01, 0.06). The scripted policy climbs over it and never touches it, but
 # it is the task's obstacle: pads, wrist and puck collide with it.
+_PUCK_QUAT = (0.999999981, -1.00475844e-04, 1.64304061e-04, -9.37033669e-08)
 _PICK_PLACE_WALL = """
     <body name="obj" pos="0 0.6 0.02">
       <freejoint name="objjoint"/>
@@ -160,5 +162,5 @@ SCENES: dict[str, SceneDef] = {
                                        + (("objGeom", "wall", OBJ),) + pairs(_PADS, ("wall",), PAD)
                                        + (("wrist", "wall", WRIST),)),
                                 refs=_obj_geom_refs(), observe=_geom_observe, free={"objjoint": "body"},
-                                quantities=pad_touch),
+                                free_quat={"objjoint": _PUCK_QUAT}, quantities=pad_touch),
 }
