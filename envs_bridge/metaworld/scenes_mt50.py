@@ -1,17 +1,25 @@
 """The 40 MT50 tasks outside MT10: their ``SceneDef``s (one module per family), specs and placements, one lookup.
 
 Families (each ``scenes_mt50_<family>.py`` exports ``SCENES: dict[str, SceneDef]``): fixtures (buttons, coffee
-button, handles, dial, lever, faucets), sliding (doors with lock/unlock, plate slides, walls, push-back, soccer,
-hand-insert), grasp (basketball, bin, box, coffee mug, pick-place-wall, pick-out-of-hole, shelf, plug, sweeps) and
-tools (assembly, disassemble, hammer, stick push/pull). A task is part of the env (``scenes.ALL_TASKS``) once its
+button, handles, dial, lever, faucets), sliding (plate slides, walls, push-back, soccer, hand-insert) and sliding2
+(door-close, door-lock, door-unlock), grasp (coffee mug, sweeps, pick-place-wall) and grasp2 (basketball, bin, box,
+pick-out-of-hole, shelf, plug), tools (assembly, disassemble, hammer, stick push/pull). A task is part of the env (``scenes.ALL_TASKS``) once its
 ``SceneDef`` is here.
 """
 
 from __future__ import annotations
 
-from envs_bridge.metaworld import (quantities_mt50, scenes_mt50_fixtures, scenes_mt50_grasp, scenes_mt50_grasp2,
-                                   scenes_mt50_sliding, scenes_mt50_sliding2,
-                                   scenes_mt50_tools, specs_mt50, tasks)
+from envs_bridge.metaworld import (
+    quantities_mt50,
+    scenes_mt50_fixtures,
+    scenes_mt50_grasp,
+    scenes_mt50_grasp2,
+    scenes_mt50_sliding,
+    scenes_mt50_sliding2,
+    scenes_mt50_tools,
+    specs_mt50,
+    tasks,
+)
 from envs_bridge.metaworld.scene_defs import SceneDef
 
 __all__ = ["MT50_TASKS", "SCENES", "SPECS", "place", "spec"]
