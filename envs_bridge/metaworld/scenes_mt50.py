@@ -3,8 +3,8 @@
 Families (each ``scenes_mt50_<family>.py`` exports ``SCENES: dict[str, SceneDef]``): fixtures (buttons, coffee
 button, handles, dial, lever, faucets), sliding (plate slides, walls, push-back, soccer, hand-insert) and sliding2
 (door-close, door-lock, door-unlock), grasp (coffee mug, sweeps, pick-place-wall) and grasp2 (basketball, bin, box,
-pick-out-of-hole, shelf, plug), tools (assembly, disassemble, hammer, stick push/pull). A task is part of the env (``scenes.ALL_TASKS``) once its
-``SceneDef`` is here.
+pick-out-of-hole, shelf, plug), tools (assembly, disassemble, hammer, stick push/pull). A task is part of the env
+(``scenes.ALL_TASKS``) once its ``SceneDef`` is here.
 """
 
 from __future__ import annotations
