@@ -39,3 +39,21 @@ def test_installed_filter_keeps_cxx_writes_and_the_final_traceback():
     assert r.returncode == 1
     assert "c++ line\n" in err and "next\n" in err and "boom at exit" in err
     assert "Very slow compile" not in err and "slow_operation_alarm" not in err and "****" not in err
+
+
+def test_a_megabyte_written_to_fd2_while_holding_the_gil_does_not_deadlock():
+    # C++ (XLA's logging during a compile) can write to fd 2 while holding the GIL; with a reader *thread* a write
+    # larger than the pipe's 64 KiB blocks forever (the MT50 smoke run hung so). ctypes.PyDLL calls keep the GIL.
+    code = (
+        "import ctypes\n"
+        "from experiments import stderr_filter\n"
+        "stderr_filter.install()\n"
+        "libc = ctypes.PyDLL(None)\n"
+        "buf = b'x' * 99 + b'\\n'\n"
+        "data = buf * 10486\n"
+        "assert libc.write(2, data, len(data)) == len(data)\n"
+        "print('written', flush=True)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60, check=False)
+    assert r.returncode == 0 and r.stdout == b"written\n"
+    assert r.stderr.count(b"x" * 99 + b"\n") == 10486  # every line forwarded, none lost at exit
