@@ -9,13 +9,15 @@ moves the task joint the way it should (past Meta-World's nominal limit where th
 
 from __future__ import annotations
 
+import functools
 import os
 
 import mujoco
 import numpy as np
 import pytest
 
-from envs_bridge.metaworld import scene_defs, scenes, scenes_mt50, specs_mt50
+from envs_bridge.metaworld import scenes, scenes_mt50, specs_mt50
+from envs_bridge.metaworld.cpu_sim import CpuRollout
 from envs_bridge.metaworld.scenes_mt50_fixtures import SCENES
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "metaworld")
@@ -28,18 +30,17 @@ def test_family_covers_its_tasks():
     assert all(t in scenes.ALL_TASKS and scenes_mt50.SCENES[t] is SCENES[t] for t in TASKS)
 
 
+@functools.cache
+def _rollout(task: str) -> CpuRollout:
+    """One episode of ``task`` in C MuJoCo, one per task for the module (its reset restores the model's body_pos)."""
+    return CpuRollout(task, 1)
+
+
 def _placed(task: str, rv):
-    """Model and data with the task's fixture moved and joint set from ``rv`` (as the env's reset), forwarded."""
-    m = scenes.build_model(task)
-    sd, p = SCENES[task], specs_mt50.place(task, np.asarray(rv, np.float32))
-    m = mujoco.MjModel.from_xml_string(scenes.scene_xml(task))  # a private copy: body_pos is written
-    for body, where in sd.moved.items():
-        m.body_pos[m.body(body).id] = np.asarray(scene_defs.placement(where, p))
-    d = mujoco.MjData(m)
-    for name in sd.joints:
-        d.qpos[m.jnt_qposadr[m.joint(name).id]] = float(p["joint"])
-    mujoco.mj_forward(m, d)
-    return m, d
+    """Model and data after the env's reset from ``rv`` (``CpuRollout``: fixture moved, joint set, hand settled)."""
+    r = _rollout(task)
+    r.reset(np.asarray(rv)[None])
+    return r.models[0], r.datas[0]
 
 
 # Tolerance of the reset observation: 1e-5 (float32 placements) except where Meta-World's joint has moved during
@@ -52,9 +53,7 @@ _RESET_TOL = {"button-press-topdown-wall": 6e-4, "lever-pull": 4e-4}
 def test_reset_observation_matches_metaworld(task):
     rec = np.load(os.path.join(FIXTURES, f"{task}.npz"))
     rv, want = rec["ep0/const/rand_vec"], rec["ep0/const/reset_obs"][4:18]
-    m, d = _placed(task, rv)
-    refs = scene_defs.resolve_refs(SCENES[task], m)
-    got = np.asarray(SCENES[task].observe(refs, d))
+    got = _rollout(task).reset(rv[None])[0, 4:18]
     np.testing.assert_allclose(got, want, atol=_RESET_TOL.get(task, 1e-5))
 
 

@@ -3,6 +3,7 @@ recorded ``reset_obs``, contact pairs, blocking surfaces and task joints. C MuJo
 
 from __future__ import annotations
 
+import functools
 import types
 
 import jax
@@ -12,53 +13,24 @@ import numpy as np
 import pytest
 
 from envs_bridge.metaworld import scene_defs, scenes, scenes_mt50, scenes_mt50_grasp, scenes_mt50_grasp2
+from envs_bridge.metaworld.cpu_sim import CpuRollout
 
 FIXTURES = "tests/fixtures/metaworld"
 GRASP_TASKS = tuple(sorted({**scenes_mt50_grasp.SCENES, **scenes_mt50_grasp2.SCENES}))
 
 
-class _CData:
-    """C ``MjData`` seen through the ``mjx.Data`` attribute names that ``observe`` / ``quantities`` read."""
-
-    def __init__(self, d: mujoco.MjData):
-        self._d = d
-
-    def __getattr__(self, k):
-        if k in ("geom_xmat", "site_xmat", "xmat"):
-            return getattr(self._d, k).reshape(-1, 3, 3)
-        if k == "_impl":
-            n = self._d.ncon
-            c = self._d.contact
-            return types.SimpleNamespace(contact=types.SimpleNamespace(
-                geom1=np.array(c.geom1[:n]), geom2=np.array(c.geom2[:n]), dist=np.array(c.dist[:n])))
-        return getattr(self._d, k)
+@functools.cache
+def _rollout(task: str) -> CpuRollout:
+    """One episode of ``task`` in C MuJoCo, one per task for the module (its reset restores the model's body_pos)."""
+    return CpuRollout(task, 1)
 
 
 def _reset(task: str, rv) -> tuple[mujoco.MjModel, mujoco.MjData, dict]:
-    """The env's reset of one task in C MuJoCo: settled hand at ``hand_init_pos``, placements of the SceneDef."""
-    m = mujoco.MjModel.from_xml_string(scenes.scene_xml(task))  # own copy: body_pos is written below
-    d = mujoco.MjData(m)
-    sd = scenes_mt50.SCENES[task]
+    """The env's reset of one task in C MuJoCo (``CpuRollout``); model, data and the SceneDef's placements."""
+    r = _rollout(task)
+    r.reset(np.asarray(rv)[None])
     p = {k: np.asarray(v) for k, v in scenes_mt50.place(task, jnp.asarray(rv, jnp.float32)).items()}
-    off, quat = scenes.settled_hand()
-    hand = np.asarray(scenes_mt50.spec(task).hand_init)
-    d.qpos[0:3], d.qpos[3:7], d.qpos[7:9] = hand + off, quat, 0.0
-    d.mocap_pos[m.body("mocap").mocapid[0]] = hand
-    for j, where in sd.free.items():
-        a = m.jnt_qposadr[m.joint(j).id]
-        d.qpos[a:a + 3] = np.asarray(scene_defs.placement(where, p))
-        d.qpos[a + 3:a + 7] = sd.free_quat.get(j, (1.0, 0.0, 0.0, 0.0))
-    for j, v in zip(sd.joints, np.broadcast_to(np.atleast_1d(p["joint"]), (len(sd.joints),)), strict=True):
-        d.qpos[m.jnt_qposadr[m.joint(j).id]] = v
-    for b, where in sd.moved.items():
-        m.body_pos[m.body(b).id] = np.asarray(scene_defs.placement(where, p))
-    mujoco.mj_forward(m, d)
-    return m, d, p
-
-
-def _observe(task, m, d) -> np.ndarray:
-    sd = scenes_mt50.SCENES[task]
-    return np.asarray(sd.observe(scene_defs.resolve_refs(sd, m), _CData(d)))
+    return r.models[0], r.datas[0], p
 
 
 def _fixture(task):
@@ -97,10 +69,9 @@ _TOL = {"box-close": 2.5e-3}
 @pytest.mark.parametrize("task", GRASP_TASKS)
 def test_reset_observation_matches_real_env(task):
     rv, reset_obs = _fixture(task)
-    m, d, p = _reset(task, rv)
-    obs = _observe(task, m, d)
-    np.testing.assert_allclose(obs, reset_obs[4:18], atol=_TOL.get(task, 1e-5))
-    np.testing.assert_allclose(np.asarray(p["goal"]), reset_obs[36:39], atol=1e-5)
+    obs = _rollout(task).reset(rv[None])[0]
+    np.testing.assert_allclose(obs[4:18], reset_obs[4:18], atol=_TOL.get(task, 1e-5))
+    np.testing.assert_allclose(obs[36:39], reset_obs[36:39], atol=1e-5)
 
 
 def _drive(m, d, target, steps=60, grip=-1.0):
@@ -120,9 +91,8 @@ def _hand_at(m, d, pos):
     mujoco.mj_forward(m, d)
 
 
-def _pad_touch(task, m, d) -> float:
-    sd = scenes_mt50.SCENES[task]
-    return float(sd.quantities(scene_defs.resolve_refs(sd, m), _CData(d), {})["touching_object"])
+def _pad_touch(task) -> float:
+    return float(_rollout(task).quantities()["touching_object"][0])
 
 
 @pytest.mark.parametrize("task", ["coffee-pull", "sweep", "pick-place-wall"])
@@ -137,9 +107,9 @@ def test_grip_lifts_object_and_touching(task):
     z_grip = {"coffee-pull": 0.05, "sweep": 0.065}.get(task, 0.045)
     _hand_at(m, d, o + (0.0, 0.0, 0.15))
     _drive(m, d, o + (0.0, 0.0, z_grip), 40)
-    assert _pad_touch(task, m, d) == 0.0
+    assert _pad_touch(task) == 0.0
     _drive(m, d, o + (0.0, 0.0, z_grip), 30, grip=1.0)
-    assert _pad_touch(task, m, d) == 1.0
+    assert _pad_touch(task) == 1.0
     _drive(m, d, o + (0.0, 0.0, z_grip + 0.1), 30, grip=1.0)
     assert d.xpos[obj][2] > o[2] + 0.07
 

@@ -1,20 +1,21 @@
 """MT50 sliding-family scenes (``scenes_mt50_sliding.py``, ``scenes_mt50_sliding2.py``): compile and refs, reset
 observation against the real env's recorded ``reset_obs``, joint ranges and limit impedances, surfaces that stop the
 hand, and the scripted policy solving each task (so the task joints and objects move when pushed the right way).
-C MuJoCo only (the env's control: mocap moved by 0.01 * action, fingers at (a3, -a3), one 12.5 ms step)."""
+C MuJoCo only: ``CpuRollout``, the env's own reset, control (mocap moved by 0.01 * action, fingers at (a3, -a3),
+one 12.5 ms step) and observation."""
 
 from __future__ import annotations
 
+import functools
 import os
-import types
 
 import jax
 import jax.numpy as jnp
-import mujoco
 import numpy as np
 import pytest
 
 from envs_bridge.metaworld import scene_defs, scenes, scenes_mt50, tasks
+from envs_bridge.metaworld.cpu_sim import CpuRollout
 from envs_bridge.metaworld.policies_mt50 import POLICIES_MT50
 
 FIXTURES = "tests/fixtures/metaworld"
@@ -24,75 +25,27 @@ SLIDING = PLATES + ("reach-wall", "push-wall", "push-back", "soccer", "hand-inse
                     "door-unlock")
 
 
-class _CData:
-    """C ``MjData`` seen through the ``mjx.Data`` attribute names that ``observe`` / ``quantities`` read."""
-
-    def __init__(self, d: mujoco.MjData):
-        self._d = d
-
-    def __getattr__(self, k):
-        if k in ("geom_xmat", "site_xmat", "xmat"):
-            return getattr(self._d, k).reshape(-1, 3, 3)
-        if k == "_impl":
-            n, c = self._d.ncon, self._d.contact
-            return types.SimpleNamespace(contact=types.SimpleNamespace(
-                geom1=np.array(c.geom1[:n]), geom2=np.array(c.geom2[:n]), dist=np.array(c.dist[:n])))
-        return getattr(self._d, k)
+@functools.cache
+def _rollout(task: str) -> CpuRollout:
+    """One episode of ``task`` as the env runs it (reset, control, observation) with C MuJoCo physics, one per task
+    for the module."""
+    return CpuRollout(task, 1)
 
 
-class _Sim:
-    """One task's scene stepped as the env steps it (reset placements from the SceneDef, the settled hand)."""
+def _reset(task: str, rv) -> tuple[CpuRollout, np.ndarray, dict]:
+    """The rollout reset from ``rv``, its observation ``[39]`` and the SceneDef's placements."""
+    r = _rollout(task)
+    obs = r.reset(np.asarray(rv)[None])[0]
+    return r, obs, {k: np.asarray(v) for k, v in scenes_mt50.place(task, jnp.asarray(rv, jnp.float32)).items()}
 
-    def __init__(self, task: str):
-        self.task = task
-        self.m = mujoco.MjModel.from_xml_string(scenes.scene_xml(task))  # own copy: body_pos is written
-        self.sd = scenes_mt50.SCENES[task]
-        self.refs = scene_defs.resolve_refs(self.sd, self.m)
-        self.spec = scenes_mt50.spec(task)
 
-    def reset(self, rv) -> np.ndarray:
-        m, sd = self.m, self.sd
-        self.p = p = {k: np.asarray(v) for k, v in scenes_mt50.place(self.task, jnp.asarray(rv, jnp.float32)).items()}
-        d = self.d = mujoco.MjData(m)
-        off, quat = scenes.settled_hand()
-        hand = np.asarray(self.spec.hand_init)
-        d.qpos[0:3], d.qpos[3:7], d.qpos[7:9] = hand + off, quat, 0.0
-        d.mocap_pos[0] = hand
-        for j, where in sd.free.items():
-            a = m.jnt_qposadr[m.joint(j).id]
-            d.qpos[a:a + 3] = np.asarray(scene_defs.placement(where, p))
-            d.qpos[a + 3:a + 7] = sd.free_quat.get(j, (1.0, 0.0, 0.0, 0.0))
-        for j, v in zip(sd.joints, np.broadcast_to(np.atleast_1d(p["joint"]), (len(sd.joints),)), strict=True):
-            d.qpos[m.jnt_qposadr[m.joint(j).id]] = v
-        for b, where in sd.moved.items():
-            m.body_pos[m.body(b).id] = np.asarray(scene_defs.placement(where, p))
-        mujoco.mj_forward(m, d)
-        self.goal = np.clip(p["goal"], self.spec.goal_low, self.spec.goal_high)
-        self.prev = self.frame()
-        return np.concatenate([self.prev, self.prev, self.goal])
+def _step(r: CpuRollout, a) -> np.ndarray:
+    return r.step(np.asarray(a)[None])[0][0]
 
-    def frame(self) -> np.ndarray:
-        d = self.d
-        hand = np.clip(d.body("hand").xpos, tasks.HAND_SPACE_LOW, tasks.HAND_SPACE_HIGH)
-        grip = np.clip(np.linalg.norm(d.body("rightclaw").xpos - d.body("leftclaw").xpos) / 0.1, 0.0, 1.0)
-        return np.concatenate([hand, [grip], np.asarray(self.sd.observe(self.refs, _CData(d)))])
 
-    def tcp(self) -> np.ndarray:
-        return 0.5 * (self.d.site("rightEndEffector").xpos + self.d.site("leftEndEffector").xpos)
-
-    def step(self, a) -> np.ndarray:
-        a = np.clip(np.asarray(a, np.float64), -1.0, 1.0)
-        d = self.d
-        d.mocap_pos[0] = np.clip(d.mocap_pos[0] + 0.01 * a[:3], self.spec.hand_low, self.spec.hand_high)
-        d.ctrl[:] = (a[3], -a[3])
-        mujoco.mj_step(self.m, d)
-        fr = self.frame()
-        obs = np.concatenate([fr, self.prev, self.goal])
-        self.prev = fr
-        return obs
-
-    def q(self, joint: str) -> float:
-        return float(self.d.qpos[self.m.jnt_qposadr[self.m.joint(joint).id]])
+def _q(r: CpuRollout, joint: str) -> float:
+    m = r.models[0]
+    return float(r.datas[0].qpos[m.jnt_qposadr[m.joint(joint).id]])
 
 
 def _episodes(task):
@@ -114,9 +67,8 @@ def test_reset_obs_matches_recorded(task):
     """obs[4:18] at reset vs Meta-World's recorded reset observation, every recorded episode. Tolerance 1e-3:
     reach-wall's and push-wall's real pucks keep a < 4e-4 tilt from the reset drop (ours: identity); everything
     else agrees to < 1e-5 (positions are the placement's, quaternions the fixtures' at their reset joint values)."""
-    sim = _Sim(task)
     for rv, reset_obs in _episodes(task):
-        obs = sim.reset(rv)
+        _, obs, _ = _reset(task, rv)
         np.testing.assert_allclose(obs[4:18], reset_obs[4:18], atol=1e-3)
         np.testing.assert_allclose(obs[36:39], reset_obs[36:39], atol=1e-5)
 
@@ -141,57 +93,55 @@ def test_joint_ranges_and_limit_impedance():
         assert 2 * m.dof_armature[m.jnt_dofadr[jid]] / m.dof_damping[m.jnt_dofadr[jid]] >= 0.02 - 1e-9
 
 
-def _drive(sim: _Sim, target, steps: int, grab: float = -1.0):
+def _drive(r: CpuRollout, target, steps: int, grab: float = -1.0):
     """Moves the mocap towards ``target`` at full speed (action 1) for ``steps`` steps."""
     for _ in range(steps):
-        a = np.clip(100.0 * (np.asarray(target) - sim.d.mocap_pos[0]), -1.0, 1.0)
-        sim.step(np.concatenate([a, [grab]]))
+        a = np.clip(100.0 * (np.asarray(target) - r.datas[0].mocap_pos[0]), -1.0, 1.0)
+        _step(r, np.concatenate([a, [grab]]))
 
 
 @pytest.mark.parametrize("task", ("reach-wall", "push-wall"))
 def test_wall_stops_hand(task):
     """Hand driven at wall height towards +y through the wall (front face y 0.74) stops at it."""
-    sim = _Sim(task)
-    sim.reset(_episodes(task)[0][0])
-    _drive(sim, (0.1, 0.6, 0.08), 40)
-    _drive(sim, (0.1, 0.95, 0.08), 80)
-    assert sim.d.mocap_pos[0][1] > 0.9
+    r, _, _ = _reset(task, _episodes(task)[0][0])
+    _drive(r, (0.1, 0.6, 0.08), 40)
+    _drive(r, (0.1, 0.95, 0.08), 80)
+    assert r.datas[0].mocap_pos[0][1] > 0.9
     # pads (half-thickness 0.0045 about y +-0.05 of the hand) and wrist (y +-0.053) stop at the wall's face
-    assert sim.d.body("hand").xpos[1] < 0.74 - 0.04
+    assert r.datas[0].body("hand").xpos[1] < 0.74 - 0.04
 
 
 def test_plate_side_net_stops_hand():
     """plate-slide-side: pushing the puck in -x at table height, the goal net stops the hand near the real x -0.313
     (the mocap goes on to -0.5) while the puck passes its soft limit -0.2 (real: -0.379)."""
-    sim = _Sim("plate-slide-side")
-    sim.reset(_episodes("plate-slide-side")[0][0])
-    _drive(sim, (0.08, 0.6, 0.15), 30)
-    _drive(sim, (0.08, 0.6, 0.04), 30)
-    _drive(sim, (-0.5, 0.6, 0.04), 150)
-    hand_x = sim.d.body("hand").xpos[0]
-    assert sim.d.mocap_pos[0][0] < -0.49
+    r, _, _ = _reset("plate-slide-side", _episodes("plate-slide-side")[0][0])
+    _drive(r, (0.08, 0.6, 0.15), 30)
+    _drive(r, (0.08, 0.6, 0.04), 30)
+    _drive(r, (-0.5, 0.6, 0.04), 150)
+    hand_x = r.datas[0].body("hand").xpos[0]
+    assert r.datas[0].mocap_pos[0][0] < -0.49
     assert -0.36 < hand_x < -0.29
-    assert sim.q("goal_slidex") < -0.3
+    assert _q(r, "goal_slidex") < -0.3
 
 
-# (task, steps, success test on (obs, sim)); one recorded episode each, Meta-World's success thresholds.
+# (task, steps, success test on (obs, rollout, goal)); one recorded episode each, Meta-World's success thresholds.
 def _dist(a, b):
     return float(np.linalg.norm(np.asarray(a) - np.asarray(b)))
 
 
 _SUCCESS = {
-    "plate-slide": (120, lambda o, s: _dist(o[4:7], s.p["goal"]) <= 0.07),
-    "plate-slide-side": (100, lambda o, s: _dist(o[4:7], s.p["goal"]) <= 0.07),
-    "plate-slide-back": (100, lambda o, s: _dist(o[4:7], s.p["goal"]) <= 0.07),
-    "plate-slide-back-side": (100, lambda o, s: _dist(o[4:7], s.p["goal"]) <= 0.07),
-    "reach-wall": (150, lambda o, s: _dist(s.tcp(), s.p["goal"]) <= 0.05),
-    "push-wall": (200, lambda o, s: _dist(o[4:7], s.p["goal"]) <= 0.07),
-    "push-back": (150, lambda o, s: _dist(o[4:7], s.p["goal"]) <= 0.07),
-    "soccer": (200, lambda o, s: _dist(o[4:7], s.p["goal"]) <= 0.07),
-    "hand-insert": (150, lambda o, s: _dist(o[4:7], s.p["goal"]) <= 0.05),
-    "door-close": (150, lambda o, s: _dist(o[4:7], s.p["goal"]) <= 0.08),
-    "door-lock": (200, lambda o, s: abs(o[6] - s.p["goal"][2]) <= 0.02),
-    "door-unlock": (200, lambda o, s: abs(o[4] - s.p["goal"][0]) <= 0.02),
+    "plate-slide": (120, lambda o, r, g: _dist(o[4:7], g) <= 0.07),
+    "plate-slide-side": (100, lambda o, r, g: _dist(o[4:7], g) <= 0.07),
+    "plate-slide-back": (100, lambda o, r, g: _dist(o[4:7], g) <= 0.07),
+    "plate-slide-back-side": (100, lambda o, r, g: _dist(o[4:7], g) <= 0.07),
+    "reach-wall": (150, lambda o, r, g: _dist(r.inspect()["tcp"][0], g) <= 0.05),
+    "push-wall": (200, lambda o, r, g: _dist(o[4:7], g) <= 0.07),
+    "push-back": (150, lambda o, r, g: _dist(o[4:7], g) <= 0.07),
+    "soccer": (200, lambda o, r, g: _dist(o[4:7], g) <= 0.07),
+    "hand-insert": (150, lambda o, r, g: _dist(o[4:7], g) <= 0.05),
+    "door-close": (150, lambda o, r, g: _dist(o[4:7], g) <= 0.08),
+    "door-lock": (200, lambda o, r, g: abs(o[6] - g[2]) <= 0.02),
+    "door-unlock": (200, lambda o, r, g: abs(o[4] - g[0]) <= 0.02),
 }
 # The joint the scripted policy moves, its reset value and the value it must pass on the way to success.
 _JOINT_MOVES = {"door-close": ("doorjoint", -1.5708, -0.3), "door-lock": ("lock_joint", 0.0, 1.2),
@@ -206,19 +156,18 @@ def test_scripted_policy_succeeds(task):
     solves it too), moving the task joint past the value success needs, the right way. (Not the recorded fixture's
     variation: soccer's is chaotic, the real env solved it in 2 of its 3 recorded episodes and ours misses it.)"""
     steps, ok = _SUCCESS[task]
-    sim = _Sim(task)
     rv = tasks.load_rand_vecs(task, MT50_RAND_VECS)[0]
-    obs = sim.reset(rv)
+    r, obs, p = _reset(task, rv)
     policy = jax.jit(POLICIES_MT50[task])
     joint = _JOINT_MOVES.get(task)
     if joint:
-        assert sim.q(joint[0]) == pytest.approx(joint[1], abs=1e-6)
+        assert _q(r, joint[0]) == pytest.approx(joint[1], abs=1e-6)
     solved, passed = False, False
     for _ in range(steps):
-        obs = sim.step(np.asarray(policy(jnp.asarray(obs, jnp.float32))))
-        solved |= ok(obs, sim)
+        obs = _step(r, np.asarray(policy(jnp.asarray(obs, jnp.float32))))
+        solved |= ok(obs, r, p["goal"])
         if joint:
-            q = sim.q(joint[0])
+            q = _q(r, joint[0])
             passed |= (q - joint[2]) * np.sign(joint[2] - joint[1]) >= 0
         if solved and (passed or not joint):
             break

@@ -4,7 +4,7 @@ surfaces that stop objects and the hand, task joints that move when pushed the r
 
 from __future__ import annotations
 
-import types
+import functools
 
 import jax.numpy as jnp
 import mujoco
@@ -12,25 +12,10 @@ import numpy as np
 import pytest
 
 from envs_bridge.metaworld import scene_defs, scenes, scenes_mt50, scenes_mt50_tools
+from envs_bridge.metaworld.cpu_sim import CpuRollout
 
 FIXTURES = "tests/fixtures/metaworld"
 TOOLS = ("assembly", "disassemble", "hammer", "stick-push", "stick-pull")
-
-
-class _CData:
-    """C ``MjData`` seen through the ``mjx.Data`` attribute names that ``observe`` / ``quantities`` read."""
-
-    def __init__(self, d: mujoco.MjData):
-        self._d = d
-
-    def __getattr__(self, k):
-        if k in ("geom_xmat", "site_xmat", "xmat"):
-            return getattr(self._d, k).reshape(-1, 3, 3)
-        if k == "_impl":
-            n, c = self._d.ncon, self._d.contact
-            return types.SimpleNamespace(contact=types.SimpleNamespace(
-                geom1=np.array(c.geom1[:n]), geom2=np.array(c.geom2[:n]), dist=np.array(c.dist[:n])))
-        return getattr(self._d, k)
 
 
 def _fixture(task):
@@ -38,28 +23,21 @@ def _fixture(task):
     return z["ep0/const/rand_vec"], z["ep0/const/reset_obs"]
 
 
+@functools.cache
+def _rollout(task: str) -> CpuRollout:
+    """One episode of ``task`` in C MuJoCo, one per task for the module (its reset restores the model's body_pos)."""
+    return CpuRollout(task, 1)
+
+
 def _reset(task: str, rv=None):
-    """The env's reset of one task in C MuJoCo (settled hand at ``hand_init_pos``, the SceneDef's placements)."""
+    """The env's reset of one task in C MuJoCo (``CpuRollout``, episode 0's rand_vec by default); model, data and
+    the SceneDef's placements."""
     if rv is None:
         rv = _fixture(task)[0]
-    m = mujoco.MjModel.from_xml_string(scenes.scene_xml(task))  # own copy: body_pos is written below
-    d = mujoco.MjData(m)
-    sd = scenes_mt50.SCENES[task]
+    r = _rollout(task)
+    r.reset(np.asarray(rv)[None])
     p = {k: np.asarray(v) for k, v in scenes_mt50.place(task, jnp.asarray(rv, jnp.float32)).items()}
-    off, quat = scenes.settled_hand()
-    hand = np.asarray(scenes_mt50.spec(task).hand_init)
-    d.qpos[0:3], d.qpos[3:7], d.qpos[7:9] = hand + off, quat, 0.0
-    d.mocap_pos[m.body("mocap").mocapid[0]] = hand
-    for j, where in sd.free.items():
-        a = m.jnt_qposadr[m.joint(j).id]
-        d.qpos[a:a + 3] = np.asarray(scene_defs.placement(where, p))
-        d.qpos[a + 3:a + 7] = sd.free_quat.get(j, (1.0, 0.0, 0.0, 0.0))
-    for j, v in zip(sd.joints, np.broadcast_to(np.atleast_1d(p["joint"]), (len(sd.joints),)), strict=True):
-        d.qpos[m.jnt_qposadr[m.joint(j).id]] = v
-    for b, where in sd.moved.items():
-        m.body_pos[m.body(b).id] = np.asarray(scene_defs.placement(where, p))
-    mujoco.mj_forward(m, d)
-    return m, d, p
+    return r.models[0], r.datas[0], p
 
 
 def _refs(task, m):
@@ -112,11 +90,9 @@ def test_compiles_refs_and_pairs(task):
 @pytest.mark.parametrize("task", TOOLS)
 def test_reset_observation_matches_real_env(task):
     rv, reset_obs = _fixture(task)
-    m, d, p = _reset(task, rv)
-    sd = scenes_mt50.SCENES[task]
-    obs = np.asarray(sd.observe(_refs(task, m), _CData(d)))
-    np.testing.assert_allclose(obs, reset_obs[4:18], atol=1e-5)
-    np.testing.assert_allclose(np.asarray(p["goal"]), reset_obs[36:39], atol=1e-5)
+    obs = _rollout(task).reset(rv[None])[0]
+    np.testing.assert_allclose(obs[4:18], reset_obs[4:18], atol=1e-5)
+    np.testing.assert_allclose(obs[36:39], reset_obs[36:39], atol=1e-5)
 
 
 def test_joint_ranges_and_masses():
@@ -224,11 +200,13 @@ def _push_stick(m, d, pos, force, steps):
     s = m.jnt_qposadr[m.joint("stick_free").id]
     dof = m.jnt_dofadr[m.joint("stick_free").id]
     d.qpos[s:s + 7] = (*pos, 1.0, 0.0, 0.0, 0.0)
+    gravity = m.opt.gravity.copy()
     m.opt.gravity[:] = 0.0
     d.xfrc_applied[m.body("stick").id, :3] = force
     for _ in range(steps):
         d.qpos[s + 3:s + 7], d.qvel[dof + 3:dof + 6] = (1.0, 0.0, 0.0, 0.0), 0.0
         mujoco.mj_step(m, d)
+    m.opt.gravity[:] = gravity  # the model is the module's one per task (_rollout): the next reset needs gravity
 
 
 def test_stick_pushes_thermos_and_wrist_is_blocked():
@@ -251,7 +229,7 @@ def test_stick_in_handle_pulls_thermos():
     s = m.jnt_qposadr[m.joint("stick_free").id]
     d.qpos[s:s + 7] = (0.2, 0.579, 0.132, 1.0, 0.0, 0.0, 0.0)  # end at x 0.25 in the loop, on the bar
     mujoco.mj_forward(m, d)
-    end = scenes_mt50.SCENES["stick-pull"].quantities(_refs("stick-pull", m), _CData(d), {})["stick_end_pos"]
+    end = _rollout("stick-pull").quantities()["stick_end_pos"][0]
     assert end[0] >= d.site_xpos[m.site("insertion").id][0]
     _push_stick(m, d, (0.2, 0.579, 0.132), (0.0, -3.0, 0.0), 40)
     assert _q(m, d, "obj_slidey") < -0.03
@@ -260,11 +238,9 @@ def test_stick_in_handle_pulls_thermos():
 
 def test_touching_object_needs_both_pads_on_the_stick():
     m, d, _ = _reset("stick-push")
-    sd = scenes_mt50.SCENES["stick-push"]
-    refs = _refs("stick-push", m)
     stick = d.xpos[m.body("stick").id].copy()
     _hand_at(m, d, stick + (0.0, 0.0, 0.12))
     _drive(m, d, stick + (0.0, 0.0, 0.035), 30)
-    assert not bool(sd.quantities(refs, _CData(d), {})["touching_object"])
+    assert not bool(_rollout("stick-push").quantities()["touching_object"][0])
     _drive(m, d, stick + (0.0, 0.0, 0.035), 20, grip=0.7)
-    assert bool(sd.quantities(refs, _CData(d), {})["touching_object"])
+    assert bool(_rollout("stick-push").quantities()["touching_object"][0])

@@ -10,7 +10,9 @@ MuJoCo steps the same MJCF model with no compile. ``CpuRollout`` runs ``E`` epis
 * step: the env's control (mocap target moved by ``action_scale * a[:3]``, clipped to the task's bounds; finger
   targets ``(a3, -a3)``), then ``frame_skip`` calls of ``mujoco.mj_step`` per episode;
 * observation, reward quantities, reward and success: the env's own ``_evaluate``, jitted and vmapped, on an
-  ``mjx.Data`` view of the C state (positions, orientations, velocities and the active contacts).
+  ``mjx.Data`` view of the C state (positions, orientations, velocities and the active contacts);
+* ``observe`` / ``quantities``: the same observation / reward-quantity code on the current C state, for checks that
+  move bodies or call ``mujoco.mj_step`` on ``datas[i]`` themselves.
 
 So the scene, the placements and the env's observation/reward code are the ones the MJX env runs; only the
 physics step is C MuJoCo's. ``tests/test_metaworld_cpu_sim.py`` checks the two against each other on MT10 tasks.
@@ -51,10 +53,9 @@ class CpuRollout:
         self.models = [copy.deepcopy(k.mj) for _ in range(episodes)]
         self.datas = [mujoco.MjData(m) for m in self.models]
         self._slots = k.contact_slots
-        self._place = jax.jit(jax.vmap(self._place_one))
-        self._observe = jax.jit(jax.vmap(self._observe_one))
-        self._evaluate = jax.jit(jax.vmap(self._evaluate_one))
-        self._goal_obs = jax.jit(jax.vmap(functools.partial(self.env._goal_obs, k)))
+        self._body_pos32 = np.asarray(k.body_pos)  # bodies the reset leaves here keep the model's float64 positions
+        self._place, self._observe, self._evaluate, self._quantities = map(
+            self._jit, (self._place_one, self._observe_one, self._evaluate_one, self._quantities_one))
         self._row = None
 
     def reset(self, rand_vecs: np.ndarray) -> np.ndarray:
@@ -66,7 +67,8 @@ class CpuRollout:
         placed = jax.tree.map(np.asarray, self._place(rv))
         for i, (m, dc) in enumerate(zip(self.models, self.datas)):
             mujoco.mj_resetData(m, dc)
-            m.body_pos[:] = placed["body_pos"][i]
+            bp = placed["body_pos"][i]
+            m.body_pos[:] = np.where(bp != self._body_pos32, bp, self.task.mj.body_pos)
             for f in ("qpos", "qvel", "mocap_pos", "ctrl"):
                 getattr(dc, f)[:] = placed[f][i]
             mujoco.mj_kinematics(m, dc)
@@ -74,7 +76,7 @@ class CpuRollout:
         goal, obj_init, anchor, consts = (placed[f] for f in ("goal", "obj_init", "anchor", "consts"))
         self._row = {"goal": goal, "obj_init": obj_init, "init_tcp": tcp, "anchor": anchor, "consts": consts,
                      "prev": frame, "t": jnp.zeros((self.n,), jnp.int32)}
-        return np.asarray(jnp.concatenate([frame, frame, self._goal_obs(goal)], axis=-1))
+        return np.asarray(jnp.concatenate([frame, frame, placed["goal_obs"]], axis=-1))
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
         """One control step of every episode. Returns ``(obs [E, 39], reward [E], success [E], info)``."""
@@ -92,6 +94,29 @@ class CpuRollout:
             jnp.asarray(actions, jnp.float32))
         self._row = {**r, "prev": frame, "consts": consts, "t": r["t"] + 1}
         return np.asarray(obs), np.asarray(reward), np.asarray(success), {f: np.asarray(v) for f, v in info.items()}
+
+    def observe(self) -> np.ndarray:
+        """Observation values 0-17 (``[E, 18]``) of the current C state of every episode, e.g. after a caller moved
+        bodies or called ``mujoco.mj_step`` on ``datas[i]`` itself (forward its kinematics first)."""
+        return np.asarray(self._observe(self._state())[0])
+
+    def quantities(self) -> dict[str, np.ndarray]:
+        """The env's reward quantities (``MetaWorldEnv._quantities``, the scene's own included; ``[E, ...]`` each)
+        of the current C state of every episode, with a zero action and the latched values as they stand."""
+        if self._row is None:
+            raise RuntimeError("call reset() before quantities()")
+        r = self._row
+        q = self._quantities(self._state(), {f: r[f] for f in ("goal", "obj_init", "init_tcp", "anchor", "consts")})
+        return {f: np.asarray(v) for f, v in q.items()}
+
+    def _jit(self, f):
+        """``f`` vmapped over the episodes, jitted. The compile is most of its cost (tests call these a few hundred
+        times per task): one episode runs unbatched inside (~30 % less compile), and LLVM does not optimise (-18 %
+        compile, the same run time)."""
+        jit = functools.partial(jax.jit, compiler_options={"xla_backend_optimization_level": 0})
+        if self.n > 1:
+            return jit(jax.vmap(f))
+        return jit(lambda *a: jax.tree.map(lambda y: y[None], f(*jax.tree.map(lambda y: y[0], a))))
 
     def _state(self) -> dict[str, jax.Array]:
         """The C state the env's evaluation reads, batched over the episodes (contacts padded to the MJX slots)."""
@@ -116,12 +141,17 @@ class CpuRollout:
         """The env's reset placement of one episode (``MetaWorldEnv._reset_placed``), before kinematics."""
         d, p, body_pos, consts = self.env._reset_placed(self.task, rv)
         return {"qpos": d.qpos, "qvel": d.qvel, "mocap_pos": d.mocap_pos, "ctrl": d.ctrl, "body_pos": body_pos,
-                "goal": p["goal"], "obj_init": p["obj_init"], "anchor": p.get("anchor", p["body"]), "consts": consts}
+                "goal": p["goal"], "obj_init": p["obj_init"], "anchor": p.get("anchor", p["body"]), "consts": consts,
+                "goal_obs": self.env._goal_obs(self.task, p["goal"])}
 
     def _observe_one(self, s):
-        """Observation values 0-17 and the tcp of the C state after the reset's kinematics."""
+        """Observation values 0-17 and the tcp of the C state."""
         d, k = self._view(s), self.task
         return self.env._frame(k, d), 0.5 * (d.site_xpos[k.ree] + d.site_xpos[k.lee])
+
+    def _quantities_one(self, s, row):
+        d, k = self._view(s), self.task
+        return self.env._quantities(k, d, self.env._frame(k, d), row, jnp.zeros(4, jnp.float32))
 
     def _evaluate_one(self, s, prev, goal, obj_init, init_tcp, anchor, consts, t, action):
         d = self._view(s)
