@@ -10,6 +10,7 @@ is checked on plate-slide-back (two task joints set from a vector placement) thr
 
 import jax
 import jax.numpy as jnp
+import mujoco
 import numpy as np
 import pytest
 
@@ -59,6 +60,12 @@ def test_plate_slide_back_sets_both_task_joints():
     q = np.stack([d.qpos[list(k.joint_adrs)] for d in cpu.datas])
     np.testing.assert_allclose(q, np.tile([0.0, 0.15], (E, 1)), atol=1e-7)  # specs_mt50: the puck starts at y 0.15
     assert k.ids.jnt_qpos == k.joint_adrs[0]  # the env's task joint: the first of SceneDef.joints
+    # observe() reads the current C state: the reset's, then the puck slid 5 cm further along y by hand
+    np.testing.assert_array_equal(cpu.observe(), obs[:, :18])
+    m, d = cpu.models[0], cpu.datas[0]
+    d.qpos[k.joint_adrs[1]] += 0.05
+    mujoco.mj_kinematics(m, d)
+    np.testing.assert_allclose(cpu.observe()[0, 4:7] - obs[0, 4:7], [0.0, 0.05, 0.0], atol=1e-6)
 
 
 def test_the_mjx_env_and_cpu_rollout_agree_on_reset_and_a_scripted_start(jenv, start):
