@@ -1,8 +1,9 @@
-"""Meta-World MT10 (Yu et al., 2019, arXiv 1910.10897) on MuJoCo MJX: a pure, jittable, batched multi-task env.
+"""Meta-World MT10 / MT50 (Yu et al., 2019, arXiv 1910.10897) on MuJoCo MJX: a pure, jittable, batched multi-task env.
 
 One ``mjx.Model`` per task (``scenes.py``), each vmapped over its contiguous env block; the blocks are stepped one
-after another inside the same trace (a Python loop over at most ten static models; no ``lax.switch`` on the task
-inside ``vmap``). Control follows Meta-World: ``action[:3] / 100`` metres (``action_scale`` 0.01; MTBench's
+after another inside the same trace (a Python loop over the static models, up to fifty; no ``lax.switch`` on the
+task inside ``vmap``). The MT10 tasks read their placements and observation from ``tasks.py``, the forty other
+MT50 tasks from their ``SceneDef`` (``scene_defs.py``, ``scenes_mt50.py``). Control follows Meta-World: ``action[:3] / 100`` metres (``action_scale`` 0.01; MTBench's
 discretised PQN variant uses 0.005) moves the hand's mocap target per control step (clipped to the task's mocap
 bounds), ``action[3]`` is the position target ``(+a3, -a3)`` of the two finger actuators, one control step is
 12.5 ms of physics (``frame_skip`` substeps). Rewards and success flags are Meta-World's v2 functions from
@@ -70,7 +71,7 @@ class MetaWorldEnv:
     """Batched Meta-World tasks on MJX, task-major (``envs.TaskSet``).
 
     Attributes:
-      task_set: the batch layout; task names from ``scenes.TASKS``.
+      task_set: the batch layout; task names from ``scenes.ALL_TASKS`` (the fifty MT50 tasks).
       episode_length: steps before truncation (150 = MTBench's protocol; Meta-World's own limit is 500).
       goal_visible: obs[36:39] holds the goal (MT benchmarks) or zeros (ML benchmarks).
       mode: "rand" (fresh object/goal every episode, Meta-World's ranges) or "fixed" (env ``i`` of a block
