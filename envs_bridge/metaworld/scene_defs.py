@@ -23,7 +23,7 @@ import mujoco
 
 from envs_bridge.metaworld import tasks
 
-__all__ = ["OBJ", "PAD", "WRIST", "Refs", "SceneDef", "pairs", "resolve_refs", "scipy_quat", "touching"]
+__all__ = ["OBJ", "PAD", "WRIST", "Refs", "SceneDef", "pairs", "pose", "resolve_refs", "scipy_quat", "touching"]
 
 # Contact parameters, each a string of MJCF ``<pair>`` attributes (friction, solref, solimp) that ``scenes.scene_xml``
 # pastes into a pair: pad x object (Meta-World's pad friction 2, its objects' 1, mixed as MuJoCo mixes them), object x
@@ -83,6 +83,12 @@ class SceneDef:
     quantities: Callable[[Refs, Any, dict], dict] | None = None
     latch: Mapping[str, Callable[[dict], jax.Array]] = dataclasses.field(default_factory=dict)
     arm_pairs: tuple[tuple[str, str, str], ...] = ()
+
+
+def pose(pos, quat) -> jax.Array:
+    """obs[4:18] with one object (what most ``observe`` functions return): its position and quaternion slot, then
+    seven zeros for the absent second object."""
+    return jnp.concatenate([jnp.asarray(pos), jnp.asarray(quat, jnp.float32), jnp.zeros(7)])
 
 
 def resolve_refs(scene: SceneDef, m: mujoco.MjModel) -> dict[str, int]:

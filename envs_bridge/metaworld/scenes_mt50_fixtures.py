@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from envs_bridge.metaworld.scene_defs import PAD, WRIST, SceneDef, pairs, scipy_quat
+from envs_bridge.metaworld.scene_defs import PAD, WRIST, SceneDef, pairs, pose, scipy_quat
 
-__all__ = ["SCENES", "pose"]
+__all__ = ["SCENES"]
 
 _PADS = ("leftpad", "rightpad")
 _STIFF = 'solimplimit="0.99 0.999 0.001"'
@@ -37,10 +37,6 @@ def _hand_pairs(geoms) -> tuple:
     """The wrist (``WRIST``) and both pads (``PAD``) against each geom."""
     return pairs(("wrist",), geoms, WRIST) + pairs(_PADS, geoms, PAD)
 
-
-def pose(pos, quat) -> jnp.ndarray:
-    """obs[4:18] with one object: position, quaternion, seven zeros."""
-    return jnp.concatenate([jnp.asarray(pos), jnp.asarray(quat, jnp.float32), jnp.zeros(7)])
 
 
 def _site_obs(site: str, offset=(0.0, 0.0, 0.0), quat=_ZQ):

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from envs_bridge.metaworld.scene_defs import OBJ, PAD, WRIST, SceneDef, pairs, scipy_quat, touching
+from envs_bridge.metaworld import scene_parts
+from envs_bridge.metaworld.scene_defs import OBJ, PAD, WRIST, SceneDef, pairs, pose, scipy_quat, touching
 
 __all__ = ["SCENES", "pad_touch", "touch_refs"]
 
@@ -35,10 +36,6 @@ def pad_touch(refs, d, q) -> dict:
     return {"touching_object": (touching(d, refs["lpad_g"], refs["main_g"])
                                 & touching(d, refs["rpad_g"], refs["main_g"])).astype(jnp.float32)}
 
-
-def _pose(pos, quat) -> jnp.ndarray:
-    """obs[4:18] with one object: position, quaternion, seven zeros."""
-    return jnp.concatenate([pos, quat, jnp.zeros(7)])
 
 
 # ---------------------------------------------------------------- coffee-pull, coffee-push
@@ -73,7 +70,7 @@ _COFFEE_PAIRS = pairs(_PADS, ("mug",), PAD) + (("mug", "table", OBJ),)
 def _coffee_observe(refs, d):
     """Meta-World: ``get_body_com("obj")`` (the massless outer body's origin, the mug's bottom centre minus 2 mm)
     and the ``mug`` geom's orientation as a scipy quaternion."""
-    return _pose(d.xpos[refs["obj"]], scipy_quat(d.geom_xmat[refs["mug"]]))
+    return pose(d.xpos[refs["obj"]], scipy_quat(d.geom_xmat[refs["mug"]]))
 
 
 def _coffee(machine_at: str) -> SceneDef:
@@ -96,33 +93,20 @@ _SWEEP = """
 
 
 def _sweep_observe(refs, d):
-    return _pose(d.xpos[refs["obj"]], d.xquat[refs["obj"]])
+    return pose(d.xpos[refs["obj"]], d.xquat[refs["obj"]])
 
 
 # ---------------------------------------------------------------- sweep-into
-# Meta-World's ``table_with_hole``: the table top is 5 cm higher (z 0.05) with a 0.16 x 0.16 m hole at x +-0.08,
-# y 0.76-0.92 whose floor is z 0 (our ``table`` plane). Four boxes as Meta-World's (front, left, right, back of the
-# hole). The real hand rests on the raised top while sweeping (pads on the front, left and back boxes, up to 250 N),
-# so the pads pair with all four; the cube meets them and the hole's floor. Cube: 0.04 m box, 0.01 kg, rotation
-# frozen by a 1e5 inertia (Meta-World's), body origin at its centre.
-_SWEEP_INTO = """
-    <body name="tabletop" pos="0 0.6 0">
-      <geom name="top_front" type="box" pos="0 -0.12 0" size="0.08 0.28 0.05"/>
-      <geom name="top_left" type="box" pos="-0.39 0 0" size="0.31 0.4 0.05"/>
-      <geom name="top_right" type="box" pos="0.39 0 0" size="0.31 0.4 0.05"/>
-      <geom name="top_back" type="box" pos="0 0.36 0" size="0.08 0.04 0.05"/>
-    </body>
-    <body name="obj" pos="0 0.6 0.07">
-      <freejoint name="objjoint"/>
-      <inertial pos="0 0 0" mass="0.01" diaginertia="1e5 1e5 1e5"/>
-      <geom name="objGeom" type="box" size="0.02 0.02 0.02"/>
-    </body>"""
-_TOP = ("top_front", "top_left", "top_right", "top_back")
+# Meta-World's ``table_with_hole`` (``scene_parts.HOLE_TABLE``) and its small cube (``scene_parts.cube``). The real
+# hand rests on the raised top while sweeping (pads on the front, left and back boxes, up to 250 N), so the pads pair
+# with all four; the cube meets them and the hole's floor.
+_SWEEP_INTO = scene_parts.HOLE_TABLE + scene_parts.cube("0 0.6 0.07")
+_TOP = scene_parts.HOLE_TABLE_TOPS
 
 
 def _geom_observe(refs, d):
     """The body's position (= ``get_body_com`` / the geom's centre) and the geom's scipy quaternion."""
-    return _pose(d.xpos[refs["obj"]], scipy_quat(d.geom_xmat[refs["objGeom"]]))
+    return pose(d.xpos[refs["obj"]], scipy_quat(d.geom_xmat[refs["objGeom"]]))
 
 
 # ---------------------------------------------------------------- pick-place-wall

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import math
 
-import jax.numpy as jnp
-
+from envs_bridge.metaworld import scene_parts
 from envs_bridge.metaworld.reward_utils import norm
-from envs_bridge.metaworld.scene_defs import OBJ, PAD, WRIST, SceneDef, pairs, scipy_quat
+from envs_bridge.metaworld.scene_defs import OBJ, PAD, WRIST, SceneDef, pairs, pose, scipy_quat
 from envs_bridge.metaworld.scenes_mt50_grasp import pad_touch, touch_refs
 
 __all__ = ["SCENES"]
@@ -20,13 +19,10 @@ __all__ = ["SCENES"]
 _PADS = ("leftpad", "rightpad")
 
 
-def _pose(pos, quat):
-    return jnp.concatenate([pos, quat, jnp.zeros(7)])
-
 
 def _body_observe(refs, d):
     """``get_body_com(body)`` (gymnasium: the body's origin ``xpos``) and its ``xquat`` (w, x, y, z)."""
-    return _pose(d.xpos[refs["obj"]], d.xquat[refs["obj"]])
+    return pose(d.xpos[refs["obj"]], d.xquat[refs["obj"]])
 
 
 # ---------------------------------------------------------------- basketball
@@ -149,12 +145,7 @@ _BOX_CLOSE_PAIRS = (pairs(_PADS, ("BoxHandleGeom", "handle_post_n", "handle_post
 # hole's front edge (block y 0.2-0.65) as the peg is lifted out towards the goal in front; the peg meets the floor
 # and the front block. The side and back blocks, 0.13-0.2 m from the peg's fixed x, y, are never met (census): no
 # pairs. The cylinder is a 0.04 m cube (MJX has no box-cylinder test).
-_PICK_OUT_OF_HOLE = """
-    <body name="obj" pos="0 0.75 0.02">
-      <freejoint name="objjoint"/>
-      <inertial pos="0 0 0" mass="0.01" diaginertia="1e5 1e5 1e5"/>
-      <geom name="objGeom" type="box" size="0.02 0.02 0.02"/>
-    </body>
+_PICK_OUT_OF_HOLE = scene_parts.cube("0 0.75 0.02") + """
     <body name="holetable" pos="0 0.6 0">
       <geom name="top_front" type="box" pos="0 -0.175 0.027" size="0.7 0.225 0.027"/>
       <geom name="top_back" type="box" pos="0 0.375 0.027" size="0.15 0.025 0.027"/>
@@ -169,12 +160,7 @@ _PICK_OUT_OF_HOLE = """
 # walls (0.01, 0.1, 0.32) at x +-0.11, top and base. The cube lands on the upper plate and can slide to the back wall;
 # the real wrist hits the back wall (up to 920 N) and the pads brushed the plate (census); side walls, top, base and
 # the lower plate were never met and are kept without pairs.
-_SHELF_PLACE = """
-    <body name="obj" pos="0 0.6 0.02">
-      <freejoint name="objjoint"/>
-      <inertial pos="0 0 0" mass="0.01" diaginertia="1e5 1e5 1e5"/>
-      <geom name="objGeom" type="box" size="0.02 0.02 0.02"/>
-    </body>
+_SHELF_PLACE = scene_parts.cube("0 0.6 0.02") + """
     <body name="shelf" pos="0 0.8 0">
       <geom name="shelf_side_n" type="box" pos="-0.11 0 0.32" size="0.01 0.1 0.32"/>
       <geom name="shelf_side_p" type="box" pos="0.11 0 0.32" size="0.01 0.1 0.32"/>
@@ -188,7 +174,7 @@ _SHELF_PLACE = """
 
 def _obj_geom_observe(refs, d):
     """``get_body_com("obj")`` and the ``objGeom`` orientation as a scipy quaternion."""
-    return _pose(d.xpos[refs["obj"]], scipy_quat(d.geom_xmat[refs["objGeom"]]))
+    return pose(d.xpos[refs["obj"]], scipy_quat(d.geom_xmat[refs["objGeom"]]))
 
 
 # ---------------------------------------------------------------- peg-unplug-side
@@ -222,7 +208,7 @@ _PEG_UNPLUG = """
 
 def _plug_observe(refs, d):
     """Meta-World: the ``pegEnd`` site and the ``plug1`` body's ``xquat`` (w, x, y, z)."""
-    return _pose(d.site_xpos[refs["pegEnd"]], d.xquat[refs["obj"]])
+    return pose(d.site_xpos[refs["pegEnd"]], d.xquat[refs["obj"]])
 
 
 SCENES: dict[str, SceneDef] = {

@@ -12,16 +12,13 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from envs_bridge.metaworld.scene_defs import OBJ, PAD, WRIST, SceneDef, pairs, scipy_quat, touching
+from envs_bridge.metaworld import scene_parts
+from envs_bridge.metaworld.scene_defs import OBJ, PAD, WRIST, SceneDef, pairs, pose, scipy_quat, touching
 
 __all__ = ["SCENES", "pad_touch", "pose", "touch_refs"]
 
 _PADS = ("leftpad", "rightpad")
 
-
-def pose(pos, quat) -> jnp.ndarray:
-    """obs[4:18] with one object: position, quaternion, seven zeros."""
-    return jnp.concatenate([pos, quat, jnp.zeros(7)])
 
 
 def touch_refs(geom: str) -> dict[str, tuple[str, str]]:
@@ -184,19 +181,8 @@ def _body_observe(refs, d):
 # floor and the front, left and right tops, the fingers on the floor (inside the hole) and on the back top. The
 # fingers also pair with the front, left and right tops: the hand that reaches for the block on the raised top
 # meets them (the scripted policy's fingers stop just above).
-_HAND_INSERT = """
-    <body name="tabletop" pos="0 0.6 0">
-      <geom name="top_front" type="box" pos="0 -0.12 0" size="0.08 0.28 0.05"/>
-      <geom name="top_left" type="box" pos="-0.39 0 0" size="0.31 0.4 0.05"/>
-      <geom name="top_right" type="box" pos="0.39 0 0" size="0.31 0.4 0.05"/>
-      <geom name="top_back" type="box" pos="0 0.36 0" size="0.08 0.04 0.05"/>
-    </body>
-    <body name="obj" pos="0 0.6 0.05">
-      <freejoint name="objjoint"/>
-      <inertial pos="0 0 0" mass="0.01" diaginertia="1e5 1e5 1e5"/>
-      <geom name="objGeom" type="box" size="0.02 0.02 0.02"/>
-    </body>"""
-_TOPS = ("top_front", "top_left", "top_right", "top_back")
+_HAND_INSERT = scene_parts.HOLE_TABLE + scene_parts.cube("0 0.6 0.05")
+_TOPS = scene_parts.HOLE_TABLE_TOPS
 
 
 def _xquat_observe(refs, d):

@@ -7,10 +7,8 @@ scripted policy, 10 variations x 500 steps): a pair is here if the real hand met
 
 from __future__ import annotations
 
-import jax.numpy as jnp
-
 from envs_bridge.metaworld import scene_parts
-from envs_bridge.metaworld.scene_defs import OBJ, PAD, WRIST, SceneDef, pairs, scipy_quat
+from envs_bridge.metaworld.scene_defs import OBJ, PAD, WRIST, SceneDef, pairs, pose, scipy_quat
 
 __all__ = ["SCENES"]
 
@@ -33,8 +31,7 @@ _DOOR_CLOSE = """
 
 def _door_close_observe(refs, d):
     """As MT10's door-open: the handle geom's centre (site ``handle``) and its orientation (scipy quaternion)."""
-    return jnp.concatenate([d.site_xpos[refs["handle"]], scipy_quat(d.site_xmat[refs["handle"]].reshape(3, 3)),
-                            jnp.zeros(7)])
+    return pose(d.site_xpos[refs["handle"]], scipy_quat(d.site_xmat[refs["handle"]].reshape(3, 3)))
 
 
 # ---------------------------------------------------------------- door-lock, door-unlock
@@ -70,7 +67,7 @@ _DOOR_LOCK = """
 def _lock_observe(site: str):
     def observe(refs, d):
         """Meta-World: the site's position and body ``door_link``'s ``xquat`` (w, x, y, z), identity here."""
-        return jnp.concatenate([d.site_xpos[refs[site]], d.xquat[refs["door_link"]], jnp.zeros(7)])
+        return pose(d.site_xpos[refs[site]], d.xquat[refs["door_link"]])
     return observe
 
 

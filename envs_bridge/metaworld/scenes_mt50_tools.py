@@ -15,7 +15,7 @@ import math
 
 import jax.numpy as jnp
 
-from envs_bridge.metaworld.scene_defs import OBJ, PAD, WRIST, SceneDef, pairs, scipy_quat, touching
+from envs_bridge.metaworld.scene_defs import OBJ, PAD, WRIST, SceneDef, pairs, pose, scipy_quat, touching
 
 __all__ = ["SCENES"]
 
@@ -91,7 +91,7 @@ _NUT_QUAT = (0.70710678, 0.00014, 0.00016, 0.70710678)
 
 def _wrench_observe(refs, d):
     """obs[4:18]: handle end (site ``RoundNut-8``), nut ``xquat`` (w, x, y, z, as Meta-World reads it), zeros."""
-    return jnp.concatenate([d.site_xpos[refs["handle_end"]], d.xquat[refs["nut"]], jnp.zeros(7)])
+    return pose(d.site_xpos[refs["handle_end"]], d.xquat[refs["nut"]])
 
 
 def _wrench_quantities(refs, d, q):
