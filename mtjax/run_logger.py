@@ -41,7 +41,7 @@ class RunLogger:
         self.task_names = tuple(task_names)
         self.total_iterations = int(total_iterations)
         self.env_steps_per_iteration = int(env_steps_per_iteration)
-        self._jsonl = open(os.path.join(run_dir, "metrics.jsonl"), "a")
+        self._jsonl = open(os.path.join(run_dir, "metrics.jsonl"), "a")  # noqa: SIM115 (open for the logger's lifetime; closed in close())
         self._tb = None
         if tensorboard:
             from tensorboardX import SummaryWriter
@@ -57,12 +57,15 @@ class RunLogger:
         stacked = {k: np.asarray(v) for k, v in stacked.items()}
         n = len(next(iter(stacked.values())))
         sps = n * self.env_steps_per_iteration / max(seconds, 1e-9)
+        peak = _device_peak_bytes()
         rec: dict[str, float] = {}
         for i in range(n):
             it = first_iteration + i + 1
             rec = mt_metrics.flatten_metrics({k: v[i] for k, v in stacked.items()}, self.task_names)
             rec.update(iteration=it, env_steps=it * self.env_steps_per_iteration, env_steps_per_s=sps,
                        wall_s=time.time() - self._t0)
+            if peak is not None:
+                rec["device_peak_bytes"] = float(peak)
             self._jsonl.write(json.dumps({k: (None if isinstance(v, float) and not math.isfinite(v) else v)
                                           for k, v in rec.items()}) + "\n")
             if self._tb is not None:
@@ -94,6 +97,14 @@ class RunLogger:
         self._jsonl.close()
         if self._tb is not None:
             self._tb.close()
+
+
+def _device_peak_bytes() -> int | None:
+    """The first device's peak memory in use so far (GPU runs), or None where the backend does not report it."""
+    import jax
+
+    stats = jax.devices()[0].memory_stats() or {}
+    return stats.get("peak_bytes_in_use")
 
 
 def read_jsonl(path: str) -> list[dict]:

@@ -82,7 +82,7 @@ def test_resume_equals_uninterrupted_bitwise(tmp_path):
     assert len(la) == len(lb) and len(la) > 10
     for x, y in zip(la, lb):
         np.testing.assert_array_equal(x, y)
-    timing = {"wall_s", "env_steps_per_s"}
+    timing = {"wall_s", "env_steps_per_s", "device_peak_bytes"}
     assert {k: v for k, v in ma.items() if k not in timing} == {k: v for k, v in mb.items() if k not in timing}
 
 

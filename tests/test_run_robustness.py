@@ -295,6 +295,22 @@ def test_first_contact_progress_line_and_a_single_point_plot(tmp_path, capsys):
     assert dark_pixels(None) == 0 and dark_pixels(0.5) > 5  # one finite point is drawn (a marker), not blank
 
 
+def test_records_carry_the_devices_peak_memory_where_the_backend_reports_it(tmp_path, monkeypatch):
+    """GPU runs log ``device_peak_bytes`` (the MT50 compile/memory numbers need it); the CPU backend reports none."""
+    from mtjax import run_logger
+
+    def log_one(folder):
+        logger = run_logger.RunLogger(str(folder), ("a",), 1, 10, tensorboard=False, progress=False)
+        logger.log_chunk(0, {"success": np.array([0.5])}, 1.0)
+        logger.close()
+        return json.loads((folder / "metrics.jsonl").read_text())
+
+    monkeypatch.setattr(run_logger, "_device_peak_bytes", lambda: None)
+    assert "device_peak_bytes" not in log_one(tmp_path / "cpu")
+    monkeypatch.setattr(run_logger, "_device_peak_bytes", lambda: 4_789 * 2**20)
+    assert log_one(tmp_path / "gpu")["device_peak_bytes"] == 4_789 * 2**20
+
+
 def test_resume_of_a_run_killed_before_its_first_checkpoint_starts_over(tmp_path):
     folder = tmp_path / "run"
     folder.mkdir()
