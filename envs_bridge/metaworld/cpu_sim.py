@@ -7,8 +7,8 @@ MuJoCo steps the same MJCF model with no compile. ``CpuRollout`` runs ``E`` epis
 * reset: the env's own placement (``MetaWorldEnv._reset_placed``: objects, joints, hand, fixtures), jitted and
   vmapped, copied into one ``MjData`` per episode (the fixture positions into the episode's own ``MjModel``), then
   C MuJoCo's kinematics and the env's observation code;
-* step: the env's control (mocap target moved by ``action_scale * a[:3]``, clipped to the task's bounds; finger
-  targets ``(a3, -a3)``), then ``frame_skip`` calls of ``mujoco.mj_step`` per episode;
+* step: the env's control (``MetaWorldEnv.control``: mocap target moved by ``action_scale * a[:3]``, clipped to the
+  task's bounds; finger targets ``(a3, -a3)``), then ``frame_skip`` calls of ``mujoco.mj_step`` per episode;
 * observation, reward quantities, reward and success: the env's own ``_evaluate``, jitted and vmapped, on an
   ``mjx.Data`` view of the C state (positions, orientations, velocities and the active contacts);
 * ``observe`` / ``quantities``: the same observation / reward-quantity code on the current C state, for checks that
@@ -84,9 +84,7 @@ class CpuRollout:
             raise RuntimeError("call reset() before step()")
         k, a = self.task, np.clip(np.asarray(actions, np.float64), -1.0, 1.0)
         for i, (m, d) in enumerate(zip(self.models, self.datas)):
-            target = d.mocap_pos[k.hand_mocap] + self.env.action_scale * a[i, :3]
-            d.mocap_pos[k.hand_mocap] = np.clip(target, k.mocap_low, k.mocap_high)
-            d.ctrl[:] = (a[i, 3], -a[i, 3])
+            d.mocap_pos[k.hand_mocap], d.ctrl[:] = self.env.control(k, d.mocap_pos[k.hand_mocap], a[i], xp=np)
             mujoco.mj_step(m, d, nstep=self.env.frame_skip)
         r = self._row
         obs, frame, reward, success, info, consts = self._evaluate(

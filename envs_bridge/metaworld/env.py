@@ -251,10 +251,17 @@ class MetaWorldEnv:
         return TaskBlock(data=d, goal=goal, obj_init=obj_init, init_tcp=tcp, anchor=anchor, body_pos=body_pos,
                          prev=frame, t=t0, variation=variation, consts=consts)
 
+    def control(self, k: TaskModel, hand_mocap_pos, action, xp=jnp):
+        """The hand's control from one 4-d action: the mocap target (moved by ``action_scale * a[:3]``, clipped to
+        the task's mocap bounds) and the two finger ctrls ``(a[3], -a[3])``. ``xp``: ``jax.numpy`` here, ``numpy``
+        for ``cpu_sim``'s C MuJoCo data."""
+        a = xp.clip(action, -1.0, 1.0)
+        target = xp.clip(hand_mocap_pos + self.action_scale * a[:3], k.mocap_low, k.mocap_high)
+        return target, xp.stack([a[3], -a[3]])
+
     def _physics(self, k: TaskModel, d, body_pos: jax.Array, action: jax.Array):
-        a = jnp.clip(action, -1.0, 1.0)
-        target = jnp.clip(d.mocap_pos[k.hand_mocap] + self.action_scale * a[:3], k.mocap_low, k.mocap_high)
-        d = d.replace(mocap_pos=d.mocap_pos.at[k.hand_mocap].set(target), ctrl=jnp.stack([a[3], -a[3]]))
+        target, ctrl = self.control(k, d.mocap_pos[k.hand_mocap], action)
+        d = d.replace(mocap_pos=d.mocap_pos.at[k.hand_mocap].set(target), ctrl=ctrl)
 
         mx = k.mx.replace(body_pos=body_pos) if k.anchor_body >= 0 else k.mx
 
