@@ -3,7 +3,8 @@
 # Usage (device): bash scripts/gpu_run.sh ppo transforms bridge nets train
 # Installs the carried wheels (.whl: mujoco, mujoco-mjx, ml-collections, ...) into /tmp/site first.
 set -u
-export PYTHONUNBUFFERED=1 XLA_PYTHON_CLIENT_PREALLOCATE=false JAX_COMPILATION_CACHE_DIR=/tmp/jaxcache
+export PYTHONUNBUFFERED=1 XLA_PYTHON_CLIENT_PREALLOCATE=false
+export JAX_COMPILATION_CACHE_DIR=${JAX_COMPILATION_CACHE_DIR:-/tmp/jaxcache}  # a carried cache: =$PWD/.jaxcache
 OUT=${OUT:-/tmp/out}
 if [ -d .whl ] && [ ! -f /tmp/site/.done ]; then
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
@@ -40,6 +41,10 @@ for j in "$@"; do
       setsid nohup python3 -m experiments.train "${TRAIN_ARGS[@]}" --config.run_dir=/tmp/mt10_1b \
         --config.iters_per_call=8 > /tmp/train_bg.log 2>&1 < /dev/null &
       echo $! > /tmp/train_bg.pid; echo "started train_bg (pid $!)" ;;
+    cache_fetch) # the persistent compile cache as $OUT/jaxcache.tgz: unpack it here into .jaxcache/ (git-excluded) and
+      # carry it with JAX_COMPILATION_CACHE_DIR=$PWD/.jaxcache to skip the compile on a fresh machine of the same kind
+      # (untested: the MT50 compile never finished; the carry limit is 64 MiB)
+      tar czf "$OUT/jaxcache.tgz" -C "$JAX_COMPILATION_CACHE_DIR" . && ls -la "$OUT/jaxcache.tgz" ;;
     parkour) job parkour 300 python3 experiments/benchmark_parkour.py --out="$OUT/parkour.json" ;;  # Go1 parkour MJX, 4,096 envs
     arm1|arm2) # the Sawyer arm option, MT10 at 24,576 envs, 1 or 2 substeps, Newton 6 (compile took 418 s before mjx_levels)
       job "$j" 560 python3 experiments/benchmark_envs.py --envs 24576 --hand arm --frame-skip "${j#arm}" --iterations 6 \
@@ -62,6 +67,6 @@ for j in "$@"; do
     scaling) job scaling 560 python3 -m experiments.benchmark_scaling --out="$OUT/scaling.json" ;;  # on nvidia-h200-x2
     unroll) for u in 1 8 50; do job "unroll$u" 120 python3 -m experiments.benchmark_transforms --solver_unroll=$u \
       --out="$OUT/transforms_unroll$u.json" --tasks=10,50 --methods=mean,pcgrad,cagrad,upgrad,nash_mtl --novariants; done ;;
-    *) echo "unknown job $j; valid: ppo transforms bridge_tests bridge nets envs envs4k envs24k arm1 arm2 train train_bg follow train_fetch scaling unroll" ;;
+    *) echo "unknown job $j; valid: ppo transforms bridge_tests bridge nets envs envs4k envs24k arm1 arm2 mt50envs train train_bg follow train_fetch cache_fetch parkour scaling unroll" ;;
   esac
 done
