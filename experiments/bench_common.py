@@ -13,6 +13,8 @@ from typing import Any
 
 import jax
 
+from mtjax import run_logger
+
 __all__ = ["device_info", "median_time", "peak_bytes"]
 
 
@@ -30,12 +32,7 @@ def device_info(**versions: str) -> dict[str, Any]:
     return info
 
 
-def peak_bytes() -> int | None:
-    """The device's ``peak_bytes_in_use`` (monotone over the process), or None where not reported (CPU)."""
-    try:
-        return (jax.devices()[0].memory_stats() or {}).get("peak_bytes_in_use")
-    except Exception:  # noqa: BLE001 - CPU backends may not implement it
-        return None
+peak_bytes = run_logger.device_peak_bytes  # the device's peak memory in use, or None on CPU (one definition)
 
 
 def median_time(fn: Callable, *args: Any, repeats: int) -> float:

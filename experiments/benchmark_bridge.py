@@ -321,6 +321,7 @@ def main(argv=None):
     import torch
 
     from envs_bridge import dlpack
+    from mtjax import run_logger
 
     device = "cuda:0" if torch.cuda.is_available() else "cpu"
     sizes = [int(s) for s in args.sizes.split(",") if s] or ([256, 1024] if args.quick else [4096, 24576])
@@ -346,7 +347,6 @@ def main(argv=None):
               " ".join(f"{m}={row[f'{m}_overhead_us']:+.1f}us" for m in r if f"{m}_overhead_us" in row),
               flush=True)
     dev = jax.devices()[0]
-    mem = dev.memory_stats() if hasattr(dev, "memory_stats") else None
     out = {"what": "IsaacGym bridge per-step overhead vs torch-only loop (synthetic VecTask)",
            "obs_size": OBS, "action_size": ACT, "num_tasks": TASKS, "sizes": sizes, "steps_per_repeat": steps,
            "repeats": args.repeats, "modes": modes, "timing": "median over repeats of wall time / steps, "
@@ -356,7 +356,7 @@ def main(argv=None):
            "jax": jax.__version__, "torch": torch.__version__, "python": platform.python_version(),
            "dlpack_protocol": dlpack.protocol(),
            "XLA_PYTHON_CLIENT_PREALLOCATE": os.environ.get("XLA_PYTHON_CLIENT_PREALLOCATE"),
-           "peak_device_bytes": (mem or {}).get("peak_bytes_in_use"), "results": results}
+           "peak_device_bytes": run_logger.device_peak_bytes(), "results": results}
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as f:
         json.dump(out, f, indent=1)

@@ -21,7 +21,7 @@ import numpy as np
 
 from mtjax import metrics as mt_metrics
 
-__all__ = ["RunLogger", "plot_task_success", "read_jsonl"]
+__all__ = ["RunLogger", "device_peak_bytes", "plot_task_success", "read_jsonl"]
 
 
 class RunLogger:
@@ -57,7 +57,7 @@ class RunLogger:
         stacked = {k: np.asarray(v) for k, v in stacked.items()}
         n = len(next(iter(stacked.values())))
         sps = n * self.env_steps_per_iteration / max(seconds, 1e-9)
-        peak = _device_peak_bytes()
+        peak = device_peak_bytes()
         rec: dict[str, float] = {}
         for i in range(n):
             it = first_iteration + i + 1
@@ -99,12 +99,15 @@ class RunLogger:
             self._tb.close()
 
 
-def _device_peak_bytes() -> int | None:
-    """The first device's peak memory in use so far (GPU runs), or None where the backend does not report it."""
+def device_peak_bytes() -> int | None:
+    """The first device's ``peak_bytes_in_use`` so far (monotone over the process; GPU runs), or None where the
+    backend does not report it (CPU). The run records' ``device_peak_bytes`` and every benchmark's peak memory."""
     import jax
 
-    stats = jax.devices()[0].memory_stats() or {}
-    return stats.get("peak_bytes_in_use")
+    try:
+        return (jax.devices()[0].memory_stats() or {}).get("peak_bytes_in_use")
+    except Exception:  # noqa: BLE001 - CPU backends may not implement it
+        return None
 
 
 def read_jsonl(path: str) -> list[dict]:

@@ -305,9 +305,9 @@ def test_records_carry_the_devices_peak_memory_where_the_backend_reports_it(tmp_
         logger.close()
         return json.loads((folder / "metrics.jsonl").read_text())
 
-    monkeypatch.setattr(run_logger, "_device_peak_bytes", lambda: None)
+    monkeypatch.setattr(run_logger, "device_peak_bytes", lambda: None)
     assert "device_peak_bytes" not in log_one(tmp_path / "cpu")
-    monkeypatch.setattr(run_logger, "_device_peak_bytes", lambda: 4_789 * 2**20)
+    monkeypatch.setattr(run_logger, "device_peak_bytes", lambda: 4_789 * 2**20)
     assert log_one(tmp_path / "gpu")["device_peak_bytes"] == 4_789 * 2**20
 
 

@@ -82,7 +82,7 @@ class CpuRollout:
         """One control step of every episode. Returns ``(obs [E, 39], reward [E], success [E], info)``."""
         if self._row is None:
             raise RuntimeError("call reset() before step()")
-        k, a = self.task, np.clip(np.asarray(actions, np.float64), -1.0, 1.0)
+        k, a = self.task, np.asarray(actions, np.float64)
         for i, (m, d) in enumerate(zip(self.models, self.datas)):
             d.mocap_pos[k.hand_mocap], d.ctrl[:] = self.env.control(k, d.mocap_pos[k.hand_mocap], a[i], xp=np)
             mujoco.mj_step(m, d, nstep=self.env.frame_skip)

@@ -88,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> None:
           f"pair slots per env without padding: {own:.2f}")
     print("graphs  pair slots per env (mean over tasks)  x unpadded")
     for g in args.groups:
-        parts = cluster(shapes, g) if g <= len(shapes) else [[t] for t in shapes]
+        parts = cluster(shapes, g)
         mean = sum(len(q) * padded_slots([shapes[n] for n in q]) for q in parts) / len(shapes)
         print(f"{len(parts):6d}  {mean:37.2f}  {mean / own:10.2f}")
 
