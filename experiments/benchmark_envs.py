@@ -12,7 +12,6 @@ Writes JSON to ``--out`` (default ``benchmarks/results/metaworld_mt10_envs.json`
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import os
 import platform
@@ -25,7 +24,7 @@ import jax
 import jax.numpy as jnp
 import mujoco
 
-from envs_bridge.metaworld import MT50_TASKS, TASKS, make_metaworld, scenes
+from envs_bridge.metaworld import MT50_PHYSICS_GRAPHS, MT50_TASKS, TASKS, make_metaworld, scenes
 from experiments import bench_common
 
 
@@ -69,30 +68,27 @@ def bench(num_envs: int, steps_per_call: int, repeats: int, frame_skip: int, pro
 def _profile(env, num_envs, steps_per_call, repeats) -> dict:
     """Seconds per env step of the physics alone and of the (always computed) reset alone."""
     state = jax.jit(env.reset)(jax.random.key(0))
-    datas = tuple((b.data, b.body_pos) for b in state.sim)
 
-    def physics(datas, key):
+    def physics(sim, key):
         a = jax.random.uniform(key, (num_envs, 4), minval=-1.0, maxval=1.0)
+        actions = [a[off:off + n] for off, n in zip(env.task_set.offsets, env.task_set.envs_per_task)]
 
-        def body(ds, _):
-            out = []
-            for k, off, n, (d, bp) in zip(env._tasks, env.task_set.offsets, env.task_set.envs_per_task, ds):
-                out.append((jax.vmap(functools.partial(env._physics, k))(d, bp, a[off:off + n]), bp))
-            return tuple(out), None
+        def body(sim, _):
+            return tuple(b.replace(data=d) for b, d in zip(sim, env._physics(sim, actions))), None
 
-        return jax.lax.scan(body, datas, None, length=steps_per_call)[0]
+        return jax.lax.scan(body, sim, None, length=steps_per_call)[0]
 
     def resets(key):
         def body(c, k):
-            outs = [env._reset_block(t, jax.random.fold_in(k, i), n, jnp.zeros((n,), jnp.int32),
-                                     jnp.zeros((n,), jnp.int32)).prev.sum()
-                    for i, (t, n) in enumerate(zip(env._tasks, env.task_set.envs_per_task))]
+            zeros = [jnp.zeros((n,), jnp.int32) for n in env.task_set.envs_per_task]
+            keys = [jax.random.fold_in(k, i) for i in range(env.num_tasks)]
+            outs = [b.prev.sum() for b in env._reset_blocks(keys, zeros, zeros)]
             return c + sum(outs), None
 
         return jax.lax.scan(body, 0.0, jax.random.split(key, steps_per_call))[0]
 
     pj = jax.jit(physics)
-    _, t_phys = _time(lambda d, k: pj(d, k), (datas, jax.random.key(2)), repeats)
+    _, t_phys = _time(lambda d, k: pj(d, k), (state.sim, jax.random.key(2)), repeats)
     rj = jax.jit(resets)
     rj(jax.random.key(3)).block_until_ready()
     ts = []
@@ -115,19 +111,27 @@ def main(argv=None):
     p.add_argument("--iterations", type=int, default=4, help="Newton (and line-search) iterations")
     p.add_argument("--suite", default="mt10", choices=("mt10", "mt50"), help="the task list (default of --tasks)")
     p.add_argument("--tasks", default="", help="comma-separated tasks (default: every task of --suite)")
+    p.add_argument("--physics-graphs", default="auto",
+                   help="MetaWorldEnv's physics_graphs: an int, 'none' (one per task) or 'auto' (the registry's: "
+                        "none for mt10, MT50_PHYSICS_GRAPHS for mt50)")
     p.add_argument("--quick", action="store_true", help="CPU smoke size: 20 envs, 2 steps per call, 2 repeats")
     p.add_argument("--out", default="benchmarks/results/metaworld_mt10_envs.json")
     args = p.parse_args(argv)
     names = tuple(args.tasks.split(",")) if args.tasks else (TASKS if args.suite == "mt10" else MT50_TASKS)
     sizes = [2 * len(names)] if args.quick else [int(x) for x in args.envs.split(",")]
     spc, reps = (2, 2) if args.quick else (args.steps_per_call, args.repeats)
-    kw = {"hand": args.hand, "iterations": args.iterations, "ls_iterations": args.iterations}
+    graphs = {"auto": None if args.suite == "mt10" else MT50_PHYSICS_GRAPHS, "none": None}.get(
+        args.physics_graphs.lower(), None)
+    if args.physics_graphs.lower() not in ("auto", "none"):
+        graphs = int(args.physics_graphs)
+    kw = {"hand": args.hand, "iterations": args.iterations, "ls_iterations": args.iterations,
+          "physics_graphs": graphs}
     env0 = make_metaworld(names, len(names), frame_skip=args.frame_skip, **kw)
     out = {"what": f"{len(names)}-task MetaWorldEnv.step (physics, obs, reward, success, auto-reset), uniform random actions",
            "device": jax.devices()[0].device_kind, "platform": jax.devices()[0].platform,
            "jax": jax.__version__, "mujoco": mujoco.__version__, "python": platform.python_version(),
            "tasks": list(names), "frame_skip": args.frame_skip, **kw, "timestep": scenes.CONTROL_DT / args.frame_skip,
-           "contact_slots": env0.contact_slots, "results": []}
+           "contact_slots": env0.contact_slots, "physics_graphs_built": env0.physics_graphs, "results": []}
     os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
     for i, n in enumerate(sizes):
         r = bench(n, spc, reps, args.frame_skip, profile=(i == 0 and not args.no_profile), task_names=names, **kw)

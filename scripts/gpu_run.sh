@@ -50,9 +50,10 @@ for j in "$@"; do
       job "$j" 560 python3 experiments/benchmark_envs.py --envs 24576 --hand arm --frame-skip "${j#arm}" --iterations 6 \
         --no-profile --repeats 5 --out="$OUT/metaworld_mt10_envs_${j}_h200.json" ;;
     envs24k) job envs24k 240 python3 experiments/benchmark_envs.py --envs 24576 --no-profile --out="$OUT/envs24k.json" ;;
-    mt50envs) # MT50 (every task with a scene) at 24,576 envs = MTBench's MT50 count: speed, compile, peak memory
-      job mt50envs 560 python3 experiments/benchmark_envs.py --suite mt50 --envs 24576 --no-profile --repeats 5 \
-        --out="$OUT/metaworld_mt50_envs_h200.json" ;;
+    mt50envs) # MT50 at 24,576 envs = MTBench's MT50 count: speed, compile, peak memory; PHYS: physics_graphs
+      # (auto = the registry's MT50_PHYSICS_GRAPHS, none = one per task), MT50_LIMIT: the job's seconds
+      job mt50envs "${MT50_LIMIT:-560}" python3 experiments/benchmark_envs.py --suite mt50 --envs 24576 --no-profile \
+        --repeats 5 --physics-graphs "${PHYS:-auto}" --out="$OUT/metaworld_mt50_envs_g${PHYS:-auto}.json" ;;
     follow) # waits (up to FOLLOW_S seconds) for the detached train_bg run, printing its new log lines
       tail -n 5 -f /tmp/train_bg.log & tpid=$!
       end=$((SECONDS + ${FOLLOW_S:-540}))

@@ -4,7 +4,7 @@ The scene tests (``test_metaworld_scenes_mt50_*.py``) and the MT50 parity test r
 MuJoCo physics, the env's own reset/observation/reward code) because an MJX program per task costs 30-60 s of
 compile on CI's two cores. This module compiles **one** small MJX env of bin-picking (a free object, a moved bin, a
 quantity latched at the first reward call) and checks the ``SceneDef`` path against the recorded Meta-World reset,
-``CpuRollout``, the latch and the auto-reset; the reset placement code both share (``MetaWorldEnv._reset_placed``)
+``CpuRollout``, the latch and the auto-reset; the reset placement code both share (``TaskModel.reset_placed``)
 is checked on plate-slide-back (two task joints set from a vector placement) through ``CpuRollout``.
 """
 

@@ -24,7 +24,11 @@ from envs_bridge.metaworld.scenes import TASKS
 from envs_bridge.metaworld.scenes_mt50 import MT50_TASKS
 from mtjax import envs
 
-__all__ = ["MODES", "MT50_TASKS", "TASKS", "MetaWorldEnv", "TaskBlock", "make_metaworld"]
+# "mt50" shares physics graphs between tasks of one skeleton (``shared_physics``): 20 graphs instead of 50, at 1.58x
+# the contact pairs per env (``docs/metaworld_mt50.md``, "Speed and compile"); pass physics_graphs=None for one per task.
+MT50_PHYSICS_GRAPHS = 20
+
+__all__ = ["MODES", "MT50_PHYSICS_GRAPHS", "MT50_TASKS", "TASKS", "MetaWorldEnv", "TaskBlock", "make_metaworld"]
 
 
 def make_metaworld(task_names, num_envs: int, **kwargs: Any) -> MetaWorldEnv:
@@ -34,7 +38,8 @@ def make_metaworld(task_names, num_envs: int, **kwargs: Any) -> MetaWorldEnv:
 
 def _register() -> None:
     registry.register("mt10", lambda num_envs, **kw: make_metaworld(TASKS, num_envs, **kw))
-    registry.register("mt50", lambda num_envs, **kw: make_metaworld(MT50_TASKS, num_envs, **kw))
+    registry.register("mt50", lambda num_envs, **kw: make_metaworld(
+        MT50_TASKS, num_envs, **{"physics_graphs": MT50_PHYSICS_GRAPHS, **kw}))
     for name in MT50_TASKS:
         registry.register(name, lambda num_envs, _n=name, **kw: make_metaworld((_n,), num_envs, **kw))
 

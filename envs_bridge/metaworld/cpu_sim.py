@@ -4,7 +4,7 @@ For CPU checks of scenes (the CI tests and the authoring of the MT50 scenes): an
 XLA compile per task on a 2-core CPU (the forty MT50 tasks outside MT10 would take over half an hour), while C
 MuJoCo steps the same MJCF model with no compile. ``CpuRollout`` runs ``E`` episodes of one task in lockstep:
 
-* reset: the env's own placement (``MetaWorldEnv._reset_placed``: objects, joints, hand, fixtures), jitted and
+* reset: the env's own placement (``TaskModel.reset_placed``: objects, joints, hand, fixtures), jitted and
   vmapped, copied into one ``MjData`` per episode (the fixture positions into the episode's own ``MjModel``), then
   C MuJoCo's kinematics and the env's observation code;
 * step: the env's control (``MetaWorldEnv.control``: mocap target moved by ``action_scale * a[:3]``, clipped to the
@@ -136,8 +136,8 @@ class CpuRollout:
                            _impl=tpl._impl.replace(contact=contact))
 
     def _place_one(self, rv):
-        """The env's reset placement of one episode (``MetaWorldEnv._reset_placed``), before kinematics."""
-        d, p, body_pos, consts = self.env._reset_placed(self.task, rv)
+        """The env's reset placement of one episode (``TaskModel.reset_placed``), before kinematics."""
+        d, p, body_pos, consts = self.task.reset_placed(rv)
         return {"qpos": d.qpos, "qvel": d.qvel, "mocap_pos": d.mocap_pos, "ctrl": d.ctrl, "body_pos": body_pos,
                 "goal": p["goal"], "obj_init": p["obj_init"], "anchor": p.get("anchor", p["body"]), "consts": consts,
                 "goal_obs": self.env._goal_obs(self.task, p["goal"])}

@@ -1,8 +1,10 @@
 """Meta-World MT10 / MT50 (Yu et al., 2019, arXiv 1910.10897) on MuJoCo MJX: a pure, jittable, batched multi-task env.
 
-One ``mjx.Model`` per task (``scenes.py``), each vmapped over its contiguous env block; the blocks are stepped one
-after another inside the same trace (a Python loop over the static models, up to fifty; no ``lax.switch`` on the
-task inside ``vmap``). The MT10 tasks read their placements and observation from ``tasks.py``, the forty other
+One ``mjx.Model`` per task (``scenes.py``), each vmapped over its contiguous env block; the physics is stepped per
+*physics group*, inside the same trace (a Python loop over static models; no ``lax.switch`` on the task inside
+``vmap``): by default each task is its own group (up to fifty ``mjx.step`` graphs), with ``physics_graphs`` the
+tasks of one skeleton share one padded structure and one ``mjx.step`` vmapped over their stacked models
+(``shared_physics.py``; "mt50" uses 20). The MT10 tasks read their placements and observation from ``tasks.py``, the forty other
 MT50 tasks from their ``SceneDef`` (``scene_defs.py``, ``scenes_mt50.py``). Control follows Meta-World: ``action[:3] / 100`` metres (``action_scale`` 0.01; MTBench's
 discretised PQN variant uses 0.005) moves the hand's mocap target per control step (clipped to the task's mocap
 bounds), ``action[3]`` is the position target ``(+a3, -a3)`` of the two finger actuators, one control step is
@@ -19,11 +21,12 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import mujoco
+import numpy as np
 from flax import struct
 from mujoco import mjx
 
-from envs_bridge import mjx_levels
-from envs_bridge.metaworld import rewards, scene_defs, scenes, scenes_mt50, tasks
+from envs_bridge.metaworld import rewards, scenes, scenes_mt50, shared_physics, tasks
 from envs_bridge.metaworld.task_model import TaskModel
 from mtjax import envs
 
@@ -63,10 +66,6 @@ class TaskBlock:
     consts: dict = struct.field(default_factory=dict)
 
 
-# Keys of a placement dict that are not per-episode reward constants.
-_PLACE_KEYS = ("goal", "obj_init", "body", "joint", "anchor", "hand_init_pos")
-
-
 class MetaWorldEnv:
     """Batched Meta-World tasks on MJX, task-major (``envs.TaskSet``).
 
@@ -94,7 +93,12 @@ class MetaWorldEnv:
         ``tasks.RAND_VECS_PATH``, Meta-World's ``MT10(seed=0)``. A constructor argument (so an env kwarg of
         the run's config), not an attribute.
       obs_size: 39 + number of tasks (task one-hot last). action_size: 4.
-      contact_slots: ``{task: number of MJX contact slots}`` of every task model.
+      contact_slots: ``{task: number of MJX contact slots}`` of every task model (the padded one where shared).
+      physics_graphs: constructor argument: ``None`` steps every task with its own ``mjx.step`` (one compiled
+        graph per task); an int asks ``shared_physics.plan_groups`` for at most that many graphs (never fewer than
+        the tasks' skeletons, 16 for MT50), each shared by padded tasks of one skeleton: less compile, more
+        contact pairs per env (``docs/metaworld_mt50.md``, "Speed and compile"). Same trajectories up to float
+        rounding. The attribute holds the number of graphs built.
     """
 
     action_size = 4
@@ -102,7 +106,8 @@ class MetaWorldEnv:
     def __init__(self, task_set: envs.TaskSet, episode_length: int = 150, goal_visible: bool = True,
                  mode: str = "rand", random_init_step: bool = False, frame_skip: int = 1, iterations: int = 4,
                  ls_iterations: int = 4, eulerdamp: bool = False, reward_scale: float = 1.0,
-                 rand_vecs_path: str | None = None, action_scale: float = ACTION_SCALE, hand: str = "floating"):
+                 rand_vecs_path: str | None = None, action_scale: float = ACTION_SCALE, hand: str = "floating",
+                 physics_graphs: int | None = None):
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; valid modes: {', '.join(MODES)}")
         if episode_length < 1:
@@ -123,8 +128,25 @@ class MetaWorldEnv:
         self.reward_scale = float(reward_scale)
         self.action_scale = float(action_scale)
         self.hand = hand
-        self._tasks = [TaskModel(n, self.frame_skip, iterations, ls_iterations, eulerdamp, rand_vecs_path, hand)
-                       for n in task_set.task_names]
+        if physics_graphs is not None and physics_graphs < 1:
+            raise ValueError(f"physics_graphs must be None (one per task) or >= 1, got {physics_graphs}")
+        names = task_set.task_names
+        scene_args = (self.frame_skip, iterations, ls_iterations, eulerdamp)
+        parts, models = [[n] for n in names], {}
+        if physics_graphs is not None:
+            xmls = {n: scenes.scene_xml(n, *scene_args, hand) for n in names}
+            parts = shared_physics.plan_groups(xmls, physics_graphs)
+            for part in parts:
+                padded = shared_physics.pad_group({n: xmls[n] for n in part})
+                models.update({n: mujoco.MjModel.from_xml_string(x) for n, x in padded.items()})
+        self._tasks = [TaskModel(n, *scene_args, rand_vecs_path, hand, models.get(n)) for n in names]
+        self._groups = []  # (GroupModel, task indices, [envs] member index of each env of the group)
+        for part in parts:
+            idx = [names.index(n) for n in part]
+            member = np.concatenate([np.full(task_set.envs_per_task[i], j, np.int32) for j, i in enumerate(idx)])
+            self._groups.append((shared_physics.GroupModel(part, [self._tasks[i].mx for i in idx]), idx,
+                                 jnp.asarray(member)))
+        self.physics_graphs = len(self._groups)
         self.contact_slots = {t.name: t.contact_slots for t in self._tasks}
         self.obs_size = 39 + task_set.num_tasks
         self._task_id = jnp.asarray(task_set.task_ids)
@@ -164,59 +186,6 @@ class MetaWorldEnv:
         # 64 candidates for the MT50 tasks (box-close's rejection rule refuses 66 % of draws; specs_mt50)
         return tasks.sample_rand_vec(key, k.spec, 16 if k.scene is None else 64)
 
-    def _reset_one(self, k: TaskModel, rv: jax.Array):
-        d, p, body_pos, consts = self._reset_placed(k, rv)
-        with mjx_levels.fenced_levels(self.hand == "arm"):
-            d = mjx.kinematics(k.mx.replace(body_pos=body_pos), d)
-        tcp = 0.5 * (d.site_xpos[k.ree] + d.site_xpos[k.lee])
-        return d, p["goal"], p["obj_init"], tcp, p.get("anchor", p["body"]), body_pos, self._frame(k, d), consts
-
-    def _reset_placed(self, k: TaskModel, rv: jax.Array):
-        """The reset state before kinematics: ``(data with qpos/qvel/mocap/ctrl set, placement dict, body_pos,
-        per-episode constants)``."""
-        p = scenes_mt50.place(k.name, rv)
-        d = k.template
-        hand_init = jnp.asarray(k.spec.hand_init, jnp.float32)
-        qvel = jnp.zeros_like(d.qvel)
-        if k.arm:  # arm joints 0-6 and fingers 7-8, as Meta-World's settle leaves them (still moving)
-            qpos, qvel = d.qpos.at[0:9].set(k.arm_q), qvel.at[0:9].set(k.arm_qd)
-        else:
-            qpos = d.qpos.at[0:3].set(hand_init + k.hand_offset).at[3:7].set(k.hand_quat).at[7:9].set(0.0)
-        if k.obj_qpos >= 0:
-            qpos = qpos.at[k.obj_qpos:k.obj_qpos + 3].set(p["body"]).at[k.obj_qpos + 3:k.obj_qpos + 7].set(
-                jnp.array([1.0, 0.0, 0.0, 0.0]))
-        if k.scene is not None:
-            qpos = self._place_scene(k, p, qpos)
-        elif k.ids.jnt_qpos >= 0:
-            qpos = qpos.at[k.ids.jnt_qpos].set(p["joint"])
-        mocap = d.mocap_pos.at[k.hand_mocap].set(hand_init)
-        if k.anchor_mocap >= 0:
-            mocap = mocap.at[k.anchor_mocap].set(p["body"])
-        body_pos = k.body_pos
-        if k.scene is not None:
-            for bid, where in k.moved:
-                body_pos = body_pos.at[bid].set(scene_defs.placement(where, p))
-        elif k.anchor_body >= 0:
-            body_pos = body_pos.at[k.anchor_body].set(p["anchor"])
-        d = d.replace(qpos=qpos, qvel=qvel, mocap_pos=mocap, ctrl=jnp.zeros_like(d.ctrl))
-        consts = {}
-        if k.scene is not None:  # the placement's extra keys and the latched quantities (set on the first step)
-            consts = {key: jnp.asarray(v, jnp.float32) for key, v in p.items() if key not in _PLACE_KEYS}
-            consts.update({key: jnp.zeros((), jnp.float32) for key in k.scene.latch})
-        return d, p, body_pos, consts
-
-    @staticmethod
-    def _place_scene(k: TaskModel, p: dict, qpos: jax.Array) -> jax.Array:
-        """A ``SceneDef`` task's reset: free objects at their placements, task joints at ``p["joint"]``."""
-        for adr, where, quat in k.free:
-            qpos = qpos.at[adr:adr + 3].set(scene_defs.placement(where, p)).at[adr + 3:adr + 7].set(
-                jnp.asarray(quat, jnp.float32))
-        if k.joint_adrs:
-            values = jnp.broadcast_to(jnp.asarray(p["joint"], jnp.float32), (len(k.joint_adrs),))
-            for i, adr in enumerate(k.joint_adrs):
-                qpos = qpos.at[adr].set(values[i])
-        return qpos
-
     def _quantities(self, k: TaskModel, d, frame, blk_row: dict, action) -> dict[str, jax.Array]:
         q = {
             "hand_pos": frame[0:3], "tcp_opened": frame[3], "obj_pos": frame[4:7],
@@ -242,14 +211,24 @@ class MetaWorldEnv:
         return q
 
     # ------------------------------------------------------------------ blocks
-    def _reset_block(self, k: TaskModel, key: jax.Array, n: int, variation: jax.Array, t0: jax.Array,
-                     rand_vec: jax.Array | None = None) -> TaskBlock:
-        if rand_vec is None:
-            rand_vec = jax.vmap(functools.partial(self._rand_vec, k))(jax.random.split(key, n), variation)
-        d, goal, obj_init, tcp, anchor, body_pos, frame, consts = jax.vmap(functools.partial(self._reset_one, k))(
-            rand_vec)
-        return TaskBlock(data=d, goal=goal, obj_init=obj_init, init_tcp=tcp, anchor=anchor, body_pos=body_pos,
-                         prev=frame, t=t0, variation=variation, consts=consts)
+    def _reset_blocks(self, keys: Sequence[jax.Array], variations: Sequence[jax.Array], t0s: Sequence[jax.Array],
+                      rand_vecs: Sequence[jax.Array | None] | None = None) -> list[TaskBlock]:
+        """Fresh episodes of every task: placements per task, then kinematics per physics group."""
+        placed = []
+        for i, (k, n) in enumerate(zip(self._tasks, self.task_set.envs_per_task)):
+            rv = None if rand_vecs is None else rand_vecs[i]
+            if rv is None:
+                rv = jax.vmap(functools.partial(self._rand_vec, k))(jax.random.split(keys[i], n), variations[i])
+            placed.append(jax.vmap(k.reset_placed)(rv))  # (data, placement, body_pos, consts), each [n, ...]
+        datas = self._grouped(mjx.kinematics, [x[0] for x in placed], [x[2] for x in placed], always_placed=True)
+        blocks = []
+        for i, (k, (_, p, body_pos, consts), d) in enumerate(zip(self._tasks, placed, datas)):
+            tcp = 0.5 * (d.site_xpos[:, k.ree] + d.site_xpos[:, k.lee])
+            blocks.append(TaskBlock(data=d, goal=p["goal"], obj_init=p["obj_init"], init_tcp=tcp,
+                                    anchor=p.get("anchor", p["body"]), body_pos=body_pos,
+                                    prev=jax.vmap(functools.partial(self._frame, k))(d), t=t0s[i],
+                                    variation=variations[i], consts=consts))
+        return blocks
 
     def control(self, k: TaskModel, hand_mocap_pos, action, xp=jnp):
         """The hand's control from one 4-d action: the mocap target (moved by ``action_scale * a[:3]``, clipped to
@@ -259,18 +238,37 @@ class MetaWorldEnv:
         target = xp.clip(hand_mocap_pos + self.action_scale * a[:3], k.mocap_low, k.mocap_high)
         return target, xp.stack([a[3], -a[3]])
 
-    def _physics(self, k: TaskModel, d, body_pos: jax.Array, action: jax.Array):
+    def _controlled(self, k: TaskModel, d, action: jax.Array):
         target, ctrl = self.control(k, d.mocap_pos[k.hand_mocap], action)
-        d = d.replace(mocap_pos=d.mocap_pos.at[k.hand_mocap].set(target), ctrl=ctrl)
+        return d.replace(mocap_pos=d.mocap_pos.at[k.hand_mocap].set(target), ctrl=ctrl)
 
-        mx = k.mx.replace(body_pos=body_pos) if k.anchor_body >= 0 else k.mx
+    def _physics(self, blocks: Sequence[TaskBlock], actions: Sequence[jax.Array]) -> list:
+        """Every task's data after one control step: controls set per task, then ``frame_skip`` MJX steps."""
+        ds = [jax.vmap(functools.partial(self._controlled, k))(b.data, a)
+              for k, b, a in zip(self._tasks, blocks, actions)]
 
-        def sub(d, _):
-            with mjx_levels.fenced_levels(self.hand == "arm"):  # the arm's 7-link chain: see mjx_levels
-                return mjx.step(mx, d), None
+        def steps(m, d):
+            return jax.lax.scan(lambda d, _: (mjx.step(m, d), None), d, None, length=self.frame_skip)[0]
 
-        d, _ = jax.lax.scan(sub, d, None, length=self.frame_skip)
-        return d
+        return self._grouped(steps, ds, [b.body_pos for b in blocks])
+
+    def _grouped(self, fn, datas: Sequence, body_pos: Sequence[jax.Array], always_placed: bool = False) -> list:
+        """``fn(model, data)`` of every env, one vmapped call per physics group (``shared_physics``; a group of one
+        task per task unless ``physics_graphs`` is set). Per-env ``body_pos`` where a member places fixtures per
+        episode (or ``always_placed``)."""
+        out = list(datas)
+        for group, idx, member in self._groups:
+            cat = lambda xs: xs[0] if len(xs) == 1 else jax.tree_util.tree_map(lambda *x: jnp.concatenate(x), *xs)
+            placed = always_placed or any(self._tasks[i].anchor_body >= 0 for i in idx)
+            d = shared_physics.run_group(group, member, fn, cat([datas[i] for i in idx]),
+                                         cat([body_pos[i] for i in idx]) if placed else None,
+                                         fence=self.hand == "arm")  # the arm's 7-link chain: see mjx_levels
+            start = 0
+            for i in idx:
+                n = self.task_set.envs_per_task[i]
+                out[i] = d if len(idx) == 1 else jax.tree_util.tree_map(lambda x, a=start, b=start + n: x[a:b], d)
+                start += n
+        return out
 
     def _evaluate(self, k: TaskModel, d, prev, goal, obj_init, init_tcp, anchor, consts, t, action):
         frame = self._frame(k, d)
@@ -283,17 +281,14 @@ class MetaWorldEnv:
         obs = jnp.concatenate([frame, prev, self._goal_obs(k, goal)])
         return obs, frame, reward.astype(jnp.float32), success.astype(bool), info, consts
 
-    def _step_block(self, k: TaskModel, blk: TaskBlock, action: jax.Array, key: jax.Array):
-        d = jax.vmap(functools.partial(self._physics, k))(blk.data, blk.body_pos, action)
+    def _finish_block(self, k: TaskModel, blk: TaskBlock, d, action: jax.Array, fresh: TaskBlock):
         obs, frame, reward, success, info, consts = jax.vmap(functools.partial(self._evaluate, k))(
             d, blk.prev, blk.goal, blk.obj_init, blk.init_tcp, blk.anchor, blk.consts, blk.t, action)
         t = blk.t + 1
         done = t >= self.episode_length
-        n = t.shape[0]
         stepped = TaskBlock(data=d, goal=blk.goal, obj_init=blk.obj_init, init_tcp=blk.init_tcp,
                             anchor=blk.anchor, body_pos=blk.body_pos, prev=frame, t=t, variation=blk.variation,
                             consts=consts)
-        fresh = self._reset_block(k, key, n, blk.variation, jnp.zeros((n,), jnp.int32))
         nxt = envs.where_done(done, fresh, stepped)
         reset_obs = jnp.concatenate([fresh.prev, fresh.prev, jax.vmap(functools.partial(self._goal_obs, k))(
             fresh.goal)], axis=-1)
@@ -325,23 +320,23 @@ class MetaWorldEnv:
         key, k_step, *k_blocks = jax.random.split(key, 2 + self.num_tasks)
         if rand_vecs is not None and len(rand_vecs) != self.num_tasks:
             raise ValueError(f"rand_vecs needs one array per task ({self.num_tasks}), got {len(rand_vecs)}")
-        blocks, obs = [], []
+        t0s, rvs, variations = [], [], []
         for i, (k, n) in enumerate(zip(self._tasks, self.task_set.envs_per_task)):
             if self.random_init_step:
-                t0 = jax.random.randint(jax.random.fold_in(k_step, i), (n,), 0, self.episode_length)
+                t0s.append(jax.random.randint(jax.random.fold_in(k_step, i), (n,), 0, self.episode_length))
             else:
-                t0 = jnp.zeros((n,), jnp.int32)
+                t0s.append(jnp.zeros((n,), jnp.int32))
             rv = None
             if rand_vecs is not None:
                 rv = jnp.asarray(rand_vecs[i], jnp.float32)
                 want = (n, len(k.spec.rand_low))
                 if rv.shape != want:
                     raise ValueError(f"rand_vecs[{i}] ({k.name}) must have shape {want}, got {rv.shape}")
-            variation = jnp.arange(n, dtype=jnp.int32) % k.rand_vecs.shape[0]
-            blk = self._reset_block(k, k_blocks[i], n, variation, t0, rv)
-            blocks.append(blk)
-            goal = jax.vmap(functools.partial(self._goal_obs, k))(blk.goal)
-            obs.append(jnp.concatenate([blk.prev, blk.prev, goal], axis=-1))
+            rvs.append(rv)
+            variations.append(jnp.arange(n, dtype=jnp.int32) % k.rand_vecs.shape[0])
+        blocks = self._reset_blocks(k_blocks, variations, t0s, rvs)
+        obs = [jnp.concatenate([b.prev, b.prev, jax.vmap(functools.partial(self._goal_obs, k))(b.goal)], axis=-1)
+               for k, b in zip(self._tasks, blocks)]
         n = self.task_set.num_envs
         zeros, falses = jnp.zeros((n,), jnp.float32), jnp.zeros((n,), bool)
         info = {"success": falses, "progress": zeros, **{f: zeros for f in rewards.INFO_KEYS if f != "progress"},
@@ -354,9 +349,12 @@ class MetaWorldEnv:
     def step(self, state: envs.EnvState, action: jax.Array) -> envs.EnvState:
         """Advances every env by one control step; ``action`` is ``[N, 4]``."""
         key, *k_blocks = jax.random.split(state.key, 1 + self.num_tasks)
+        actions = [action[off:off + n] for off, n in zip(self.task_set.offsets, self.task_set.envs_per_task)]
+        datas = self._physics(state.sim, actions)
+        fresh = self._reset_blocks(k_blocks, [b.variation for b in state.sim], [jnp.zeros_like(b.t) for b in state.sim])
         blocks, outs = [], []
-        for i, (k, off, n) in enumerate(zip(self._tasks, self.task_set.offsets, self.task_set.envs_per_task)):
-            blk, *out = self._step_block(k, state.sim[i], action[off:off + n], k_blocks[i])
+        for i, k in enumerate(self._tasks):
+            blk, *out = self._finish_block(k, state.sim[i], datas[i], actions[i], fresh[i])
             blocks.append(blk)
             outs.append(out)
         obs, reward, success, done, info = (list(x) for x in zip(*outs))

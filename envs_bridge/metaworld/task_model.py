@@ -7,7 +7,9 @@ read their ids and placements from ``tasks.py``; the MT50 tasks outside MT10 fro
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
+import mujoco
 import numpy as np
 from mujoco import mjx
 
@@ -15,15 +17,23 @@ from envs_bridge.metaworld import scene_defs, scenes, scenes_mt50, tasks
 
 __all__ = ["TaskModel"]
 
+# Keys of a placement dict that are not per-episode reward constants.
+_PLACE_KEYS = ("goal", "obj_init", "body", "joint", "anchor", "hand_init_pos")
+
 
 class TaskModel:
-    """Host-side bundle of one task's compiled model, ids, reset placements and constants (built once per env)."""
+    """Host-side bundle of one task's compiled model, ids, reset placements and constants (built once per env).
+
+    ``model``: the compiled scene to use instead of ``scenes.build_model``'s (a padded scene of a shared physics
+    group, ``shared_physics.pad_group``); ids are looked up by name, so they follow the padding.
+    """
 
     def __init__(self, name: str, frame_skip: int, iterations: int, ls_iterations: int, eulerdamp: bool,
-                 rand_vecs_path, hand: str):
+                 rand_vecs_path, hand: str, model: mujoco.MjModel | None = None):
         self.name = name
         self.spec = scenes_mt50.spec(name)
-        m = scenes.build_model(name, frame_skip, iterations, ls_iterations, eulerdamp, hand)
+        m = model if model is not None else scenes.build_model(name, frame_skip, iterations, ls_iterations,
+                                                               eulerdamp, hand)
         self.mj = m
         self.mx = mjx.put_model(m)
         self.template = mjx.make_data(self.mx)
@@ -68,3 +78,48 @@ class TaskModel:
         self.free = tuple((joint_adr(j), where, sd.free_quat.get(j, (1.0, 0.0, 0.0, 0.0)))
                           for j, where in sd.free.items())
         self.anchor_mocap, self.anchor_body, self.obj_qpos = -1, (self.moved[0][0] if self.moved else -1), -1
+
+    def reset_placed(self, rv: jax.Array):
+        """The reset state before kinematics: ``(data with qpos/qvel/mocap/ctrl set, placement dict, body_pos,
+        per-episode constants)``."""
+        p = scenes_mt50.place(self.name, rv)
+        d = self.template
+        hand_init = jnp.asarray(self.spec.hand_init, jnp.float32)
+        qvel = jnp.zeros_like(d.qvel)
+        if self.arm:  # arm joints 0-6 and fingers 7-8, as Meta-World's settle leaves them (still moving)
+            qpos, qvel = d.qpos.at[0:9].set(self.arm_q), qvel.at[0:9].set(self.arm_qd)
+        else:
+            qpos = d.qpos.at[0:3].set(hand_init + self.hand_offset).at[3:7].set(self.hand_quat).at[7:9].set(0.0)
+        if self.obj_qpos >= 0:
+            a = self.obj_qpos
+            qpos = qpos.at[a:a + 3].set(p["body"]).at[a + 3:a + 7].set(jnp.array([1.0, 0.0, 0.0, 0.0]))
+        if self.scene is not None:
+            qpos = self._place_scene(p, qpos)
+        elif self.ids.jnt_qpos >= 0:
+            qpos = qpos.at[self.ids.jnt_qpos].set(p["joint"])
+        mocap = d.mocap_pos.at[self.hand_mocap].set(hand_init)
+        if self.anchor_mocap >= 0:
+            mocap = mocap.at[self.anchor_mocap].set(p["body"])
+        body_pos = self.body_pos
+        if self.scene is not None:
+            for bid, where in self.moved:
+                body_pos = body_pos.at[bid].set(scene_defs.placement(where, p))
+        elif self.anchor_body >= 0:
+            body_pos = body_pos.at[self.anchor_body].set(p["anchor"])
+        d = d.replace(qpos=qpos, qvel=qvel, mocap_pos=mocap, ctrl=jnp.zeros_like(d.ctrl))
+        consts = {}
+        if self.scene is not None:  # the placement's extra keys and the latched quantities (set on the first step)
+            consts = {key: jnp.asarray(v, jnp.float32) for key, v in p.items() if key not in _PLACE_KEYS}
+            consts.update({key: jnp.zeros((), jnp.float32) for key in self.scene.latch})
+        return d, p, body_pos, consts
+
+    def _place_scene(self, p: dict, qpos: jax.Array) -> jax.Array:
+        """A ``SceneDef`` task's reset: free objects at their placements, task joints at ``p["joint"]``."""
+        for adr, where, quat in self.free:
+            qpos = qpos.at[adr:adr + 3].set(scene_defs.placement(where, p)).at[adr + 3:adr + 7].set(
+                jnp.asarray(quat, jnp.float32))
+        if self.joint_adrs:
+            values = jnp.broadcast_to(jnp.asarray(p["joint"], jnp.float32), (len(self.joint_adrs),))
+            for i, adr in enumerate(self.joint_adrs):
+                qpos = qpos.at[adr].set(values[i])
+        return qpos

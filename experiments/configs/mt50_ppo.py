@@ -12,6 +12,7 @@ Variants (``experiments/configs/_variant.py``: ``[<row>][,smoke]``):
 Usage: python -m experiments.train --config=experiments/configs/mt50_ppo.py:smoke
 """
 
+from envs_bridge.metaworld import MT50_PHYSICS_GRAPHS
 from experiments.configs import _variant, mt10_ppo
 
 ROWS = ("vanilla",)
@@ -22,6 +23,8 @@ def get_config(arg: str = ""):
     c = mt10_ppo.get_config("24k,smoke" if smoke else "24k")
     c.name = "mt50_ppo"
     c.env.name = "mt50"
+    # 20 shared physics graphs instead of 50 (envs_bridge.metaworld.shared_physics; the registry's default too)
+    c.env.kwargs = {**c.env.kwargs, "physics_graphs": MT50_PHYSICS_GRAPHS}
     c.net.preset = "mt50"
     if smoke:
         c.env.num_envs = 100  # 2 per task: every task's model is compiled and stepped

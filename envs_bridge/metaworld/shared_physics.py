@@ -1,0 +1,267 @@
+"""Tasks that share one compiled physics step: padded scenes of one skeleton, stepped by one vmapped ``mjx.step``.
+
+An MJX step is traced once per model *structure* (``structure.py``), so an env of fifty tasks with one model each
+compiles fifty ``mjx.step`` graphs (the MT50 compile, ``docs/metaworld_mt50.md``, "Speed and compile"). Here tasks
+whose scenes have the same *skeleton* (body tree, joints, mocap bodies, equality constraints, actuators) are padded
+to one structure and share one graph:
+
+- per body, the geoms and sites are sorted by type and padded to the group's largest count of each type (padding
+  geoms are massless 1-mm shapes at the body origin; contacts come only from explicit pairs, so they touch nothing);
+- the pair list is the union, over the group, of every member's pairs written in those shared geom slots; a member's
+  padding pairs have a margin of ``-PAD_MARGIN`` metres, so their contacts are never active (MJX and C MuJoCo
+  activate a contact when ``dist - margin < 0``): the collision work is done, the force is always zero.
+
+Everything a member's physics reads stays its own: geom sizes, positions, frictions, masses, joint ranges, pair
+parameters are per-task leaves of the stacked model (``GroupModel``). Ids are resolved by name on the padded model,
+so the env's readers are unchanged. The padded scene of a task follows the same trajectory as its own scene up to
+float rounding (``tests/test_metaworld_shared_physics.py``).
+"""
+
+from __future__ import annotations
+
+import collections
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping, Sequence
+
+import jax
+import jax.numpy as jnp
+import mujoco
+import numpy as np
+from mujoco.mjx._src import support  # is_sparse: mujoco-mjx is pinned (pyproject.toml)
+
+from envs_bridge import mjx_levels
+
+__all__ = ["PAD_MARGIN", "GroupModel", "group_by_skeleton", "pad_group", "padded_pairs", "plan_groups", "run_group",
+           "skeleton"]
+
+PAD_MARGIN = 1000.0  # metres; a padding pair's contact would need dist < -1000 to be active
+
+# Static (numpy) fields of ``mjx.Model`` that ``mjx.step`` does not read, or reads only for what our scenes lack
+# (names, rendering, sensors): members of a group may differ in them; the group steps with the first member's.
+_FREE_STATIC = ("name_", "body_sameframe", "geom_sameframe", "site_sameframe", "body_simple", "dof_simplenum",
+                "site_size", "cam_", "light_", "tex_", "mesh_", "key_", "numeric_", "tuple_", "geom_group")
+# The sparse mass-matrix layout: read by ``mjx.step`` only when the model is sparse (refused below).
+_DENSE_ONLY = ("M_rowadr", "M_rownnz", "M_colind", "dof_Madr")
+
+
+def skeleton(m: mujoco.MjModel) -> tuple:
+    """What padding keeps: body tree, joint types/bodies/limits, mocap bodies, equalities, actuators."""
+    return (tuple(m.body_parentid), tuple(m.jnt_type), tuple(m.jnt_bodyid), tuple(m.jnt_limited),
+            tuple(m.body_mocapid), tuple(m.eq_type), tuple(m.eq_obj1id), tuple(m.eq_obj2id),
+            tuple(m.actuator_trnid.ravel()), tuple(m.actuator_gaintype), tuple(m.actuator_biastype))
+
+
+def group_by_skeleton(models: Mapping[str, mujoco.MjModel]) -> list[list[str]]:
+    """Tasks grouped by ``skeleton``, groups in order of their first task, tasks in the given order."""
+    groups: dict = {}
+    for name, m in models.items():
+        groups.setdefault(skeleton(m), []).append(name)
+    return list(groups.values())
+
+
+def padded_pairs(xmls: Mapping[str, str]) -> int:
+    """Pair slots of the group's padded structure (every env of the group steps this many contacts)."""
+    return ET.fromstring(next(iter(pad_group(xmls).values()))).find("contact").findall("pair").__len__()
+
+
+def plan_groups(xmls: Mapping[str, str], graphs: int) -> list[list[str]]:
+    """Groups of tasks that share a physics graph: at most ``graphs`` groups where the skeletons allow.
+
+    Starts from one group per exact structure (``structure.shape_of``: sharing costs nothing) and, while more than
+    ``graphs`` groups remain, merges the two groups of one skeleton whose merge adds the fewest pair slots summed
+    over their tasks (each task's envs step the padded pairs). Skeletons never merge, so the result has at least
+    as many groups as there are skeletons (16 for the fifty floating-hand scenes). Deterministic.
+    """
+    from envs_bridge.metaworld import structure  # structure imports scenes lazily; no cycle
+
+    models = {t: mujoco.MjModel.from_xml_string(x) for t, x in xmls.items()}
+    parts: dict = {}
+    for t, m in models.items():
+        parts.setdefault(structure.shape_of(m).key, []).append(t)
+    parts = list(parts.values())
+    cache: dict = {}
+
+    def cost(names: list[str]) -> int:
+        key = tuple(sorted(names))
+        if key not in cache:
+            cache[key] = len(names) * padded_pairs({t: xmls[t] for t in names})
+        return cache[key]
+
+    while len(parts) > graphs:
+        best = None
+        for i in range(len(parts)):
+            for j in range(i + 1, len(parts)):
+                if skeleton(models[parts[i][0]]) != skeleton(models[parts[j][0]]):
+                    continue
+                extra = cost(parts[i] + parts[j]) - cost(parts[i]) - cost(parts[j])
+                if best is None or extra < best[0]:
+                    best = (extra, i, j)
+        if best is None:
+            break
+        _, i, j = best
+        parts[i] = parts[i] + parts[j]
+        del parts[j]
+    return parts
+
+
+def _bodies(root: ET.Element) -> list[ET.Element]:
+    """Body elements in MuJoCo's order (depth-first, document order), the worldbody first."""
+    out = []
+
+    def walk(b):
+        out.append(b)
+        for c in b:
+            if c.tag == "body":
+                walk(c)
+
+    walk(root.find("worldbody"))
+    return out
+
+
+def _kind(e: ET.Element) -> str:
+    kind = e.get("type", "sphere")
+    if kind in ("mesh", "hfield", "sdf"):
+        raise ValueError(f"shared physics pads primitive geoms only; {e.get('name')!r} is a {kind}")
+    return kind
+
+
+def _reorder(body: ET.Element, tag: str, slots: list[tuple[str, int]], prefix: str, b: int,
+             uses: Mapping[str, int]) -> dict:
+    """Rewrites ``body``'s ``tag`` children in slot order (type, index), padding missing slots; returns
+    ``{element name: slot}``. Within a type the elements in most pairs (``uses``, by name) take the first slots,
+    so that the busy geoms of different members share slots and their pairs coincide."""
+    own = [c for c in body if c.tag == tag]
+    by_kind: dict = collections.defaultdict(list)
+    for c in sorted(own, key=lambda c: -uses.get(c.get("name"), 0)):  # stable: document order among equals
+        by_kind[_kind(c)].append(c)
+    first = list(body).index(own[0]) if own else len(body)
+    for c in own:
+        body.remove(c)
+    names = {}
+    ordered = []
+    for kind, i in slots:
+        have = by_kind[kind]
+        if i < len(have):
+            e = have[i]
+            if e.get("name") is None:
+                e.set("name", f"{prefix}{b}_{kind}_{i}")
+        else:
+            e = ET.Element(tag, {"name": f"{prefix}{b}_{kind}_{i}", "type": kind, "size": "0.001 0.001 0.001"})
+            if tag == "geom":
+                e.set("mass", "0")
+        names[e.get("name")] = (b, kind, i)
+        ordered.append(e)
+    for j, e in enumerate(ordered):
+        body.insert(first + j, e)
+    return names
+
+
+def _slots(trees: Sequence[ET.Element], tag: str) -> list[list[tuple[str, int]]]:
+    """Per body, the group's (type, index) slots of ``tag``: each type as often as its most-counting member."""
+    per_body = []
+    for bodies in zip(*(_bodies(t) for t in trees)):
+        most: dict = collections.Counter()
+        for body in bodies:
+            count = collections.Counter(_kind(c) for c in body if c.tag == tag)
+            for kind, n in count.items():
+                most[kind] = max(most[kind], n)
+        per_body.append([(kind, i) for kind in sorted(most) for i in range(most[kind])])
+    return per_body
+
+
+def pad_group(xmls: Mapping[str, str]) -> dict[str, str]:
+    """Pads the scenes of one skeleton group to one structure; returns ``{task: padded MJCF}``."""
+    trees = {name: ET.fromstring(x) for name, x in xmls.items()}
+    geom_slots, site_slots = _slots(list(trees.values()), "geom"), _slots(list(trees.values()), "site")
+    slot_names, pairs = {}, {}
+    for name, root in trees.items():
+        contact = root.find("contact")
+        uses = collections.Counter(p.get(g) for p in ([] if contact is None else contact) if p.tag == "pair"
+                                   for g in ("geom1", "geom2"))
+        names = {}
+        for b, body in enumerate(_bodies(root)):
+            names.update(_reorder(body, "geom", geom_slots[b], "_pad_geom", b, uses))
+            _reorder(body, "site", site_slots[b], "_pad_site", b, {})
+        slot_names[name] = {slot: n for n, slot in names.items()}
+        contact = root.find("contact")
+        own = [] if contact is None else [p for p in contact if p.tag == "pair"]
+        pairs[name] = {(names[p.get("geom1")], names[p.get("geom2")], p.get("condim", "3")): p for p in own}
+    union = sorted({key for member in pairs.values() for key in member})
+    out = {}
+    for name, root in trees.items():
+        contact = root.find("contact")
+        if contact is None:
+            contact = ET.SubElement(root, "contact")
+        for p in [p for p in contact if p.tag == "pair"]:
+            contact.remove(p)
+        for key in union:
+            p = pairs[name].get(key)
+            if p is None:
+                g1, g2, condim = key
+                p = ET.Element("pair", {"geom1": slot_names[name][g1], "geom2": slot_names[name][g2],
+                                        "condim": condim, "margin": f"{-PAD_MARGIN:g}"})
+            contact.append(p)
+        out[name] = ET.tostring(root, encoding="unicode")
+    return out
+
+
+def _static_fields(mx) -> dict[str, np.ndarray]:
+    return {f: v for f in mx.__dataclass_fields__ if isinstance(v := getattr(mx, f), np.ndarray)}
+
+
+class GroupModel:
+    """The stacked MJX models of one group: shared leaves once, per-task leaves ``[T, ...]``.
+
+    Attributes:
+      names: the member tasks, in stacking order.
+      base: the first member's ``mjx.Model`` (its static fields serve the whole group).
+      varying: indices (into the flattened model leaves) of the leaves that differ between members.
+    """
+
+    def __init__(self, names: Sequence[str], models: Sequence):
+        self.names = tuple(names)
+        self.base = models[0]
+        if any(support.is_sparse(mx) for mx in models):
+            raise ValueError(f"shared physics needs dense mass matrices; {names} has a sparse one")
+        ref = _static_fields(self.base)
+        for name, mx in zip(names[1:], models[1:]):
+            for f, v in _static_fields(mx).items():
+                if not f.startswith(_FREE_STATIC + _DENSE_ONLY) and not np.array_equal(v, ref[f]):
+                    raise ValueError(f"{name} and {names[0]} differ in the static field {f}; they cannot share "
+                                     "one physics graph")
+        leaves = [jax.tree_util.tree_leaves(mx) for mx in models]
+        self._treedef = jax.tree_util.tree_structure(self.base)
+        self.varying = tuple(i for i, x in enumerate(leaves[0])
+                             if any(not np.array_equal(np.asarray(x), np.asarray(o[i])) for o in leaves[1:]))
+        self._stacked = {i: jnp.stack([jnp.asarray(o[i]) for o in leaves]) for i in self.varying}
+        self._shared = leaves[0]
+
+    def per_env(self, member: jax.Array):
+        """``(model, in_axes)`` for ``jax.vmap``: the varying leaves gathered at ``member`` (``[n]`` int32, the
+        member index of every env), the shared ones unbatched."""
+        leaves = [self._stacked[i][member] if i in self._stacked else x for i, x in enumerate(self._shared)]
+        axes = [0 if i in self._stacked else None for i in range(len(self._shared))]
+        return (jax.tree_util.tree_unflatten(self._treedef, leaves),
+                jax.tree_util.tree_unflatten(self._treedef, axes))
+
+
+def run_group(group: GroupModel, member: jax.Array, fn, data, body_pos: jax.Array | None, fence: bool):
+    """``fn(model, data)`` (``mjx.step`` substeps, ``mjx.kinematics``) of every env of a group, one vmapped call.
+
+    Args:
+      group: the group's stacked models.
+      member: ``[n]`` int32, each env's member index (a constant of the program).
+      fn: ``(mjx.Model, mjx.Data) -> mjx.Data`` of one env.
+      data: batched ``mjx.Data`` of the group's envs, ``[n, ...]``.
+      body_pos: ``[n, nbody, 3]`` per-env body positions (placed fixtures), or None to keep the members' own.
+      fence: put ``mjx_levels``' barriers between body-tree levels (the arm hand).
+    """
+    mx, axes = group.per_env(member)
+    if body_pos is not None:
+        mx, axes = mx.replace(body_pos=body_pos), axes.replace(body_pos=0)
+
+    def one(m, d):
+        with mjx_levels.fenced_levels(fence):
+            return fn(m, d)
+
+    return jax.vmap(one, in_axes=(axes, 0))(mx, data)

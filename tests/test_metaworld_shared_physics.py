@@ -1,0 +1,126 @@
+"""``envs_bridge.metaworld.shared_physics``: padded scenes of one skeleton share one ``mjx.step`` and keep each
+task's physics (C MuJoCo for all fifty scenes, MJX through the env for a mixed group)."""
+
+import jax
+import jax.numpy as jnp
+import mujoco
+import numpy as np
+import pytest
+from mujoco import mjx
+
+from envs_bridge.metaworld import scenes, shared_physics
+from envs_bridge.metaworld.env import MetaWorldEnv
+from mtjax import envs
+
+
+@pytest.fixture(scope="module")
+def xmls():
+    return {t: scenes.scene_xml(t) for t in scenes.ALL_TASKS}
+
+
+@pytest.fixture(scope="module")
+def plan20(xmls):
+    return shared_physics.plan_groups(xmls, 20)
+
+
+def test_plan_groups_partitions_by_skeleton_and_trades_graphs_for_pairs(xmls, plan20):
+    models = {t: scenes.build_model(t) for t in xmls}
+    fewest, most = shared_physics.plan_groups(xmls, 1), shared_physics.plan_groups(xmls, 50)
+    # skeletons never merge (16 among the fifty scenes), exact structures always do (39)
+    assert len(fewest) == len(shared_physics.group_by_skeleton(models)) == 16
+    assert len(most) == 39 and len(plan20) == 20
+    for plan in (fewest, most, plan20):
+        assert sorted(t for g in plan for t in g) == sorted(xmls)
+        for g in plan:
+            assert len({shared_physics.skeleton(models[t]) for t in g}) == 1
+
+    def slots(plan):
+        return sum(len(g) * shared_physics.padded_pairs({t: xmls[t] for t in g}) for g in plan)
+
+    own = sum(m.npair for m in models.values())
+    assert slots(most) == own < slots(plan20) < slots(fewest)
+
+
+def test_padded_group_shares_structure_and_keeps_every_members_pairs(xmls):
+    group = ["drawer-close", "button-press", "window-close"]
+    padded = shared_physics.pad_group({t: xmls[t] for t in group})
+    ms = {t: mujoco.MjModel.from_xml_string(x) for t, x in padded.items()}
+    shared_physics.GroupModel(group, [mjx.put_model(ms[t]) for t in group])  # raises if a static field differs
+    npair = {m.npair for m in ms.values()}
+    assert len(npair) == 1 and npair.pop() == shared_physics.padded_pairs({t: xmls[t] for t in group})
+    for t in group:
+        own, pad = scenes.build_model(t), ms[t]
+        real = {(own.geom(int(a)).name, own.geom(int(b)).name): (float(mg), tuple(fr))
+                for a, b, mg, fr in zip(own.pair_geom1, own.pair_geom2, own.pair_margin, own.pair_friction)}
+        got = {(pad.geom(int(a)).name, pad.geom(int(b)).name): (float(mg), tuple(fr))
+               for a, b, mg, fr in zip(pad.pair_geom1, pad.pair_geom2, pad.pair_margin, pad.pair_friction)}
+        assert {k: got[k] for k in real} == real  # every own pair, with its own parameters
+        extra = [v[0] for k, v in got.items() if k not in real]
+        assert len(extra) == pad.npair - own.npair and all(m == -shared_physics.PAD_MARGIN for m in extra)
+        for g in range(own.ngeom):  # every own geom keeps its type, size and body
+            p = pad.geom(own.geom(g).name)
+            assert p.type == own.geom_type[g] and np.allclose(p.size, own.geom_size[g])
+            assert pad.geom_bodyid[p.id] == own.geom_bodyid[g]
+        assert np.allclose(pad.body_mass, own.body_mass) and np.allclose(pad.body_inertia, own.body_inertia)
+
+
+def test_group_model_refuses_different_skeletons():
+    ms = [mjx.put_model(scenes.build_model(t)) for t in ("reach", "push")]
+    with pytest.raises(ValueError, match="static field"):
+        shared_physics.GroupModel(["reach", "push"], ms)
+
+
+def _c_rollout(m: mujoco.MjModel, steps: int = 120) -> tuple[np.ndarray, int]:
+    """C MuJoCo: the hand's mocap swept through a fixed path with the fingers closing; ``(qpos of every step,
+    most contacts at once)``."""
+    d = mujoco.MjData(m)
+    mujoco.mj_forward(m, d)
+    start = d.mocap_pos[0].copy()
+    out, ncon = [], 0
+    for i in range(steps):
+        phase = i / steps
+        d.mocap_pos[0] = start + np.array([0.1 * np.sin(6 * phase), 0.15 * phase, -0.12 * np.sin(3 * phase)])
+        d.ctrl[:] = [np.sin(5 * phase), -np.sin(5 * phase)]
+        mujoco.mj_step(m, d)
+        out.append(d.qpos.copy())
+        ncon = max(ncon, d.ncon)
+    return np.array(out), ncon
+
+
+def test_every_padded_scene_steps_like_its_own_scene_in_c_mujoco(xmls, plan20):
+    """The padding pairs never push: for all fifty tasks the padded scene's trajectory equals the task's own."""
+    touching = 0
+    for group in plan20:
+        padded = shared_physics.pad_group({t: xmls[t] for t in group})
+        for t in group:
+            own, own_ncon = _c_rollout(scenes.build_model(t))
+            pad, pad_ncon = _c_rollout(mujoco.MjModel.from_xml_string(padded[t]))
+            np.testing.assert_allclose(pad, own, atol=1e-6, err_msg=t)
+            assert pad_ncon == own_ncon, t  # padding pairs never enter the contact list
+            touching += own_ncon > 0
+    assert touching >= 35  # the sweep makes contacts in most scenes (41 of 50 when written)
+
+
+def test_env_with_shared_physics_matches_one_graph_per_task():
+    tasks = ("drawer-close", "button-press", "push", "sweep")
+    ts = envs.TaskSet(tasks, (2,) * len(tasks))
+    own, shared = MetaWorldEnv(ts), MetaWorldEnv(ts, physics_graphs=1)
+    assert own.physics_graphs == 4 and shared.physics_graphs == 2  # two skeletons
+    actions = jax.random.uniform(jax.random.key(1), (25, ts.num_envs, 4), minval=-1.0, maxval=1.0)
+
+    def roll(env):
+        def f(s, a):
+            s = env.step(s, a)
+            return s, (s.obs, s.reward)
+
+        return jax.jit(lambda: jax.lax.scan(f, env.reset(jax.random.key(0)), actions)[1])()
+
+    (o1, r1), (o2, r2) = roll(own), roll(shared)
+    assert float(jnp.abs(o1).max()) > 0.1  # something moved
+    np.testing.assert_allclose(o2, o1, atol=2e-5)
+    np.testing.assert_allclose(r2, r1, atol=2e-5)
+
+
+def test_physics_graphs_must_be_positive():
+    with pytest.raises(ValueError, match="physics_graphs"):
+        MetaWorldEnv(envs.TaskSet(("push",), (1,)), physics_graphs=0)
