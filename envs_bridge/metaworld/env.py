@@ -41,7 +41,8 @@ class TaskBlock:
     """State of one task's env block (all leaves have a leading ``[n]`` env axis).
 
     Attributes:
-      data: batched ``mjx.Data``.
+      data: batched ``shared_physics.SimState``: the ``mjx.Data`` fields carried between steps (state, controls,
+        poses; read like ``mjx.Data``).
       goal: ``[n, 3]`` target position of the episode.
       obj_init: ``[n, 3]`` Meta-World's ``obj_init_pos``.
       init_tcp: ``[n, 3]`` tcp after the reset.
@@ -219,7 +220,8 @@ class MetaWorldEnv:
             rv = None if rand_vecs is None else rand_vecs[i]
             if rv is None:
                 rv = jax.vmap(functools.partial(self._rand_vec, k))(jax.random.split(keys[i], n), variations[i])
-            placed.append(jax.vmap(k.reset_placed)(rv))  # (data, placement, body_pos, consts), each [n, ...]
+            d, p, body_pos, consts = jax.vmap(k.reset_placed)(rv)  # each [n, ...]
+            placed.append((shared_physics.SimState.of(d), p, body_pos, consts))
         datas = self._grouped(mjx.kinematics, [x[0] for x in placed], [x[2] for x in placed], always_placed=True)
         blocks = []
         for i, (k, (_, p, body_pos, consts), d) in enumerate(zip(self._tasks, placed, datas)):
@@ -262,7 +264,8 @@ class MetaWorldEnv:
             placed = always_placed or any(self._tasks[i].anchor_body >= 0 for i in idx)
             d = shared_physics.run_group(group, member, fn, cat([datas[i] for i in idx]),
                                          cat([body_pos[i] for i in idx]) if placed else None,
-                                         fence=self.hand == "arm")  # the arm's 7-link chain: see mjx_levels
+                                         fence=self.hand == "arm",  # the arm's 7-link chain: see mjx_levels
+                                         template=self._tasks[idx[0]].template)
             start = 0
             for i in idx:
                 n = self.task_set.envs_per_task[i]

@@ -27,12 +27,13 @@ import jax
 import jax.numpy as jnp
 import mujoco
 import numpy as np
+from flax import struct
 from mujoco.mjx._src import support  # is_sparse: mujoco-mjx is pinned (pyproject.toml)
 
 from envs_bridge import mjx_levels
 
-__all__ = ["PAD_MARGIN", "GroupModel", "group_by_skeleton", "pad_group", "padded_pairs", "plan_groups", "run_group",
-           "skeleton"]
+__all__ = ["CARRIED", "PAD_MARGIN", "GroupModel", "SimState", "group_by_skeleton", "pad_group", "padded_pairs",
+           "plan_groups", "run_group", "skeleton"]
 
 PAD_MARGIN = 1000.0  # metres; a padding pair's contact would need dist < -1000 to be active
 
@@ -245,23 +246,70 @@ class GroupModel:
                 jax.tree_util.tree_unflatten(self._treedef, axes))
 
 
-def run_group(group: GroupModel, member: jax.Array, fn, data, body_pos: jax.Array | None, fence: bool):
+# The ``mjx.Data`` fields an env carries from one control step to the next: the integrated state and controls (what
+# ``mjx.step`` does not recompute) and the poses the observation and reward read. Every other field (contacts,
+# constraint rows, mass matrix, forces) is recomputed by the next ``mjx.step`` from these and is not carried, so a
+# training loop's carry holds 18 arrays per task instead of 84 (with the contact slots' geoms and distances, which
+# some rewards read: ``scene_defs.touching``).
+CARRIED = ("time", "qpos", "qvel", "act", "qacc_warmstart", "ctrl", "mocap_pos", "mocap_quat", "xpos", "xquat", "xmat",
+           "geom_xpos", "geom_xmat", "site_xpos", "site_xmat")
+
+
+@struct.dataclass
+class SimState:
+    """The carried fields of a (batched) ``mjx.Data`` (``CARRIED``), read like the ``mjx.Data`` they came from,
+    plus ``contact_geom1/2`` and ``contact_dist`` of its contact slots (read by ``scene_defs.touching``)."""
+
+    time: jax.Array
+    qpos: jax.Array
+    qvel: jax.Array
+    act: jax.Array
+    qacc_warmstart: jax.Array
+    ctrl: jax.Array
+    mocap_pos: jax.Array
+    mocap_quat: jax.Array
+    xpos: jax.Array
+    xquat: jax.Array
+    xmat: jax.Array
+    geom_xpos: jax.Array
+    geom_xmat: jax.Array
+    site_xpos: jax.Array
+    site_xmat: jax.Array
+    contact_geom1: jax.Array
+    contact_geom2: jax.Array
+    contact_dist: jax.Array
+
+    @classmethod
+    def of(cls, d) -> SimState:
+        """The carried fields of ``d`` (an ``mjx.Data``), with its contact slots' geoms and distances."""
+        c = d._impl.contact
+        return cls(**{f: getattr(d, f) for f in CARRIED}, contact_geom1=c.geom1, contact_geom2=c.geom2,
+                   contact_dist=c.dist)
+
+    def data(self, template):
+        """A full ``mjx.Data``: ``template`` (``mjx.make_data`` of the env's model) with the carried fields set."""
+        return template.replace(**{f: getattr(self, f) for f in CARRIED})
+
+
+def run_group(group: GroupModel, member: jax.Array, fn, state: SimState, body_pos: jax.Array | None, fence: bool,
+              template) -> SimState:
     """``fn(model, data)`` (``mjx.step`` substeps, ``mjx.kinematics``) of every env of a group, one vmapped call.
 
     Args:
       group: the group's stacked models.
       member: ``[n]`` int32, each env's member index (a constant of the program).
       fn: ``(mjx.Model, mjx.Data) -> mjx.Data`` of one env.
-      data: batched ``mjx.Data`` of the group's envs, ``[n, ...]``.
+      state: the carried state of the group's envs, ``[n, ...]``.
       body_pos: ``[n, nbody, 3]`` per-env body positions (placed fixtures), or None to keep the members' own.
       fence: put ``mjx_levels``' barriers between body-tree levels (the arm hand).
+      template: one env's ``mjx.Data`` of the group's structure (``mjx.make_data``), filled in with ``state``.
     """
     mx, axes = group.per_env(member)
     if body_pos is not None:
         mx, axes = mx.replace(body_pos=body_pos), axes.replace(body_pos=0)
 
-    def one(m, d):
+    def one(m, s):
         with mjx_levels.fenced_levels(fence):
-            return fn(m, d)
+            return SimState.of(fn(m, s.data(template)))
 
-    return jax.vmap(one, in_axes=(axes, 0))(mx, data)
+    return jax.vmap(one, in_axes=(axes, 0))(mx, state)
