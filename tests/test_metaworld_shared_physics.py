@@ -26,13 +26,15 @@ def plan20(xmls):
 def test_plan_groups_partitions_by_skeleton_and_trades_graphs_for_pairs(xmls, plan20):
     models = {t: scenes.build_model(t) for t in xmls}
     fewest, most = shared_physics.plan_groups(xmls, 1), shared_physics.plan_groups(xmls, 50)
-    # skeletons never merge (16 among the fifty scenes), exact structures always do (39)
-    assert len(fewest) == len(shared_physics.group_by_skeleton(models)) == 16
+    # skeletons never merge (11 among the fifty scenes), exact structures always do (39)
+    assert len(fewest) == len({shared_physics.skeleton_key(x) for x in xmls.values()}) == 11
     assert len(most) == 39 and len(plan20) == 20
     for plan in (fewest, most, plan20):
         assert sorted(t for g in plan for t in g) == sorted(xmls)
         for g in plan:
-            assert len({shared_physics.skeleton(models[t]) for t in g}) == 1
+            assert len({shared_physics.skeleton_key(xmls[t]) for t in g}) == 1
+            padded = shared_physics.pad_group({t: xmls[t] for t in g})  # one structure: GroupModel checks it
+            shared_physics.GroupModel(g, [mjx.put_model(mujoco.MjModel.from_xml_string(padded[t])) for t in g])
 
     def slots(plan):
         return sum(len(g) * shared_physics.padded_pairs({t: xmls[t] for t in g}) for g in plan)
@@ -71,8 +73,11 @@ def test_group_model_refuses_different_skeletons():
 
 
 def _c_rollout(m: mujoco.MjModel, steps: int = 120) -> tuple[np.ndarray, int]:
-    """C MuJoCo: the hand's mocap swept through a fixed path with the fingers closing; ``(qpos of every step,
-    most contacts at once)``."""
+    """C MuJoCo: the hand's mocap swept through a fixed path with the fingers closing; ``(qpos of every step, in
+    the order of the joints' names, most contacts at once)``."""
+    order = sorted(range(m.njnt), key=lambda j: m.joint(j).name)
+    width = {0: 7, 1: 4, 2: 1, 3: 1}
+    cols = np.concatenate([np.arange(m.jnt_qposadr[j], m.jnt_qposadr[j] + width[int(m.jnt_type[j])]) for j in order])
     d = mujoco.MjData(m)
     mujoco.mj_forward(m, d)
     start = d.mocap_pos[0].copy()
@@ -82,7 +87,7 @@ def _c_rollout(m: mujoco.MjModel, steps: int = 120) -> tuple[np.ndarray, int]:
         d.mocap_pos[0] = start + np.array([0.1 * np.sin(6 * phase), 0.15 * phase, -0.12 * np.sin(3 * phase)])
         d.ctrl[:] = [np.sin(5 * phase), -np.sin(5 * phase)]
         mujoco.mj_step(m, d)
-        out.append(d.qpos.copy())
+        out.append(d.qpos[cols].copy())
         ncon = max(ncon, d.ncon)
     return np.array(out), ncon
 
@@ -143,3 +148,12 @@ def test_carried_state_is_all_mjx_step_needs():
     for f in shared_physics.CARRIED + ("contact_dist",):
         want = full._impl.contact.dist if f == "contact_dist" else getattr(full, f)
         np.testing.assert_allclose(getattr(slim, f), want, atol=1e-6, err_msg=f)
+
+
+def test_padding_adds_only_static_bodies(xmls):
+    padded = shared_physics.pad_group({t: xmls[t] for t in ("push", "bin-picking")})
+    push, own = mujoco.MjModel.from_xml_string(padded["push"]), scenes.build_model("push")
+    assert push.nbody == scenes.build_model("bin-picking").nbody == own.nbody + 2  # bin-picking's two fixtures
+    assert push.nv == own.nv and push.body_mass.sum() == pytest.approx(own.body_mass.sum())
+    with pytest.raises(ValueError, match="jointed subtree"):  # a drawer's slide joint cannot be padded in
+        shared_physics.pad_group({t: xmls[t] for t in ("push", "drawer-close")})

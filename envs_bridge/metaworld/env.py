@@ -97,7 +97,7 @@ class MetaWorldEnv:
       contact_slots: ``{task: number of MJX contact slots}`` of every task model (the padded one where shared).
       physics_graphs: constructor argument: ``None`` steps every task with its own ``mjx.step`` (one compiled
         graph per task); an int asks ``shared_physics.plan_groups`` for at most that many graphs (never fewer than
-        the tasks' skeletons, 16 for MT50), each shared by padded tasks of one skeleton: less compile, more
+        the tasks' skeletons, 11 for MT50), each shared by padded tasks of one skeleton: less compile, more
         contact pairs per env (``docs/metaworld_mt50.md``, "Speed and compile"). Same trajectories up to float
         rounding. The attribute holds the number of graphs built.
     """

@@ -2,9 +2,11 @@
 
 An MJX step is traced once per model *structure* (``structure.py``), so an env of fifty tasks with one model each
 compiles fifty ``mjx.step`` graphs (the MT50 compile, ``docs/metaworld_mt50.md``, "Speed and compile"). Here tasks
-whose scenes have the same *skeleton* (body tree, joints, mocap bodies, equality constraints, actuators) are padded
-to one structure and share one graph:
+whose scenes have the same *skeleton* (``skeleton_key``: the same jointed or mocap subtrees under the worldbody) are
+padded to one structure and share one graph:
 
+- the worldbody's task subtrees are put in one order (sorted by signature) and the static subtrees a member lacks
+  are added as parked massless bodies (no degrees of freedom), so all members have one body tree;
 - per body, the geoms and sites are sorted by type and padded to the group's largest count of each type (padding
   geoms are massless 1-mm shapes at the body origin; contacts come only from explicit pairs, so they touch nothing);
 - the pair list is the union, over the group, of every member's pairs written in those shared geom slots; a member's
@@ -32,8 +34,8 @@ from mujoco.mjx._src import support  # is_sparse: mujoco-mjx is pinned (pyprojec
 
 from envs_bridge import mjx_levels
 
-__all__ = ["CARRIED", "PAD_MARGIN", "GroupModel", "SimState", "group_by_skeleton", "pad_group", "padded_pairs",
-           "plan_groups", "run_group", "skeleton"]
+__all__ = ["CARRIED", "PAD_MARGIN", "GroupModel", "SimState", "pad_group", "padded_pairs",
+           "plan_groups", "run_group", "skeleton_key"]
 
 PAD_MARGIN = 1000.0  # metres; a padding pair's contact would need dist < -1000 to be active
 
@@ -45,21 +47,6 @@ _FREE_STATIC = ("name_", "body_sameframe", "geom_sameframe", "site_sameframe", "
 _DENSE_ONLY = ("M_rowadr", "M_rownnz", "M_colind", "dof_Madr")
 
 
-def skeleton(m: mujoco.MjModel) -> tuple:
-    """What padding keeps: body tree, joint types/bodies/limits, mocap bodies, equalities, actuators."""
-    return (tuple(m.body_parentid), tuple(m.jnt_type), tuple(m.jnt_bodyid), tuple(m.jnt_limited),
-            tuple(m.body_mocapid), tuple(m.eq_type), tuple(m.eq_obj1id), tuple(m.eq_obj2id),
-            tuple(m.actuator_trnid.ravel()), tuple(m.actuator_gaintype), tuple(m.actuator_biastype))
-
-
-def group_by_skeleton(models: Mapping[str, mujoco.MjModel]) -> list[list[str]]:
-    """Tasks grouped by ``skeleton``, groups in order of their first task, tasks in the given order."""
-    groups: dict = {}
-    for name, m in models.items():
-        groups.setdefault(skeleton(m), []).append(name)
-    return list(groups.values())
-
-
 def padded_pairs(xmls: Mapping[str, str]) -> int:
     """Pair slots of the group's padded structure (every env of the group steps this many contacts)."""
     return ET.fromstring(next(iter(pad_group(xmls).values()))).find("contact").findall("pair").__len__()
@@ -69,9 +56,9 @@ def plan_groups(xmls: Mapping[str, str], graphs: int) -> list[list[str]]:
     """Groups of tasks that share a physics graph: at most ``graphs`` groups where the skeletons allow.
 
     Starts from one group per exact structure (``structure.shape_of``: sharing costs nothing) and, while more than
-    ``graphs`` groups remain, merges the two groups of one skeleton whose merge adds the fewest pair slots summed
-    over their tasks (each task's envs step the padded pairs). Skeletons never merge, so the result has at least
-    as many groups as there are skeletons (16 for the fifty floating-hand scenes). Deterministic.
+    ``graphs`` groups remain, merges the two groups of one skeleton (``skeleton_key``) whose merge adds the fewest
+    pair slots summed over their tasks (each task's envs step the padded pairs). Skeletons never merge, so the
+    result has at least as many groups as there are skeletons (11 for the fifty floating-hand scenes). Deterministic.
     """
     from envs_bridge.metaworld import structure  # structure imports scenes lazily; no cycle
 
@@ -80,6 +67,7 @@ def plan_groups(xmls: Mapping[str, str], graphs: int) -> list[list[str]]:
     for t, m in models.items():
         parts.setdefault(structure.shape_of(m).key, []).append(t)
     parts = list(parts.values())
+    keys = {t: skeleton_key(x) for t, x in xmls.items()}
     cache: dict = {}
 
     def cost(names: list[str]) -> int:
@@ -92,7 +80,7 @@ def plan_groups(xmls: Mapping[str, str], graphs: int) -> list[list[str]]:
         best = None
         for i in range(len(parts)):
             for j in range(i + 1, len(parts)):
-                if skeleton(models[parts[i][0]]) != skeleton(models[parts[j][0]]):
+                if keys[parts[i][0]] != keys[parts[j][0]]:
                     continue
                 extra = cost(parts[i] + parts[j]) - cost(parts[i]) - cost(parts[j])
                 if best is None or extra < best[0]:
@@ -103,6 +91,65 @@ def plan_groups(xmls: Mapping[str, str], graphs: int) -> list[list[str]]:
         parts[i] = parts[i] + parts[j]
         del parts[j]
     return parts
+
+
+def _signature(b: ET.Element) -> tuple:
+    """A body subtree's skeleton: mocap flag, joints (type, limited), the children's signatures in order."""
+    joints = tuple(sorted(("free", False) if c.tag == "freejoint" else
+                          (c.get("type", "hinge"), c.get("range") is not None and c.get("limited") != "false")
+                          for c in b if c.tag in ("joint", "freejoint")))
+    return (b.get("mocap") == "true", joints, tuple(_signature(c) for c in b if c.tag == "body"))
+
+
+def _static(sig: tuple) -> bool:
+    """A subtree without joints or mocap bodies: padding may add it (it adds no degree of freedom)."""
+    mocap, joints, children = sig
+    return not mocap and not joints and all(_static(c) for c in children)
+
+
+def _task_subtrees(root: ET.Element) -> list[ET.Element]:
+    """The worldbody's body children other than the hand's (the mocap target and the subtree holding "hand")."""
+    wb = root.find("worldbody")
+    return [c for c in wb if c.tag == "body" and c.get("name") != "mocap"
+            and not any(b.get("name") == "hand" for b in c.iter("body"))]
+
+
+def skeleton_key(xml: str) -> tuple:
+    """What tasks must share to be padded to one structure: their scenes' non-static task subtrees (sorted);
+    static subtrees (fixtures without joints) are padded with parked dummies."""
+    return tuple(sorted(sig for sig in map(_signature, _task_subtrees(ET.fromstring(xml))) if not _static(sig)))
+
+
+def _dummy(sig: tuple, name: str, pos: str = "0 0 -5") -> ET.Element:
+    e = ET.Element("body", {"name": name, "pos": pos})
+    for i, child in enumerate(sig[2]):
+        e.append(_dummy(child, f"{name}_{i}", "0 0 0"))
+    return e
+
+
+def _canonical_world(trees: Mapping[str, ET.Element]) -> None:
+    """Puts every member's task subtrees in one order (sorted by signature) and pads the static ones the member
+    lacks with parked dummy bodies, so that all members have one body tree. Body order is not physics; names keep
+    the ids."""
+    sigs = {name: [(_signature(b), b) for b in _task_subtrees(root)] for name, root in trees.items()}
+    most: dict = collections.Counter()
+    for member in sigs.values():
+        for sig, n in collections.Counter(s for s, _ in member).items():
+            most[sig] = max(most[sig], n)
+    for name, root in trees.items():
+        wb = root.find("worldbody")
+        for _, b in sigs[name]:
+            wb.remove(b)
+        pad = 0
+        for sig in sorted(most):
+            own = [b for s, b in sigs[name] if s == sig]
+            if len(own) < most[sig] and not _static(sig):
+                raise ValueError(f"{name} lacks a jointed subtree {sig} of its group; only static ones are padded")
+            for b in own:
+                wb.append(b)
+            for _ in range(most[sig] - len(own)):
+                wb.append(_dummy(sig, f"_pad_body{pad}"))
+                pad += 1
 
 
 def _bodies(root: ET.Element) -> list[ET.Element]:
@@ -173,6 +220,7 @@ def _slots(trees: Sequence[ET.Element], tag: str) -> list[list[tuple[str, int]]]
 def pad_group(xmls: Mapping[str, str]) -> dict[str, str]:
     """Pads the scenes of one skeleton group to one structure; returns ``{task: padded MJCF}``."""
     trees = {name: ET.fromstring(x) for name, x in xmls.items()}
+    _canonical_world(trees)
     geom_slots, site_slots = _slots(list(trees.values()), "geom"), _slots(list(trees.values()), "site")
     slot_names, pairs = {}, {}
     for name, root in trees.items():
