@@ -259,8 +259,8 @@ class MetaWorldEnv:
         task per task unless ``physics_graphs`` is set). Per-env ``body_pos`` where a member places fixtures per
         episode (or ``always_placed``)."""
         out = list(datas)
+        cat = lambda xs: xs[0] if len(xs) == 1 else jax.tree_util.tree_map(lambda *x: jnp.concatenate(x), *xs)
         for group, idx, member in self._groups:
-            cat = lambda xs: xs[0] if len(xs) == 1 else jax.tree_util.tree_map(lambda *x: jnp.concatenate(x), *xs)
             placed = always_placed or any(self._tasks[i].anchor_body >= 0 for i in idx)
             d = shared_physics.run_group(group, member, fn, cat([datas[i] for i in idx]),
                                          cat([body_pos[i] for i in idx]) if placed else None,
