@@ -22,7 +22,6 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import mujoco
-import numpy as np
 from flax import struct
 from mujoco import mjx
 
@@ -141,12 +140,8 @@ class MetaWorldEnv:
                 padded = shared_physics.pad_group({n: xmls[n] for n in part})
                 models.update({n: mujoco.MjModel.from_xml_string(x) for n, x in padded.items()})
         self._tasks = [TaskModel(n, *scene_args, rand_vecs_path, hand, models.get(n)) for n in names]
-        self._groups = []  # (GroupModel, task indices, [envs] member index of each env of the group)
-        for part in parts:
-            idx = [names.index(n) for n in part]
-            member = np.concatenate([np.full(task_set.envs_per_task[i], j, np.int32) for j, i in enumerate(idx)])
-            self._groups.append((shared_physics.GroupModel(part, [self._tasks[i].mx for i in idx]), idx,
-                                 jnp.asarray(member)))
+        self._groups = [(shared_physics.GroupModel(part, [self._tasks[names.index(n)].mx for n in part]),
+                         [names.index(n) for n in part]) for part in parts]  # (stacked models, task indices)
         self.physics_graphs = len(self._groups)
         self.contact_slots = {t.name: t.contact_slots for t in self._tasks}
         self.obs_size = 39 + task_set.num_tasks
@@ -259,18 +254,14 @@ class MetaWorldEnv:
         task per task unless ``physics_graphs`` is set). Per-env ``body_pos`` where a member places fixtures per
         episode (or ``always_placed``)."""
         out = list(datas)
-        cat = lambda xs: xs[0] if len(xs) == 1 else jax.tree_util.tree_map(lambda *x: jnp.concatenate(x), *xs)
-        for group, idx, member in self._groups:
+        for group, idx in self._groups:
             placed = always_placed or any(self._tasks[i].anchor_body >= 0 for i in idx)
-            d = shared_physics.run_group(group, member, fn, cat([datas[i] for i in idx]),
-                                         cat([body_pos[i] for i in idx]) if placed else None,
-                                         fence=self.hand == "arm",  # the arm's 7-link chain: see mjx_levels
-                                         template=self._tasks[idx[0]].template)
-            start = 0
-            for i in idx:
-                n = self.task_set.envs_per_task[i]
-                out[i] = d if len(idx) == 1 else jax.tree_util.tree_map(lambda x, a=start, b=start + n: x[a:b], d)
-                start += n
+            new = shared_physics.run_group(group, fn, [datas[i] for i in idx],
+                                           [body_pos[i] for i in idx] if placed else None,
+                                           fence=self.hand == "arm",  # the arm's 7-link chain: see mjx_levels
+                                           template=self._tasks[idx[0]].template)
+            for i, d in zip(idx, new):
+                out[i] = d
         return out
 
     def _evaluate(self, k: TaskModel, d, prev, goal, obj_init, init_tcp, anchor, consts, t, action):

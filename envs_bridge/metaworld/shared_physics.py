@@ -285,13 +285,17 @@ class GroupModel:
         self._stacked = {i: jnp.stack([jnp.asarray(o[i]) for o in leaves]) for i in self.varying}
         self._shared = leaves[0]
 
-    def per_env(self, member: jax.Array):
-        """``(model, in_axes)`` for ``jax.vmap``: the varying leaves gathered at ``member`` (``[n]`` int32, the
-        member index of every env), the shared ones unbatched."""
-        leaves = [self._stacked[i][member] if i in self._stacked else x for i, x in enumerate(self._shared)]
+    def per_member(self):
+        """``(model, in_axes)`` for a ``jax.vmap`` over the members: the varying leaves stacked ``[T, ...]``, the
+        shared ones unbatched."""
+        leaves = [self._stacked.get(i, x) for i, x in enumerate(self._shared)]
         axes = [0 if i in self._stacked else None for i in range(len(self._shared))]
         return (jax.tree_util.tree_unflatten(self._treedef, leaves),
                 jax.tree_util.tree_unflatten(self._treedef, axes))
+
+    def unbatched_axes(self):
+        """``in_axes`` with every model leaf unbatched (the structure of ``per_member``'s)."""
+        return jax.tree_util.tree_unflatten(self._treedef, [None] * len(self._shared))
 
 
 # The ``mjx.Data`` fields an env carries from one control step to the next: the integrated state and controls (what
@@ -339,25 +343,45 @@ class SimState:
         return template.replace(**{f: getattr(self, f) for f in CARRIED})
 
 
-def run_group(group: GroupModel, member: jax.Array, fn, state: SimState, body_pos: jax.Array | None, fence: bool,
-              template) -> SimState:
-    """``fn(model, data)`` (``mjx.step`` substeps, ``mjx.kinematics``) of every env of a group, one vmapped call.
+def run_group(group: GroupModel, fn, states: Sequence[SimState], body_pos: Sequence[jax.Array] | None, fence: bool,
+              template) -> list[SimState]:
+    """``fn(model, data)`` (``mjx.step`` substeps, ``mjx.kinematics``) of every env of a group: a ``vmap`` over the
+    members (their stacked model leaves) of a ``vmap`` over each member's envs (its model shared by them).
 
     Args:
       group: the group's stacked models.
-      member: ``[n]`` int32, each env's member index (a constant of the program).
       fn: ``(mjx.Model, mjx.Data) -> mjx.Data`` of one env.
-      state: the carried state of the group's envs, ``[n, ...]``.
-      body_pos: ``[n, nbody, 3]`` per-env body positions (placed fixtures), or None to keep the members' own.
+      states: per member, the carried state of its envs, ``[n_i, ...]``.
+      body_pos: per member, ``[n_i, nbody, 3]`` per-env body positions (placed fixtures), or None to keep the
+        members' own.
       fence: put ``mjx_levels``' barriers between body-tree levels (the arm hand).
-      template: one env's ``mjx.Data`` of the group's structure (``mjx.make_data``), filled in with ``state``.
+      template: one env's ``mjx.Data`` of the group's structure (``mjx.make_data``), filled in with the states.
+
+    Returns:
+      Per member, the new state of its envs. Members with fewer envs than the largest are padded with copies of
+      their own envs for the call (MT50's 24,576 envs: 491 or 492 per task, one copy).
     """
-    mx, axes = group.per_env(member)
+    inner_axes = group.unbatched_axes()
     if body_pos is not None:
-        mx, axes = mx.replace(body_pos=body_pos), axes.replace(body_pos=0)
+        inner_axes = inner_axes.replace(body_pos=0)
 
     def one(m, s):
         with mjx_levels.fenced_levels(fence):
             return SimState.of(fn(m, s.data(template)))
 
-    return jax.vmap(one, in_axes=(axes, 0))(mx, state)
+    inner = jax.vmap(one, in_axes=(inner_axes, 0))
+    if len(states) == 1:  # one task: its own model, no stacking
+        mx = group.base if body_pos is None else group.base.replace(body_pos=body_pos[0])
+        return [inner(mx, states[0])]
+    counts = [int(jax.tree_util.tree_leaves(s)[0].shape[0]) for s in states]
+    most = max(counts)
+
+    def stack(xs):
+        fill = lambda x, n: x if n == most else x[np.arange(most) % n]
+        return jax.tree_util.tree_map(lambda *a: jnp.stack([fill(x, n) for x, n in zip(a, counts)]), *xs)
+
+    mx, axes = group.per_member()
+    if body_pos is not None:
+        mx, axes = mx.replace(body_pos=stack(body_pos)), axes.replace(body_pos=0)
+    out = jax.vmap(inner, in_axes=(axes, 0))(mx, stack(states))
+    return [jax.tree_util.tree_map(lambda x, j=j, n=n: x[j, :n], out) for j, n in enumerate(counts)]
