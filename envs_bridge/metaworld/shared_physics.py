@@ -49,7 +49,7 @@ _DENSE_ONLY = ("M_rowadr", "M_rownnz", "M_colind", "dof_Madr")
 
 def padded_pairs(xmls: Mapping[str, str]) -> int:
     """Pair slots of the group's padded structure (every env of the group steps this many contacts)."""
-    return ET.fromstring(next(iter(pad_group(xmls).values()))).find("contact").findall("pair").__len__()
+    return len(ET.fromstring(next(iter(pad_group(xmls).values()))).find("contact").findall("pair"))
 
 
 def plan_groups(xmls: Mapping[str, str], graphs: int) -> list[list[str]]:
