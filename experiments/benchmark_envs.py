@@ -120,10 +120,11 @@ def main(argv=None):
     names = tuple(args.tasks.split(",")) if args.tasks else (TASKS if args.suite == "mt10" else MT50_TASKS)
     sizes = [2 * len(names)] if args.quick else [int(x) for x in args.envs.split(",")]
     spc, reps = (2, 2) if args.quick else (args.steps_per_call, args.repeats)
-    graphs = {"auto": None if args.suite == "mt10" else MT50_PHYSICS_GRAPHS, "none": None}.get(
-        args.physics_graphs.lower(), None)
-    if args.physics_graphs.lower() not in ("auto", "none"):
-        graphs = int(args.physics_graphs)
+    choice = args.physics_graphs.lower()
+    if choice == "auto":
+        graphs = None if args.suite == "mt10" else MT50_PHYSICS_GRAPHS
+    else:
+        graphs = None if choice == "none" else int(choice)
     kw = {"hand": args.hand, "iterations": args.iterations, "ls_iterations": args.iterations,
           "physics_graphs": graphs}
     env0 = make_metaworld(names, len(names), frame_skip=args.frame_skip, **kw)

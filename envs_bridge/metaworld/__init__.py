@@ -24,7 +24,7 @@ from envs_bridge.metaworld.scenes import TASKS
 from envs_bridge.metaworld.scenes_mt50 import MT50_TASKS
 from mtjax import envs
 
-# "mt50" shares physics graphs between tasks of one skeleton (``shared_physics``): 20 graphs instead of 50, at 1.58x
+# "mt50" shares physics graphs between tasks of one skeleton (``shared_physics``): 20 graphs instead of 50, at 1.47x
 # the contact pairs per env (``docs/metaworld_mt50.md``, "Speed and compile"); pass physics_graphs=None for one per task.
 MT50_PHYSICS_GRAPHS = 20
 

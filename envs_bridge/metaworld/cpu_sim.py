@@ -10,7 +10,7 @@ MuJoCo steps the same MJCF model with no compile. ``CpuRollout`` runs ``E`` epis
 * step: the env's control (``MetaWorldEnv.control``: mocap target moved by ``action_scale * a[:3]``, clipped to the
   task's bounds; finger targets ``(a3, -a3)``), then ``frame_skip`` calls of ``mujoco.mj_step`` per episode;
 * observation, reward quantities, reward and success: the env's own ``_evaluate``, jitted and vmapped, on an
-  ``mjx.Data`` view of the C state (positions, orientations, velocities and the active contacts);
+  ``SimState`` view of the C state (positions, orientations, velocities and the active contacts);
 * ``observe`` / ``quantities``: the same observation / reward-quantity code on the current C state, for checks that
   move bodies or call ``mujoco.mj_step`` on ``datas[i]`` themselves.
 
@@ -28,6 +28,7 @@ import jax.numpy as jnp
 import mujoco
 import numpy as np
 
+from envs_bridge.metaworld import shared_physics
 from envs_bridge.metaworld.env import MetaWorldEnv
 from mtjax import envs
 
@@ -129,11 +130,11 @@ class CpuRollout:
         return out
 
     def _view(self, s):
-        """An ``mjx.Data`` holding the C state's fields (the rest: the task's template)."""
-        tpl = self.task.template
-        contact = tpl._impl.contact.replace(geom1=s["geom1"], geom2=s["geom2"], dist=s["dist"])
+        """The env's carried state (``shared_physics.SimState``) holding the C state's fields and contacts (the rest:
+        the task's template), as the env's evaluation reads it after an MJX step."""
+        tpl = shared_physics.SimState.of(self.task.template)
         return tpl.replace(**{f: s[f].astype(getattr(tpl, f).dtype) for f in _FIELDS + _MATS},
-                           _impl=tpl._impl.replace(contact=contact))
+                           contact_geom1=s["geom1"], contact_geom2=s["geom2"], contact_dist=s["dist"])
 
     def _place_one(self, rv):
         """The env's reset placement of one episode (``TaskModel.reset_placed``), before kinematics."""

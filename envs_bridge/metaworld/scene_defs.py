@@ -113,13 +113,9 @@ def placement(p: Placement, placed: Mapping[str, jax.Array]) -> jax.Array:
 
 
 def touching(d, geom_a: int, geom_b: int) -> jax.Array:
-    """Whether the contact slots of one env's ``mjx.Data`` (or the env's ``shared_physics.SimState``) hold an active
-    contact between two geoms (either order, penetration ``dist < 0``): Meta-World's ``touching_object`` test (a
-    pad's contact with the object)."""
-    if hasattr(d, "contact_dist"):
-        g1, g2, dist = d.contact_geom1, d.contact_geom2, d.contact_dist
-    else:
-        c = d._impl.contact
-        g1, g2, dist = c.geom1, c.geom2, c.dist
+    """Whether the contact slots of one env's state (``shared_physics.SimState``, what the env and ``CpuRollout``
+    evaluate) hold an active contact between two geoms (either order, penetration ``dist < 0``): Meta-World's
+    ``touching_object`` test (a pad's contact with the object)."""
+    g1, g2, dist = d.contact_geom1, d.contact_geom2, d.contact_dist
     hit = ((g1 == geom_a) & (g2 == geom_b)) | ((g1 == geom_b) & (g2 == geom_a))
     return jnp.any(hit & (dist < 0.0))
