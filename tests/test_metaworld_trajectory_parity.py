@@ -29,7 +29,9 @@ KNOWN_MISSES = {
     ("pick-place", "ok_tcp"): "28.1 mm",
     ("pick-place", "ok_obj"): "0.00 within 10 mm",
     ("pick-place", "ok_success"): "last-step 0.8 vs 1.0",
-    ("door-open", "ok_tcp"): "43.1 mm",
+    ("door-open", "ok_tcp"): "12.6 mm",
+    ("door-open", "ok_success"): "last-step 0.2 vs 0.0, success steps 92 vs 32: the floating hand lets the opened "
+                                 "door swing back through the goal zone late in the episode",
     ("drawer-open", "ok_tcp"): "9.0 mm",
     ("drawer-open", "ok_success"): "last-step 0.0 vs 1.0: the drawer drifts back",
     ("drawer-close", "ok_tcp"): "10.5 mm",
