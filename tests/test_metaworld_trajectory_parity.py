@@ -75,6 +75,17 @@ def test_metrics_flag_a_shifted_tcp_and_a_joint_beyond_its_range(fixture):
     assert row["joint_excess_ours"] > 0.3 and not row["ok_joint"]
 
 
+def test_summary_counts_met_targets_and_the_object_target_only_where_it_applies():
+    ok = {"ok_tcp": True, "ok_obj": True, "ok_success": True, "ok_joint": True, "tcp_median": 0.001,
+          "obj_within_10mm_share": 1.0, "any_real": 1.0, "any_ours": 1.0, "last_real": 1.0, "last_ours": 1.0,
+          "steps_real": 400.0, "steps_ours": 400.0, "joint_excess_real": 0.0, "joint_excess_ours": 0.0}
+    table = {"push": dict(ok, ok_tcp=False), "drawer-open": dict(ok, ok_obj=False), "reach": dict(ok)}
+    # push misses TCP; drawer-open's object flag does not count (no free object), so it meets all that apply
+    assert tp.summary(table) == {"ok_tcp": (2, 3), "ok_obj": (1, 1), "ok_success": (3, 3), "ok_joint": (3, 3),
+                                 "all": (2, 3)}
+    assert tp.format_table(table).splitlines()[-1].startswith("targets met: TCP 2/3, object (free-object tasks) 1/1")
+
+
 @pytest.mark.parametrize("task", TASKS)
 @pytest.mark.parametrize("target", TARGET_KEYS)
 def test_trajectory_parity_target(table, task, target, request):

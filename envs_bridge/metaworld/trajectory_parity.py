@@ -43,7 +43,7 @@ from envs_bridge.metaworld.jitted import JittedEnv
 from mtjax import envs
 
 __all__ = ["FIXTURES", "MOVABLE", "TARGETS", "fixture_tasks", "known_misses", "load_fixture", "metrics", "miss_reason",
-           "run", "task_joint"]
+           "run", "summary", "task_joint"]
 
 _FIXTURE_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "tests", "fixtures", "metaworld")
 FIXTURES = {"mt10": os.path.join(_FIXTURE_DIR, "trajectories.npz"),
@@ -287,7 +287,22 @@ def format_table(table: dict) -> str:
             f"{mark(r['ok_obj']):>3s} {r['any_real']:5.2f}/{r['any_ours']:4.2f}  {r['last_real']:6.2f}/"
             f"{r['last_ours']:4.2f}  {r['steps_real']:7.1f}/{r['steps_ours']:5.1f} {mark(r['ok_success']):>4s} "
             f"{r['joint_excess_real']:9.3f}/{r['joint_excess_ours']:.3f} {mark(r['ok_joint'])}")
+    met = summary(table)
+    lines.append("targets met: " + ", ".join(f"{name} {met[k][0]}/{met[k][1]}" for k, name in (
+        ("ok_tcp", "TCP"), ("ok_obj", "object (free-object tasks)"), ("ok_success", "success"), ("ok_joint", "joint"),
+        ("all", "all targets"))))
     return "\n".join(lines)
+
+
+def summary(table: dict) -> dict[str, tuple[int, int]]:
+    """Per target, (tasks meeting it, tasks it applies to); the object target applies to ``MOVABLE`` tasks only.
+    ``"all"``: tasks meeting every target that applies to them."""
+    keys = ("ok_tcp", "ok_obj", "ok_success", "ok_joint")
+    applies = {t: [k for k in keys if k != "ok_obj" or t in MOVABLE] for t in table}
+    out = {k: (sum(bool(table[t][k]) for t in table if k in applies[t]), sum(k in applies[t] for t in table))
+           for k in keys}
+    out["all"] = (sum(all(table[t][k] for k in applies[t]) for t in table), len(table))
+    return out
 
 
 def miss_reason(row: dict, target: str) -> str:
