@@ -134,9 +134,8 @@ _PUCK_STATIC = """
       <geom name="objGeom" type="box" size="0.02 0.02 0.02"/>
     </body>"""
 
-# door-open: the safe's back wall and its -x side wall, on which the opened leaf's hinge corner grinds from about
-# -1.4 rad (Meta-World 3.1.1 records the leaf x safe contact at 1.5 kN at -1.32 rad, 6-19 kN at -1.65 to -1.87 rad;
-# the real door stops at -1.83 to -1.93 rad, never at its -2.0 limit). See ``_LEAF_STOP``.
+# door-open: the safe's back and -x side walls; the opened leaf's hinge corner grinds on the side wall from ~-1.4 rad
+# (Meta-World 3.1.1: 1.5-19 kN; its door stops at -1.83 to -1.93 rad, never at the -2.0 limit). See ``_LEAF_STOP``.
 _DOOR = """
     <body name="door" pos="0 0.9 0.15">
       <geom name="door_back" type="box" pos="0 0.094 0" size="0.188 0.012 0.126"/>
@@ -212,13 +211,10 @@ _WINDOW = """
 
 _pairs = scene_defs.pairs
 
-# The leaf x side-wall contact of door-open: Meta-World's (``_OBJ``: solref 0.01 at its 2.5 ms step) with the time
-# constant 0.0135 s. MuJoCo raises a time constant below two timesteps to two (0.0125 s at the arm's 6.25 ms, 0.025 s
-# at the floating hand's 12.5 ms), and the stop angle is knife-edge sensitive to it (a corner ~4 mm deep holds
-# kilonewtons). Replaying the real actions with the arm at 2 x 6.25 ms (5 episodes), the door's final angle minus the
-# real one: MJX +0.019-0.023 rad at 0.013, +0.004-0.006 at 0.0135, -0.007-0.010 at 0.014, -0.07-0.09 at 0.017; C MuJoCo
-# -0.002-+0.001 at 0.0135; at 0.015-0.02 C MuJoCo's leaf pushes through to the -2.0 limit (docs/metaworld_mjx.md,
-# "door-open: the leaf stops on the safe").
+# door-open's leaf x side-wall contact: Meta-World's (``_OBJ``, solref 0.01 at its 2.5 ms step) with the time constant
+# fitted to the replayed real door (the stop angle is knife-edge sensitive to it; MuJoCo raises anything below two
+# timesteps to two): final angle minus the real one, arm 2 x 6.25 ms, MJX: +0.02 rad at 0.013, +0.005 at 0.0135,
+# -0.01 at 0.014, -0.08 at 0.017; C MuJoCo at 0.02 pushes through to the limit (docs/metaworld_mjx.md, "door-open").
 _LEAF_STOP = _OBJ.replace('solref="0.01 1"', 'solref="0.0135 1"')
 
 
