@@ -298,19 +298,11 @@ class GroupModel:
         return jax.tree_util.tree_unflatten(self._treedef, [None] * len(self._shared))
 
 
-# The ``mjx.Data`` fields an env carries from one control step to the next: the integrated state and controls (what
-# ``mjx.step`` does not recompute) and the poses the observation and reward read. Every other field (contacts,
-# constraint rows, mass matrix, forces) is recomputed by the next ``mjx.step`` from these and is not carried, so a
-# training loop's carry holds 18 arrays per task instead of 84 (with the contact slots' geoms and distances, which
-# some rewards read: ``scene_defs.touching``).
-CARRIED = ("time", "qpos", "qvel", "act", "qacc_warmstart", "ctrl", "mocap_pos", "mocap_quat", "xpos", "xquat", "xmat",
-           "geom_xpos", "geom_xmat", "site_xpos", "site_xmat")
-
-
 @struct.dataclass
 class SimState:
-    """The carried fields of a (batched) ``mjx.Data`` (``CARRIED``), read like the ``mjx.Data`` they came from,
-    plus ``contact_geom1/2`` and ``contact_dist`` of its contact slots (read by ``scene_defs.touching``)."""
+    """The carried fields of a (batched) ``mjx.Data`` (``CARRIED``: every field below but the contact ones), read like
+    the ``mjx.Data`` they came from, plus ``contact_geom1/2`` and ``contact_dist`` of its contact slots (read by
+    ``scene_defs.touching``)."""
 
     time: jax.Array
     qpos: jax.Array
@@ -341,6 +333,14 @@ class SimState:
     def data(self, template):
         """A full ``mjx.Data``: ``template`` (``mjx.make_data`` of the env's model) with the carried fields set."""
         return template.replace(**{f: getattr(self, f) for f in CARRIED})
+
+
+# The ``mjx.Data`` fields an env carries from one control step to the next: the integrated state and controls (what
+# ``mjx.step`` does not recompute) and the poses the observation and reward read. Every other field (contacts,
+# constraint rows, mass matrix, forces) is recomputed by the next ``mjx.step`` from these and is not carried, so a
+# training loop's carry holds 18 arrays per task instead of 84 (with the contact slots' geoms and distances, which
+# some rewards read: ``scene_defs.touching``).
+CARRIED = tuple(f for f in SimState.__dataclass_fields__ if not f.startswith("contact_"))
 
 
 def run_group(group: GroupModel, fn, states: Sequence[SimState], body_pos: Sequence[jax.Array] | None, fence: bool,
