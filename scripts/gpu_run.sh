@@ -54,6 +54,13 @@ for j in "$@"; do
       # (auto = the registry's MT50_PHYSICS_GRAPHS, none = one per task), MT50_LIMIT: the job's seconds
       job mt50envs "${MT50_LIMIT:-560}" python3 experiments/benchmark_envs.py --suite mt50 --envs 24576 --no-profile \
         --repeats 5 --physics-graphs "${PHYS:-auto}" --out="$OUT/metaworld_mt50_envs_g${PHYS:-auto}.json" ;;
+    mt50envs_bg) # the mt50envs job detached (e.g. its compile beside a train_bg run); collect fetches its files
+      mkdir -p /tmp/bgout
+      setsid nohup python3 experiments/benchmark_envs.py --suite mt50 --envs 24576 --no-profile --repeats 5 \
+        --physics-graphs "${PHYS:-auto}" --out="/tmp/bgout/metaworld_mt50_envs_g${PHYS:-auto}_bg.json" \
+        > /tmp/bgout/mt50envs_bg.log 2>&1 < /dev/null &
+      echo "started mt50envs_bg (pid $!)" ;;
+    collect) cp /tmp/bgout/* "$OUT/" 2>/dev/null; tail -n 5 /tmp/bgout/*.log ;;
     follow) # waits (up to FOLLOW_S seconds) for the detached train_bg run, printing its new log lines
       tail -n 5 -f /tmp/train_bg.log & tpid=$!
       end=$((SECONDS + ${FOLLOW_S:-540}))
@@ -68,6 +75,6 @@ for j in "$@"; do
     scaling) job scaling 560 python3 -m experiments.benchmark_scaling --out="$OUT/scaling.json" ;;  # on nvidia-h200-x2
     unroll) for u in 1 8 50; do job "unroll$u" 120 python3 -m experiments.benchmark_transforms --solver_unroll=$u \
       --out="$OUT/transforms_unroll$u.json" --tasks=10,50 --methods=mean,pcgrad,cagrad,upgrad,nash_mtl --novariants; done ;;
-    *) echo "unknown job $j; valid: ppo transforms bridge_tests bridge nets envs envs4k envs24k arm1 arm2 mt50envs train train_bg follow train_fetch cache_fetch parkour scaling unroll" ;;
+    *) echo "unknown job $j; valid: ppo transforms bridge_tests bridge nets envs envs4k envs24k arm1 arm2 mt50envs train train_bg follow train_fetch mt50envs_bg collect cache_fetch parkour scaling unroll" ;;
   esac
 done
