@@ -194,3 +194,29 @@ def test_registry_and_errors():
     assert single.task("reach").name == "reach"
     with pytest.raises(ValueError, match="valid: reach"):
         single.task("push")
+
+
+def test_diverged_envs_end_their_episode_like_c_mujoco_resets(env, fns, state0):
+    """A NaN velocity or a position beyond mjMAXVAL (as MJX's elliptic cones produced in box-close with the arm) ends only that env's
+    episode, with reward 0 and a fresh, finite state; its neighbours step on untouched."""
+    _, step = fns
+    bad = {0: (0, jnp.nan), 3: (1, 1e12)}  # task index -> (env in its block, value: NaN velocity, far position)
+    sims = list(state0.sim)
+    for i, (j, v) in bad.items():
+        d = sims[i].data
+        d = d.replace(qvel=d.qvel.at[j, 0].set(v)) if np.isnan(v) else d.replace(qpos=d.qpos.at[j, 0].set(v))
+        sims[i] = sims[i].replace(data=d)
+    a = jnp.zeros((env.task_set.num_envs, 4))
+    st = step(state0.replace(sim=tuple(sims)), a)
+    ref = step(state0, a)
+    flagged = np.zeros(env.task_set.num_envs, bool)
+    for i, (j, _) in bad.items():
+        flagged[env.task_set.offsets[i] + j] = True
+    np.testing.assert_array_equal(np.asarray(st.done), flagged)
+    assert np.all(np.asarray(st.reward)[flagged] == 0.0) and np.all(np.isfinite(np.asarray(st.obs)))
+    for k, v in st.info.items():
+        assert np.all(np.isfinite(np.asarray(v, np.float64))), k
+    for i, (j, _) in bad.items():
+        assert int(st.sim[i].t[j]) == 0 and np.all(np.isfinite(np.asarray(st.sim[i].data.qvel[j])))
+    np.testing.assert_array_equal(np.asarray(st.reward)[~flagged], np.asarray(ref.reward)[~flagged])
+    np.testing.assert_array_equal(np.asarray(st.obs)[~flagged], np.asarray(ref.obs)[~flagged])

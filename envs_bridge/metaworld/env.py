@@ -32,6 +32,7 @@ from mtjax import envs
 __all__ = ["MODES", "MetaWorldEnv", "TaskBlock"]
 
 MODES = ("rand", "fixed")
+_MJ_MAXVAL = 1e10  # MuJoCo's mjMAXVAL: a larger |qpos| or |qvel| counts as diverged
 ACTION_SCALE = 0.01  # metres of mocap motion per unit action per control step
 
 
@@ -279,7 +280,13 @@ class MetaWorldEnv:
         obs, frame, reward, success, info, consts = jax.vmap(functools.partial(self._evaluate, k))(
             d, blk.prev, blk.goal, blk.obj_init, blk.init_tcp, blk.anchor, blk.consts, blk.t, action)
         t = blk.t + 1
-        done = t >= self.episode_length
+        # A diverged simulation (NaN, or beyond MuJoCo's mjMAXVAL) ends its episode with reward 0: C MuJoCo resets
+        # such data itself (mj_checkPos / mj_checkVel / mj_checkAcc), MJX does not, and one NaN env would
+        # otherwise poison the batch's advantages and normalisers. Rare: MJX's elliptic pad cones (docs/deviations.md).
+        sane = (jnp.abs(d.qpos) < _MJ_MAXVAL).all(-1) & (jnp.abs(d.qvel) < _MJ_MAXVAL).all(-1)
+        done = (t >= self.episode_length) | ~sane
+        reward, success = jnp.where(sane, reward, 0.0), success & sane
+        info = envs.where_done(~sane, jax.tree.map(jnp.zeros_like, info), info)
         stepped = TaskBlock(data=d, goal=blk.goal, obj_init=blk.obj_init, init_tcp=blk.init_tcp,
                             anchor=blk.anchor, body_pos=blk.body_pos, prev=frame, t=t, variation=blk.variation,
                             consts=consts)
