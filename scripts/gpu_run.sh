@@ -60,6 +60,14 @@ for j in "$@"; do
         --physics-graphs "${PHYS:-auto}" --out="/tmp/bgout/metaworld_mt50_envs_g${PHYS:-auto}_bg.json" \
         > /tmp/bgout/mt50envs_bg.log 2>&1 < /dev/null &
       echo "started mt50envs_bg (pid $!)" ;;
+    mt50train_bg) # compile of the whole MT50 MT-PPO program (24,576 envs): 3 iterations, one per call, detached
+      mkdir -p /tmp/bgout
+      setsid nohup bash -c "date +%s.%N > /tmp/bgout/mt50train_start; python3 -m experiments.train \
+        --config=experiments/configs/mt50_ppo.py --config.tensorboard=False --config.plot=False \
+        --config.total_iterations=3 --config.iters_per_call=1 --config.checkpoint_every=100000 \
+        --config.run_dir=/tmp/mt50run; date +%s.%N > /tmp/bgout/mt50train_end; cp /tmp/mt50run/metrics.jsonl \
+        /tmp/bgout/mt50train_metrics.jsonl" > /tmp/bgout/mt50train_bg.log 2>&1 < /dev/null &
+      echo "started mt50train_bg (pid $!)" ;;
     collect) cp /tmp/bgout/* "$OUT/" 2>/dev/null; tail -n 5 /tmp/bgout/*.log ;;
     follow) # waits (up to FOLLOW_S seconds) for the detached train_bg run, printing its new log lines
       tail -n 5 -f /tmp/train_bg.log & tpid=$!
@@ -75,6 +83,6 @@ for j in "$@"; do
     scaling) job scaling 560 python3 -m experiments.benchmark_scaling --out="$OUT/scaling.json" ;;  # on nvidia-h200-x2
     unroll) for u in 1 8 50; do job "unroll$u" 120 python3 -m experiments.benchmark_transforms --solver_unroll=$u \
       --out="$OUT/transforms_unroll$u.json" --tasks=10,50 --methods=mean,pcgrad,cagrad,upgrad,nash_mtl --novariants; done ;;
-    *) echo "unknown job $j; valid: ppo transforms bridge_tests bridge nets envs envs4k envs24k arm1 arm2 mt50envs train train_bg follow train_fetch mt50envs_bg collect cache_fetch parkour scaling unroll" ;;
+    *) echo "unknown job $j; valid: ppo transforms bridge_tests bridge nets envs envs4k envs24k arm1 arm2 mt50envs train train_bg follow train_fetch mt50envs_bg mt50train_bg collect cache_fetch parkour scaling unroll" ;;
   esac
 done
