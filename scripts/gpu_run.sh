@@ -68,7 +68,9 @@ for j in "$@"; do
         --config.run_dir=/tmp/mt50run; date +%s.%N > /tmp/bgout/mt50train_end; cp /tmp/mt50run/metrics.jsonl \
         /tmp/bgout/mt50train_metrics.jsonl" > /tmp/bgout/mt50train_bg.log 2>&1 < /dev/null &
       echo "started mt50train_bg (pid $!)" ;;
-    collect) cp /tmp/bgout/* "$OUT/" 2>/dev/null; tail -n 5 /tmp/bgout/*.log ;;
+    collect) # the detached jobs' files so far, also the train_bg run's metrics (a later call may never come)
+      cp /tmp/bgout/* "$OUT/" 2>/dev/null; cp /tmp/mt10_1b/metrics.jsonl "$OUT/mt10_1b_metrics_sofar.jsonl" 2>/dev/null
+      tail -n 5 /tmp/bgout/*.log ;;
     follow) # waits (up to FOLLOW_S seconds) for the detached train_bg run, printing its new log lines
       tail -n 5 -f /tmp/train_bg.log & tpid=$!
       end=$((SECONDS + ${FOLLOW_S:-540}))
