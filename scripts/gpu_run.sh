@@ -59,7 +59,7 @@ for j in "$@"; do
       setsid nohup python3 experiments/benchmark_envs.py --suite mt50 --envs 24576 --no-profile --repeats 5 \
         --physics-graphs "${PHYS:-auto}" --out="/tmp/bgout/metaworld_mt50_envs_g${PHYS:-auto}_bg.json" \
         > /tmp/bgout/mt50envs_bg.log 2>&1 < /dev/null &
-      echo "started mt50envs_bg (pid $!)" ;;
+      echo $! >> /tmp/bg.pids; echo "started mt50envs_bg (pid $!) $(date +%T)" ;;
     mt50train_bg) # compile of the whole MT50 MT-PPO program (24,576 envs): 3 iterations, one per call, detached
       mkdir -p /tmp/bgout
       setsid nohup bash -c "date +%s.%N > /tmp/bgout/mt50train_start; python3 -m experiments.train \
@@ -67,7 +67,14 @@ for j in "$@"; do
         --config.total_iterations=3 --config.iters_per_call=1 --config.checkpoint_every=100000 \
         --config.run_dir=/tmp/mt50run; date +%s.%N > /tmp/bgout/mt50train_end; cp /tmp/mt50run/metrics.jsonl \
         /tmp/bgout/mt50train_metrics.jsonl" > /tmp/bgout/mt50train_bg.log 2>&1 < /dev/null &
-      echo "started mt50train_bg (pid $!)" ;;
+      echo $! >> /tmp/bg.pids; echo "started mt50train_bg (pid $!) $(date +%T)" ;;
+    waitbg) # waits (up to FOLLOW_S seconds) for the detached mt50*_bg jobs
+      end=$((SECONDS + ${FOLLOW_S:-540}))
+      while [ $SECONDS -lt $end ]; do
+        alive=0; for p in $(cat /tmp/bg.pids 2>/dev/null); do kill -0 "$p" 2>/dev/null && alive=1; done
+        [ $alive = 0 ] && break; sleep 5
+      done
+      echo "=== waitbg done $(date +%T) (alive=$alive)" ;;
     collect) # the detached jobs' files so far, also the train_bg run's metrics (a later call may never come)
       cp /tmp/bgout/* "$OUT/" 2>/dev/null; cp /tmp/mt10_1b/metrics.jsonl "$OUT/mt10_1b_metrics_sofar.jsonl" 2>/dev/null
       tail -n 5 /tmp/bgout/*.log ;;
@@ -85,6 +92,6 @@ for j in "$@"; do
     scaling) job scaling 560 python3 -m experiments.benchmark_scaling --out="$OUT/scaling.json" ;;  # on nvidia-h200-x2
     unroll) for u in 1 8 50; do job "unroll$u" 120 python3 -m experiments.benchmark_transforms --solver_unroll=$u \
       --out="$OUT/transforms_unroll$u.json" --tasks=10,50 --methods=mean,pcgrad,cagrad,upgrad,nash_mtl --novariants; done ;;
-    *) echo "unknown job $j; valid: ppo transforms bridge_tests bridge nets envs envs4k envs24k arm1 arm2 mt50envs train train_bg follow train_fetch mt50envs_bg mt50train_bg collect cache_fetch parkour scaling unroll" ;;
+    *) echo "unknown job $j; valid: ppo transforms bridge_tests bridge nets envs envs4k envs24k arm1 arm2 mt50envs train train_bg follow train_fetch mt50envs_bg mt50train_bg waitbg collect cache_fetch parkour scaling unroll" ;;
   esac
 done
