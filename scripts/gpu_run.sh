@@ -19,6 +19,15 @@ python3 -c "import jax, mujoco; print('jax', jax.__version__, jax.devices(), 'mu
 read -r -a extra <<< "${TRAIN_EXTRA:-}"
 TRAIN_ARGS=(--config="${TRAIN_CONFIG:-experiments/configs/mt10_ppo.py:24k}" --config.tensorboard=False --config.plot=False
             --config.checkpoint_every=100000 "${extra[@]}")
+bg() {  # bg NAME CMD...: detached, logging to /tmp/bgout/NAME.log (waitbg waits for it, collect fetches it)
+  local name=$1; shift; mkdir -p /tmp/bgout
+  setsid nohup "$@" > "/tmp/bgout/$name.log" 2>&1 < /dev/null &
+  echo $! >> /tmp/bg.pids; echo "started $name (pid $!) $(date +%T)"
+}
+# The env benchmarks of benchset: MT10 floating, MT10 arm 2 x 6.25 ms, MT50 (24,576 envs each); NAME=ARGS
+BENCHES=("mt10=--envs 24576"
+         "mt10arm2=--envs 24576 --hand arm --frame-skip 2 --iterations 6"
+         "mt50=--suite mt50 --envs 24576 --physics-graphs ${PHYS:-auto}")
 job() {  # job NAME LIMIT_S CMD...
   local name=$1 limit=$2; shift 2
   echo "=== $name (limit ${limit}s) $(date +%T)"
@@ -68,6 +77,15 @@ for j in "$@"; do
         --config.run_dir=/tmp/mt50run; date +%s.%N > /tmp/bgout/mt50train_end; cp /tmp/mt50run/metrics.jsonl \
         /tmp/bgout/mt50train_metrics.jsonl" > /tmp/bgout/mt50train_bg.log 2>&1 < /dev/null &
       echo $! >> /tmp/bg.pids; echo "started mt50train_bg (pid $!) $(date +%T)" ;;
+    benchset) # each BENCHES env benchmark twice: first all at once, detached (their compiles in parallel on the CPUs:
+      # compile_s; their timed loops may overlap), then, after waitbg, one after another from the persistent compile
+      # cache (the clean env steps/s). Results in /tmp/bgout/<name>_{par,seq}.json; collect brings them as one tgz.
+      for b in "${BENCHES[@]}"; do read -r -a a <<< "${b#*=}"
+        bg "${b%%=*}_par" python3 experiments/benchmark_envs.py "${a[@]}" --no-profile --repeats 5 \
+          --out="/tmp/bgout/${b%%=*}_par.json"; done ;;
+    benchseq) for b in "${BENCHES[@]}"; do read -r -a a <<< "${b#*=}"
+        job "${b%%=*}_seq" "${SEQ_LIMIT:-120}" python3 experiments/benchmark_envs.py "${a[@]}" --no-profile --repeats 10 \
+          --out="/tmp/bgout/${b%%=*}_seq.json"; done ;;
     waitbg) # waits (up to FOLLOW_S seconds) for the detached mt50*_bg jobs
       end=$((SECONDS + ${FOLLOW_S:-540}))
       while [ $SECONDS -lt $end ]; do
@@ -76,8 +94,9 @@ for j in "$@"; do
       done
       echo "=== waitbg done $(date +%T) (alive=$alive)" ;;
     collect) # the detached jobs' files so far, also the train_bg run's metrics (a later call may never come)
-      cp /tmp/bgout/* "$OUT/" 2>/dev/null; cp /tmp/mt10_1b/metrics.jsonl "$OUT/mt10_1b_metrics_sofar.jsonl" 2>/dev/null
-      tail -n 5 /tmp/bgout/*.log ;;
+      tar czf "$OUT/bgout.tgz" -C /tmp bgout 2>/dev/null
+      cp /tmp/mt10_1b/metrics.jsonl "$OUT/mt10_1b_metrics_sofar.jsonl" 2>/dev/null
+      tail -n 3 /tmp/bgout/*.log ;;
     follow) # waits (up to FOLLOW_S seconds) for the detached train_bg run, printing its new log lines
       tail -n 5 -f /tmp/train_bg.log & tpid=$!
       end=$((SECONDS + ${FOLLOW_S:-540}))
@@ -92,6 +111,6 @@ for j in "$@"; do
     scaling) job scaling 560 python3 -m experiments.benchmark_scaling --out="$OUT/scaling.json" ;;  # on nvidia-h200-x2
     unroll) for u in 1 8 50; do job "unroll$u" 120 python3 -m experiments.benchmark_transforms --solver_unroll=$u \
       --out="$OUT/transforms_unroll$u.json" --tasks=10,50 --methods=mean,pcgrad,cagrad,upgrad,nash_mtl --novariants; done ;;
-    *) echo "unknown job $j; valid: ppo transforms bridge_tests bridge nets envs envs4k envs24k arm1 arm2 mt50envs train train_bg follow train_fetch mt50envs_bg mt50train_bg waitbg collect cache_fetch parkour scaling unroll" ;;
+    *) echo "unknown job $j; valid: ppo transforms bridge_tests bridge nets envs envs4k envs24k arm1 arm2 mt50envs train train_bg follow train_fetch mt50envs_bg mt50train_bg benchset benchseq waitbg collect cache_fetch parkour scaling unroll" ;;
   esac
 done
