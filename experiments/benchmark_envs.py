@@ -40,10 +40,20 @@ def _time(fn, args, repeats):
     return compile_s, statistics.median(times)
 
 
+def _progress(msg: str) -> None:
+    """A timestamped line, flushed: a run stopped by a time limit still shows how far each phase got."""
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
 def bench(num_envs: int, steps_per_call: int, repeats: int, frame_skip: int, profile: bool,
           task_names=TASKS, **env_kwargs) -> dict:
+    t0 = time.perf_counter()
     env = make_metaworld(task_names, num_envs, frame_skip=frame_skip, random_init_step=True, **env_kwargs)
-    state = jax.jit(env.reset)(jax.random.key(0))
+    _progress(f"{num_envs} envs: env built in {time.perf_counter() - t0:.1f} s; compiling reset ...")
+    t0 = time.perf_counter()
+    state = jax.block_until_ready(jax.jit(env.reset)(jax.random.key(0)))
+    reset_s = time.perf_counter() - t0
+    _progress(f"{num_envs} envs: reset compiled and run in {reset_s:.1f} s; compiling step ...")
 
     def run(state, key):
         def body(s, k):
@@ -56,8 +66,9 @@ def bench(num_envs: int, steps_per_call: int, repeats: int, frame_skip: int, pro
     run_j = jax.jit(run, donate_argnums=0)
     key = jax.random.key(1)
     compile_s, med = _time(lambda s, k: run_j(s, k)[0], (state, key), repeats)
+    _progress(f"{num_envs} envs: step compiled and run once in {compile_s:.1f} s")
     res = {"num_envs": num_envs, "envs_per_task": list(env.task_set.envs_per_task),
-           "steps_per_call": steps_per_call, "compile_s": round(compile_s, 2),
+           "steps_per_call": steps_per_call, "compile_s": round(compile_s, 2), "reset_compile_s": round(reset_s, 2),
            "median_call_s": med, "env_steps_per_s": num_envs * steps_per_call / med,
            "peak_device_bytes": bench_common.peak_bytes()}
     if profile:
