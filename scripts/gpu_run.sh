@@ -64,19 +64,14 @@ for j in "$@"; do
       job mt50envs "${MT50_LIMIT:-560}" python3 experiments/benchmark_envs.py --suite mt50 --envs 24576 --no-profile \
         --repeats 5 --physics-graphs "${PHYS:-auto}" --out="$OUT/metaworld_mt50_envs_g${PHYS:-auto}.json" ;;
     mt50envs_bg) # the mt50envs job detached (e.g. its compile beside a train_bg run); collect fetches its files
-      mkdir -p /tmp/bgout
-      setsid nohup python3 experiments/benchmark_envs.py --suite mt50 --envs 24576 --no-profile --repeats 5 \
-        --physics-graphs "${PHYS:-auto}" --out="/tmp/bgout/metaworld_mt50_envs_g${PHYS:-auto}_bg.json" \
-        > /tmp/bgout/mt50envs_bg.log 2>&1 < /dev/null &
-      echo $! >> /tmp/bg.pids; echo "started mt50envs_bg (pid $!) $(date +%T)" ;;
+      bg mt50envs_bg python3 experiments/benchmark_envs.py --suite mt50 --envs 24576 --no-profile --repeats 5 \
+        --physics-graphs "${PHYS:-auto}" --out="/tmp/bgout/metaworld_mt50_envs_g${PHYS:-auto}_bg.json" ;;
     mt50train_bg) # compile of the whole MT50 MT-PPO program (24,576 envs): 3 iterations, one per call, detached
-      mkdir -p /tmp/bgout
-      setsid nohup bash -c "date +%s.%N > /tmp/bgout/mt50train_start; python3 -m experiments.train \
+      bg mt50train_bg bash -c "date +%s.%N > /tmp/bgout/mt50train_start; python3 -m experiments.train \
         --config=experiments/configs/mt50_ppo.py --config.tensorboard=False --config.plot=False \
         --config.total_iterations=3 --config.iters_per_call=1 --config.checkpoint_every=100000 \
         --config.run_dir=/tmp/mt50run; date +%s.%N > /tmp/bgout/mt50train_end; cp /tmp/mt50run/metrics.jsonl \
-        /tmp/bgout/mt50train_metrics.jsonl" > /tmp/bgout/mt50train_bg.log 2>&1 < /dev/null &
-      echo $! >> /tmp/bg.pids; echo "started mt50train_bg (pid $!) $(date +%T)" ;;
+        /tmp/bgout/mt50train_metrics.jsonl" ;;
     benchset) # each BENCHES env benchmark twice: first all at once, detached (their compiles in parallel on the CPUs:
       # compile_s; their timed loops may overlap), then, after waitbg, one after another from the persistent compile
       # cache (the clean env steps/s). Results in /tmp/bgout/<name>_{par,seq}.json; collect brings them as one tgz.
@@ -86,7 +81,7 @@ for j in "$@"; do
     benchseq) for b in "${BENCHES[@]}"; do read -r -a a <<< "${b#*=}"
         job "${b%%=*}_seq" "${SEQ_LIMIT:-120}" python3 experiments/benchmark_envs.py "${a[@]}" --no-profile --repeats 10 \
           --out="/tmp/bgout/${b%%=*}_seq.json"; done ;;
-    waitbg) # waits (up to FOLLOW_S seconds) for the detached mt50*_bg jobs
+    waitbg) # waits (up to FOLLOW_S seconds) for the jobs started with bg (benchset, mt50*_bg)
       end=$((SECONDS + ${FOLLOW_S:-540}))
       while [ $SECONDS -lt $end ]; do
         alive=0; for p in $(cat /tmp/bg.pids 2>/dev/null); do kill -0 "$p" 2>/dev/null && alive=1; done
