@@ -197,8 +197,8 @@ def test_registry_and_errors():
 
 
 def test_diverged_envs_end_their_episode_like_c_mujoco_resets(env, fns, state0):
-    """A NaN velocity or a position beyond mjMAXVAL (as MJX's elliptic cones produced in box-close with the arm) ends only that env's
-    episode, with reward 0 and a fresh, finite state; its neighbours step on untouched."""
+    """A NaN velocity or a position beyond mjMAXVAL (as MJX's elliptic cones produced in box-close with the arm) ends
+    only that env's episode, with reward 0 and a fresh, finite state; its neighbours step on untouched."""
     _, step = fns
     bad = {0: (0, jnp.nan), 3: (1, 1e12)}  # task index -> (env in its block, value: NaN velocity, far position)
     sims = list(state0.sim)
