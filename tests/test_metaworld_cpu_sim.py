@@ -25,33 +25,41 @@ TASKS = ("push", "drawer-close", "window-open")  # a free object, a drawer pushe
 
 @pytest.fixture(scope="module")
 def rollouts(mt10):
-    out = {}
-    for task in TASKS:
-        rv = tasks.load_rand_vecs(task)[:E]  # MT10(seed=0) variations 0-2
-        pol = jax.jit(jax.vmap(policies.POLICIES[task]))
-        # C MuJoCo
+    rvs = {task: tasks.load_rand_vecs(task)[:E] for task in TASKS}  # MT10(seed=0) variations 0-2
+    pols = {task: jax.jit(jax.vmap(policies.POLICIES[task])) for task in TASKS}
+    out = {task: {} for task in TASKS}
+    for task in TASKS:  # C MuJoCo, one CpuRollout per task
         cpu = CpuRollout(task, E)
-        obs_c = [cpu.reset(rv)]
+        obs_c = [cpu.reset(rvs[task])]
         tcp_c, succ_c = [], []
         for _ in range(STEPS):
-            o, _r, s, _i = cpu.step(np.asarray(pol(jnp.asarray(obs_c[-1]))))
+            o, _r, s, _i = cpu.step(np.asarray(pols[task](jnp.asarray(obs_c[-1]))))
             obs_c.append(o)
             tcp_c.append(cpu.inspect()["tcp"])
             succ_c.append(s)
-        # MJX (the shared MT10 env: task's first E rows, zero actions elsewhere)
-        rows = mt10.rows(task)
-        st = mt10.reset_from(jax.random.key(0), mt10.padded_rand_vecs({task: rv}))
-        obs_m, tcp_m, succ_m = [np.asarray(st.obs[rows][:E, :39])], [], []
-        act = jax.jit(jax.vmap(policies.POLICIES[task]))
-        for _ in range(STEPS):
-            a = np.zeros((mt10.num_envs, 4), np.float32)
-            a[rows.start:rows.start + E] = np.asarray(act(jnp.asarray(obs_m[-1])))
-            st = mt10.step(st, jnp.asarray(a))
-            obs_m.append(np.asarray(st.obs[rows][:E, :39]))
-            tcp_m.append(np.asarray(mt10.env.inspect(st)["tcp"][rows][:E]))
-            succ_m.append(np.asarray(st.info["success"][rows][:E]))
-        out[task] = {"obs": (np.stack(obs_c), np.stack(obs_m)), "tcp": (np.stack(tcp_c), np.stack(tcp_m)),
-                     "success": (np.stack(succ_c), np.stack(succ_m))}
+        out[task] = {"c": (obs_c, tcp_c, succ_c)}
+    # MJX: one rollout of the shared MT10 env drives all three tasks at once (each task's first E rows; zero actions
+    # elsewhere), so the MT10 step runs STEPS times rather than once per task
+    rows = {task: mt10.rows(task) for task in TASKS}
+    st = mt10.reset_from(jax.random.key(0), mt10.padded_rand_vecs(rvs))
+    def first(x, task):
+        return np.asarray(x[rows[task]][:E])
+    obs_m = {task: [first(st.obs, task)[:, :39]] for task in TASKS}
+    tcp_m, succ_m = {task: [] for task in TASKS}, {task: [] for task in TASKS}
+    for _ in range(STEPS):
+        a = np.zeros((mt10.num_envs, 4), np.float32)
+        for task in TASKS:
+            a[rows[task].start:rows[task].start + E] = np.asarray(pols[task](jnp.asarray(obs_m[task][-1])))
+        st = mt10.step(st, jnp.asarray(a))
+        tcp = mt10.env.inspect(st)["tcp"]
+        for task in TASKS:
+            obs_m[task].append(first(st.obs, task)[:, :39])
+            tcp_m[task].append(first(tcp, task))
+            succ_m[task].append(first(st.info["success"], task))
+    for task in TASKS:
+        obs_c, tcp_c, succ_c = out[task].pop("c")
+        out[task] = {"obs": (np.stack(obs_c), np.stack(obs_m[task])), "tcp": (np.stack(tcp_c), np.stack(tcp_m[task])),
+                     "success": (np.stack(succ_c), np.stack(succ_m[task]))}
     return out
 
 

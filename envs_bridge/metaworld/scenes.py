@@ -144,12 +144,15 @@ _DOOR = """
 
 # Drawer: case top, drawer front and the handle (bar + two arms to the front) collide with the hand; the case's
 # walls and the drawer's other walls are replaced by the joint limits (the hand never reached them in the real
-# env's reward-following probes, ``tests/fixtures/metaworld/probes.json``).
+# env's reward-following probes, ``tests/fixtures/metaworld/probes.json``). Joint range widened from [-0.16, 0] to
+# [-0.2026, 0], as the button's: Meta-World's soft limit yields under the pulling weld, and every recorded real
+# drawer-open episode settles at q = -0.2026 (20 of 20); drawer-open's success (handle within 3 cm of the goal)
+# begins at q = -0.16, so a drawer stopped there stays on the edge of success (``docs/deviations.md``).
 _DRAWER = """
     <body name="drawer" pos="0 0.9 0">
       <geom name="case_top" type="box" pos="0 0 0.16" size="0.102 0.1 0.008"/>
       <body name="drawer_link" pos="0 -0.01 0.09">
-        <joint name="goal_slidey" type="slide" axis="0 1 0" range="-0.16 0" damping="2" armature="0.001"
+        <joint name="goal_slidey" type="slide" axis="0 1 0" range="-0.2026 0" damping="2" armature="0.001"
                solimplimit="0.99 0.999 0.001"/>
         <inertial pos="0 0 0" mass="0.38" diaginertia="0.002 0.002 0.002"/>
         <geom name="drawer_front" type="box" pos="0 -0.082 0.008" size="0.1 0.008 0.052"/>
