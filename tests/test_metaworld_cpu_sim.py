@@ -8,7 +8,11 @@ same model; their contact solvers differ in detail).
 
 Where they part: tight fits. In peg-insert-side (not tested here) C MuJoCo leaves the carried peg riding 1 cm high on
 the block's lip (0 of 3 scripted episodes succeed in 300 steps) where MJX inserts it (3 of 3): scene checks of
-tight-fit tasks in ``CpuRollout`` say what C MuJoCo does, and their MJX numbers are measured separately.
+tight-fit tasks in ``CpuRollout`` say what C MuJoCo does, and their MJX numbers are measured separately. And, since
+the pad contacts got torsional friction (condim 4), dragging the window sash: in 1 of these 3 scripted window-open
+episodes C MuJoCo's sash ends 4.2 cm short of MJX's (MT10 parity over 20 episodes: window-open success steps 388 in C
+MuJoCo vs 415 in MJX and 415 real; window-close last-step success 0.80 in C vs 1.00 in MJX and real), so window-open
+is no longer one of the tasks checked here.
 """
 
 import jax
@@ -20,7 +24,7 @@ from envs_bridge.metaworld import policies, tasks
 from envs_bridge.metaworld.cpu_sim import CpuRollout
 
 E, STEPS = 3, 150
-TASKS = ("push", "drawer-close", "window-open")  # a free object, a drawer pushed shut, a sash dragged by its handle
+TASKS = ("push", "drawer-close", "drawer-open")  # a free object, a drawer pushed shut, a drawer pulled by its handle
 
 
 @pytest.fixture(scope="module")

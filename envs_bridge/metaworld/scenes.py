@@ -258,14 +258,16 @@ _TASK_SCENES: dict[str, tuple[str, tuple[tuple[str, str, str], ...]]] = {
 _ARM_PAIRS: dict[str, tuple[tuple[str, str, str], ...]] = {
     "peg-insert-side": _pairs(("leftpad", "rightpad"), ("block_upper",), _PAD),
 }
-# The arm's scenes use Meta-World's friction model: elliptic cones and condim 4 (torsional friction) on every pad
-# contact (Meta-World's pad geoms have condim 4). The floating hand's scenes keep pyramidal cones and condim 3.
+# Pad contacts have condim 4 (torsional friction 0.1, Meta-World's pad geoms: condim 4, friction "2 0.1 0.002") with
+# both hands. Without it a held puck pivots about the pad normal and slides out in MJX (floating hand, MJX, 20
+# scripted pick-place episodes: last-step success 0.55 -> 0.95, real 1.00; docs/deviations.md). The arm's scenes
+# also use Meta-World's elliptic cones; the floating hand's keep pyramidal cones.
 # Measured (C MuJoCo, 2 x 6.25 ms, 5 episodes, our scripted policies): with pyramidal cones the drawer slips out of
 # the pads (drawer-open last-step success 0.2 vs the real 1.0) and, with the wrist change, the open-loop TCP error of
 # push / pick-place is 5-8 mm; elliptic: 1.0 and 0.6-2.3 mm (docs/metaworld_mjx.md, "The Sawyer arm option").
 # (MJX's elliptic-cone solver fails on a scene without contacts, so reach, which has none, keeps the pyramidal
 # setting; without contacts the cone does nothing.)
-_ARM_CONE, _ARM_PAD_CONDIM = "elliptic", 4
+_ARM_CONE, _PAD_CONDIM = "elliptic", 4
 # The pad contacts' solref, Meta-World's (0.01 s, damping ratio 1), in MuJoCo's direct form (-stiffness, -damping) =
 # (-1 / (tc^2 ratio^2), -2 / tc) = (-10000, -200) in the arm's scenes: the same reference dynamics, but MuJoCo raises
 # a time constant below 2 timesteps to 2 timesteps (0.0125 s at 2 x 6.25 ms: 64 % of the stiffness) and leaves the
@@ -317,12 +319,12 @@ def scene_xml(task: str, frame_skip: int = 1, iterations: int = 4, ls_iterations
         sd = scenes_mt50.SCENES[task]
         body, pairs, arm_pairs = sd.body, sd.pairs, sd.arm_pairs
     dt = CONTROL_DT / frame_skip
-    cone, pad_condim = "pyramidal", 3
+    cone, pad_condim = "pyramidal", _PAD_CONDIM
     if hand == "arm":  # Meta-World's weld as its reset_mocap_welds leaves it: no offset, torquescale 5
         hand_xml, eulerdamp, solimp, rest, extra = _arm_hand(dt), True, ARM_WELD_SOLIMP, (0, 0, 0), ' torquescale="5"'
         pairs = tuple((a, b, _arm_pad(p) if "pad" in a + b else p) for a, b, p in pairs + arm_pairs)
         pairs += tuple((n, b, p) for n, *_ in _ARM_WRIST_BOXES[1:] for a, b, p in pairs if a == "wrist")
-        cone, pad_condim = (_ARM_CONE if pairs else cone), _ARM_PAD_CONDIM
+        cone = _ARM_CONE if pairs else cone
     else:
         hand_xml, solimp, rest, extra = _HAND, WELD_SOLIMP, _REST, ""
     pair_xml = "\n".join(

@@ -26,8 +26,8 @@ _STIFF_LIMIT = 'solimplimit="0.99 0.999 0.001"'
 # 2 steps (0.025 s, 6x softer than Meta-World's at 2.5 ms), and the steady penetration under the fingers' ~300 N
 # squeeze grows as 1 / object mass: 8 mm into the nut's handle (the pads then slide over its top edge and the nut
 # drops out: disassemble 0/10) where Meta-World's fingers stop at the handle's surface (q 0.0277 for 0.028).
-# (1 - dmax) 0.01 -> 0.001 brings it to ~1 mm. Grasps still slip (the hammer pivots in the grip: Meta-World's
-# pads add torsional friction, condim 4, which our floating-hand pairs do not have). C MuJoCo scripted closed loop,
+# (1 - dmax) 0.01 -> 0.001 brings it to ~1 mm. Grasps still slipped (the hammer pivoted in the grip) until every pad
+# pair got Meta-World's torsional friction, condim 4 (``scenes.py``, session 14). C MuJoCo scripted closed loop,
 # 10 episodes, PAD -> firm (real): disassemble any 0.0 -> 1.0 (1.0), hammer 0.0 -> 0.1 (1.0), stick-push last 0.2
 # -> 0.0 (0.0), stick-pull any / last 0.7 / 0.3 -> 0.8 / 0.1 (1.0 / 0.4), assembly 1.0 unchanged.
 _PAD_FIRM = PAD.replace('solimp="0.97 0.99 0.01"', 'solimp="0.99 0.999 0.01"')
