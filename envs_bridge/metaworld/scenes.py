@@ -243,7 +243,11 @@ _TASK_SCENES: dict[str, tuple[str, tuple[tuple[str, str, str], ...]]] = {
     "peg-insert-side": (_PEG, (
         ("leftpad", "peg", _PAD), ("rightpad", "peg", _PAD), ("peg", "table", _OBJ),
         ("peg", "block_lower", _OBJ), ("peg", "block_upper", _OBJ),
-        ("peg", "block_side_p", _OBJ), ("peg", "block_side_n", _OBJ))),
+        ("peg", "block_side_p", _OBJ), ("peg", "block_side_n", _OBJ))
+        # the fingers meet the block's upper part beside the hole (Meta-World 3.1.1's contact list: pads and claws
+        # against its top plates at x = block + 0.096-0.1, 300-350 N per pad once the peg is in), which stops the
+        # hand and so the peg; without them our hand pushes the peg on through the hole
+        + _pairs(("leftpad", "rightpad"), ("block_upper",), _PAD)),
     "window-open": (_WINDOW, _WINDOW_HANDLE_PAIRS),
     "window-close": (_WINDOW, _WINDOW_HANDLE_PAIRS
                      + _pairs(("wrist", ), ("frame_upright_p", "sash_edge"), _WRIST)
@@ -251,13 +255,9 @@ _TASK_SCENES: dict[str, tuple[str, tuple[tuple[str, str, str], ...]]] = {
 }
 
 
-# Contacts the real hand has and only the arm's scenes model (the floating hand's scenes stay as they were measured):
-# peg-insert-side: the fingers meet the block's upper part beside the hole (Meta-World 3.1.1's contact list: pads and
-# claws against its top plates at x = block + 0.096-0.1, 300-350 N per pad once the peg is in), which stops the hand
-# and so the peg; without them our hand pushes the peg on through the hole.
-_ARM_PAIRS: dict[str, tuple[tuple[str, str, str], ...]] = {
-    "peg-insert-side": _pairs(("leftpad", "rightpad"), ("block_upper",), _PAD),
-}
+# Contacts only the arm's scenes model (none among the MT10 scenes since peg-insert-side's pads x block pairs became
+# part of its scene for both hands, session 14).
+_ARM_PAIRS: dict[str, tuple[tuple[str, str, str], ...]] = {}
 # Pad contacts have condim 4 (torsional friction 0.1, Meta-World's pad geoms: condim 4, friction "2 0.1 0.002") with
 # both hands. Without it a held puck pivots about the pad normal and slides out in MJX (floating hand, MJX, 20
 # scripted pick-place episodes: last-step success 0.55 -> 0.95, real 1.00; docs/deviations.md). The arm's scenes
