@@ -69,7 +69,6 @@ class SceneDef:
         env computes, ``q``: ``rewards.py``'s docstring); ``None`` for none.
       latch: ``{name: fn(q)}``: quantities Meta-World computes at the episode's first reward call and keeps (bin-
         picking's ``target_to_obj_init``); the env evaluates ``fn`` on the first step and stores the value.
-      arm_pairs: extra contact pairs only in the arm's scenes (``hand="arm"``).
     """
 
     body: str
@@ -82,7 +81,6 @@ class SceneDef:
     joints: tuple[str, ...] = ()
     quantities: Callable[[Refs, Any, dict], dict] | None = None
     latch: Mapping[str, Callable[[dict], jax.Array]] = dataclasses.field(default_factory=dict)
-    arm_pairs: tuple[tuple[str, str, str], ...] = ()
 
 
 def pose(pos, quat) -> jax.Array:

@@ -255,9 +255,6 @@ _TASK_SCENES: dict[str, tuple[str, tuple[tuple[str, str, str], ...]]] = {
 }
 
 
-# Contacts only the arm's scenes model (none among the MT10 scenes since peg-insert-side's pads x block pairs became
-# part of its scene for both hands, session 14).
-_ARM_PAIRS: dict[str, tuple[tuple[str, str, str], ...]] = {}
 # Pad contacts have condim 4 (torsional friction 0.1, Meta-World's pad geoms: condim 4, friction "2 0.1 0.002") with
 # both hands. Without it a held puck pivots about the pad normal and slides out in MJX (floating hand, MJX, 20
 # scripted pick-place episodes: last-step success 0.55 -> 0.95, real 1.00; docs/deviations.md). The arm's scenes
@@ -314,15 +311,15 @@ def scene_xml(task: str, frame_skip: int = 1, iterations: int = 4, ls_iterations
     if hand not in HANDS:
         raise ValueError(f"unknown hand model {hand!r}; valid: {', '.join(HANDS)}")
     if task in _TASK_SCENES:
-        body, pairs, arm_pairs = *_TASK_SCENES[task], _ARM_PAIRS.get(task, ())
+        body, pairs = _TASK_SCENES[task]
     else:
         sd = scenes_mt50.SCENES[task]
-        body, pairs, arm_pairs = sd.body, sd.pairs, sd.arm_pairs
+        body, pairs = sd.body, sd.pairs
     dt = CONTROL_DT / frame_skip
     cone, pad_condim = "pyramidal", _PAD_CONDIM
     if hand == "arm":  # Meta-World's weld as its reset_mocap_welds leaves it: no offset, torquescale 5
         hand_xml, eulerdamp, solimp, rest, extra = _arm_hand(dt), True, ARM_WELD_SOLIMP, (0, 0, 0), ' torquescale="5"'
-        pairs = tuple((a, b, _arm_pad(p) if "pad" in a + b else p) for a, b, p in pairs + arm_pairs)
+        pairs = tuple((a, b, _arm_pad(p) if "pad" in a + b else p) for a, b, p in pairs)
         pairs += tuple((n, b, p) for n, *_ in _ARM_WRIST_BOXES[1:] for a, b, p in pairs if a == "wrist")
         cone = _ARM_CONE if pairs else cone
     else:
