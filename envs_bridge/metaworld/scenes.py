@@ -264,7 +264,7 @@ _TASK_SCENES: dict[str, tuple[str, tuple[tuple[str, str, str], ...]]] = {
 # push / pick-place is 5-8 mm; elliptic: 1.0 and 0.6-2.3 mm (docs/metaworld_mjx.md, "The Sawyer arm option").
 # (MJX's elliptic-cone solver fails on a scene without contacts, so reach, which has none, keeps the pyramidal
 # setting; without contacts the cone does nothing.)
-_ARM_CONE, _PAD_CONDIM = "elliptic", 4
+_ARM_CONE, _PAD_CONDIM = "elliptic", 4  # the arm's friction cone; every pad pair's condim (both hands)
 # The pad contacts' solref, Meta-World's (0.01 s, damping ratio 1), in MuJoCo's direct form (-stiffness, -damping) =
 # (-1 / (tc^2 ratio^2), -2 / tc) = (-10000, -200) in the arm's scenes: the same reference dynamics, but MuJoCo raises
 # a time constant below 2 timesteps to 2 timesteps (0.0125 s at 2 x 6.25 ms: 64 % of the stiffness) and leaves the
@@ -316,7 +316,7 @@ def scene_xml(task: str, frame_skip: int = 1, iterations: int = 4, ls_iterations
         sd = scenes_mt50.SCENES[task]
         body, pairs = sd.body, sd.pairs
     dt = CONTROL_DT / frame_skip
-    cone, pad_condim = "pyramidal", _PAD_CONDIM
+    cone = "pyramidal"
     if hand == "arm":  # Meta-World's weld as its reset_mocap_welds leaves it: no offset, torquescale 5
         hand_xml, eulerdamp, solimp, rest, extra = _arm_hand(dt), True, ARM_WELD_SOLIMP, (0, 0, 0), ' torquescale="5"'
         pairs = tuple((a, b, _arm_pad(p) if "pad" in a + b else p) for a, b, p in pairs)
@@ -325,7 +325,7 @@ def scene_xml(task: str, frame_skip: int = 1, iterations: int = 4, ls_iterations
     else:
         hand_xml, solimp, rest, extra = _HAND, WELD_SOLIMP, _REST, ""
     pair_xml = "\n".join(
-        f'    <pair geom1="{a}" geom2="{b}"{_condim(p, pad_condim if "pad" in a + b else 3)} {p}/>'
+        f'    <pair geom1="{a}" geom2="{b}"{_condim(p, _PAD_CONDIM if "pad" in a + b else 3)} {p}/>'
         for a, b, p in pairs)
     weld = (f'solref="{WELD_SOLREF[0]} {WELD_SOLREF[1]}" solimp="{" ".join(map(str, solimp))}" '
             f'relpose="{rest[0]} {rest[1]} {rest[2]} 1 0 0 0"{extra}')
