@@ -4,13 +4,13 @@ task's object point follows its joint and variation vector as in the recorded re
 
 import json
 import os
-from types import SimpleNamespace
 
 import mujoco
 import numpy as np
 
 from envs_bridge import registry
 from envs_bridge.metaworld import probes, rewards, scenes, tasks
+from envs_bridge.metaworld.cpu_sim import CpuRollout
 
 
 def _write_rand_vecs(path, reach):
@@ -44,27 +44,23 @@ def test_task_constants_have_one_home():
 
 def test_object_point_follows_the_task_joint_as_in_the_real_env():
     """Each articulated task's object point (obs[4:7], what its success radius is measured from) as a function of the
-    task joint and the variation vector: our scene's kinematics against the recorded real env (Meta-World 3.1.1,
-    ``trajectories.npz``: 20 scripted episodes per task, the joint and object point at the same samples, e.g. the
-    door swung to -2.02 rad, the drawer pulled to -0.203 m). Largest error measured 7.5e-5 m (button), the others
-    <= 4e-6 m; a hinge or handle placed 1 mm off would exceed the 2e-4 m bound."""
+    task joint and the variation vector: the env's own placement and observation (``CpuRollout``) on our scene's
+    kinematics against the recorded real env (Meta-World 3.1.1, ``trajectories.npz``: 20 scripted episodes per task,
+    the joint and object point at the same samples, e.g. the door swung to -2.02 rad, the drawer pulled to -0.203 m).
+    Largest error measured 7.5e-5 m (button), the others <= 4e-6 m; a hinge or handle placed 1 mm off would exceed
+    the 2e-4 m bound."""
     fx = np.load(os.path.join(os.path.dirname(__file__), "fixtures", "metaworld", "trajectories.npz"))
-    anchors = {"door-open": "door", "drawer-open": "drawer", "drawer-close": "drawer", "window-open": "window",
-               "window-close": "window", "button-press-topdown": "box"}
-    for name, body in anchors.items():
+    for name in ("door-open", "drawer-open", "drawer-close", "window-open", "window-close", "button-press-topdown"):
         q, obj, rv = fx[f"{name}/joint_q"], fx[f"{name}/obj"], fx[f"{name}/rand_vec"]
-        m = mujoco.MjModel.from_xml_string(scenes.scene_xml(name))  # own copy: body_pos is changed below
-        d, ids, b = mujoco.MjData(m), tasks.resolve_ids(name, m), m.body(body).id
-        adr = m.jnt_qposadr[m.joint(tasks.SPECS[name].joint).id]
+        cpu = CpuRollout(name, len(rv))
+        cpu.reset(rv)
+        adr = cpu.models[0].jnt_qposadr[cpu.models[0].joint(tasks.SPECS[name].joint).id]
         err = 0.0
-        for e in range(q.shape[0]):
-            m.body_pos[b] = np.asarray(tasks.place(name, rv[e])["anchor"])
-            for k in range(0, q.shape[1], 3):
+        for k in range(0, q.shape[1], 3):
+            for e, (m, d) in enumerate(zip(cpu.models, cpu.datas)):
                 d.qpos[adr] = q[e, k]
                 mujoco.mj_kinematics(m, d)
-                view = SimpleNamespace(xpos=d.xpos, xquat=d.xquat, site_xpos=d.site_xpos,
-                                       site_xmat=d.site_xmat.reshape(-1, 3, 3), geom_xmat=d.geom_xmat.reshape(-1, 3, 3))
-                err = max(err, float(np.abs(np.asarray(tasks.object_pose(name, ids, view)[0]) - obj[e, k]).max()))
+            err = max(err, float(np.abs(cpu.observe()[:, 4:7] - obj[:, k]).max()))
         assert err < 2e-4, (name, err)
         assert np.ptp(q) > 0.09, name  # the recorded joint really moved (door 2 rad, drawers/windows/button >= 9 cm)
 
