@@ -31,17 +31,15 @@ TASKS = ("push", "drawer-close", "drawer-open")  # a free object, a drawer pushe
 def rollouts(mt10):
     rvs = {task: tasks.load_rand_vecs(task)[:E] for task in TASKS}  # MT10(seed=0) variations 0-2
     pols = {task: jax.jit(jax.vmap(policies.POLICIES[task])) for task in TASKS}
-    out = {task: {} for task in TASKS}
+    obs_c, tcp_c, succ_c = {}, {task: [] for task in TASKS}, {task: [] for task in TASKS}
     for task in TASKS:  # C MuJoCo, one CpuRollout per task
         cpu = CpuRollout(task, E)
-        obs_c = [cpu.reset(rvs[task])]
-        tcp_c, succ_c = [], []
+        obs_c[task] = [cpu.reset(rvs[task])]
         for _ in range(STEPS):
-            o, _r, s, _i = cpu.step(np.asarray(pols[task](jnp.asarray(obs_c[-1]))))
-            obs_c.append(o)
-            tcp_c.append(cpu.inspect()["tcp"])
-            succ_c.append(s)
-        out[task] = {"c": (obs_c, tcp_c, succ_c)}
+            o, _r, s, _i = cpu.step(np.asarray(pols[task](jnp.asarray(obs_c[task][-1]))))
+            obs_c[task].append(o)
+            tcp_c[task].append(cpu.inspect()["tcp"])
+            succ_c[task].append(s)
     # MJX: one rollout of the shared MT10 env drives all three tasks at once (each task's first E rows; zero actions
     # elsewhere), so the MT10 step runs STEPS times rather than once per task
     rows = {task: mt10.rows(task) for task in TASKS}
@@ -60,11 +58,9 @@ def rollouts(mt10):
             obs_m[task].append(first(st.obs, task)[:, :39])
             tcp_m[task].append(first(tcp, task))
             succ_m[task].append(first(st.info["success"], task))
-    for task in TASKS:
-        obs_c, tcp_c, succ_c = out[task].pop("c")
-        out[task] = {"obs": (np.stack(obs_c), np.stack(obs_m[task])), "tcp": (np.stack(tcp_c), np.stack(tcp_m[task])),
-                     "success": (np.stack(succ_c), np.stack(succ_m[task]))}
-    return out
+    return {task: {"obs": (np.stack(obs_c[task]), np.stack(obs_m[task])),
+                   "tcp": (np.stack(tcp_c[task]), np.stack(tcp_m[task])),
+                   "success": (np.stack(succ_c[task]), np.stack(succ_m[task]))} for task in TASKS}
 
 
 @pytest.mark.parametrize("task", TASKS)
