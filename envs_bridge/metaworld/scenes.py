@@ -264,7 +264,8 @@ _TASK_SCENES: dict[str, tuple[str, tuple[tuple[str, str, str], ...]]] = {
 # push / pick-place is 5-8 mm; elliptic: 1.0 and 0.6-2.3 mm (docs/metaworld_mjx.md, "The Sawyer arm option").
 # (MJX's elliptic-cone solver fails on a scene without contacts, so reach, which has none, keeps the pyramidal
 # setting; without contacts the cone does nothing.)
-_ARM_CONE, _PAD_CONDIM = "elliptic", 4  # the arm's friction cone; every pad pair's condim (both hands)
+_PAD_CONDIM = 4  # every pad pair, both hands
+_ARM_CONE = "elliptic"
 # The pad contacts' solref, Meta-World's (0.01 s, damping ratio 1), in MuJoCo's direct form (-stiffness, -damping) =
 # (-1 / (tc^2 ratio^2), -2 / tc) = (-10000, -200) in the arm's scenes: the same reference dynamics, but MuJoCo raises
 # a time constant below 2 timesteps to 2 timesteps (0.0125 s at 2 x 6.25 ms: 64 % of the stiffness) and leaves the
