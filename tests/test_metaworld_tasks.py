@@ -72,7 +72,7 @@ def test_every_pad_contact_has_meta_worlds_torsional_friction():
     checked = 0
     for task in scenes.ALL_TASKS:
         for hand, fs in (("floating", 1), ("arm", 2)):
-            m = mujoco.MjModel.from_xml_string(scenes.scene_xml(task, frame_skip=fs, hand=hand))
+            m = scenes.build_model(task, frame_skip=fs, hand=hand)
             for k in range(m.npair):
                 names = m.geom(m.pair_geom1[k]).name + m.geom(m.pair_geom2[k]).name
                 if "pad" in names:
