@@ -86,7 +86,7 @@ def _policy(run_dir: str):
     return act, tuple(env.task_set.task_names), c
 
 
-def _ours(c: dict, task_names, act, rand_vecs: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
+def _ours(c, task_names, act, rand_vecs: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
     """The same episodes in our MJX scenes (all tasks in one jitted rollout)."""
     import jax
     import jax.numpy as jnp
@@ -95,7 +95,7 @@ def _ours(c: dict, task_names, act, rand_vecs: dict[str, np.ndarray]) -> dict[st
     from mtjax import envs
 
     e = len(next(iter(rand_vecs.values())))
-    kw = {k: v for k, v in c["env"]["kwargs"].items() if k not in ("random_init_step",)}
+    kw = {k: v for k, v in dict(c.env.kwargs).items() if k != "random_init_step"}  # c: the run's RunConfig
     env = MetaWorldEnv(envs.TaskSet(tuple(task_names), (e,) * len(task_names)), **{**kw, "episode_length": STEPS + 10})
 
     def run(key):
@@ -104,16 +104,17 @@ def _ours(c: dict, task_names, act, rand_vecs: dict[str, np.ndarray]) -> dict[st
         def body(st, _):
             st = env.step(st, act(st.obs, st.task_id))
             ins = env.inspect(st)
-            return st, (st.info["success"], ins["joint_q"], ins["tcp"], ins["obj_pos"])
+            # the hand body, as the real env's obs[0:3] (``inspect``'s "tcp" is the fingertip midpoint, 4.5 cm lower)
+            return st, (st.info["success"], ins["joint_q"], ins["hand"], ins["obj_pos"])
 
         _, out = jax.lax.scan(body, st, None, length=STEPS)
         return out
 
-    succ, q, tcp, obj = map(np.asarray, jax.jit(run)(jax.random.key(0)))
+    succ, q, hand, obj = map(np.asarray, jax.jit(run)(jax.random.key(0)))
     res = {}
     for i, t in enumerate(task_names):
         s = slice(i * e, (i + 1) * e)
-        res[t] = {"success": succ[:, s].T, "q": q[:, s].T, "tcp": tcp[:, s].transpose(1, 0, 2),
+        res[t] = {"success": succ[:, s].T, "q": q[:, s].T, "hand": hand[:, s].transpose(1, 0, 2),
                   "obj": obj[:, s].transpose(1, 0, 2)}
     return res
 
@@ -138,7 +139,7 @@ def _real(vpy: str, task_names, act, episodes: int) -> tuple[dict, dict]:
             rvs[t] = np.asarray(r["rand_vecs"])
             one_hot = np.tile(np.eye(n_tasks)[i], (episodes, 1))
             obs = np.asarray(r["obs"])
-            succ, q, tcp, obj = [], [], [], []
+            succ, q, hand, obj = [], [], [], []
             for _ in range(STEPS):
                 a = np.asarray(act(np.concatenate([obs, one_hot], 1).astype(np.float32),
                                    np.full(episodes, i, np.int32)))
@@ -146,9 +147,9 @@ def _real(vpy: str, task_names, act, episodes: int) -> tuple[dict, dict]:
                 obs = np.asarray(r["obs"])
                 succ.append(r["success"])
                 q.append(r["q"])
-                tcp.append(obs[:, 0:3])
+                hand.append(obs[:, 0:3])
                 obj.append(obs[:, 4:7])
-            res[t] = {"success": np.asarray(succ).T, "q": np.asarray(q).T, "tcp": np.stack(tcp, 1),
+            res[t] = {"success": np.asarray(succ).T, "q": np.asarray(q).T, "hand": np.stack(hand, 1),
                       "obj": np.stack(obj, 1)}
             print(f"  real {t:22s} any-step success {res[t]['success'].max(1).mean():.2f}", flush=True)
     finally:
@@ -163,7 +164,7 @@ def main(argv=None) -> None:
     p.add_argument("--episodes", type=int, default=10, help="episodes per task (seeded variations 0..N-1)")
     p.add_argument("--venv", default="/tmp/mw_oracle_venv", help="virtual environment for metaworld 3.1.1")
     p.add_argument("--out", default=None, help="JSON with the per-task table")
-    p.add_argument("--traces", default=None, help="optional .npz with per-step success, joint, tcp, object")
+    p.add_argument("--traces", default=None, help="optional .npz with per-step success, joint, hand, object")
     p.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.serve:
