@@ -9,6 +9,10 @@ that serves ``reset``/``step`` requests over stdin/stdout; this process holds th
 config describes, jitted) and our env. For every task, ``--episodes`` episodes (Meta-World's seeded variations
 ``0..episodes-1`` of ``MT10(seed=0)``), deterministic mean actions, 150 steps, MTBench's any-step success.
 
+``--replay`` separates physics from policy: our env's closed-loop action sequences are replayed open loop in the real
+env from the same initial states. Where the policy fails in the real env but its replayed actions succeed, the two
+physics agree along that path and the policy reacts differently to small state differences (closed-loop drift).
+
 Usage (repository root, our venv)::
 
     python scripts/policy_in_metaworld.py --run_dir=runs/mt10_ppo-s42 --episodes=10 \\
@@ -102,24 +106,26 @@ def _ours(c, task_names, act, rand_vecs: dict[str, np.ndarray]) -> dict[str, dic
         st = env.reset_from(key, tuple(jnp.asarray(rand_vecs[t], jnp.float32) for t in task_names))
 
         def body(st, _):
-            st = env.step(st, act(st.obs, st.task_id))
+            a = act(st.obs, st.task_id)
+            st = env.step(st, a)
             ins = env.inspect(st)
             # the hand body, as the real env's obs[0:3] (``inspect``'s "tcp" is the fingertip midpoint, 4.5 cm lower)
-            return st, (st.info["success"], ins["joint_q"], ins["hand"], ins["obj_pos"])
+            return st, (st.info["success"], ins["joint_q"], ins["hand"], ins["obj_pos"], a)
 
         _, out = jax.lax.scan(body, st, None, length=STEPS)
         return out
 
-    succ, q, hand, obj = map(np.asarray, jax.jit(run)(jax.random.key(0)))
+    succ, q, hand, obj, a = map(np.asarray, jax.jit(run)(jax.random.key(0)))
     res = {}
     for i, t in enumerate(task_names):
         s = slice(i * e, (i + 1) * e)
         res[t] = {"success": succ[:, s].T, "q": q[:, s].T, "hand": hand[:, s].transpose(1, 0, 2),
-                  "obj": obj[:, s].transpose(1, 0, 2)}
+                  "obj": obj[:, s].transpose(1, 0, 2), "action": a[:, s].transpose(1, 0, 2)}
     return res
 
 
-def _real(vpy: str, task_names, act, episodes: int) -> tuple[dict, dict]:
+def _real(vpy: str, task_names, act, episodes: int, actions: dict | None = None) -> tuple[dict, dict]:
+    """The policy closed loop in the real env; with ``actions`` ({task: [E, STEPS, 4]}), those actions open loop."""
     child = subprocess.Popen([vpy, os.path.abspath(__file__), "--serve"], stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, text=True, env=child_env())
 
@@ -140,9 +146,9 @@ def _real(vpy: str, task_names, act, episodes: int) -> tuple[dict, dict]:
             one_hot = np.tile(np.eye(n_tasks)[i], (episodes, 1))
             obs = np.asarray(r["obs"])
             succ, q, hand, obj = [], [], [], []
-            for _ in range(STEPS):
-                a = np.asarray(act(np.concatenate([obs, one_hot], 1).astype(np.float32),
-                                   np.full(episodes, i, np.int32)))
+            for k in range(STEPS):
+                a = actions[t][:, k] if actions is not None else np.asarray(
+                    act(np.concatenate([obs, one_hot], 1).astype(np.float32), np.full(episodes, i, np.int32)))
                 r = call({"cmd": "step", "actions": a.tolist()})
                 obs = np.asarray(r["obs"])
                 succ.append(r["success"])
@@ -151,7 +157,8 @@ def _real(vpy: str, task_names, act, episodes: int) -> tuple[dict, dict]:
                 obj.append(obs[:, 4:7])
             res[t] = {"success": np.asarray(succ).T, "q": np.asarray(q).T, "hand": np.stack(hand, 1),
                       "obj": np.stack(obj, 1)}
-            print(f"  real {t:22s} any-step success {res[t]['success'].max(1).mean():.2f}", flush=True)
+            how = "our actions open loop" if actions is not None else "any-step success"
+            print(f"  real {t:22s} {how} {res[t]['success'].max(1).mean():.2f}", flush=True)
     finally:
         child.stdin.close()
         child.wait(timeout=60)
@@ -165,6 +172,8 @@ def main(argv=None) -> None:
     p.add_argument("--venv", default="/tmp/mw_oracle_venv", help="virtual environment for metaworld 3.1.1")
     p.add_argument("--out", default=None, help="JSON with the per-task table")
     p.add_argument("--traces", default=None, help="optional .npz with per-step success, joint, hand, object")
+    p.add_argument("--replay", action="store_true",
+                   help="also replay our env's closed-loop actions open loop in the real env (physics vs policy)")
     p.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.serve:
@@ -178,23 +187,32 @@ def main(argv=None) -> None:
     real, rvs = _real(vpy, task_names, act, args.episodes)
     print("ours (MJX), same initial states ...", flush=True)
     ours = _ours(c, task_names, act, rvs)
+    replay = None
+    if args.replay:
+        print("real Meta-World, our actions replayed open loop ...", flush=True)
+        replay, _ = _real(vpy, task_names, act, args.episodes, {t: ours[t]["action"] for t in task_names})
     table = {}
-    print(f"{'task':22s} {'success real':>12s} {'ours':>6s} {'final |dq| real':>16s} {'ours':>7s}")
+    print(f"{'task':22s} {'success real':>12s} {'ours':>6s} {'final |dq| real':>16s} {'ours':>7s}"
+          + (f" {'real, replayed':>14s}" if replay else ""))
     for t in task_names:
         row = {"success_real": float(real[t]["success"].max(1).mean()),
                "success_ours": float(ours[t]["success"].max(1).mean()),
                "final_dq_real": float(np.abs(real[t]["q"][:, -1] - real[t]["q"][:, 0]).mean()),
                "final_dq_ours": float(np.abs(ours[t]["q"][:, -1] - ours[t]["q"][:, 0]).mean())}
+        if replay is not None:
+            row["success_real_replaying_ours"] = float(replay[t]["success"].max(1).mean())
         table[t] = row
         print(f"{t:22s} {row['success_real']:12.2f} {row['success_ours']:6.2f} {row['final_dq_real']:16.3f} "
-              f"{row['final_dq_ours']:7.3f}")
+              f"{row['final_dq_ours']:7.3f}" + (f" {row['success_real_replaying_ours']:14.2f}" if replay else ""))
     mean_r = np.mean([r["success_real"] for r in table.values()])
     mean_o = np.mean([r["success_ours"] for r in table.values()])
     print(f"{'mean':22s} {mean_r:12.2f} {mean_o:6.2f}")
     if args.out:
         with open(args.out, "w") as f:
             json.dump({"run_dir": os.path.abspath(args.run_dir), "episodes": args.episodes, "steps": STEPS,
-                       "mean_success_real": float(mean_r), "mean_success_ours": float(mean_o), "tasks": table},
+                       "mean_success_real": float(mean_r), "mean_success_ours": float(mean_o), "tasks": table,
+                       "note": "success_real_replaying_ours: our closed-loop actions replayed open loop in the real env"
+                       if replay else ""},
                       f, indent=1)
     if args.traces:
         np.savez_compressed(args.traces, **{f"{side}/{t}/{k}": v for side, d in (("real", real), ("ours", ours))
