@@ -11,6 +11,7 @@ from experiments.configs import (
     mt10_grpo,
     mt10_mtrl,
     mt10_ppo,
+    mt10_ppo_arm,
     mt10_pqn,
     mt10_sac,
     mt50_ppo,
@@ -35,13 +36,21 @@ def _toy(**over):
                                           (toy_ppo, "smoke"), (mt10_mtrl, "cagrad"), (mt10_mtrl, "famo,smoke"),
                                           (mt10_arch, "moore_mh"), (mt10_arch, "paco,smoke"), (mt10_grpo, ""),
                                           (mt10_grpo, "famo,smoke"), (toy_ppo, "grpo"), (mt50_ppo, ""),
-                                          (mt50_ppo, "smoke")])
+                                          (mt50_ppo, "smoke"), (mt10_ppo_arm, "24k")])
 def test_every_shipped_config_parses_and_its_json_round_trips(make, variant):
     c = make.get_config(variant)
     rc = config.parse(c)
     assert config.parse(rc.to_json()) == rc  # config.json describes exactly the typed config
     assert rc.ppo.mtrl == c.mtrl and dict(rc.ppo.mtrl_kwargs) == {k: v for k, v in c.mtrl_kwargs.items()}
     assert rc.env.num_envs == c.env.num_envs and rc.ppo.lr == c.ppo.lr
+
+
+def test_mt10_ppo_arm_is_mt10_ppo_on_the_arm_physics():
+    base, arm = config.parse(mt10_ppo.get_config("24k")), config.parse(mt10_ppo_arm.get_config("24k"))
+    assert dict(arm.env.kwargs) == {**dict(base.env.kwargs), "hand": "arm", "frame_skip": 2, "iterations": 6,
+                                    "ls_iterations": 6}
+    assert (arm.ppo, arm.net, arm.total_iterations, arm.env.num_envs) == (base.ppo, base.net, 1272, 24576)
+    assert config.parse(mt10_ppo_arm.get_config("smoke")).env.num_envs == 40
 
 
 def test_mt50_ppo_follows_mtbenchs_mt50_vanilla_row():
