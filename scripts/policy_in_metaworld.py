@@ -190,7 +190,10 @@ def main(argv=None) -> None:
     replay = None
     if args.replay:
         print("real Meta-World, our actions replayed open loop ...", flush=True)
-        replay, _ = _real(vpy, task_names, act, args.episodes, {t: ours[t]["action"] for t in task_names})
+        replay, rvs2 = _real(vpy, task_names, act, args.episodes, {t: ours[t]["action"] for t in task_names})
+        bad = [t for t in task_names if not np.array_equal(rvs2[t], rvs[t])]
+        if bad:
+            raise RuntimeError(f"the replay started from other initial states than the closed loop: {bad}")
     table = {}
     print(f"{'task':22s} {'success real':>12s} {'ours':>6s} {'final |dq| real':>16s} {'ours':>7s}"
           + (f" {'real, replayed':>14s}" if replay else ""))
