@@ -10,7 +10,8 @@ door-open scene, the env's own reset/observation/reward code) on MT10(seed=0) do
   move to ``dx`` on the handle's +x side (y kept at the bound), descend, push -x (gripper closed), to step 250;
 
 each with the scene as it is and with the leaf x side-wall contact (``door_panel`` x ``frame_side_n``) disabled
-(pair margin -1000). Prints and writes (``--out``) the door angle reached and MTBench's any-step success.
+(pair margin -1000). Prints and writes (``--out``) the door angle reached, MTBench's any-step success and Meta-World's
+reward per step before and after the hand-over (is the plateau a local optimum of the reward?).
 
 Usage (repository root, our venv)::
 
@@ -62,19 +63,25 @@ def rollout(act, rand_vecs: np.ndarray, leaf_stop: bool, dx: float | None, steps
         _disable_leaf_stop(cpu)
     o = cpu.reset(rand_vecs)
     adr = cpu.models[0].joint("doorjoint").qposadr[0]
-    qs, succ, lift = [], [], None
+    qs, succ, rew, lift = [], [], [], None
     for t in range(steps):
         a = act(o)
         if dx is not None and t >= 100:
             if t == 100:
                 lift = o[:, 0:3] + np.array([0.0, 0.0, 0.08])
             a = _go_around(o, t - 100, dx, lift)
-        o, _r, s, _info = cpu.step(a)
+        o, r, s, _info = cpu.step(a)
         qs.append([d.qpos[adr] for d in cpu.datas])
         succ.append(s)
-    qs, succ = np.asarray(qs), np.asarray(succ)
+        rew.append(r)
+    qs, succ, rew = np.asarray(qs), np.asarray(succ), np.asarray(rew)
     return {"min_angle": qs.min(0).round(3).tolist(), "final_angle": qs[-1].round(3).tolist(),
-            "any_step_success": float((succ.max(0) > 0).mean()), "last_step_success": float(succ[-1].mean())}
+            "any_step_success": float((succ.max(0) > 0).mean()), "last_step_success": float(succ[-1].mean()),
+            # Meta-World's reward (unscaled, <= 10 per step), mean over episodes: steps 80-100 (the plateau),
+            # the lowest 10-step mean after step 100, steps 100-150 and the whole episode
+            "reward_80_100": float(rew[80:100].mean()),
+            "reward_min_10step_after_100": float(np.convolve(rew[100:].mean(1), np.ones(10) / 10, "valid").min()),
+            "reward_100_150": float(rew[100:150].mean()), "reward_total": float(rew.sum(0).mean())}
 
 
 def main(argv=None) -> None:
@@ -101,7 +108,9 @@ def main(argv=None) -> None:
             key = f"{name} leaf_stop={leaf_stop}"
             r = out["results"][key] = rollout(act, rvs, leaf_stop, dx, steps)
             print(f"{key:36s} min angle mean {np.mean(r['min_angle']):7.3f} (deepest {np.min(r['min_angle']):6.3f})  "
-                  f"any-step {r['any_step_success']:.2f}  last-step {r['last_step_success']:.2f}", flush=True)
+                  f"any-step {r['any_step_success']:.2f}  last-step {r['last_step_success']:.2f}  reward/step 80-100 "
+                  f"{r['reward_80_100']:.2f}, lowest 10-step after 100 {r['reward_min_10step_after_100']:.2f}, "
+                  f"100-150 {r['reward_100_150']:.2f}", flush=True)
     if args.out:
         with open(args.out, "w") as f:
             json.dump(out, f, indent=1)
