@@ -2,7 +2,13 @@
 
 import os
 
-import jax
+# Test programs compile without LLVM's optimisation passes: on the toy-learner and transform tests this cuts the
+# suite's CPU time by a third (``docs/testing.md``, "Duration"), where compiling, not running, is the cost. Programs
+# whose running dominates (the shared MT10 env below) ask for XLA's default level 2 themselves (a ``jax.jit``
+# ``compiler_options`` entry overrides this flag). Subprocesses started by the tests inherit it.
+os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_backend_optimization_level=0").strip()
+
+import jax  # after XLA_FLAGS: the CPU backend reads it when it starts
 import pytest
 
 os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(os.path.dirname(__file__), "..", ".jax_cache"))

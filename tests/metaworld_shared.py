@@ -20,8 +20,11 @@ L = 510  # episode length (steps before the auto-reset)
 
 def build():
     """A ``JittedEnv`` of MT10 with ``E`` envs per task and episode length ``L`` (default physics)."""
+    from compile_options import OPTIMISED
+
     from envs_bridge.metaworld import TASKS, MetaWorldEnv
     from envs_bridge.metaworld.jitted import JittedEnv
     from mtjax import envs
 
-    return JittedEnv(MetaWorldEnv(envs.TaskSet(TASKS, (E,) * len(TASKS)), episode_length=L))
+    # XLA's default optimisation level, not the suite's 0 (conftest.py): these programs run thousands of MT10 steps
+    return JittedEnv(MetaWorldEnv(envs.TaskSet(TASKS, (E,) * len(TASKS)), episode_length=L), compiler_options=OPTIMISED)

@@ -6,6 +6,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from compile_options import OPTIMISED
 
 from envs_bridge import registry
 from mtjax import envs, replay
@@ -85,7 +86,7 @@ def test_fasttd3_improves_the_toy_return():
     nets = fasttd3.make_networks(cfg, action_size=2, num_tasks=4, actor_net="mlp", critic_net="mlp",
                                  actor_kwargs={"hidden": (64, 64)}, critic_kwargs={"hidden": (64, 64)})
     tr = off_policy.make_train(cfg, env, fasttd3.make_learner(cfg, nets, env.task_set, env.obs_size, 2))
-    chunk = jax.jit(tr.train_chunk, static_argnums=1)
+    chunk = jax.jit(tr.train_chunk, static_argnums=1, compiler_options=OPTIMISED)
     s, m0 = chunk(tr.init(jax.random.key(0)), 300)
     s, m1 = chunk(s, 300)
     first, last = float(np.nanmean(m0["return"][:50])), float(np.nanmean(m1["return"][-100:]))

@@ -7,6 +7,7 @@ level's poses into the next), and every body pose agrees to float32 rounding (po
 
 import jax
 import numpy as np
+from compile_options import OPTIMISED
 from mujoco import mjx
 from mujoco.mjx._src import scan as mjx_scan
 
@@ -16,7 +17,7 @@ from envs_bridge.metaworld import scenes
 
 def _compiled_kinematics(model, data):
     # a fresh function each time: jax.jit(mjx.kinematics) twice would reuse the first trace
-    return jax.jit(lambda m, d: mjx.kinematics(m, d)).lower(model, data).compile()
+    return jax.jit(lambda m, d: mjx.kinematics(m, d), compiler_options=OPTIMISED).lower(model, data).compile()
 
 
 def test_barrier_keeps_values_and_cuts_the_arms_compiled_work():

@@ -6,6 +6,7 @@ import chex
 import jax
 import numpy as np
 import pytest
+from compile_options import OPTIMISED
 
 from envs_bridge import registry
 from mtjax import checkpoint
@@ -32,7 +33,7 @@ def _sac_trainer(num_envs, tasks, hidden, **kw):
 def _toy():
     """The trainer and its jitted ``CALL``-iteration chunk, traced once for the whole module."""
     tr = _sac_trainer(32, 4, (64, 64), **TOY)
-    chunk = jax.jit(chex.assert_max_traces(tr.train_chunk, n=1), static_argnums=1)
+    chunk = jax.jit(chex.assert_max_traces(tr.train_chunk, n=1), static_argnums=1, compiler_options=OPTIMISED)
     return tr, lambda s: chunk(s, CALL)
 
 

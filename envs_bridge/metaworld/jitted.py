@@ -13,6 +13,7 @@ Nothing here depends on the physics: the same code works for any ``MetaWorldEnv`
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
 import jax
@@ -24,7 +25,8 @@ __all__ = ["JittedEnv"]
 
 
 class JittedEnv:
-    """``env`` plus ``jax.jit`` wrappers of its protocol, each compiled on its first call and then reused.
+    """``env`` plus ``jax.jit`` wrappers of its protocol, each compiled on its first call and then reused
+    (``compiler_options``: XLA options for the three compiles, e.g. the optimisation level).
 
     Attributes:
       env: the ``MetaWorldEnv``.
@@ -32,11 +34,12 @@ class JittedEnv:
         actions as ``float32 [N, 4]`` arrays (another dtype or shape is another compile).
     """
 
-    def __init__(self, env: MetaWorldEnv):
+    def __init__(self, env: MetaWorldEnv, compiler_options: dict | None = None):
         self.env = env
-        self.reset = jax.jit(env.reset)
-        self.reset_from = jax.jit(env.reset_from)
-        self.step = jax.jit(env.step)
+        jit = functools.partial(jax.jit, compiler_options=compiler_options)
+        self.reset = jit(env.reset)
+        self.reset_from = jit(env.reset_from)
+        self.step = jit(env.step)
 
     @property
     def num_envs(self) -> int:
