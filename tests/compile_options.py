@@ -8,3 +8,5 @@ XLA's default level, 2.
 """
 
 OPTIMISED = {"xla_backend_optimization_level": 2}
+# The suite-wide flag (conftest.py); tests that start subprocesses with XLA_FLAGS of their own add it there.
+LEVEL0_FLAG = "--xla_backend_optimization_level=0"

@@ -2,11 +2,14 @@
 
 import os
 
-# Test programs compile without LLVM's optimisation passes: on the toy-learner and transform tests this cuts the
-# suite's CPU time by a third (``docs/testing.md``, "Duration"), where compiling, not running, is the cost. Programs
-# whose running dominates (the shared MT10 env below) ask for XLA's default level 2 themselves (a ``jax.jit``
-# ``compiler_options`` entry overrides this flag). Subprocesses started by the tests inherit it.
-os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_backend_optimization_level=0").strip()
+# Test programs compile without LLVM's optimisation passes: where compiling, not running, is the cost (the toy
+# learners, the transforms) this cuts CPU time by a third, the cold suite from 13:28 to 11:18 (``docs/testing.md``,
+# "Duration"). Programs whose running dominates ask for XLA's default level 2 themselves
+# (``compile_options.OPTIMISED``: a ``jax.jit`` ``compiler_options`` entry overrides this flag). Subprocesses started
+# by the tests inherit it.
+from compile_options import LEVEL0_FLAG
+
+os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " + LEVEL0_FLAG).strip()
 
 import jax  # after XLA_FLAGS: the CPU backend reads it when it starts
 import pytest
