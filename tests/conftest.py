@@ -3,7 +3,7 @@
 import os
 
 # Test programs compile without LLVM's optimisation passes: where compiling, not running, is the cost (the toy
-# learners, the transforms) this cuts CPU time by a third, the cold suite from 13:28 to 11:18 (``docs/testing.md``,
+# learners, the transforms) this cuts CPU time by a third, the cold suite from 13:28 to 11:07 (``docs/testing.md``,
 # "Duration"). Programs whose running dominates ask for XLA's default level 2 themselves
 # (``compile_options.OPTIMISED``: a ``jax.jit`` ``compiler_options`` entry overrides this flag). Subprocesses started
 # by the tests inherit it.
