@@ -10,7 +10,7 @@ door-open scene, the env's own reset/observation/reward code) on MT10(seed=0) do
   move to ``dx`` on the handle's +x side (y kept at the bound), descend, push -x (gripper closed), to step 250;
 
 each with the scene as it is and with the leaf x side-wall contact (``door_panel`` x ``frame_side_n``) disabled
-(pair margin -1000). Prints and writes (``--out``) the door angle reached, MTBench's any-step success and Meta-World's
+(pair margin -``shared_physics.PAD_MARGIN``). Prints and writes (``--out``) the door angle reached, MTBench's any-step success and Meta-World's
 reward per step before and after the hand-over (is the plateau a local optimum of the reward?).
 
 Usage (repository root, our venv)::
@@ -27,7 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from envs_bridge.metaworld import tasks
+from envs_bridge.metaworld import shared_physics, tasks
 from envs_bridge.metaworld.cpu_sim import CpuRollout
 from experiments import common
 
@@ -39,7 +39,7 @@ def _disable_leaf_stop(cpu: CpuRollout) -> None:
     for m in cpu.models:
         for i in range(m.npair):
             if {m.geom(m.pair_geom1[i]).name, m.geom(m.pair_geom2[i]).name} == {"door_panel", "frame_side_n"}:
-                m.pair_margin[i] = -1000.0
+                m.pair_margin[i] = -shared_physics.PAD_MARGIN  # never active, as shared_physics' padding pairs
 
 
 def _go_around(o: np.ndarray, ph: int, dx: float, lift: np.ndarray) -> np.ndarray:

@@ -28,6 +28,7 @@ bg() {  # bg NAME CMD...: detached, logging to /tmp/bgout/NAME.log (waitbg waits
 BENCHES=("mt10=--envs 24576"
          "mt10arm2=--envs 24576 --hand arm --frame-skip 2 --iterations 6"
          "mt50=--suite mt50 --envs 24576 --physics-graphs ${PHYS:-auto}")
+picked() { [[ " ${BENCH_ONLY:-$1} " == *" $1 "* ]]; }  # picked NAME: NAME is in BENCH_ONLY ("mt10 mt50"; unset: all)
 job() {  # job NAME LIMIT_S CMD...
   local name=$1 limit=$2; shift 2
   echo "=== $name (limit ${limit}s) $(date +%T)"
@@ -72,16 +73,15 @@ for j in "$@"; do
         --config.total_iterations=3 --config.iters_per_call=1 --config.checkpoint_every=100000 \
         --config.run_dir=/tmp/mt50run; date +%s.%N > /tmp/bgout/mt50train_end; cp /tmp/mt50run/metrics.jsonl \
         /tmp/bgout/mt50train_metrics.jsonl" ;;
-    mt10bench_bg) # the MT10 floating env benchmark detached (beside train_bg: fills the compile cache for benchseq)
-      bg mt10_par python3 experiments/benchmark_envs.py --envs 24576 --no-profile --repeats 5 --out=/tmp/bgout/mt10_par.json ;;
     benchset) # each BENCHES env benchmark twice: first all at once, detached (their compiles in parallel on the CPUs:
       # compile_s; their timed loops may overlap), then, after waitbg, one after another from the persistent compile
       # cache (the clean env steps/s). Results in /tmp/bgout/<name>_{par,seq}.json; collect brings them as one tgz.
-      for b in "${BENCHES[@]}"; do read -r -a a <<< "${b#*=}"
+      # BENCH_ONLY (benchset and benchseq): a subset, e.g. BENCH_ONLY=mt10 beside train_bg to fill the compile cache
+      for b in "${BENCHES[@]}"; do read -r -a a <<< "${b#*=}"; picked "${b%%=*}" || continue
         bg "${b%%=*}_par" python3 experiments/benchmark_envs.py "${a[@]}" --no-profile --repeats 5 \
           --out="/tmp/bgout/${b%%=*}_par.json"; done ;;
     benchseq) for b in "${BENCHES[@]}"; do read -r -a a <<< "${b#*=}"
-        [[ " ${SEQ_ONLY:-${b%%=*}} " == *" ${b%%=*} "* ]] || continue  # SEQ_ONLY="mt10 mt50": a subset
+        picked "${b%%=*}" || continue
         job "${b%%=*}_seq" "${SEQ_LIMIT:-120}" python3 experiments/benchmark_envs.py "${a[@]}" --no-profile --repeats 10 \
           --out="/tmp/bgout/${b%%=*}_seq.json"; done ;;
     waitbg) # waits (up to FOLLOW_S seconds) for the jobs started with bg (benchset, mt50*_bg)
@@ -109,6 +109,6 @@ for j in "$@"; do
     scaling) job scaling 560 python3 -m experiments.benchmark_scaling --out="$OUT/scaling.json" ;;  # on nvidia-h200-x2
     unroll) for u in 1 8 50; do job "unroll$u" 120 python3 -m experiments.benchmark_transforms --solver_unroll=$u \
       --out="$OUT/transforms_unroll$u.json" --tasks=10,50 --methods=mean,pcgrad,cagrad,upgrad,nash_mtl --novariants; done ;;
-    *) echo "unknown job $j; valid: ppo transforms mt10bench_bg bridge_tests bridge nets envs envs4k envs24k arm1 arm2 mt50envs train train_bg follow train_fetch mt50envs_bg mt50train_bg benchset benchseq waitbg collect cache_fetch parkour scaling unroll" ;;
+    *) echo "unknown job $j; valid: ppo transforms bridge_tests bridge nets envs envs4k envs24k arm1 arm2 mt50envs train train_bg follow train_fetch mt50envs_bg mt50train_bg benchset benchseq waitbg collect cache_fetch parkour scaling unroll" ;;
   esac
 done
