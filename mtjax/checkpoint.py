@@ -12,6 +12,7 @@ arrays, with the config and metrics.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Callable
@@ -187,13 +188,24 @@ def latest_step(run_dir: str) -> int | None:
     return max(steps) if steps else None
 
 
+def _no_item_metadata_warning(record: logging.LogRecord) -> bool:
+    """Drops orbax's "Metadata file does not exist: .../state/_CHECKPOINT_METADATA": reading one item's array
+    metadata (below) looks for a checkpoint-level file that lives one directory up; nothing is missing."""
+    return "_CHECKPOINT_METADATA" not in record.getMessage()
+
+
 def _raw_target(directory: str, step: int) -> Any:
     """A restore target from the saved array metadata, every leaf on this process's first device.
 
     Without it orbax restores onto the saving topology and refuses a checkpoint written on N devices in a process
     that has M (``mtjax.sharding``)."""
-    with ocp.StandardCheckpointer() as ck:
-        md = ck.metadata(os.path.join(directory, str(step), "state"))
+    absl_log = logging.getLogger("absl")
+    absl_log.addFilter(_no_item_metadata_warning)
+    try:
+        with ocp.StandardCheckpointer() as ck:
+            md = ck.metadata(os.path.join(directory, str(step), "state"))
+    finally:
+        absl_log.removeFilter(_no_item_metadata_warning)
     tree = getattr(getattr(md, "item_metadata", md), "tree", None)
     if tree is None:
         return None
