@@ -34,9 +34,13 @@ def env_config_from(c: Any):
     ("torch" or "raw", see ``ipc``). Returns ``(IsaacGymConfig, bridge options)``.
     """
     from envs_bridge.isaacgym.adapter import IsaacGymConfig
+    from envs_bridge.metaworld import ARM_PHYSICS
 
     rc = common.typed(c)
-    extra, ig = dict(rc.env.kwargs), dict(rc.isaacgym)
+    # The physics keys of the MT10 configs (hand, substeps, solver iterations) choose the embedded MJX env's model;
+    # MTBench's IsaacGym envs bring their own, so they are not IsaacGym options.
+    extra = {k: v for k, v in dict(rc.env.kwargs).items() if k not in ARM_PHYSICS}
+    ig = dict(rc.isaacgym)
     bridge = {k: ig.pop(k) for k in ("make_module", "server_python", "transport") if k in ig}
     extra.update(ig)
     valid = {f.name for f in dataclasses.fields(IsaacGymConfig)}

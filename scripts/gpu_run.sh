@@ -15,7 +15,8 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 python3 -c "import jax, mujoco; print('jax', jax.__version__, jax.devices(), 'mujoco', mujoco.__version__)"
 # The MT10 24k training flags shared by the train and train_bg jobs; TRAIN_EXTRA adds --config flags to both
 # (e.g. TRAIN_EXTRA="--config.ppo.obs_norm_clip=5 --config.ppo.obs_norm_eps=1e-5"); TRAIN_CONFIG picks another
-# config file:row (default experiments/configs/mt10_ppo.py:24k, e.g. experiments/configs/mt10_mtrl.py:cagrad).
+# config file:row (default experiments/configs/mt10_ppo.py:24k, the arm; e.g. experiments/configs/mt10_ppo_floating.py:24k
+# for the fast floating hand, or experiments/configs/mt10_mtrl.py:cagrad).
 read -r -a extra <<< "${TRAIN_EXTRA:-}"
 TRAIN_ARGS=(--config="${TRAIN_CONFIG:-experiments/configs/mt10_ppo.py:24k}" --config.tensorboard=False --config.plot=False
             --config.checkpoint_every=100000 "${extra[@]}")
@@ -24,7 +25,8 @@ bg() {  # bg NAME CMD...: detached, logging to /tmp/bgout/NAME.log (waitbg waits
   setsid nohup "$@" > "/tmp/bgout/$name.log" 2>&1 < /dev/null &
   echo $! >> /tmp/bg.pids; echo "started $name (pid $!) $(date +%T)"
 }
-# The env benchmarks of benchset: MT10 floating, MT10 arm 2 x 6.25 ms, MT50 (24,576 envs each); NAME=ARGS
+# The env benchmarks of benchset: MT10 floating (the fast option), MT10 arm 2 x 6.25 ms (the MT10 configs' physics),
+# MT50 (floating, 24,576 envs each); NAME=ARGS
 BENCHES=("mt10=--envs 24576"
          "mt10arm2=--envs 24576 --hand arm --frame-skip 2 --iterations 6"
          "mt50=--suite mt50 --envs 24576 --physics-graphs ${PHYS:-auto}")

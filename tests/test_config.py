@@ -11,7 +11,7 @@ from experiments.configs import (
     mt10_grpo,
     mt10_mtrl,
     mt10_ppo,
-    mt10_ppo_arm,
+    mt10_ppo_floating,
     mt10_pqn,
     mt10_sac,
     mt50_ppo,
@@ -36,7 +36,7 @@ def _toy(**over):
                                           (toy_ppo, "smoke"), (mt10_mtrl, "cagrad"), (mt10_mtrl, "famo,smoke"),
                                           (mt10_arch, "moore_mh"), (mt10_arch, "paco,smoke"), (mt10_grpo, ""),
                                           (mt10_grpo, "famo,smoke"), (toy_ppo, "grpo"), (mt50_ppo, ""),
-                                          (mt50_ppo, "smoke"), (mt10_ppo_arm, "24k")])
+                                          (mt50_ppo, "smoke"), (mt10_ppo_floating, "24k")])
 def test_every_shipped_config_parses_and_its_json_round_trips(make, variant):
     c = make.get_config(variant)
     rc = config.parse(c)
@@ -45,12 +45,25 @@ def test_every_shipped_config_parses_and_its_json_round_trips(make, variant):
     assert rc.env.num_envs == c.env.num_envs and rc.ppo.lr == c.ppo.lr
 
 
-def test_mt10_ppo_arm_is_mt10_ppo_on_the_arm_physics():
-    base, arm = config.parse(mt10_ppo.get_config("24k")), config.parse(mt10_ppo_arm.get_config("24k"))
-    assert dict(arm.env.kwargs) == {**dict(base.env.kwargs), "hand": "arm", "frame_skip": 2, "iterations": 6,
-                                    "ls_iterations": 6}
-    assert (arm.ppo, arm.net, arm.total_iterations, arm.env.num_envs) == (base.ppo, base.net, 1272, 24576)
-    assert config.parse(mt10_ppo_arm.get_config("smoke")).env.num_envs == 40
+def test_mt10_configs_run_the_arm_and_mt10_ppo_floating_differs_only_in_physics():
+    """The faithful physics (the arm, two substeps, Newton 6 + 6) is every MT10 config's default, written out in
+    ``env.kwargs`` (so ``config.json`` records it); ``mt10_ppo_floating`` changes exactly those four keys."""
+    arm_keys = {"hand": "arm", "frame_skip": 2, "iterations": 6, "ls_iterations": 6}
+    base, fast = config.parse(mt10_ppo.get_config("24k")), config.parse(mt10_ppo_floating.get_config("24k"))
+    assert dict(base.env.kwargs) == {"episode_length": 150, "reward_scale": 100.0, **arm_keys}
+    assert dict(fast.env.kwargs) == {**dict(base.env.kwargs), "hand": "floating", "frame_skip": 1, "iterations": 4,
+                                     "ls_iterations": 4}
+    assert (fast.ppo, fast.net, fast.total_iterations, fast.env.num_envs) == (base.ppo, base.net, 1272, 24576)
+    assert config.parse(mt10_ppo_floating.get_config("smoke")).env.num_envs == 40
+    for make, variant in ((mt10_mtrl, "cagrad"), (mt10_arch, "moore_mh"), (mt10_grpo, ""), (mt10_sac, ""),
+                          (mt10_fasttd3, ""), (mt10_pqn, "")):
+        kw = dict(config.parse(make.get_config(variant)).env.kwargs)
+        assert {k: kw.get(k) for k in arm_keys} == arm_keys, make.__name__
+    # the algorithm-specific env options survive next to the physics keys
+    assert dict(config.parse(mt10_pqn.get_config("")).env.kwargs)["action_scale"] == 0.005
+    assert dict(config.parse(mt10_fasttd3.get_config("")).env.kwargs)["reward_scale"] == 1.0
+    # MT50 stays on the floating hand (its program's compile, issue 12)
+    assert dict(config.parse(mt50_ppo.get_config("")).env.kwargs)["hand"] == "floating"
 
 
 def test_mt50_ppo_follows_mtbenchs_mt50_vanilla_row():

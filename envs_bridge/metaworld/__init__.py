@@ -19,7 +19,7 @@ with contextlib.redirect_stdout(io.StringIO()):
     from mujoco import mjx  # noqa: F401
 
 from envs_bridge import registry
-from envs_bridge.metaworld.env import MODES, MetaWorldEnv, TaskBlock
+from envs_bridge.metaworld.env import ARM_PHYSICS, FLOATING_PHYSICS, MODES, MetaWorldEnv, TaskBlock
 from envs_bridge.metaworld.scenes import TASKS
 from envs_bridge.metaworld.scenes_mt50 import MT50_TASKS
 from mtjax import envs
@@ -28,7 +28,8 @@ from mtjax import envs
 # the contact pairs per env (``docs/metaworld_mt50.md``, "Speed and compile"); pass physics_graphs=None for one per task.
 MT50_PHYSICS_GRAPHS = 20
 
-__all__ = ["MODES", "MT50_PHYSICS_GRAPHS", "MT50_TASKS", "TASKS", "MetaWorldEnv", "TaskBlock", "make_metaworld"]
+__all__ = ["ARM_PHYSICS", "FLOATING_PHYSICS", "MODES", "MT50_PHYSICS_GRAPHS", "MT50_TASKS", "TASKS", "MetaWorldEnv",
+           "TaskBlock", "make_metaworld"]
 
 
 def make_metaworld(task_names, num_envs: int, **kwargs: Any) -> MetaWorldEnv:

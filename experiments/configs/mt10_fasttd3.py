@@ -33,7 +33,7 @@ def get_config(arg: str = ""):
     c.name = "mt10_fasttd3"
     c.algo = "fasttd3"
     c.env.num_envs = 4096
-    c.env.kwargs = {"episode_length": 150, "reward_scale": 1.0}  # FastTD3's reward_scale=1 (C51 on [-10, 10])
+    c.env.kwargs = {**c.env.kwargs, "reward_scale": 1.0}  # FastTD3's reward_scale=1 (C51 on [-10, 10]); + physics
     c.td3 = ml_collections.ConfigDict({
         "horizon": 1, "gradient_steps": 2, "batch_size": 8192, "buffer_size": 8_388_608, "n_step": 8, "gamma": 0.97,
         "warmup_steps": 10, "timeout_as_terminal": True, "actor_lr": 3e-4, "critic_lr": 3e-4, "lr_end": 3e-5,

@@ -3,6 +3,13 @@
 MTBench's vanilla MT10 script uses 4,096 envs and 32,768-sample minibatches; its other MT10 rows use 24,576 envs
 for 1,272 iterations (1 B frames).
 
+Physics: the faithful option, our Sawyer arm at two 6.25 ms substeps (``envs_bridge.metaworld.ARM_PHYSICS``, its four
+keys written into ``env.kwargs`` so ``config.json`` records them). ``mt10_ppo_floating.py`` is the same run on the
+fast floating hand (~5x the env steps/s, further from the real Meta-World: ``docs/metaworld_mjx.md``, "The options,
+speed x parity"); every MT10 config built on this one takes it with the same four keys
+(``--config.env.kwargs.hand=floating --config.env.kwargs.frame_skip=1 --config.env.kwargs.iterations=4
+--config.env.kwargs.ls_iterations=4``).
+
 Variants (``experiments/configs/_variant.py``: ``[<row>][,smoke]``):
   ""  or "vanilla" : MTBench vanilla MT10 (4,096 envs, 7,630 iterations).
   "24k"            : 24,576 envs, 1,272 iterations (the budget of MTBench's MT10 method rows).
@@ -13,6 +20,7 @@ Usage: python -m experiments.train --config=experiments/configs/mt10_ppo.py:smok
 
 import ml_collections
 
+from envs_bridge.metaworld import ARM_PHYSICS
 from experiments.configs import _variant
 
 ROWS = ("vanilla", "24k")
@@ -32,8 +40,8 @@ def get_config(arg: str = ""):
     c.env = ml_collections.ConfigDict()
     c.env.name = "mt10"
     c.env.num_envs = 4096
-    # Options forwarded to make_env (MTBench: 150-step episodes, reward_scale 100, "rand" resets).
-    c.env.kwargs = {"episode_length": 150, "reward_scale": 100.0}
+    # Options forwarded to make_env (MTBench: 150-step episodes, reward_scale 100, "rand" resets) and the physics.
+    c.env.kwargs = {"episode_length": 150, "reward_scale": 100.0, **ARM_PHYSICS}
     c.ppo = ml_collections.ConfigDict(dict(
         horizon=32, epochs=5, minibatch_size=32768, lr=5e-4, lr_schedule="fixed", kl_threshold=0.008,
         kl_reference="previous_epoch", value_norm_clip=5.0, stats_init_count=1.0,

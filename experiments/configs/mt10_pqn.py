@@ -33,7 +33,7 @@ def get_config(arg: str = ""):
     c.env.num_envs = 8192
     # MTBench's meta-world-discrete-v2: 500-step episodes, 0.005 m per unit action; the 3 bins per dim are the
     # learner's (pqn.num_bins), so the env keeps continuous actions.
-    c.env.kwargs = {"episode_length": 500, "action_scale": 0.005, "reward_scale": 100.0}
+    c.env.kwargs = {**c.env.kwargs, "episode_length": 500, "action_scale": 0.005, "reward_scale": 100.0}  # + physics
     c.total_iterations = 50000
     c.pqn = ml_collections.ConfigDict({
         "horizon": 16, "epochs": 8, "num_minibatches": 4, "num_bins": 3, "gamma": 0.99, "q_lambda": 0.5,

@@ -11,6 +11,7 @@ Rows as in ``mt10_arch`` (variants per ``experiments/configs/_variant.py``: ``[<
 Needs an environment registered as "mt50" (``c.env.name``).
 """
 
+from envs_bridge.metaworld import FLOATING_PHYSICS
 from experiments.configs import _variant, mt10_arch, mt10_ppo
 
 SUITE = "mt50"
@@ -33,6 +34,7 @@ def get_config(arg: str = ""):
     row, smoke = _variant.parse(arg, ROWS, "moore_sh", "mt50_arch")
     c = mt10_ppo.get_config("smoke" if smoke else "24k")
     c.env.name = "mt50"
+    c.env.kwargs = {**c.env.kwargs, **FLOATING_PHYSICS}  # as mt50_ppo.py (MT50 stays on the floating hand)
     if smoke:
         c.env.num_envs = 100  # 2 per task
     c = mt10_arch.apply_row(c, row, SUITE, ROWS)

@@ -12,7 +12,7 @@ Variants (``experiments/configs/_variant.py``: ``[<row>][,smoke]``):
 Usage: python -m experiments.train --config=experiments/configs/mt50_ppo.py:smoke
 """
 
-from envs_bridge.metaworld import MT50_PHYSICS_GRAPHS
+from envs_bridge.metaworld import FLOATING_PHYSICS, MT50_PHYSICS_GRAPHS
 from experiments.configs import _variant, mt10_ppo
 
 ROWS = ("vanilla",)
@@ -23,8 +23,10 @@ def get_config(arg: str = ""):
     c = mt10_ppo.get_config("24k,smoke" if smoke else "24k")
     c.name = "mt50_ppo"
     c.env.name = "mt50"
-    # 20 shared physics graphs instead of 50 (envs_bridge.metaworld.shared_physics; the registry's default too)
-    c.env.kwargs = {**c.env.kwargs, "physics_graphs": MT50_PHYSICS_GRAPHS}
+    # 20 shared physics graphs instead of 50 (envs_bridge.metaworld.shared_physics; the registry's default too). MT50
+    # stays on the floating hand: its MT-PPO program does not yet compile within the goal on it (issue 12), and the
+    # arm's MT50 training is unmeasured (docs/metaworld_mt50.md).
+    c.env.kwargs = {**c.env.kwargs, **FLOATING_PHYSICS, "physics_graphs": MT50_PHYSICS_GRAPHS}
     c.net.preset = "mt50"
     if smoke:
         c.env.num_envs = 100  # 2 per task: every task's model is compiled and stepped
