@@ -162,6 +162,29 @@ def open_run(rc: config.RunConfig, resume: bool, overwrite: bool) -> dict | None
     return rundir.resume_diff(typed(found[1]).to_json(), rc.to_json(), keys)
 
 
+def resume_learner_only(rc: config.RunConfig, ckpt: checkpoint.Checkpointer, init) -> Any | None:
+    """The train state to continue from when the newest checkpoint is a learner-only export, else None.
+
+    A full 24k-env checkpoint holds the env states (64 MiB for MT10 on the arm), more than a device call can carry
+    between machines; ``checkpoint.export_learner`` keeps the learner (1.2 MB). Continuing from it restores
+    parameters, optimiser, normalisers, learning rate and the iteration, and starts the envs from fresh episodes
+    (the trainer key folded with the iteration): the same learner, not the same run bit for bit (``docs/runs.md``).
+    """
+    step = checkpoint.latest_step(rc.directory)
+    if step is None or checkpoint.state_keys(rc.directory, step) != {"learner"}:
+        return None
+    if rc.algo not in ("ppo", "grpo", "pqn") or rc.num_seeds > 1:
+        raise ValueError(f"{rc.directory} holds a learner-only checkpoint (step {step}); continuing from one needs an "
+                         f"on-policy algo (ppo, grpo, pqn) and num_seeds=1, got algo={rc.algo}, "
+                         f"num_seeds={rc.num_seeds}")
+    fresh = jax.jit(init)()
+    restored, _, _ = ckpt.restore({"learner": fresh.learner}, step)
+    print(f"warning: {rc.directory} step {step} is a learner-only checkpoint: the learner continues, the envs start "
+          f"fresh episodes (not bit-identical to an uninterrupted run)", file=sys.stderr, flush=True)
+    return fresh.replace(learner=restored["learner"], key=jax.random.fold_in(fresh.key, step),
+                         iteration=jnp.asarray(step, jnp.int32))
+
+
 def apply_resume_changes(state: Any, changes: dict) -> Any:
     """Writes a changed ``ppo.lr`` into the restored learner state, so that what ``config.json`` says is what runs."""
     if "ppo.lr" not in changes:

@@ -57,7 +57,9 @@ def run(c, resume: bool = False, overwrite: bool = False) -> dict:
             if rc.init_params_from:  # MTBench's two-stage protocol: start from another run's network
                 state = common.init_params_from(rc, state)
         else:
-            state, _, _ = ckpt.restore(jax.eval_shape(init))
+            state = common.resume_learner_only(rc, ckpt, init)  # a learner export carried between machines
+            if state is None:
+                state, _, _ = ckpt.restore(jax.eval_shape(init))
             done = run_loop.iteration_of(state)
             if done >= rc.total_iterations:
                 return common.finished(rc, ckpt, done)

@@ -213,6 +213,13 @@ def _raw_target(directory: str, step: int) -> Any:
     return jax.tree.map(lambda m: jax.ShapeDtypeStruct(tuple(m.shape), m.dtype, sharding=dev), tree)
 
 
+def state_keys(run_dir: str, step: int) -> set[str]:
+    """Top-level keys of checkpoint ``step``'s state (array metadata only): ``{"learner"}`` for a learner-only
+    export (``export_learner``), the train state's fields for a full checkpoint."""
+    target = _raw_target(os.path.abspath(os.path.join(run_dir, "checkpoints")), step)
+    return set(target) if isinstance(target, dict) else set()
+
+
 def restore_raw(run_dir: str, step: int | None = None) -> tuple[dict, dict, dict]:
     """Loads a checkpoint without a target or an environment: ``(state as nested dicts, config, metrics)``."""
     return read_raw(run_dir, step)[1:]

@@ -53,6 +53,12 @@ for j in "$@"; do
       setsid nohup python3 -m experiments.train "${TRAIN_ARGS[@]}" --config.run_dir=/tmp/mt10_1b \
         --config.iters_per_call=8 > /tmp/train_bg.log 2>&1 < /dev/null &
       echo $! > /tmp/train_bg.pid; echo "started train_bg (pid $!)" ;;
+    train_bg_resume) # continues a run from a carried run directory, e.g. a train_fetch learner export unpacked under
+      # runs/ (git-ignored: carry it): RESUME_DIR=runs/carry/mt10_1b_learner; it becomes /tmp/mt10_1b, then as train_bg
+      rm -rf /tmp/mt10_1b && cp -r "${RESUME_DIR:?set RESUME_DIR to a carried run directory}" /tmp/mt10_1b
+      setsid nohup python3 -m experiments.train "${TRAIN_ARGS[@]}" --config.run_dir=/tmp/mt10_1b \
+        --config.iters_per_call=8 --resume > /tmp/train_bg.log 2>&1 < /dev/null &
+      echo $! > /tmp/train_bg.pid; echo "started train_bg_resume (pid $!) from $RESUME_DIR" ;;
     cache_fetch) # the persistent compile cache as $OUT/jaxcache.tgz: unpack it here into .jaxcache/ (git-excluded) and
       # carry it with JAX_COMPILATION_CACHE_DIR=$PWD/.jaxcache to skip the compile on a fresh machine of the same kind
       # (untested: the MT50 compile never finished; the carry limit is 64 MiB)
@@ -111,6 +117,6 @@ for j in "$@"; do
     scaling) job scaling 560 python3 -m experiments.benchmark_scaling --out="$OUT/scaling.json" ;;  # on nvidia-h200-x2
     unroll) for u in 1 8 50; do job "unroll$u" 120 python3 -m experiments.benchmark_transforms --solver_unroll=$u \
       --out="$OUT/transforms_unroll$u.json" --tasks=10,50 --methods=mean,pcgrad,cagrad,upgrad,nash_mtl --novariants; done ;;
-    *) echo "unknown job $j; valid: ppo transforms bridge_tests bridge nets envs envs4k envs24k arm1 arm2 mt50envs train train_bg follow train_fetch mt50envs_bg mt50train_bg benchset benchseq waitbg collect cache_fetch parkour scaling unroll" ;;
+    *) echo "unknown job $j; valid: ppo transforms bridge_tests bridge nets envs envs4k envs24k arm1 arm2 mt50envs train train_bg train_bg_resume follow train_fetch mt50envs_bg mt50train_bg benchset benchseq waitbg collect cache_fetch parkour scaling unroll" ;;
   esac
 done

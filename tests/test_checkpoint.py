@@ -1,7 +1,9 @@
 """Checkpoint round trip, bitwise resume, NaN stop with the last good checkpoint intact."""
 
+import json
 import logging
 
+import flax
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -33,6 +35,12 @@ def _config(run_dir, total, **over):
 
 def _leaves(tree):
     return [np.asarray(x) for x in jax.tree.leaves(tree)]
+
+
+def _by_path(tree):
+    """Leaves by path, quotes dropped (orbax stores a tuple's items under the keys "0", "1", ...)."""
+    return {jax.tree_util.keystr(p).replace("'", ""): np.asarray(x)
+            for p, x in jax.tree_util.tree_flatten_with_path(tree)[0]}
 
 
 def test_round_trip_restores_equal_state_with_typed_key(tmp_path):
@@ -139,3 +147,57 @@ def test_export_learner_keeps_only_the_learner_and_evaluates_the_same(tmp_path, 
     for x, y in zip(la, lb):
         np.testing.assert_array_equal(x, y)
     assert evaluate.evaluate(str(full), episodes=2) == evaluate.evaluate(str(tmp_path / "slim"), episodes=2)
+
+
+def test_a_learner_export_continues_the_learner_with_fresh_envs(tmp_path, capsys):
+    """A learner-only export (what a device call can carry between machines) resumes: the learner and the iteration
+    come from the export, the envs start from the fresh init's episodes, the trainer key is folded with the step."""
+    import functools
+
+    from experiments import common
+
+    full, slim = tmp_path / "full", tmp_path / "slim"
+    train.run(_config(full, 5))
+    assert checkpoint.export_learner(str(full), str(slim)) == 5
+    assert checkpoint.state_keys(str(slim), 5) == {"learner"}
+    assert {"learner", "env_state", "key", "iteration"} <= checkpoint.state_keys(str(full), 5)
+
+    rc = common.typed(_config(slim, 10))
+    env = common.build_env(rc)
+    trainer = common.build_trainer(rc, env)
+    init = functools.partial(trainer.init, jax.random.key(rc.seed))
+    ckpt = checkpoint.Checkpointer(rc.directory)
+    try:
+        state = common.resume_learner_only(rc, ckpt, init)
+    finally:
+        ckpt.close()
+    assert "learner-only checkpoint" in capsys.readouterr().err
+    fresh = jax.jit(init)()
+    exported, _, _ = checkpoint.restore_raw(str(slim))
+    ours = _by_path(flax.serialization.to_state_dict(state.learner))
+    want = _by_path(exported["learner"])
+    assert ours.keys() == want.keys() and len(ours) > 4
+    for k in ours:
+        np.testing.assert_array_equal(ours[k].reshape(want[k].shape), want[k], err_msg=k)
+    assert any(not np.array_equal(x, y) for x, y in zip(_leaves(state.learner.params), _leaves(fresh.learner.params)))
+    def plain(t):  # typed PRNG keys as their key data
+        return _leaves(jax.tree.map(
+            lambda z: jax.random.key_data(z) if jax.dtypes.issubdtype(z.dtype, jax.dtypes.prng_key) else z, t))
+
+    for x, y in zip(plain(state.env_state), plain(fresh.env_state), strict=True):
+        np.testing.assert_array_equal(x, y)
+    assert int(state.iteration) == 5
+    assert not np.array_equal(jax.random.key_data(state.key), jax.random.key_data(fresh.key))
+
+    # the CLI path: --resume in the export's directory trains iterations 6-10 and logs exactly those
+    rec = train.run(_config(slim, 10), resume=True)
+    assert rec["iteration"] == 10 and checkpoint.latest_step(str(slim)) == 10
+    with open(slim / "metrics.jsonl") as f:
+        assert [json.loads(line)["iteration"] for line in f] == [6, 7, 8, 9, 10]
+    # a full checkpoint takes the ordinary (bit-exact) resume path
+    rc_full = common.typed(_config(full, 10))
+    ckpt = checkpoint.Checkpointer(rc_full.directory)
+    try:
+        assert common.resume_learner_only(rc_full, ckpt, init) is None
+    finally:
+        ckpt.close()
