@@ -1,0 +1,50 @@
+"""Trajectory parity of the MT10 configs' physics, our Sawyer arm at 2 x 6.25 ms (``ARM_PHYSICS``), in CI.
+
+The same fixture, targets and metrics as ``test_metaworld_trajectory_parity.py`` (which checks the floating hand in
+the session's shared MJX env): 5 recorded Meta-World 3.1.1 episodes x 500 steps per MT10 task, open-loop replay and
+closed-loop scripted policy from the same initial states. The arm's MT10 MJX step takes minutes to compile on two CPU
+cores, so this runs the arm's scenes in C MuJoCo (``trajectory_parity.run(..., backend="cpu")``: ``CpuRollout``,
+the env's own JAX observation, reward and success code on C MuJoCo physics; ~10 s). C MuJoCo and MJX agree on the
+floating hand's transfer table task by task, but not on every cell for the arm: MJX (20 episodes,
+``benchmarks/results/metaworld_trajectory_parity_arm_fs2_mjx_20_50eps.json``) meets window-open's success and joint
+targets that C MuJoCo misses here. Targets missed today are strict xfails naming the measured gap (ours vs real).
+"""
+
+import jax
+import pytest
+
+from envs_bridge.metaworld import ARM_PHYSICS
+from envs_bridge.metaworld import trajectory_parity as tp
+from test_metaworld_trajectory_parity import FIXTURE, TARGET_KEYS, TASKS
+
+# Measured (C MuJoCo, 5 episodes, mujoco 3.17.0, session 16): ours vs real.
+KNOWN_MISSES = {
+    ("push", "ok_success"): "success steps 361 vs 424 of 500 (limit 50)",
+    ("pick-place", "ok_success"): "last-step 0.8 vs 1.0, success steps 388 vs 448",
+    ("button-press-topdown", "ok_tcp"): "TCP median 7.8 mm (limit 5)",
+    ("peg-insert-side", "ok_success"): "any-step 0.8 vs 1.0",
+    ("window-open", "ok_success"): "last-step 0.4 vs 1.0, success steps 191 vs 414 (MJX: met)",
+    ("window-open", "ok_joint"): "0.023 m beyond the range vs the real 0.003 + 0.01 (MJX: met)",
+    ("window-close", "ok_tcp"): "TCP median 5.3 mm (limit 5)",
+    ("window-close", "ok_success"): "success steps 314 vs 422",
+}
+
+
+@pytest.fixture(scope="module")
+def table():
+    fixture = tp.load_fixture(FIXTURE, TASKS, episodes=5)
+    return tp.metrics(tp.run(fixture, jax.random.key(0), backend="cpu", **ARM_PHYSICS), fixture)
+
+
+def test_the_arm_meets_eight_tcp_targets_and_every_object_target(table):
+    """The arm's headline in C MuJoCo: 8 of 10 TCP targets (the floating hand meets none) and every object target."""
+    assert sum(table[t]["ok_tcp"] for t in TASKS) == 8
+    assert all(table[t]["ok_obj"] for t in ("push", "pick-place", "peg-insert-side"))
+
+
+@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("target", TARGET_KEYS)
+def test_arm_trajectory_parity_target(table, task, target, request):
+    if (task, target) in KNOWN_MISSES:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[(task, target)]))
+    assert table[task][target], {k: v for k, v in table[task].items() if not k.startswith("ok_")}
