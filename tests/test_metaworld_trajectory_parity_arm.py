@@ -12,10 +12,10 @@ targets that C MuJoCo misses here. Targets missed today are strict xfails naming
 
 import jax
 import pytest
+from test_metaworld_trajectory_parity import FIXTURE, TARGET_KEYS, TASKS
 
 from envs_bridge.metaworld import ARM_PHYSICS
 from envs_bridge.metaworld import trajectory_parity as tp
-from test_metaworld_trajectory_parity import FIXTURE, TARGET_KEYS, TASKS
 
 # Measured (C MuJoCo, 5 episodes, mujoco 3.17.0, session 16): ours vs real.
 KNOWN_MISSES = {
