@@ -1,6 +1,6 @@
 """Run a trained MT10 policy in our scenes on C MuJoCo (``CpuRollout``) with any physics option of the env.
 
-A policy trained on one physics option (the default floating hand) run closed loop on another (the arm at two
+A policy trained on one physics option (the floating hand) run closed loop on another (the arm at two
 substeps, say) from the same initial states as ``scripts/policy_in_metaworld.py`` (MT10(seed=0) variations
 ``0..episodes-1``, deterministic mean actions, 150 steps, MTBench's any-step success): where the real Meta-World's
 success (that script's JSON) is closer to one option's than to the other's, that option is the more faithful along

@@ -19,7 +19,8 @@ L = 510  # episode length (steps before the auto-reset)
 
 
 def build():
-    """A ``JittedEnv`` of MT10 with ``E`` envs per task and episode length ``L`` (default physics)."""
+    """A ``JittedEnv`` of MT10 with ``E`` envs per task and episode length ``L`` (the constructor's physics: the
+    floating hand; the MT10 configs' arm is checked in C MuJoCo, ``test_metaworld_trajectory_parity_arm.py``)."""
     from compile_options import OPTIMISED
 
     from envs_bridge.metaworld import TASKS, MetaWorldEnv

@@ -96,7 +96,7 @@ def test_trajectory_parity_target(table, task, target, request):
 def test_door_leaf_stops_on_the_safe_like_the_real_door():
     # Meta-World's opened door leaf grinds on the safe's -x side wall and stops at -1.84 to -1.95 rad by step 150 in
     # these five episodes (recorded); without our leaf x wall contact it swung on to its -2.0 limit (0.05-0.16 rad past
-    # the real angle). Replaying the real actions open loop in C MuJoCo (default floating hand) the door must end within
+    # the real angle). Replaying the real actions open loop in C MuJoCo (floating hand) the door must end within
     # 0.04 rad of the real one (measured: 0.01-0.02) and short of the limit.
     fx = tp.load_fixture(FIXTURE, ("door-open",), episodes=5, steps=150)
     q_ours = tp.run(fx, jax.random.key(0), backend="cpu")["door-open"]["open"]["joint_q"][:, -1]
