@@ -12,7 +12,7 @@ targets that C MuJoCo misses here. Targets missed today are strict xfails naming
 
 import jax
 import pytest
-from test_metaworld_trajectory_parity import FIXTURE, TARGET_KEYS, TASKS
+from test_metaworld_trajectory_parity import FIXTURE, TARGET_KEYS, TASKS, check_target
 
 from envs_bridge.metaworld import ARM_PHYSICS
 from envs_bridge.metaworld import trajectory_parity as tp
@@ -45,6 +45,4 @@ def test_the_arm_meets_eight_tcp_targets_and_every_object_target(table):
 @pytest.mark.parametrize("task", TASKS)
 @pytest.mark.parametrize("target", TARGET_KEYS)
 def test_arm_trajectory_parity_target(table, task, target, request):
-    if (task, target) in KNOWN_MISSES:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[(task, target)]))
-    assert table[task][target], {k: v for k, v in table[task].items() if not k.startswith("ok_")}
+    check_target(table, task, target, KNOWN_MISSES, request)
