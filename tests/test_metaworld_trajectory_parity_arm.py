@@ -5,9 +5,10 @@ the session's shared MJX env): 5 recorded Meta-World 3.1.1 episodes x 500 steps 
 closed-loop scripted policy from the same initial states. The arm's MT10 MJX step takes minutes to compile on two CPU
 cores, so this runs the arm's scenes in C MuJoCo (``trajectory_parity.run(..., backend="cpu")``: ``CpuRollout``,
 the env's own JAX observation, reward and success code on C MuJoCo physics; ~10 s). C MuJoCo and MJX agree on the
-floating hand's transfer table task by task, but not on every cell for the arm: MJX (20 episodes,
-``benchmarks/results/metaworld_trajectory_parity_arm_fs2_mjx_20_50eps.json``) meets window-open's success and joint
-targets that C MuJoCo misses here. Targets missed today are strict xfails naming the measured gap (ours vs real).
+floating hand's transfer table task by task, but not on every cell for the arm: on these same 5 episodes MJX (the
+trained physics) meets window-open's success and joint targets (last-step 1.0, 414 success steps vs the real 414,
+joint excess 0.005 m) that C MuJoCo misses here, while push agrees (363 vs 361 success steps). Targets missed today
+are strict xfails naming the measured gap (ours vs real).
 """
 
 import jax
@@ -23,8 +24,8 @@ KNOWN_MISSES = {
     ("pick-place", "ok_success"): "last-step 0.8 vs 1.0, success steps 388 vs 448",
     ("button-press-topdown", "ok_tcp"): "TCP median 7.8 mm (limit 5)",
     ("peg-insert-side", "ok_success"): "any-step 0.8 vs 1.0",
-    ("window-open", "ok_success"): "last-step 0.4 vs 1.0, success steps 191 vs 414 (MJX: met)",
-    ("window-open", "ok_joint"): "0.023 m beyond the range vs the real 0.003 + 0.01 (MJX: met)",
+    ("window-open", "ok_success"): "last-step 0.4 vs 1.0, success steps 191 vs 414 (MJX: 1.0, 414)",
+    ("window-open", "ok_joint"): "0.023 m beyond the range vs the real 0.003 + 0.01 (MJX: 0.005)",
     ("window-close", "ok_tcp"): "TCP median 5.3 mm (limit 5)",
     ("window-close", "ok_success"): "success steps 314 vs 422",
 }
