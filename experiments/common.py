@@ -173,9 +173,9 @@ def resume_learner_only(rc: config.RunConfig, ckpt: checkpoint.Checkpointer, ini
     step = checkpoint.latest_step(rc.directory)
     if step is None or checkpoint.state_keys(rc.directory, step) != {"learner"}:
         return None
-    if rc.algo not in ("ppo", "grpo", "pqn") or rc.num_seeds > 1:
+    if rc.algo not in config.ON_POLICY or rc.num_seeds > 1:
         raise ValueError(f"{rc.directory} holds a learner-only checkpoint (step {step}); continuing from one needs an "
-                         f"on-policy algo (ppo, grpo, pqn) and num_seeds=1, got algo={rc.algo}, "
+                         f"on-policy algo ({', '.join(config.ON_POLICY)}) and num_seeds=1, got algo={rc.algo}, "
                          f"num_seeds={rc.num_seeds}")
     fresh = jax.jit(init)()
     restored, _, _ = ckpt.restore({"learner": fresh.learner}, step)
