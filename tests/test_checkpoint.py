@@ -37,6 +37,12 @@ def _leaves(tree):
     return [np.asarray(x) for x in jax.tree.leaves(tree)]
 
 
+def _plain_leaves(tree):
+    """Leaves with typed PRNG keys as their key data (NumPy cannot hold typed keys)."""
+    return _leaves(jax.tree.map(
+        lambda z: jax.random.key_data(z) if jax.dtypes.issubdtype(z.dtype, jax.dtypes.prng_key) else z, tree))
+
+
 def _by_path(tree):
     """Leaves by path, quotes dropped (orbax stores a tuple's items under the keys "0", "1", ...)."""
     return {jax.tree_util.keystr(p).replace("'", ""): np.asarray(x)
@@ -61,9 +67,7 @@ def test_round_trip_restores_equal_state_with_typed_key(tmp_path):
     np.testing.assert_array_equal(jax.random.key_data(r.key), jax.random.key_data(s.key))
     np.testing.assert_array_equal(jax.random.key_data(r.env_state.key), jax.random.key_data(s.env_state.key))
     assert jax.tree.structure(r) == jax.tree.structure(s)
-    for x, y in zip(_leaves(jax.tree.map(lambda z: jax.random.key_data(z) if jax.dtypes.issubdtype(
-            z.dtype, jax.dtypes.prng_key) else z, r)), _leaves(jax.tree.map(
-            lambda z: jax.random.key_data(z) if jax.dtypes.issubdtype(z.dtype, jax.dtypes.prng_key) else z, s))):
+    for x, y in zip(_plain_leaves(r), _plain_leaves(s)):
         np.testing.assert_array_equal(x, y)
 
 
@@ -180,11 +184,7 @@ def test_a_learner_export_continues_the_learner_with_fresh_envs(tmp_path, capsys
     for k in ours:
         np.testing.assert_array_equal(ours[k].reshape(want[k].shape), want[k], err_msg=k)
     assert any(not np.array_equal(x, y) for x, y in zip(_leaves(state.learner.params), _leaves(fresh.learner.params)))
-    def plain(t):  # typed PRNG keys as their key data
-        return _leaves(jax.tree.map(
-            lambda z: jax.random.key_data(z) if jax.dtypes.issubdtype(z.dtype, jax.dtypes.prng_key) else z, t))
-
-    for x, y in zip(plain(state.env_state), plain(fresh.env_state), strict=True):
+    for x, y in zip(_plain_leaves(state.env_state), _plain_leaves(fresh.env_state), strict=True):
         np.testing.assert_array_equal(x, y)
     assert int(state.iteration) == 5
     assert not np.array_equal(jax.random.key_data(state.key), jax.random.key_data(fresh.key))
