@@ -2,14 +2,17 @@
 
 import os
 
-# Test programs compile without LLVM's optimisation passes: where compiling, not running, is the cost (the toy
-# learners, the transforms) this cuts CPU time by a third, the cold suite from 13:28 to 11:07 (``docs/testing.md``,
-# "Duration"). Programs whose running dominates ask for XLA's default level 2 themselves
-# (``compile_options.OPTIMISED``: a ``jax.jit`` ``compiler_options`` entry overrides this flag). Subprocesses started
-# by the tests inherit it.
-from compile_options import LEVEL0_FLAG
+# Test programs compile without LLVM's optimisation passes and with XLA's older CPU fusion emitter: where compiling,
+# not running, is the cost (the toy learners, the transforms) this roughly halves the CPU time (``compile_options``,
+# ``docs/testing.md``, "Duration"). Programs whose running dominates ask for XLA's default level 2 themselves
+# (``compile_options.OPTIMISED``: a ``jax.jit`` ``compiler_options`` entry overrides the level). Subprocesses started
+# by the tests inherit the flags.
+# Tests marked ``default_xla`` (equalities that hold under XLA's default CPU emitters, which the product uses) are
+# left out of the run and run together in one subprocess with only the level flag (``test_compile_options.py``).
+from compile_options import DEFAULT_XLA_ENV, LEVEL0_FLAG, SUITE_FLAGS
 
-os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " + LEVEL0_FLAG).strip()
+DEFAULT_XLA = os.environ.get(DEFAULT_XLA_ENV) == "1"
+os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " + (LEVEL0_FLAG if DEFAULT_XLA else SUITE_FLAGS)).strip()
 
 import jax  # after XLA_FLAGS: the CPU backend reads it when it starts
 import pytest
@@ -26,8 +29,17 @@ def _has_gpu() -> bool:
         return False
 
 
+DEFAULT_XLA_TESTS: list[str] = []  # node ids of the ``default_xla`` tests this session collected
+
+
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
+    if not DEFAULT_XLA:
+        marked = [item for item in items if "default_xla" in item.keywords]
+        DEFAULT_XLA_TESTS[:] = [item.nodeid for item in marked]
+        if marked:
+            config.hook.pytest_deselected(items=marked)
+            items[:] = [item for item in items if "default_xla" not in item.keywords]
     # Under `pytest -n 2 --dist loadgroup` (the README's command) a module's tests stay on one worker (their
     # module-scoped fixtures, often compiled programs, are built once), and every test that uses the shared MT10 env
     # runs on one worker, so the MT10 program is compiled once per run, not once per worker.

@@ -237,6 +237,7 @@ def _bind_recorder(env, box, order="auto"):
     env.bind_packed = lambda: box.append(orig(order=order)) or box[-1]
 
 
+@pytest.mark.default_xla  # a bitwise equality of two compiled paths (compile_options.py)
 def test_bound_path_equals_packed_path_bitwise():
     """The persistent aliased block + one fused call per step trains exactly like per-step ``step_packed``.
 
@@ -289,6 +290,7 @@ def test_binding_alias_sees_in_place_torch_writes():
         env.bind_packed().pack([b.out[:, :3], b.out[:, :3]])
 
 
+@pytest.mark.default_xla  # a bitwise equality of two compiled paths (compile_options.py)
 def test_bound_path_falls_back_when_the_import_copies(monkeypatch):
     """A JAX whose import copies: the binding says so and re-imports each step; training is unchanged."""
     from envs_bridge.isaacgym import fast_step

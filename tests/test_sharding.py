@@ -14,7 +14,7 @@ import textwrap
 
 import jax
 import pytest
-from compile_options import LEVEL0_FLAG
+from compile_options import SUITE_FLAGS
 
 from mtjax import sharding
 
@@ -82,7 +82,7 @@ RESTORE = textwrap.dedent("""
 
 def _run(script, *args):
     env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    env["XLA_FLAGS"] = LEVEL0_FLAG  # the suite's (conftest.py); the script adds its device count
+    env["XLA_FLAGS"] = SUITE_FLAGS  # the suite's (conftest.py); the script adds its device count
     p = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, env=env, timeout=600,
                        cwd=ROOT)
     assert p.returncode == 0, p.stderr[-3000:]
@@ -119,7 +119,7 @@ def test_num_devices_is_checked():
 
 def test_cli_run_on_four_devices_matches_one(tmp_path):
     """``--config.num_devices=4`` trains the same run as one device (toy config, 4 iterations)."""
-    env = {**os.environ, "PYTHONPATH": ROOT, "XLA_FLAGS": f"--xla_force_host_platform_device_count=4 {LEVEL0_FLAG}"}
+    env = {**os.environ, "PYTHONPATH": ROOT, "XLA_FLAGS": f"--xla_force_host_platform_device_count=4 {SUITE_FLAGS}"}
     flags = ["--config.total_iterations=4", "--config.iters_per_call=2", "--config.checkpoint_every=4",
              "--config.env.num_envs=32", "--config.ppo.minibatch_size=128", "--config.ppo.horizon=8",
              "--config.ppo.epochs=2", "--config.tensorboard=False", "--config.progress=False", "--config.plot=False"]
