@@ -77,3 +77,33 @@ def test_scripted_episode_tracks_the_mjx_env(rollouts, task):
     # the task's object point (obs[4:7]) ends within 2 cm, and both solve every episode the same way
     assert np.abs(oc[-1, :, 4:7] - om[-1, :, 4:7]).max() < 0.02
     assert (sc.any(0) == sm.any(0)).all() and sm.any(0).all()
+
+
+def test_mjx_substeps_match_c_mujocos_frame_skip():
+    """``frame_skip=2``: the MJX env runs two 6.25 ms physics steps per control step, as ``CpuRollout``'s
+    ``mj_step(nstep=2)`` does. The hand moves freely (up and sideways, away from the puck), so C MuJoCo and MJX agree
+    to integration detail; a step that skipped the substep loop would cover half the 12.5 ms and leave the hand
+    centimetres behind (the floating hand, for a small compile; the arm runs the same loop)."""
+    from envs_bridge.metaworld import MetaWorldEnv
+    from mtjax import envs
+
+    n, steps = 2, 12
+    rv = tasks.load_rand_vecs("push")[:n]
+    action = np.tile(np.float32([1.0, 0.0, 0.5, 0.0]), (n, 1))  # 1 cm in x, 0.5 cm up per step (mocap)
+    cpu = CpuRollout("push", n, frame_skip=2)
+    cpu.reset(rv)
+    tcp0 = cpu.inspect()["tcp"]
+    for _ in range(steps):
+        cpu.step(action)
+    tcp_c = cpu.inspect()["tcp"]
+
+    env = MetaWorldEnv(envs.TaskSet(("push",), (n,)), frame_skip=2)
+
+    def roll(st):
+        st = jax.lax.fori_loop(0, steps, lambda _, s: env.step(s, jnp.asarray(action)), st)
+        return env.inspect(st)["tcp"]
+
+    tcp_m = np.asarray(jax.jit(roll)(env.reset_from(jax.random.key(0), (jnp.asarray(rv),))))
+    moved = np.linalg.norm(tcp_c - tcp0, axis=-1)
+    assert (moved > 0.08).all(), moved  # ~12 cm of mocap travel: the hand follows with a lag of a few cm
+    np.testing.assert_allclose(tcp_m, tcp_c, atol=0.003)  # C vs MJX in free motion: mm
