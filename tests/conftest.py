@@ -1,4 +1,4 @@
-"""Test-suite setup: XLA flags, persistent compile cache, GPU marker skipping, the default_xla hand-over, the shared MT10 env."""
+"""Test-suite setup: XLA flags, compile cache, GPU skips, the default_xla hand-over, the shared MT10 env."""
 
 import os
 
