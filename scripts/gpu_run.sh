@@ -25,6 +25,12 @@ bg() {  # bg NAME CMD...: detached, logging to /tmp/bgout/NAME.log (waitbg waits
   setsid nohup "$@" > "/tmp/bgout/$name.log" 2>&1 < /dev/null &
   echo $! >> /tmp/bg.pids; echo "started $name (pid $!) $(date +%T)"
 }
+train_detached() {  # train_detached NAME NOTE [ARGS...]: the 24k run in /tmp/mt10_1b, detached, logging to
+  # /tmp/train_bg.log (pid in /tmp/train_bg.pid); ARGS are added to the train flags (e.g. --resume)
+  setsid nohup python3 -m experiments.train "${TRAIN_ARGS[@]}" --config.run_dir=/tmp/mt10_1b \
+    --config.iters_per_call=8 "${@:3}" > /tmp/train_bg.log 2>&1 < /dev/null &
+  echo $! > /tmp/train_bg.pid; echo "started $1 (pid $!)$2"
+}
 # The env benchmarks of benchset: MT10 floating (the fast option), MT10 arm 2 x 6.25 ms (the MT10 configs' physics),
 # MT50 (floating, 24,576 envs each); NAME=ARGS
 BENCHES=("mt10=--envs 24576"
@@ -50,15 +56,11 @@ for j in "$@"; do
       --config.total_iterations="${TRAIN_ITERS:-60}" --config.progress=False --config.iters_per_call=10
       cp /tmp/mt10gpu/metrics.jsonl "$OUT/mt10_train_metrics.jsonl" ;;
     train_bg) # the full 24k run (1,272 iterations), detached: follow /tmp/train_bg.log with later calls
-      setsid nohup python3 -m experiments.train "${TRAIN_ARGS[@]}" --config.run_dir=/tmp/mt10_1b \
-        --config.iters_per_call=8 > /tmp/train_bg.log 2>&1 < /dev/null &
-      echo $! > /tmp/train_bg.pid; echo "started train_bg (pid $!)" ;;
+      train_detached train_bg "" ;;
     train_bg_resume) # continues a run from a carried run directory, e.g. a train_fetch learner export unpacked under
       # runs/ (git-ignored: carry it): RESUME_DIR=runs/carry/mt10_1b_learner; it becomes /tmp/mt10_1b, then as train_bg
       rm -rf /tmp/mt10_1b && cp -r "${RESUME_DIR:?set RESUME_DIR to a carried run directory}" /tmp/mt10_1b
-      setsid nohup python3 -m experiments.train "${TRAIN_ARGS[@]}" --config.run_dir=/tmp/mt10_1b \
-        --config.iters_per_call=8 --resume > /tmp/train_bg.log 2>&1 < /dev/null &
-      echo $! > /tmp/train_bg.pid; echo "started train_bg_resume (pid $!) from $RESUME_DIR" ;;
+      train_detached train_bg_resume " from $RESUME_DIR" --resume ;;
     cache_fetch) # the persistent compile cache as $OUT/jaxcache.tgz: unpack it here into .jaxcache/ (git-excluded) and
       # carry it with JAX_COMPILATION_CACHE_DIR=$PWD/.jaxcache to skip the compile on a fresh machine of the same kind
       # (untested: the MT50 compile never finished; the carry limit is 64 MiB)
