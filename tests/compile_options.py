@@ -24,10 +24,14 @@ import glob
 import mmap
 import os
 
+import pytest
+
 OPTIMISED = {"xla_backend_optimization_level": 2}
 LEVEL0_FLAG = "--xla_backend_optimization_level=0"
 LEGACY_EMITTERS_FLAG = "--xla_cpu_use_fusion_emitters=false"
 DEFAULT_XLA_ENV = "MTJAX_TESTS_DEFAULT_XLA"  # "1": the run holds only the ``default_xla`` tests, default emitters
+# ``config.stash`` key: node ids of the ``default_xla`` tests the run collected and left out (``conftest.py``)
+DEFAULT_XLA_TESTS = pytest.StashKey[list]()
 
 
 def jaxlib_knows(flag: str) -> bool:

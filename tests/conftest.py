@@ -9,7 +9,7 @@ import os
 # by the tests inherit the flags.
 # Tests marked ``default_xla`` (equalities that hold under XLA's default CPU emitters, which the product uses) are
 # left out of the run and run together in one subprocess with only the level flag (``test_compile_options.py``).
-from compile_options import DEFAULT_XLA_ENV, LEVEL0_FLAG, SUITE_FLAGS
+from compile_options import DEFAULT_XLA_ENV, DEFAULT_XLA_TESTS, LEVEL0_FLAG, SUITE_FLAGS
 
 DEFAULT_XLA = os.environ.get(DEFAULT_XLA_ENV) == "1"
 os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " + (LEVEL0_FLAG if DEFAULT_XLA else SUITE_FLAGS)).strip()
@@ -29,7 +29,6 @@ def _has_gpu() -> bool:
         return False
 
 
-DEFAULT_XLA_TESTS: list[str] = []  # node ids of the ``default_xla`` tests this session collected
 DEFAULT_XLA_OWNER = "test_default_xla_tests_pass_under_the_default_emitters"  # runs them (test_compile_options.py)
 _ORPHANED = pytest.StashKey[int]()
 
@@ -46,7 +45,7 @@ def pytest_terminal_summary(terminalreporter, config):
 def pytest_collection_modifyitems(config, items):
     if not DEFAULT_XLA:
         marked = [item for item in items if "default_xla" in item.keywords]
-        DEFAULT_XLA_TESTS[:] = [item.nodeid for item in marked]
+        config.stash[DEFAULT_XLA_TESTS] = [item.nodeid for item in marked]
         if marked:
             config.hook.pytest_deselected(items=marked)
             items[:] = [item for item in items if "default_xla" not in item.keywords]

@@ -4,7 +4,14 @@ the ones this process runs with (``conftest.py`` puts them in ``XLA_FLAGS`` befo
 import os
 
 import pytest
-from compile_options import DEFAULT_XLA_ENV, LEGACY_EMITTERS_FLAG, LEVEL0_FLAG, SUITE_FLAGS, jaxlib_knows
+from compile_options import (
+    DEFAULT_XLA_ENV,
+    DEFAULT_XLA_TESTS,
+    LEGACY_EMITTERS_FLAG,
+    LEVEL0_FLAG,
+    SUITE_FLAGS,
+    jaxlib_knows,
+)
 
 
 def test_jaxlib_knows_a_real_flag_and_not_a_made_up_one_or_a_prefix():
@@ -25,9 +32,7 @@ def test_default_xla_tests_pass_under_the_default_emitters(request):
     import subprocess
     import sys
 
-    import conftest
-
-    nodeids = conftest.DEFAULT_XLA_TESTS
+    nodeids = request.config.stash.get(DEFAULT_XLA_TESTS, [])
     if not nodeids:
         pytest.skip("this run collected no default_xla test (a selection of files, or the subprocess itself)")
     root = str(request.config.rootpath)
