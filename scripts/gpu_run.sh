@@ -31,10 +31,14 @@ train_detached() {  # train_detached NAME NOTE [ARGS...]: the 24k run in /tmp/mt
     --config.iters_per_call=8 "${@:3}" > /tmp/train_bg.log 2>&1 < /dev/null &
   echo $! > /tmp/train_bg.pid; echo "started $1 (pid $!)$2"
 }
-# The env benchmarks of benchset: MT10 floating (the fast option), MT10 arm 2 x 6.25 ms (the MT10 configs' physics),
-# MT50 (floating, 24,576 envs each); NAME=ARGS
+# The env benchmarks of benchset: MT10 floating (the fast option), MT10 arm 2 x 6.25 ms (the MT10 configs' physics;
+# g4: four shared physics graphs instead of ten, nb: without mjx_levels' barriers), MT50 (floating, 24,576 envs
+# each); NAME=ARGS
 BENCHES=("mt10=--envs 24576"
          "mt10arm2=--envs 24576 --hand arm --frame-skip 2 --iterations 6"
+         "mt10arm2g4=--envs 24576 --hand arm --frame-skip 2 --iterations 6 --physics-graphs 4"
+         "mt10arm2nb=--envs 24576 --hand arm --frame-skip 2 --iterations 6 --level-barriers off"
+         "mt10arm2g4nb=--envs 24576 --hand arm --frame-skip 2 --iterations 6 --physics-graphs 4 --level-barriers off"
          "mt50=--suite mt50 --envs 24576 --physics-graphs ${PHYS:-auto}")
 picked() { [[ " ${BENCH_ONLY:-$1} " == *" $1 "* ]]; }  # picked NAME: NAME is in BENCH_ONLY ("mt10 mt50"; unset: all)
 job() {  # job NAME LIMIT_S CMD...
@@ -111,6 +115,10 @@ for j in "$@"; do
       while kill -0 "$(cat /tmp/train_bg.pid)" 2>/dev/null && [ $SECONDS -lt $end ]; do sleep 5; done
       kill $tpid
       echo "=== follow done $(date +%T)" ;;
+    train_pause|train_cont) # stops (SIGSTOP) or continues the detached train_bg run, e.g. around a benchseq so its
+      # timed loops have the GPU alone; the run's own iteration timings then include the pause (say so)
+      pkill "-$([ $j = train_pause ] && echo STOP || echo CONT)" -f "[e]xperiments.train .*run_dir=/tmp/mt10_1b" \
+        && echo "$j $(date +%T)" ;;
     train_fetch) # metrics, config and a learner-only checkpoint of the train_bg run (the full one holds 24k env states)
       cp /tmp/mt10_1b/metrics.jsonl /tmp/mt10_1b/config.json /tmp/train_bg.log "$OUT/" 2>/dev/null
       for d in /tmp/mt10_1b/seed_*/; do [ -d "$d" ] && gzip -c "$d/metrics.jsonl" > "$OUT/$(basename "$d").metrics.jsonl.gz"; done
@@ -119,6 +127,6 @@ for j in "$@"; do
     scaling) job scaling 560 python3 -m experiments.benchmark_scaling --out="$OUT/scaling.json" ;;  # on nvidia-h200-x2
     unroll) for u in 1 8 50; do job "unroll$u" 120 python3 -m experiments.benchmark_transforms --solver_unroll=$u \
       --out="$OUT/transforms_unroll$u.json" --tasks=10,50 --methods=mean,pcgrad,cagrad,upgrad,nash_mtl --novariants; done ;;
-    *) echo "unknown job $j; valid: ppo transforms bridge_tests bridge nets envs envs4k envs24k arm1 arm2 mt50envs train train_bg train_bg_resume follow train_fetch mt50envs_bg mt50train_bg benchset benchseq waitbg collect cache_fetch parkour scaling unroll" ;;
+    *) echo "unknown job $j; valid: ppo transforms bridge_tests bridge nets envs envs4k envs24k arm1 arm2 mt50envs train train_bg train_bg_resume follow train_pause train_cont train_fetch mt50envs_bg mt50train_bg benchset benchseq waitbg collect cache_fetch parkour scaling unroll" ;;
   esac
 done

@@ -9,7 +9,9 @@ import pytest
 from mujoco import mjx
 
 from envs_bridge.metaworld import scenes, shared_physics
+from envs_bridge.metaworld import ARM_PHYSICS, MT10_ARM_PHYSICS_GRAPHS
 from envs_bridge.metaworld.env import MetaWorldEnv
+from envs_bridge.metaworld.quantities_mt50 import MT10_TASKS
 from mtjax import envs
 
 
@@ -104,6 +106,28 @@ def test_every_padded_scene_steps_like_its_own_scene_in_c_mujoco(xmls, plan20):
             assert pad_ncon == own_ncon, t  # padding pairs never enter the contact list
             touching += own_ncon > 0
     assert touching >= 35  # the sweep makes contacts in most scenes (41 of 50 when written)
+
+
+def test_mt10_arm_scenes_in_four_graphs_step_like_their_own_in_c_mujoco():
+    """The MT10 configs' arm physics in ``MT10_ARM_PHYSICS_GRAPHS`` shared graphs: each padded arm scene follows its
+    own scene's trajectory exactly (C MuJoCo, 2 x 6.25 ms, Newton 6; the arm swings from its zero pose through the
+    sweep, so bodies move and six of the ten scenes make contacts)."""
+    a = ARM_PHYSICS
+    xmls = {t: scenes.scene_xml(t, a["frame_skip"], a["iterations"], a["ls_iterations"], hand=a["hand"])
+            for t in MT10_TASKS}
+    plan = shared_physics.plan_groups(xmls, MT10_ARM_PHYSICS_GRAPHS)
+    assert [len(g) for g in plan] == [1, 3, 1, 5]  # reach; push, pick-place, peg; door; drawers, button, windows
+    touching = 0
+    for group in plan:
+        padded = shared_physics.pad_group({t: xmls[t] for t in group})
+        for t in group:
+            own, own_ncon = _c_rollout(mujoco.MjModel.from_xml_string(xmls[t]), steps=240)
+            pad, pad_ncon = _c_rollout(mujoco.MjModel.from_xml_string(padded[t]), steps=240)
+            assert np.abs(own - own[0]).max() > 1.0, t  # the arm's joints swing
+            np.testing.assert_allclose(pad, own, atol=1e-9, err_msg=t)
+            assert pad_ncon == own_ncon, t
+            touching += own_ncon > 0
+    assert touching >= 6
 
 
 def test_env_with_shared_physics_matches_one_graph_per_task():

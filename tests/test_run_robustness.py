@@ -317,3 +317,14 @@ def test_resume_of_a_run_killed_before_its_first_checkpoint_starts_over(tmp_path
     (folder / "metrics.jsonl").write_text("".join(json.dumps({"iteration": i}) + "\n" for i in (1, 2, 3)))
     train.run(_cfg(folder, total=2), resume=True)
     assert _iterations(folder) == [1, 2] and checkpoint.latest_step(str(folder)) == 2
+
+
+def test_resume_may_change_how_the_mjx_physics_is_compiled_but_not_the_physics():
+    old = {"env": {"num_envs": 32, "kwargs": {"hand": "arm", "frame_skip": 2}}}
+    new = {"env": {"num_envs": 32, "kwargs": {"hand": "arm", "frame_skip": 2, "physics_graphs": 4,
+                                              "level_barriers": False}}}
+    assert run_dir.resume_diff(old, new) == {"env.kwargs.level_barriers": (None, False),
+                                             "env.kwargs.physics_graphs": (None, 4)}
+    new["env"]["kwargs"]["frame_skip"] = 1
+    with pytest.raises(run_dir.RunDirError, match=r"env\.kwargs\.frame_skip: 2 -> 1"):
+        run_dir.resume_diff(old, new)

@@ -27,8 +27,12 @@ from mtjax import envs
 # "mt50" shares physics graphs between tasks of one skeleton (``shared_physics``): 20 graphs instead of 50, at 1.47x
 # the contact pairs per env (``docs/metaworld_mt50.md``, "Speed and compile"); pass physics_graphs=None for one per task.
 MT50_PHYSICS_GRAPHS = 20
+# The MT10 configs' arm scenes share four graphs (reach; push, pick-place, peg-insert-side; door-open; the drawers,
+# button and windows): the same trajectories (C MuJoCo: exactly), 4 graphs to compile instead of 10
+# (``docs/metaworld_mjx.md``, "Four physics graphs for the arm").
+MT10_ARM_PHYSICS_GRAPHS = 4
 
-__all__ = ["ARM_PHYSICS", "FLOATING_PHYSICS", "MODES", "MT50_PHYSICS_GRAPHS", "MT50_TASKS", "TASKS", "MetaWorldEnv",
+__all__ = ["ARM_PHYSICS", "FLOATING_PHYSICS", "MODES", "MT10_ARM_PHYSICS_GRAPHS", "MT50_PHYSICS_GRAPHS", "MT50_TASKS", "TASKS", "MetaWorldEnv",
            "TaskBlock", "make_metaworld"]
 
 

@@ -107,6 +107,8 @@ class MetaWorldEnv:
         the tasks' skeletons, 11 for MT50), each shared by padded tasks of one skeleton: less compile, more
         contact pairs per env (``docs/metaworld_mt50.md``, "Speed and compile"). Same trajectories up to float
         rounding. The attribute holds the number of graphs built.
+      level_barriers: an XLA barrier after each body-tree level of MJX's passes (``envs_bridge/mjx_levels.py``);
+        ``None`` (default) puts them in for ``hand="arm"`` only (its 7-link chain). Same values either way.
     """
 
     action_size = 4
@@ -115,7 +117,7 @@ class MetaWorldEnv:
                  mode: str = "rand", random_init_step: bool = False, frame_skip: int = 1, iterations: int = 4,
                  ls_iterations: int = 4, eulerdamp: bool = False, reward_scale: float = 1.0,
                  rand_vecs_path: str | None = None, action_scale: float = ACTION_SCALE, hand: str = "floating",
-                 physics_graphs: int | None = None):
+                 physics_graphs: int | None = None, level_barriers: bool | None = None):
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; valid modes: {', '.join(MODES)}")
         if episode_length < 1:
@@ -136,6 +138,7 @@ class MetaWorldEnv:
         self.reward_scale = float(reward_scale)
         self.action_scale = float(action_scale)
         self.hand = hand
+        self.level_barriers = hand == "arm" if level_barriers is None else bool(level_barriers)
         if physics_graphs is not None and physics_graphs < 1:
             raise ValueError(f"physics_graphs must be None (one per task) or >= 1, got {physics_graphs}")
         names = task_set.task_names
@@ -268,7 +271,7 @@ class MetaWorldEnv:
             placed = always_placed or any(self._tasks[i].anchor_body >= 0 for i in idx)
             new = shared_physics.run_group(group, fn, [datas[i] for i in idx],
                                            [body_pos[i] for i in idx] if placed else None,
-                                           fence=self.hand == "arm",  # the arm's 7-link chain: see mjx_levels
+                                           fence=self.level_barriers,
                                            template=self._tasks[idx[0]].template)
             for i, d in zip(idx, new):
                 out[i] = d

@@ -20,7 +20,7 @@ Usage: python -m experiments.train --config=experiments/configs/mt10_ppo.py:smok
 
 import ml_collections
 
-from envs_bridge.metaworld import ARM_PHYSICS
+from envs_bridge.metaworld import ARM_PHYSICS, MT10_ARM_PHYSICS_GRAPHS
 from experiments.configs import _variant
 
 ROWS = ("vanilla", "24k")
@@ -82,4 +82,7 @@ def get_config(arg: str = ""):
         c.total_iterations = 10  # 160 steps per env: every env finishes one 150-step episode
         c.iters_per_call = 5
         c.checkpoint_every = 5
+        # Four shared physics graphs instead of ten: the same trajectories, half the XLA compile on 2 CPU cores
+        # (README main job 3:49 instead of 6:19 cold; docs/metaworld_mjx.md, "Four physics graphs for the arm").
+        c.env.kwargs["physics_graphs"] = MT10_ARM_PHYSICS_GRAPHS
     return c
