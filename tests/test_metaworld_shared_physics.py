@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 from mujoco import mjx
 
-from envs_bridge.metaworld import scenes, shared_physics
-from envs_bridge.metaworld import ARM_PHYSICS, MT10_ARM_PHYSICS_GRAPHS
+from envs_bridge.metaworld import ARM_PHYSICS, MT10_ARM_PHYSICS_GRAPHS, scenes, shared_physics
 from envs_bridge.metaworld.env import MetaWorldEnv
 from envs_bridge.metaworld.quantities_mt50 import MT10_TASKS
 from mtjax import envs
