@@ -16,7 +16,7 @@ import mujoco
 import numpy as np
 import pytest
 
-from envs_bridge.metaworld import MetaWorldEnv, policies, sawyer, scenes, tasks, trajectory_parity
+from envs_bridge.metaworld import ARM_PHYSICS, MetaWorldEnv, policies, sawyer, scenes, tasks, trajectory_parity
 from mtjax import envs
 
 FIXTURE = os.path.join(os.path.dirname(__file__), "fixtures", "metaworld", "arm.npz")
@@ -265,3 +265,36 @@ def test_arm_wrist_front_follows_the_real_meshs_taper():
 
     assert front(0.05) > -0.032  # the mesh: -0.030
     assert front(0.088) < -0.039  # the mesh: -0.041
+
+
+def _push_closed_loop_tcp(episode: int, steps: int, **physics) -> np.ndarray:
+    """Our scripted push policy on the arm in C MuJoCo (``CpuRollout``: the env's placement, control and
+    observation) from the recorded episode's initial state; the TCP after every step ``[steps, 3]``."""
+    from envs_bridge.metaworld import policies_mt50
+    from envs_bridge.metaworld.cpu_sim import CpuRollout
+
+    rv = trajectory_parity.load_fixture(TRAJECTORIES, ["push"], episode + 1)["push"]["rand_vec"][episode:episode + 1]
+    cpu = CpuRollout("push", 1, **physics)
+    policy = jax.jit(policies_mt50.POLICIES_MT50["push"])
+    obs, out = cpu.reset(rv), []
+    for _ in range(steps):
+        obs = cpu.step(np.asarray(policy(obs[0]))[None])[0]
+        out.append(cpu.inspect()["tcp"][0])
+    return np.asarray(out)
+
+
+def test_the_stretched_arm_holds_at_its_reach_limit_as_the_real_one_does():
+    """Push variation 6 drives the puck to the far edge (y = 0.90): the arm is stretched, its shoulder j1 on its limit,
+    the mocap 8-10 cm ahead. The real arm holds there (TCP z <= 0.05 to step 250, at (0.046, 0.902, 0.044) from step
+    ~120). ``ARM_PHYSICS`` (4 x 3.125 ms) holds as well; at 2 x 6.25 ms the arm rolls j2 / j4 on its way out and
+    lifts the hand, puck in the fingers, 40 cm while the policy pushes down (docs/metaworld_mjx.md, "The reach
+    limit")."""
+    steps, every = 250, 5
+    real = trajectory_parity.load_fixture(TRAJECTORIES, ["push"], 7, steps)["push"]["tcp"][6]  # after steps 5, 10, ...
+    late = slice(100, None)  # from step 100 the hand is at the far edge, the puck in the fingers
+    assert real[20:, 2].max() < 0.05 and abs(real[-1, 1] - 0.902) < 0.002  # the recorded episode is the case above
+    ours = _push_closed_loop_tcp(6, steps, **ARM_PHYSICS)
+    assert ours[late, 2].max() < 0.06
+    np.testing.assert_allclose(ours[every - 1::every][-10:], real[-10:], atol=0.005)  # steps 205-250, at rest
+    coarse = _push_closed_loop_tcp(6, steps, **{**ARM_PHYSICS, "frame_skip": 2})
+    assert coarse[late, 2].max() > 0.3
