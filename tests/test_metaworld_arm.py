@@ -16,7 +16,15 @@ import mujoco
 import numpy as np
 import pytest
 
-from envs_bridge.metaworld import ARM_PHYSICS, MetaWorldEnv, policies, sawyer, scenes, tasks, trajectory_parity
+from envs_bridge.metaworld import (
+    ARM_PHYSICS,
+    MetaWorldEnv,
+    policies,
+    sawyer,
+    scenes,
+    tasks,
+    trajectory_parity,
+)
 from mtjax import envs
 
 FIXTURE = os.path.join(os.path.dirname(__file__), "fixtures", "metaworld", "arm.npz")
