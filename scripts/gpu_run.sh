@@ -35,7 +35,7 @@ train_detached() {  # train_detached NAME NOTE [ARGS...]: the 24k run in /tmp/mt
 # physics since session 18), MT10 arm 2 x 6.25 ms (g4: four shared physics graphs instead of ten, nb: without
 # mjx_levels' barriers), MT50 (floating, 24,576 envs each); NAME=ARGS
 BENCHES=("mt10=--envs 24576"
-         "mt10arm4=--envs 24576 --hand arm --frame-skip 4 --iterations 6"
+         "mt10arm4=--envs 24576 --hand arm --frame-skip 4 --iterations 4"
          "mt10arm2=--envs 24576 --hand arm --frame-skip 2 --iterations 6"
          "mt10arm2g4=--envs 24576 --hand arm --frame-skip 2 --iterations 6 --physics-graphs 4"
          "mt10arm2nb=--envs 24576 --hand arm --frame-skip 2 --iterations 6 --level-barriers off"
@@ -71,7 +71,7 @@ for j in "$@"; do
       # (untested: the MT50 compile never finished; the carry limit is 64 MiB)
       tar czf "$OUT/jaxcache.tgz" -C "$JAX_COMPILATION_CACHE_DIR" . && ls -la "$OUT/jaxcache.tgz" ;;
     parkour) job parkour 300 python3 experiments/benchmark_parkour.py --out="$OUT/parkour.json" ;;  # Go1 parkour MJX, 4,096 envs
-    arm1|arm2|arm4) # the Sawyer arm option, MT10 at 24,576 envs, 1, 2 or 4 (the configs') substeps, Newton 6
+    arm1|arm2|arm4) # the Sawyer arm option, MT10 at 24,576 envs, 1, 2 or 4 substeps, Newton 6 (the configs': arm4 with Newton 4, mt10arm4)
       job "$j" 560 python3 experiments/benchmark_envs.py --envs 24576 --hand arm --frame-skip "${j#arm}" --iterations 6 \
         --no-profile --repeats 5 --out="$OUT/metaworld_mt10_envs_${j}_h200.json" ;;
     envs24k) job envs24k 240 python3 experiments/benchmark_envs.py --envs 24576 --no-profile --out="$OUT/envs24k.json" ;;

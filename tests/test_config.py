@@ -46,9 +46,9 @@ def test_every_shipped_config_parses_and_its_json_round_trips(make, variant):
 
 
 def test_mt10_configs_run_the_arm_and_mt10_ppo_floating_differs_only_in_physics():
-    """The faithful physics (the arm, four substeps, Newton 6 + 6) is every MT10 config's default, written out in
+    """The faithful physics (the arm, four substeps, Newton 4 + 4) is every MT10 config's default, written out in
     ``env.kwargs`` (so ``config.json`` records it); ``mt10_ppo_floating`` changes exactly those four keys."""
-    arm_keys = {"hand": "arm", "frame_skip": 4, "iterations": 6, "ls_iterations": 6}
+    arm_keys = {"hand": "arm", "frame_skip": 4, "iterations": 4, "ls_iterations": 4}
     base, fast = config.parse(mt10_ppo.get_config("24k")), config.parse(mt10_ppo_floating.get_config("24k"))
     assert dict(base.env.kwargs) == {"episode_length": 150, "reward_scale": 100.0, **arm_keys}
     assert dict(fast.env.kwargs) == {**dict(base.env.kwargs), "hand": "floating", "frame_skip": 1, "iterations": 4,
