@@ -139,7 +139,8 @@ def main(argv=None):
     else:
         graphs = None if choice == "none" else int(choice)
     kw = {"hand": args.hand, "iterations": args.iterations, "ls_iterations": args.iterations,
-          "physics_graphs": graphs, "level_barriers": {"auto": None, "on": True, "off": False}[args.level_barriers]}
+          "physics_graphs": graphs,
+          "level_barriers": {"auto": None, "on": True, "off": False}[args.level_barriers]}
     env0 = make_metaworld(names, len(names), frame_skip=args.frame_skip, **kw)
     out = {"what": f"{len(names)}-task MetaWorldEnv.step (physics, obs, reward, success, auto-reset), uniform random actions",
            "device": jax.devices()[0].device_kind, "platform": jax.devices()[0].platform,

@@ -109,7 +109,7 @@ def test_every_padded_scene_steps_like_its_own_scene_in_c_mujoco(xmls, plan20):
 
 def test_mt10_arm_scenes_in_four_graphs_step_like_their_own_in_c_mujoco():
     """The MT10 configs' arm physics in ``MT10_ARM_PHYSICS_GRAPHS`` shared graphs: each padded arm scene follows its
-    own scene's trajectory exactly (C MuJoCo, ``ARM_PHYSICS``' substeps and Newton 6; the arm swings from its zero pose through the
+    own scene's trajectory exactly (C MuJoCo, ``ARM_PHYSICS``; the arm swings from its zero pose through the
     sweep, so bodies move and six of the ten scenes make contacts)."""
     a = ARM_PHYSICS
     xmls = {t: scenes.scene_xml(t, a["frame_skip"], a["iterations"], a["ls_iterations"], hand=a["hand"])

@@ -32,8 +32,8 @@ MT50_PHYSICS_GRAPHS = 20
 # (``docs/metaworld_mjx.md``, "Four physics graphs for the arm").
 MT10_ARM_PHYSICS_GRAPHS = 4
 
-__all__ = ["ARM_PHYSICS", "FLOATING_PHYSICS", "MODES", "MT10_ARM_PHYSICS_GRAPHS", "MT50_PHYSICS_GRAPHS", "MT50_TASKS", "TASKS", "MetaWorldEnv",
-           "TaskBlock", "make_metaworld"]
+__all__ = ["ARM_PHYSICS", "FLOATING_PHYSICS", "MODES", "MT10_ARM_PHYSICS_GRAPHS", "MT50_PHYSICS_GRAPHS", "MT50_TASKS",
+           "TASKS", "MetaWorldEnv", "TaskBlock", "make_metaworld"]
 
 
 def make_metaworld(task_names, num_envs: int, **kwargs: Any) -> MetaWorldEnv:

@@ -37,9 +37,10 @@ ACTION_SCALE = 0.01  # metres of mocap motion per unit action per control step
 # The two physics options (``MetaWorldEnv`` keyword arguments; ``docs/metaworld_mjx.md``, "The options, speed x
 # parity"). ARM: our Sawyer arm carrying the hand, four 3.125 ms substeps, Newton 4 + 4: the faithful option and the
 # benchmark configs' default (``experiments/configs/mt10_ppo.py``); at two 6.25 ms substeps the arm, arriving at its
-# reach limit, rolls its elbow and lifts the hand (docs/metaworld_mjx.md, "The reach limit"). FLOATING: a gravity-compensated hand welded to
-# the mocap, one 12.5 ms step, Newton 4 + 4: ~5x faster per training iteration, no reach limit, and the
-# constructor's defaults below (the test suite and the parity harness build it by name).
+# reach limit, rolls its elbow and lifts the hand (docs/metaworld_mjx.md, "The reach limit"). FLOATING: a
+# gravity-compensated hand welded to the mocap, one 12.5 ms step, Newton 4 + 4: ~5x faster per training iteration
+# (against the arm at two substeps), no reach limit, and the constructor's defaults below (the test suite and the
+# parity harness build it by name).
 ARM_PHYSICS = {"hand": "arm", "frame_skip": 4, "iterations": 4, "ls_iterations": 4}
 FLOATING_PHYSICS = {"hand": "floating", "frame_skip": 1, "iterations": 4, "ls_iterations": 4}
 

@@ -4,9 +4,9 @@ MTBench's vanilla MT10 script uses 4,096 envs and 32,768-sample minibatches; its
 for 1,272 iterations (1 B frames).
 
 Physics: the faithful option, our Sawyer arm at four 3.125 ms substeps, Newton 4 + 4
-(``envs_bridge.metaworld.ARM_PHYSICS``, its four keys written into ``env.kwargs`` so ``config.json`` records them). ``mt10_ppo_floating.py`` is the same run on the
-fast floating hand (~5x the env steps/s, further from the real Meta-World: ``docs/metaworld_mjx.md``, "The options,
-speed x parity"); every MT10 config built on this one takes it with the same four keys
+(``envs_bridge.metaworld.ARM_PHYSICS``, its four keys written into ``env.kwargs`` so ``config.json`` records them).
+``mt10_ppo_floating.py`` is the same run on the fast floating hand (several times the env steps/s, further from the
+real Meta-World: ``docs/metaworld_mjx.md``, "The options, speed x parity"); every MT10 config built on this one takes it with the same four keys
 (``--config.env.kwargs.hand=floating --config.env.kwargs.frame_skip=1 --config.env.kwargs.iterations=4
 --config.env.kwargs.ls_iterations=4``).
 
@@ -83,6 +83,6 @@ def get_config(arg: str = ""):
         c.iters_per_call = 5
         c.checkpoint_every = 5
         # Four shared physics graphs instead of ten: the same trajectories, half the XLA compile on 2 CPU cores
-        # (README main job 3:49 instead of 6:19 cold; docs/metaworld_mjx.md, "Four physics graphs for the arm").
+        # (README main job ~4 min instead of 6:19 cold; docs/metaworld_mjx.md, "Four physics graphs for the arm").
         c.env.kwargs["physics_graphs"] = MT10_ARM_PHYSICS_GRAPHS
     return c
