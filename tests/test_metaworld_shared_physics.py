@@ -111,9 +111,7 @@ def test_mt10_arm_scenes_in_four_graphs_step_like_their_own_in_c_mujoco():
     """The MT10 configs' arm physics in ``MT10_ARM_PHYSICS_GRAPHS`` shared graphs: each padded arm scene follows its
     own scene's trajectory exactly (C MuJoCo, ``ARM_PHYSICS``; the arm swings from its zero pose through the
     sweep, so bodies move and six of the ten scenes make contacts)."""
-    a = ARM_PHYSICS
-    xmls = {t: scenes.scene_xml(t, a["frame_skip"], a["iterations"], a["ls_iterations"], hand=a["hand"])
-            for t in MT10_TASKS}
+    xmls = {t: scenes.scene_xml(t, **ARM_PHYSICS) for t in MT10_TASKS}
     plan = shared_physics.plan_groups(xmls, MT10_ARM_PHYSICS_GRAPHS)
     assert [len(g) for g in plan] == [1, 3, 1, 5]  # reach; push, pick-place, peg; door; drawers, button, windows
     touching = 0

@@ -6,9 +6,9 @@ for 1,272 iterations (1 B frames).
 Physics: the faithful option, our Sawyer arm at four 3.125 ms substeps, Newton 4 + 4
 (``envs_bridge.metaworld.ARM_PHYSICS``, its four keys written into ``env.kwargs`` so ``config.json`` records them).
 ``mt10_ppo_floating.py`` is the same run on the fast floating hand (several times the env steps/s, further from the
-real Meta-World: ``docs/metaworld_mjx.md``, "The options, speed x parity"); every MT10 config built on this one takes it with the same four keys
-(``--config.env.kwargs.hand=floating --config.env.kwargs.frame_skip=1 --config.env.kwargs.iterations=4
---config.env.kwargs.ls_iterations=4``).
+real Meta-World: ``docs/metaworld_mjx.md``, "The options, speed x parity"); every MT10 config built on this one
+takes it with the same four keys (``--config.env.kwargs.hand=floating --config.env.kwargs.frame_skip=1
+--config.env.kwargs.iterations=4 --config.env.kwargs.ls_iterations=4``).
 
 Variants (``experiments/configs/_variant.py``: ``[<row>][,smoke]``):
   ""  or "vanilla" : MTBench vanilla MT10 (4,096 envs, 7,630 iterations).
