@@ -21,9 +21,10 @@ from envs_bridge.metaworld import trajectory_parity as tp
 
 # Measured (C MuJoCo, 5 episodes, mujoco 3.17.0, session 18): ours vs real.
 KNOWN_MISSES = {
-    ("push", "ok_success"): "success steps 363 vs 424 of 500 (limit 50; 20 episodes: last-step 0.80 vs 0.55)",
+    ("push", "ok_success"): "last-step 1.00 vs 0.80 (20 episodes: every target, last-step 0.65 vs 0.55)",
     ("button-press-topdown", "ok_tcp"): "TCP median 6.7 mm (limit 5; 20 episodes: 3.3 mm)",
-    ("peg-insert-side", "ok_success"): "any-step 0.8 vs 1.0",
+    ("peg-insert-side", "ok_success"): "any-step 0.8 vs 1.0, last-step 0.2 vs 0.8 (20 episodes: every target, last-step "
+                                       "0.40 vs 0.45)",
     ("window-open", "ok_success"): "last-step 0.8 vs 1.0, success steps 268 vs 414 (MJX, 20 episodes: 1.00, 415)",
     ("window-open", "ok_joint"): "0.020 m beyond the range vs the real 0.003 + 0.01 (MJX: 0.005)",
 }
