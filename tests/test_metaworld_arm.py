@@ -311,7 +311,7 @@ def test_the_stretched_arm_holds_at_its_reach_limit_as_the_real_one_does():
 def test_the_wrist_rests_on_the_peg_block_as_the_real_one_does():
     """peg-insert-side variation 8: after the insertion the scripted policy drives the hand down (step ~200) and the
     real wrist comes to rest on the block's top plate (TCP z 0.109 from step ~230, the peg sagging in the grip). With
-    the wrist x plate pair (``scenes._ARM_PAIRS``) ours rests within 1.5 mm of it; without it the hand went on down,
+    the wrist x plate pair (``scenes_arm.PAIRS``) ours rests within 1.5 mm of it; without it the hand went on down,
     the peg slid 10 mm up the grip and the hand rose again (TCP z 0.12 at step 250)."""
     steps, every = 300, 5
     real = trajectory_parity.load_fixture(TRAJECTORIES, ["peg-insert-side"], 9, steps)["peg-insert-side"]["tcp"][8]
@@ -323,7 +323,7 @@ def test_the_wrist_rests_on_the_peg_block_as_the_real_one_does():
 
 def test_the_held_puck_sits_in_the_grip_as_the_real_cylinder_does():
     """Push variation 6 at the far edge (steps 100-250): the real puck, a cylinder, is held by its rims, one contact per
-    pad, its centre 12.3 mm behind the TCP along x. The pads grip our puck's capsule (``scenes._ARM_GRIP``: the
+    pad, its centre 12.3 mm behind the TCP along x. The pads grip our puck's capsule (``scenes_arm.GRIP``: the
     cylinder's side line) and hold it within 0.2 mm of that; the cube that stands in for the cylinder on the table lay
     flat on the pads and sat 13.9-15.5 mm behind."""
     from envs_bridge.metaworld import policies_mt50

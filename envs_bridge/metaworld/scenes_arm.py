@@ -1,0 +1,79 @@
+"""What the arm's scenes (``scenes.scene_xml(..., hand="arm")``) add to a task's scene: the wrist on the flange, the
+pads' solref in the direct form, elliptic cones, and the contact pairs and grip geoms only the arm's scenes have.
+
+Each rule was fitted against Meta-World 3.1.1 with the arm (``sawyer.py``); the comments give the measured reason.
+Host-side only (strings); nothing is traced.
+"""
+
+from __future__ import annotations
+
+from envs_bridge.metaworld import sawyer, scene_defs
+
+__all__ = ["CONE", "GRIP", "PAIRS", "WRIST_BOXES", "arm_pairs", "pad_params", "wrist_geoms"]
+
+_WRIST = scene_defs.WRIST
+
+# The arm's wrist: two boxes on the flange body ``right_hand``, where Meta-World's wrist mesh is (not on the hand).
+# MuJoCo's contact regulariser scales with the bodies' inverse weight (``body_invweight0``): 6.1 for the hand (its
+# inertial sits 0.12 m out, see sawyer._HAND_INERTIAL), 0.67 for Meta-World's ``right_hand`` (ours 0.89), so on the
+# hand the wrist x handle contact was ~5x softer than the real one. Measured on window-close (Meta-World 3.1.1, the
+# wrist mesh blocked on the shut window's handle): 783 N at 5.1 mm, 1,686 N at 12.7 mm penetration; ours on the hand
+# 183 N at 5.3 mm, and in MJX the handle sank 30 mm into the box until its side face won (normal -y) and the hand
+# slid off; on the flange 890 N at 6.9 mm (C MuJoCo) and MJX closed-loop success steps 333 -> 424 (real 422).
+# The mesh's front (-x) tapers towards its bottom: x_min -0.022 at z +0.039, -0.030 at +0.045-0.060, -0.034 at
+# +0.064, -0.041 from +0.084 (hand frame, the mesh's vertices at the reset pose). One box with the upper front
+# reached 11-19 mm too far forward low down: probes 4.5 cm below window-close's handle caught its top end there
+# (0.60 vs the real 1.00); the lower box is recessed to the mesh's -0.030 (docs/metaworld_mjx.md, "The Sawyer arm
+# option"). (name, x range, z range) in the hand frame; y +-0.053 as the mesh's widest.
+WRIST_BOXES = (("wrist", (-0.041, 0.027), (0.064, 0.093)), ("wrist_low", (-0.030, 0.027), (0.039, 0.064)))
+
+
+def wrist_geoms() -> str:
+    """The arm's wrist boxes in the flange frame (a box turned 180 degrees about y is the same box)."""
+    out = ""
+    for name, (x0, x1), (z0, z1) in WRIST_BOXES:
+        pos = " ".join(f"{v:.7g}" for v in sawyer.hand_to_flange((0.5 * (x0 + x1), 0.0, 0.5 * (z0 + z1))))
+        out += f'<geom name="{name}" type="box" pos="{pos}" size="{0.5 * (x1 - x0):.7g} 0.053 {0.5 * (z1 - z0):.7g}" mass="0"/>'
+    return out
+
+
+CONE = "elliptic"
+# The pad contacts' solref, Meta-World's (0.01 s, damping ratio 1), in MuJoCo's direct form (-stiffness, -damping) =
+# (-1 / (tc^2 ratio^2), -2 / tc) = (-10000, -200) in the arm's scenes: the same reference dynamics, but MuJoCo raises
+# a time constant below 2 timesteps to 2 timesteps (0.0125 s at 2 x 6.25 ms: 64 % of the stiffness) and leaves the
+# direct form alone. Measured (C MuJoCo, 2 x 6.25 ms, 5 episodes, with the cone and wrist changes): pick-place
+# last-step success 0.2 -> 0.8 (real 1.0), success steps 174 -> 388 (448); push steps 272 -> 361 (424).
+_PAD_TC, _PAD_RATIO = 0.01, 1.0
+_PAD_SOLREF = f'solref="{_PAD_TC:g} {_PAD_RATIO:g}"'
+_DIRECT_PAD_SOLREF = f'solref="{-1.0 / (_PAD_TC * _PAD_RATIO) ** 2:g} {-2.0 / _PAD_TC:g}"'
+
+
+# Pairs only the arm's scenes have. peg-insert-side: once the peg is in, the scripted policy drives the hand down and
+# the real wrist mesh rests on the block's top plate (one contact, 4.9 mm at 1,048 N), holding the hand while the peg
+# sags in the grip until the success test fails (last-step 0.45); without the pair ours pressed the peg into the hole's
+# floor, slid it up the grip and stayed successful (0.85). Our wrist boxes meet the plate with four contacts where the
+# mesh has one, hence twice Meta-World's mixed time constant (a quarter of the stiffness per contact); fitted by
+# last-step success (C MuJoCo, 20 episodes; docs/metaworld_mjx.md, "peg-insert-side: the wrist on the block").
+_WRIST_ON_PLATE = _WRIST.replace('solref="0.015 1"', 'solref="0.03 1"')
+PAIRS = {"peg-insert-side": (("wrist", "block_upper", _WRIST_ON_PLATE),)}
+# The puck is a cylinder in Meta-World; MJX has no cylinder x box test, so the table holds a cube (``objGeom``). In
+# the arm's scenes the pads grip ``objGrip`` instead, a capsule of the cylinder's radius whose side is the cylinder's
+# side line: a tilted puck then meets each pad at one end of that line, as the real rims do, where the cube's face
+# lay flat on the pad (4 contacts). Push, C MuJoCo, 20 episodes: last-step success 0.80 -> 0.65 (real 0.55), TCP-puck
+# x offset 15.5 -> 12.4 mm (real 12.3; docs/metaworld_mjx.md, "push: the puck's rims").
+GRIP = {t: ("objGeom", "objGrip") for t in ("push", "pick-place", "push-wall", "pick-place-wall")}
+
+
+def pad_params(params: str) -> str:
+    """A pad pair's parameters in the arm's scenes: Meta-World's pad solref in the direct form (any pad parameter
+    string with it, e.g. ``scene_defs.PAD`` or a family's firmer variant)."""
+    return params.replace(_PAD_SOLREF, _DIRECT_PAD_SOLREF)
+
+
+def arm_pairs(task: str, pairs: tuple[tuple[str, str, str], ...]) -> tuple[tuple[str, str, str], ...]:
+    """The task's contact pairs in the arm's scenes: pads on the grip geom (``GRIP``) with the direct-form solref,
+    the arm-only pairs (``PAIRS``), and every wrist pair repeated for the lower wrist box."""
+    held, grip = GRIP.get(task, (None, None))
+    pairs = tuple((a, grip if "pad" in a and b == held else b, pad_params(p) if "pad" in a + b else p)
+                  for a, b, p in pairs) + PAIRS.get(task, ())
+    return pairs + tuple((n, b, p) for n, *_ in WRIST_BOXES[1:] for a, b, p in pairs if a == "wrist")
