@@ -74,6 +74,25 @@ def test_metrics_flag_a_shifted_tcp_and_a_joint_beyond_its_range(fixture):
     assert row["joint_excess_ours"] > 0.3 and not row["ok_joint"]
 
 
+def test_a_success_gap_of_exactly_ten_points_is_within_the_target_and_one_episode_more_is_not():
+    # 20 episodes of 500 steps, success on only at the last step: the real env in 9 (0.45), ours in 11 (0.55, the
+    # gap float subtraction makes 0.10000000000000003) or 12 (0.60)
+    e, n, every = 20, 500, 5
+    zeros = {"tcp": np.zeros((e, n // every, 3)), "obj": np.zeros((e, n // every, 3)), "joint_q": np.zeros((e, n // every))}
+
+    def last_on(k):
+        s = np.zeros((e, n), bool)
+        s[:k, -1] = True
+        return s
+
+    fixture = {"_every": every, "push": {**zeros, "success": last_on(9)}}
+    for k, ok in ((11, True), (12, False)):
+        ours = {"open": zeros, "closed": {"joint_q": zeros["joint_q"], "success": last_on(k)}, "range": (-1.0, 1.0)}
+        row = tp.metrics({"push": ours}, fixture)["push"]
+        assert row["last_ours"] - row["last_real"] == pytest.approx((k - 9) / 20)
+        assert row["ok_success"] is ok, k
+
+
 def test_summary_counts_met_targets_and_the_object_target_only_where_it_applies():
     ok = {"ok_tcp": True, "ok_obj": True, "ok_success": True, "ok_joint": True, "tcp_median": 0.001,
           "obj_within_10mm_share": 1.0, "any_real": 1.0, "any_ours": 1.0, "last_real": 1.0, "last_ours": 1.0,

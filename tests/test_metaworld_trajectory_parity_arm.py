@@ -19,9 +19,8 @@ from test_metaworld_trajectory_parity import FIXTURE, TARGET_KEYS, TASKS, check_
 from envs_bridge.metaworld import ARM_PHYSICS
 from envs_bridge.metaworld import trajectory_parity as tp
 
-# Measured (C MuJoCo, 5 episodes, mujoco 3.17.0, session 18): ours vs real.
+# Measured (C MuJoCo, 5 episodes, mujoco 3.17.0, sessions 18-19): ours vs real.
 KNOWN_MISSES = {
-    ("push", "ok_success"): "last-step 1.00 vs 0.80 (20 episodes: every target, last-step 0.65 vs 0.55)",
     ("button-press-topdown", "ok_tcp"): "TCP median 6.7 mm (limit 5; 20 episodes: 3.3 mm)",
     ("peg-insert-side", "ok_success"): "any-step 0.8 vs 1.0, last-step 0.2 vs 0.8 (20 episodes: every target, last-step "
                                        "0.40 vs 0.45)",

@@ -57,11 +57,13 @@ _DIRECT_PAD_SOLREF = f'solref="{-1.0 / (_PAD_TC * _PAD_RATIO) ** 2:g} {-2.0 / _P
 _WRIST_ON_PLATE = _WRIST.replace('solref="0.015 1"', 'solref="0.03 1"')
 PAIRS = {"peg-insert-side": (("wrist", "block_upper", _WRIST_ON_PLATE),)}
 # The puck is a cylinder in Meta-World; MJX has no cylinder x box test, so the table holds a cube (``objGeom``). In
-# the arm's scenes the pads grip ``objGrip`` instead, a capsule of the cylinder's radius whose side is the cylinder's
-# side line: a tilted puck then meets each pad at one end of that line, as the real rims do, where the cube's face
-# lay flat on the pad (4 contacts). Push, C MuJoCo, 20 episodes: last-step success 0.80 -> 0.65 (real 0.55), TCP-puck
-# x offset 15.5 -> 12.4 mm (real 12.3; docs/metaworld_mjx.md, "push: the puck's rims").
-GRIP = {t: ("objGeom", "objGrip") for t in ("push", "pick-place", "push-wall", "pick-place-wall")}
+# the arm's scenes the pads grip two massless spheres of the cylinder's radius centred on its end faces (``objRim0``,
+# ``objRim1``): the point of each nearest a pad is the rim's point to second order in the tilt, so a tilted puck meets
+# each pad at one rim, as the real one does, where the cube lay flat on the pad (4 contacts). Push, 20 episodes,
+# last-step success 0.80 -> 0.50 in C MuJoCo, 0.85 -> 0.55 in MJX (real 0.55); a capsule over the cylinder's side
+# (the same rims) was as good in C MuJoCo but lost the puck in 3 MJX episodes (its parallel-to-face case) (the same
+# section of docs/metaworld_mjx.md: "push: the puck's rims").
+GRIP = {t: ("objGeom", ("objRim0", "objRim1")) for t in ("push", "pick-place", "push-wall", "pick-place-wall")}
 
 
 def pad_params(params: str) -> str:
@@ -73,7 +75,7 @@ def pad_params(params: str) -> str:
 def arm_pairs(task: str, pairs: tuple[tuple[str, str, str], ...]) -> tuple[tuple[str, str, str], ...]:
     """The task's contact pairs in the arm's scenes: pads on the grip geom (``GRIP``) with the direct-form solref,
     the arm-only pairs (``PAIRS``), and every wrist pair repeated for the lower wrist box."""
-    held, grip = GRIP.get(task, (None, None))
-    pairs = tuple((a, grip if "pad" in a and b == held else b, pad_params(p) if "pad" in a + b else p)
-                  for a, b, p in pairs) + PAIRS.get(task, ())
+    held, grip = GRIP.get(task, (None, ()))
+    pairs = tuple((a, g, pad_params(p) if "pad" in a + b else p) for a, b, p in pairs
+                  for g in (grip if "pad" in a and b == held else (b,))) + PAIRS.get(task, ())
     return pairs + tuple((n, b, p) for n, *_ in WRIST_BOXES[1:] for a, b, p in pairs if a == "wrist")

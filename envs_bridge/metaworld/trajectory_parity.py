@@ -54,6 +54,7 @@ FIXTURES = {"mt10": os.path.join(_FIXTURE_DIR, "trajectories.npz"),
 # 10 % of the episode length; joint excursion beyond range at most the real env's + 0.01.
 TARGETS = {"tcp_median": 0.005, "obj_within_10mm_share": 0.8, "success_gap": 0.1, "success_steps_gap": 0.1,
            "joint_excess_margin": 0.01}
+_ROUNDING = 1e-9  # float slack on the success-share gap (shares are multiples of 1 / episodes)
 # Tasks whose observed object point (obs[4:7]) is a free object the hand moves (the object-error target): MT10's
 # three and the MT50 tasks about a free object (not reach-wall's untouched puck, nor coffee-button's mug: their
 # obs[4:7] is the goal-side puck / the button).
@@ -268,8 +269,11 @@ def metrics(ours: dict, fixture: dict) -> dict[str, dict[str, float]]:
         }
         row["ok_tcp"] = row["tcp_median"] <= TARGETS["tcp_median"]
         row["ok_obj"] = t not in MOVABLE or row["obj_within_10mm_share"] >= TARGETS["obj_within_10mm_share"]
-        row["ok_success"] = (abs(row["any_real"] - row["any_ours"]) <= TARGETS["success_gap"]
-                             and abs(row["last_real"] - row["last_ours"]) <= TARGETS["success_gap"]
+        # success shares are counts over the episodes: a gap of exactly the target (11 vs 9 of 20 episodes, 0.55 vs
+        # 0.45) is within it, though float subtraction gives 0.10000000000000003
+        gap = TARGETS["success_gap"] + _ROUNDING
+        row["ok_success"] = (abs(row["any_real"] - row["any_ours"]) <= gap
+                             and abs(row["last_real"] - row["last_ours"]) <= gap
                              and abs(row["steps_real"] - row["steps_ours"]) <= TARGETS["success_steps_gap"] * steps)
         row["ok_joint"] = row["joint_excess_ours"] <= row["joint_excess_real"] + TARGETS["joint_excess_margin"]
         table[t] = row
