@@ -18,8 +18,10 @@ python3 -c "import jax, mujoco; print('jax', jax.__version__, jax.devices(), 'mu
 # config file:row (default experiments/configs/mt10_ppo.py:24k, the arm; e.g. experiments/configs/mt10_ppo_floating.py:24k
 # for the fast floating hand, or experiments/configs/mt10_mtrl.py:cagrad).
 read -r -a extra <<< "${TRAIN_EXTRA:-}"
+# CKPT_EVERY: iterations between checkpoints (default 48, ~6 min of the arm's 24k run on an H100), so a run that the
+# session's device time cuts off leaves a checkpoint for train_fetch's learner export (session 19 lost a 113 M run)
 TRAIN_ARGS=(--config="${TRAIN_CONFIG:-experiments/configs/mt10_ppo.py:24k}" --config.tensorboard=False --config.plot=False
-            --config.checkpoint_every=100000 "${extra[@]}")
+            --config.checkpoint_every="${CKPT_EVERY:-48}" "${extra[@]}")
 bg() {  # bg NAME CMD...: detached, logging to /tmp/bgout/NAME.log (waitbg waits for it, collect fetches it)
   local name=$1; shift; mkdir -p /tmp/bgout
   setsid nohup "$@" > "/tmp/bgout/$name.log" 2>&1 < /dev/null &

@@ -104,8 +104,6 @@ _PUCK = """
       <freejoint name="objjoint"/>
       <inertial pos="0 0 0" mass="0.75" diaginertia="8.80012e-4 8.80012e-4 8.80012e-4"/>
       <geom name="objGeom" type="box" size="0.02 0.02 0.02"/>
-      <geom name="objRim0" type="sphere" pos="0 0 -0.02" size="0.02" mass="0"/>
-      <geom name="objRim1" type="sphere" pos="0 0 0.02" size="0.02" mass="0"/>
     </body>"""
 
 # reach: the puck is inert scenery (knocking it about does not matter) -> a mocap body, no contacts.
@@ -283,7 +281,7 @@ def scene_xml(task: str, frame_skip: int = 1, iterations: int = 4, ls_iterations
     cone = "pyramidal"
     if hand == "arm":  # Meta-World's weld as its reset_mocap_welds leaves it: no offset, torquescale 5
         hand_xml, eulerdamp, solimp, rest, extra = _arm_hand(dt), True, ARM_WELD_SOLIMP, (0, 0, 0), ' torquescale="5"'
-        pairs = scenes_arm.arm_pairs(task, pairs)
+        body, pairs = scenes_arm.arm_body(task, body), scenes_arm.arm_pairs(task, pairs)
         cone = scenes_arm.CONE if pairs else cone
     else:
         hand_xml, solimp, rest, extra = _HAND, WELD_SOLIMP, _REST, ""

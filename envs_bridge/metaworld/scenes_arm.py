@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from envs_bridge.metaworld import sawyer, scene_defs
 
-__all__ = ["CONE", "GRIP", "PAIRS", "WRIST_BOXES", "arm_pairs", "pad_params", "wrist_geoms"]
+__all__ = ["CONE", "GRIP", "PAIRS", "WRIST_BOXES", "arm_body", "arm_pairs", "pad_params", "wrist_geoms"]
 
 _WRIST = scene_defs.WRIST
 
@@ -64,12 +64,24 @@ PAIRS = {"peg-insert-side": (("wrist", "block_upper", _WRIST_ON_PLATE),)}
 # (the same rims) was as good in C MuJoCo but lost the puck in 3 MJX episodes (its parallel-to-face case) (the same
 # section of docs/metaworld_mjx.md: "push: the puck's rims").
 GRIP = {t: ("objGeom", ("objRim0", "objRim1")) for t in ("push", "pick-place", "push-wall", "pick-place-wall")}
+_PUCK_CUBE = '<geom name="objGeom" type="box" size="0.02 0.02 0.02"/>'
+_RIMS = ('\n      <geom name="objRim0" type="sphere" pos="0 0 -0.02" size="0.02" mass="0"/>'
+         '\n      <geom name="objRim1" type="sphere" pos="0 0 0.02" size="0.02" mass="0"/>')
 
 
 def pad_params(params: str) -> str:
     """A pad pair's parameters in the arm's scenes: Meta-World's pad solref in the direct form (any pad parameter
     string with it, e.g. ``scene_defs.PAD`` or a family's firmer variant)."""
     return params.replace(_PAD_SOLREF, _DIRECT_PAD_SOLREF)
+
+
+def arm_body(task: str, body: str) -> str:
+    """The task's scene bodies in the arm's scenes: the rim spheres (``GRIP``) added to the puck after its cube (the
+    floating hand's scenes stay without them)."""
+    if task not in GRIP:
+        return body
+    assert body.count(_PUCK_CUBE) == 1, task
+    return body.replace(_PUCK_CUBE, _PUCK_CUBE + _RIMS)
 
 
 def arm_pairs(task: str, pairs: tuple[tuple[str, str, str], ...]) -> tuple[tuple[str, str, str], ...]:

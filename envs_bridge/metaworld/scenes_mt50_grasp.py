@@ -120,8 +120,6 @@ _PICK_PLACE_WALL = """
       <freejoint name="objjoint"/>
       <inertial pos="0 0 0" mass="0.75" diaginertia="8.80012e-4 8.80012e-4 8.80012e-4"/>
       <geom name="objGeom" type="box" size="0.02 0.02 0.02"/>
-      <geom name="objRim0" type="sphere" pos="0 0 -0.02" size="0.02" mass="0"/>
-      <geom name="objRim1" type="sphere" pos="0 0 0.02" size="0.02" mass="0"/>
     </body>
     <body name="wall" pos="0.1 0.75 0.06">
       <geom name="wall" type="box" size="0.12 0.01 0.06"/>

@@ -119,8 +119,6 @@ _PUSH_PUCK = """
       <freejoint name="objjoint"/>
       <inertial pos="0 0 0" mass="0.75" diaginertia="8.80012e-4 8.80012e-4 8.80012e-4"/>
       <geom name="objGeom" type="box" size="0.02 0.02 0.02"/>
-      <geom name="objRim0" type="sphere" pos="0 0 -0.02" size="0.02" mass="0"/>
-      <geom name="objRim1" type="sphere" pos="0 0 0.02" size="0.02" mass="0"/>
     </body>"""
 
 
