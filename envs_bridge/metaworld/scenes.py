@@ -236,12 +236,7 @@ _TASK_SCENES: dict[str, tuple[str, tuple[tuple[str, str, str], ...]]] = {
 # Pad contacts have condim 4 (torsional friction 0.1, Meta-World's pad geoms: condim 4, friction "2 0.1 0.002") with
 # both hands. Without it a held puck pivots about the pad normal and slides out in MJX (floating hand, MJX, 20
 # scripted pick-place episodes: last-step success 0.55 -> 0.95, real 1.00; docs/deviations.md). The arm's scenes
-# also use Meta-World's elliptic cones; the floating hand's keep pyramidal cones.
-# Measured (C MuJoCo, 2 x 6.25 ms, 5 episodes, our scripted policies): with pyramidal cones the drawer slips out of
-# the pads (drawer-open last-step success 0.2 vs the real 1.0) and, with the wrist change, the open-loop TCP error of
-# push / pick-place is 5-8 mm; elliptic: 1.0 and 0.6-2.3 mm (docs/metaworld_mjx.md, "The Sawyer arm option").
-# (MJX's elliptic-cone solver fails on a scene without contacts, so reach, which has none, keeps the pyramidal
-# setting; without contacts the cone does nothing.)
+# also use Meta-World's elliptic cones (``scenes_arm.CONE``); the floating hand's keep pyramidal cones.
 _PAD_CONDIM = 4  # every pad pair, both hands
 def _condim(params: str, default: int) -> str:
     """The pair's ``condim`` attribute, unless its parameter string sets its own (e.g. torsional friction, 4)."""

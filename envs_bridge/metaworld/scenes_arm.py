@@ -37,6 +37,11 @@ def wrist_geoms() -> str:
     return out
 
 
+# Meta-World's elliptic friction cones. Measured (C MuJoCo, 2 x 6.25 ms, 5 episodes, our scripted policies): with
+# pyramidal cones the drawer slips out of the pads (drawer-open last-step success 0.2 vs the real 1.0) and, with the
+# wrist change, the open-loop TCP error of push / pick-place is 5-8 mm; elliptic: 1.0 and 0.6-2.3 mm
+# (docs/metaworld_mjx.md, "The Sawyer arm option"). MJX's elliptic-cone solver fails on a scene without contacts, so
+# reach, which has none, keeps the pyramidal setting (without contacts the cone does nothing).
 CONE = "elliptic"
 # The pad contacts' solref, Meta-World's (0.01 s, damping ratio 1), in MuJoCo's direct form (-stiffness, -damping) =
 # (-1 / (tc^2 ratio^2), -2 / tc) = (-10000, -200) in the arm's scenes: the same reference dynamics, but MuJoCo raises
