@@ -276,20 +276,22 @@ def test_arm_wrist_front_follows_the_real_meshs_taper():
     assert front(0.088) < -0.039  # the mesh: -0.041
 
 
-def _closed_loop_tcp(task: str, episode: int, steps: int, **physics) -> np.ndarray:
+def _closed_loop(task: str, episode: int, steps: int, **physics) -> tuple[np.ndarray, np.ndarray]:
     """Our scripted policy of ``task`` on the arm in C MuJoCo (``CpuRollout``: the env's placement, control and
-    observation) from the recorded episode's initial state; the TCP after every step ``[steps, 3]``."""
+    observation) from the recorded episode's initial state; the TCP and the observed object point (obs[4:7]) after
+    every step, each ``[steps, 3]``."""
     from envs_bridge.metaworld import policies_mt50
     from envs_bridge.metaworld.cpu_sim import CpuRollout
 
     rv = trajectory_parity.load_fixture(TRAJECTORIES, [task], episode + 1)[task]["rand_vec"][episode:episode + 1]
     cpu = CpuRollout(task, 1, **physics)
     policy = jax.jit(policies_mt50.POLICIES_MT50[task])
-    obs, out = cpu.reset(rv), []
+    obs, tcp, obj = cpu.reset(rv), [], []
     for _ in range(steps):
         obs = cpu.step(np.asarray(policy(obs[0]))[None])[0]
-        out.append(cpu.inspect()["tcp"][0])
-    return np.asarray(out)
+        tcp.append(cpu.inspect()["tcp"][0])
+        obj.append(obs[0][4:7])
+    return np.asarray(tcp), np.asarray(obj)
 
 
 def test_the_stretched_arm_holds_at_its_reach_limit_as_the_real_one_does():
@@ -303,10 +305,10 @@ def test_the_stretched_arm_holds_at_its_reach_limit_as_the_real_one_does():
     real = trajectory_parity.load_fixture(TRAJECTORIES, ["push"], 7, steps)["push"]["tcp"][6]  # after steps 5, 10, ...
     late = slice(100, None)  # from step 100 the hand is at the far edge, the puck in the fingers
     assert real[20:, 2].max() < 0.05 and abs(real[-1, 1] - 0.902) < 0.002  # the recorded episode is the case above
-    ours = _closed_loop_tcp("push", 6, steps, **ARM_PHYSICS)
+    ours = _closed_loop("push", 6, steps, **ARM_PHYSICS)[0]
     assert ours[late, 2].max() < 0.06
     np.testing.assert_allclose(ours[every - 1::every][24:32], real[24:32], atol=0.005)  # steps 125-160, at rest
-    coarse = _closed_loop_tcp("push", 6, steps, **{**ARM_PHYSICS, "frame_skip": 2})
+    coarse = _closed_loop("push", 6, steps, **{**ARM_PHYSICS, "frame_skip": 2})[0]
     assert coarse[late, 2].max() > 0.3
 
 
@@ -318,7 +320,7 @@ def test_the_wrist_rests_on_the_peg_block_as_the_real_one_does():
     steps, every = 300, 5
     real = trajectory_parity.load_fixture(TRAJECTORIES, ["peg-insert-side"], 9, steps)["peg-insert-side"]["tcp"][8]
     assert abs(real[-1, 2] - 0.109) < 0.001  # the recorded episode is the case above
-    ours = _closed_loop_tcp("peg-insert-side", 8, steps, **ARM_PHYSICS)[every - 1::every]
+    ours = _closed_loop("peg-insert-side", 8, steps, **ARM_PHYSICS)[0][every - 1::every]
     late = slice(45, None)  # steps 230-300
     np.testing.assert_allclose(ours[late, 2], real[late, 2], atol=0.0025)
 
@@ -328,16 +330,8 @@ def test_the_held_puck_sits_in_the_grip_as_the_real_cylinder_does():
     pad, its centre 12.3 mm behind the TCP along x. The pads grip our puck's rim spheres (``scenes_arm.GRIP``) and
     hold it within 0.4 mm of that; the cube that stands in for the cylinder on the table lay flat on the pads and sat
     13.9-15.5 mm behind."""
-    from envs_bridge.metaworld import policies_mt50
-    from envs_bridge.metaworld.cpu_sim import CpuRollout
-
     steps, every = 250, 5
     f = trajectory_parity.load_fixture(TRAJECTORIES, ["push"], 7, steps)["push"]
     real = (f["obj"][6] - f["tcp"][6])[19:, 0]  # after steps 100, 105, ..., 250
-    cpu = CpuRollout("push", 1, **ARM_PHYSICS)
-    policy = jax.jit(policies_mt50.POLICIES_MT50["push"])
-    obs, out = cpu.reset(f["rand_vec"][6:7]), []
-    for _ in range(steps):
-        obs = cpu.step(np.asarray(policy(obs[0]))[None])[0]
-        out.append(obs[0][4] - cpu.inspect()["tcp"][0][0])
-    np.testing.assert_allclose(np.asarray(out)[every - 1::every][19:], real, atol=0.001)
+    tcp, obj = _closed_loop("push", 6, steps, **ARM_PHYSICS)
+    np.testing.assert_allclose((obj - tcp)[every - 1::every][19:, 0], real, atol=0.001)

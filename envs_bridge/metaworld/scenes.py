@@ -95,7 +95,8 @@ def _arm_hand(timestep: float) -> str:
     wrist on the flange (``scenes_arm.WRIST_BOXES``)."""
     assert _WRIST_LINE in _FINGERS
     return '\n    <body name="mocap" mocap="true" pos="0 0.6 0.2"/>' + sawyer.arm_xml(
-        '<body name="hand">' + _FINGERS.replace(_WRIST_LINE, "").format(gc="") + "</body>", timestep, scenes_arm.wrist_geoms())
+        '<body name="hand">' + _FINGERS.replace(_WRIST_LINE, "").format(gc="") + "</body>", timestep,
+        scenes_arm.wrist_geoms())
 
 
 # Puck: Meta-World's cylinder (r 0.02, half-height 0.02, 0.75 kg) as a 0.04 m cube (MJX has no box-cylinder test).
