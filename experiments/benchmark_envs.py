@@ -127,6 +127,8 @@ def main(argv=None):
                         "none for mt10, MT50_PHYSICS_GRAPHS for mt50)")
     p.add_argument("--level-barriers", default="auto", choices=("auto", "on", "off"),
                    help="MetaWorldEnv's level_barriers (auto: on for the arm only; envs_bridge/mjx_levels.py)")
+    p.add_argument("--physics-impl", default="jax", choices=("jax", "warp"),
+                   help="MetaWorldEnv's physics_impl: MJX-JAX or MuJoCo Warp (envs_bridge/metaworld/physics_impl.py)")
     p.add_argument("--quick", action="store_true", help="CPU smoke size: 20 envs, 2 steps per call, 2 repeats")
     p.add_argument("--out", default="benchmarks/results/metaworld_mt10_envs.json")
     args = p.parse_args(argv)
@@ -140,7 +142,8 @@ def main(argv=None):
         graphs = None if choice == "none" else int(choice)
     kw = {"hand": args.hand, "iterations": args.iterations, "ls_iterations": args.iterations,
           "physics_graphs": graphs,
-          "level_barriers": {"auto": None, "on": True, "off": False}[args.level_barriers]}
+          "level_barriers": {"auto": None, "on": True, "off": False}[args.level_barriers],
+          "physics_impl": args.physics_impl}
     env0 = make_metaworld(names, len(names), frame_skip=args.frame_skip, **kw)
     out = {"what": f"{len(names)}-task MetaWorldEnv.step (physics, obs, reward, success, auto-reset), uniform random actions",
            "device": jax.devices()[0].device_kind, "platform": jax.devices()[0].platform,

@@ -31,12 +31,12 @@ __all__ = ["RESUMABLE_KEYS", "RunDirError", "check_fresh", "config_diff", "quara
            "run_lock", "truncate_metrics"]
 
 # Keys (or sections) that may change on --resume: how long the run is, how it is logged, the guard, where the
-# IsaacGym simulator runs, how the MJX physics is compiled (shared graphs, level barriers: the same trajectories up
-# to float rounding, like another device), and the learning rate (the caller writes the new rate into the restored
-# learner state, so what config.json says is what runs).
+# IsaacGym simulator runs, how the MJX physics is compiled or implemented (shared graphs, level barriers, MJX-JAX or
+# MuJoCo Warp: the same trajectories up to float rounding, like another device), and the learning rate (the caller
+# writes the new rate into the restored learner state, so what config.json says is what runs).
 RESUMABLE_KEYS = ("total_iterations", "iters_per_call", "checkpoint_every", "tensorboard", "progress", "plot",
                   "run_dir", "max_abs_loss", "isaacgym", "ppo.lr", "num_devices", "env.kwargs.physics_graphs",
-                  "env.kwargs.level_barriers")
+                  "env.kwargs.level_barriers", "env.kwargs.physics_impl")
 RUN_FILES = ("config.json", "metrics.jsonl", "checkpoints", "damaged_checkpoints", "task_success.png")
 
 

@@ -10,6 +10,13 @@ if [ -d .whl ] && [ ! -f /tmp/site/.done ]; then
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
     && touch /tmp/site/.done
 fi
+# warp-lang (MuJoCo Warp's runtime, physics_impl="warp") is larger than one call may carry: scripts/warp_parts.sh
+# splits it into .wp1/.wp2 (each carried by its own call, stashed under /tmp/wparts by the job "stash"); once every
+# part is there it is unpacked into /tmp/site.
+if [ -f /tmp/wparts/SHA256SUMS ] && [ ! -f /tmp/site/.warp ] && (cd /tmp/wparts && sha256sum -c --quiet SHA256SUMS); then
+  mkdir -p /tmp/site && cat /tmp/wparts/warp_part_* | xz -d | tar x -C /tmp/site && touch /tmp/site/.warp \
+    && echo "warp-lang unpacked into /tmp/site"
+fi
 export PYTHONPATH=/tmp/site:$PWD
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 python3 -c "import jax, mujoco; print('jax', jax.__version__, jax.devices(), 'mujoco', mujoco.__version__)"
@@ -38,6 +45,8 @@ train_detached() {  # train_detached NAME NOTE [ARGS...]: the 24k run in /tmp/mt
 # mjx_levels' barriers), MT50 (floating, 24,576 envs each); NAME=ARGS
 BENCHES=("mt10=--envs 24576"
          "mt10arm4=--envs 24576 --hand arm --frame-skip 4 --iterations 4"
+         "mt10arm4w=--envs 24576 --hand arm --frame-skip 4 --iterations 4 --physics-impl warp"
+         "mt10w=--envs 24576 --physics-impl warp"
          "mt10arm2=--envs 24576 --hand arm --frame-skip 2 --iterations 6"
          "mt10arm2g4=--envs 24576 --hand arm --frame-skip 2 --iterations 6 --physics-graphs 4"
          "mt10arm2nb=--envs 24576 --hand arm --frame-skip 2 --iterations 6 --level-barriers off"
@@ -52,6 +61,8 @@ job() {  # job NAME LIMIT_S CMD...
 }
 for j in "$@"; do
   case $j in
+    stash) # keeps the carried warp-lang parts (.wp1, .wp2, ...) under /tmp/wparts for a later call's unpacking
+      mkdir -p /tmp/wparts && for d in .wp*; do [ -d "$d" ] && cp "$d"/* /tmp/wparts/; done; ls -la /tmp/wparts ;;
     ppo) job ppo 240 python3 -m experiments.benchmark_ppo --out="$OUT/ppo.json" ;;
     transforms) job transforms 300 python3 -m experiments.benchmark_transforms --out="$OUT/transforms.json" ;;
     bridge_tests) job bridge_tests 180 python3 -m pytest -q -m gpu -p no:cacheprovider tests/test_dlpack.py tests/test_isaacgym_bridge.py ;;
@@ -130,6 +141,6 @@ for j in "$@"; do
     scaling) job scaling 560 python3 -m experiments.benchmark_scaling --out="$OUT/scaling.json" ;;  # on nvidia-h200-x2
     unroll) for u in 1 8 50; do job "unroll$u" 120 python3 -m experiments.benchmark_transforms --solver_unroll=$u \
       --out="$OUT/transforms_unroll$u.json" --tasks=10,50 --methods=mean,pcgrad,cagrad,upgrad,nash_mtl --novariants; done ;;
-    *) echo "unknown job $j; valid: ppo transforms bridge_tests bridge nets envs envs4k envs24k arm1 arm2 mt50envs train train_bg train_bg_resume follow train_pause train_cont train_fetch mt50envs_bg mt50train_bg benchset benchseq waitbg collect cache_fetch parkour scaling unroll" ;;
+    *) echo "unknown job $j; valid: stash ppo transforms bridge_tests bridge nets envs envs4k envs24k arm1 arm2 mt50envs train train_bg train_bg_resume follow train_pause train_cont train_fetch mt50envs_bg mt50train_bg benchset benchseq waitbg collect cache_fetch parkour scaling unroll" ;;
   esac
 done

@@ -25,6 +25,7 @@ import mujoco
 from flax import struct
 from mujoco import mjx
 
+from envs_bridge.metaworld import physics_impl as physics_impl_mod
 from envs_bridge.metaworld import rewards, scenes, scenes_mt50, shared_physics, tasks
 from envs_bridge.metaworld.task_model import TaskModel
 from mtjax import envs
@@ -110,7 +111,9 @@ class MetaWorldEnv:
         contact pairs per env (``docs/metaworld_mt50.md``, "Speed and compile"). Same trajectories up to float
         rounding. The attribute holds the number of graphs built.
       level_barriers: an XLA barrier after each body-tree level of MJX's passes (``envs_bridge/mjx_levels.py``);
-        ``None`` (default) puts them in for ``hand="arm"`` only (its 7-link chain). Same values either way.
+        ``None`` (default) puts them in for ``hand="arm"`` on MJX-JAX only (its 7-link chain). Same values either way.
+      physics_impl: constructor argument and attribute: ``"jax"`` (MJX-JAX, default) or ``"warp"`` (MuJoCo Warp
+        through MJX, MT10 tasks, ``physics_impl.py``).
     """
 
     action_size = 4
@@ -119,7 +122,8 @@ class MetaWorldEnv:
                  mode: str = "rand", random_init_step: bool = False, frame_skip: int = 1, iterations: int = 4,
                  ls_iterations: int = 4, eulerdamp: bool = False, reward_scale: float = 1.0,
                  rand_vecs_path: str | None = None, action_scale: float = ACTION_SCALE, hand: str = "floating",
-                 physics_graphs: int | None = None, level_barriers: bool | None = None):
+                 physics_graphs: int | None = None, level_barriers: bool | None = None,
+                 physics_impl: str = "jax"):
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; valid modes: {', '.join(MODES)}")
         if episode_length < 1:
@@ -140,10 +144,14 @@ class MetaWorldEnv:
         self.reward_scale = float(reward_scale)
         self.action_scale = float(action_scale)
         self.hand = hand
-        self.level_barriers = hand == "arm" if level_barriers is None else bool(level_barriers)
         if physics_graphs is not None and physics_graphs < 1:
             raise ValueError(f"physics_graphs must be None (one per task) or >= 1, got {physics_graphs}")
         names = task_set.task_names
+        physics_impl_mod.check(physics_impl, [n for n in names if n in scenes_mt50.SCENES], physics_graphs)
+        self.physics_impl = physics_impl
+        # The barriers order MJX-JAX's XLA passes; MuJoCo Warp's kernels need none.
+        self.level_barriers = (hand == "arm" and physics_impl == "jax") if level_barriers is None else bool(
+            level_barriers)
         scene_args = (self.frame_skip, iterations, ls_iterations, eulerdamp)
         parts, models = [[n] for n in names], {}
         if physics_graphs is not None:
@@ -152,7 +160,8 @@ class MetaWorldEnv:
             for part in parts:
                 padded = shared_physics.pad_group({n: xmls[n] for n in part})
                 models.update({n: mujoco.MjModel.from_xml_string(x) for n, x in padded.items()})
-        self._tasks = [TaskModel(n, *scene_args, rand_vecs_path, hand, models.get(n)) for n in names]
+        self._tasks = [TaskModel(n, *scene_args, rand_vecs_path, hand, models.get(n), physics_impl, count)
+                       for n, count in zip(names, task_set.envs_per_task)]
         self._groups = [(shared_physics.GroupModel(part, [self._tasks[names.index(n)].mx for n in part]),
                          [names.index(n) for n in part]) for part in parts]  # (stacked models, task indices)
         self.physics_graphs = len(self._groups)

@@ -33,6 +33,7 @@ from flax import struct
 from mujoco.mjx._src import support  # is_sparse: mujoco-mjx is pinned (pyproject.toml)
 
 from envs_bridge import mjx_levels
+from envs_bridge.metaworld import physics_impl
 
 __all__ = ["CARRIED", "PAD_MARGIN", "GroupModel", "SimState", "pad_group", "padded_pairs",
            "plan_groups", "run_group", "skeleton_key"]
@@ -326,9 +327,10 @@ class SimState:
     @classmethod
     def of(cls, d) -> SimState:
         """The carried fields of ``d`` (an ``mjx.Data``), with its contact slots' geoms and distances."""
-        c = d._impl.contact
-        return cls(**{f: getattr(d, f) for f in CARRIED}, contact_geom1=c.geom1, contact_geom2=c.geom2,
-                   contact_dist=c.dist)
+        c = getattr(d._impl, "contact", None)  # None on MuJoCo Warp: pooled contacts, no per-env slots
+        contacts = (physics_impl.empty_contacts(d.qpos.shape[:-1]) if c is None
+                    else {"contact_geom1": c.geom1, "contact_geom2": c.geom2, "contact_dist": c.dist})
+        return cls(**{f: getattr(d, f) for f in CARRIED}, **contacts)
 
     def data(self, template):
         """A full ``mjx.Data``: ``template`` (``mjx.make_data`` of the env's model) with the carried fields set."""

@@ -13,7 +13,7 @@ import mujoco
 import numpy as np
 from mujoco import mjx
 
-from envs_bridge.metaworld import scene_defs, scenes, scenes_mt50, tasks
+from envs_bridge.metaworld import physics_impl, scene_defs, scenes, scenes_mt50, tasks
 
 __all__ = ["TaskModel"]
 
@@ -29,15 +29,19 @@ class TaskModel:
     """
 
     def __init__(self, name: str, frame_skip: int, iterations: int, ls_iterations: int, eulerdamp: bool,
-                 rand_vecs_path, hand: str, model: mujoco.MjModel | None = None):
+                 rand_vecs_path, hand: str, model: mujoco.MjModel | None = None, impl: str = "jax",
+                 batch: int = 1):
         self.name = name
         self.spec = scenes_mt50.spec(name)
         m = model if model is not None else scenes.build_model(name, frame_skip, iterations, ls_iterations,
                                                                eulerdamp, hand)
         self.mj = m
+        self.impl = impl
         self.mx = mjx.put_model(m)
         self.template = mjx.make_data(self.mx)
         self.contact_slots = int(self.template._impl.contact.dist.shape[0])
+        if impl == "warp":  # MJX-JAX's static sizes bound MuJoCo Warp's pools (physics_impl.py)
+            self.mx, self.template = physics_impl.warp_model(m, self.template, batch)
         self.scene = scenes_mt50.SCENES.get(name)  # None for the MT10 tasks (their code paths: tasks.py)
         body = lambda n: m.body(n).id
         self.hand, self.rclaw, self.lclaw = body("hand"), body("rightclaw"), body("leftclaw")

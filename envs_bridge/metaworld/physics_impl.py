@@ -1,0 +1,77 @@
+"""Which MuJoCo implementation steps the Meta-World scenes: MJX's JAX one or MuJoCo Warp.
+
+``MetaWorldEnv(..., physics_impl=...)``:
+
+* ``"jax"`` (default): MJX-JAX, every platform (the CPU test suite, CI). Contacts live in fixed per-env slots (one
+  per possible contact of every pair), and every slot's constraint rows are solved whether the contact is active or
+  not; on the GPU the arm's step cost follows those slots (``docs/metaworld_mjx.md``, "The options, speed x parity").
+* ``"warp"``: MJX's MuJoCo Warp backend (``mjx.put_model(..., impl="warp")``; needs ``warp-lang``, NVIDIA GPUs for
+  speed, runs slowly on the CPU too). Contacts are generated per step into one pool shared by the batch and only the
+  active ones become constraint rows. Same model, same scenes, same solver settings; a different implementation,
+  so trajectories agree with MJX-JAX's to float rounding amplified by contacts (``tests/test_metaworld_warp.py``).
+
+The Warp pools are sized from MJX-JAX's static sizes of the same model: ``naconmax`` = the task's envs x its
+contact slots (every slot of every env active at once: never exceeded) and ``njmax`` = MJX-JAX's constraint rows per
+env. Limits of the Warp path (each refused with an error rather than run wrong): the MT50 scenes outside MT10
+(their rewards read contact slots, ``scene_defs.touching``, which the pooled contacts do not give per env) and shared
+physics graphs (``physics_graphs``: stacked models of several tasks).
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+import mujoco
+from mujoco import mjx
+
+__all__ = ["IMPLS", "check", "empty_contacts", "warp_installed", "warp_model"]
+
+IMPLS = ("jax", "warp")
+WARP_VERSION = "1.18.0"  # what mujoco-mjx 3.17.0's "warp" extra pins
+
+
+def warp_installed() -> bool:
+    """Whether ``warp-lang`` imports (MJX's own check)."""
+    try:
+        from mujoco.mjx import warp as mjx_warp
+    except ImportError:
+        return False
+    return bool(mjx_warp.WARP_INSTALLED)
+
+
+def check(impl: str, scene_tasks: list[str], physics_graphs: int | None) -> None:
+    """Raises ``ValueError`` / ``ImportError`` for an implementation that cannot run this env."""
+    if impl not in IMPLS:
+        raise ValueError(f"unknown physics_impl {impl!r}; valid: {', '.join(IMPLS)}")
+    if impl == "jax":
+        return
+    if scene_tasks:
+        raise ValueError(f"physics_impl='warp' runs the MT10 tasks only; {', '.join(scene_tasks)} read per-env "
+                         "contact slots in their rewards (scene_defs.touching); use physics_impl='jax'")
+    if physics_graphs is not None:
+        raise ValueError("physics_impl='warp' steps one graph per task; leave physics_graphs=None")
+    if not warp_installed():
+        raise ImportError(f"physics_impl='warp' needs warp-lang: pip install warp-lang=={WARP_VERSION} "
+                          "(or mujoco-mjx[warp])")
+
+
+def warp_model(m: mujoco.MjModel, jax_template, batch: int):
+    """``(mjx.Model, mjx.Data template)`` of ``m`` on MuJoCo Warp, pools sized for ``batch`` envs from MJX-JAX's
+    ``jax_template`` (``mjx.make_data`` of the same model)."""
+    slots = int(jax_template._impl.contact.dist.shape[0])
+    rows = int(jax_template._impl.efc_J.shape[0])
+    mx = mjx.put_model(m, impl="warp")
+    # Warp prints a line per call whose solver or line search stops at its iteration limit; ours stop there by
+    # design (Newton 4 + 4, as MJX-JAX, which never says so). Pool overflows (contacts, constraint rows) still warn.
+    from mujoco.mjx.third_party.mujoco_warp._src.types import OverflowType
+
+    quiet = int(mx.opt._impl.warn_overflow) & ~int(OverflowType.ITERATIONS | OverflowType.LS_ITERATIONS)
+    mx = mx.replace(opt=mx.opt.replace(_impl=mx.opt._impl.replace(warn_overflow=quiet)))
+    template = mjx.make_data(m, impl="warp", naconmax=max(1, batch) * max(1, slots), njmax=max(1, rows))
+    return mx, template
+
+
+def empty_contacts(batch: tuple[int, ...]) -> dict:
+    """The ``SimState`` contact fields of a Warp data of batch shape ``batch`` (no per-env slots: zero of them)."""
+    shape = (*batch, 0)
+    return {"contact_geom1": jnp.zeros(shape, jnp.int32), "contact_geom2": jnp.zeros(shape, jnp.int32),
+            "contact_dist": jnp.zeros(shape, jnp.float32)}
