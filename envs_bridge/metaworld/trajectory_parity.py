@@ -341,6 +341,8 @@ def main(argv=None) -> None:
     p.add_argument("--frame-skip", type=int, default=1, help="physics substeps per 12.5 ms control step")
     p.add_argument("--hand", default="floating", help="hand model: floating or arm (scenes.HANDS)")
     p.add_argument("--iterations", type=int, default=4, help="Newton iterations (and line-search iterations)")
+    p.add_argument("--physics-impl", default="jax", choices=("jax", "warp"),
+                   help="MJX backend: MJX-JAX or MuJoCo Warp (physics_impl.py; warp-lang installed)")
     p.add_argument("--json", default=None, help="also write the table here")
     p.add_argument("--known-misses", action="store_true", help="also print the misses as KNOWN_MISSES entries")
     args = p.parse_args(argv)
@@ -351,6 +353,10 @@ def main(argv=None) -> None:
     fixture = load_fixture(path, tasks, args.episodes, args.steps)
     opts = {"frame_skip": args.frame_skip, "hand": args.hand, "iterations": args.iterations,
             "ls_iterations": args.iterations}
+    if args.physics_impl != "jax":
+        if args.backend != "mjx":
+            p.error("--physics-impl applies to the mjx backend")
+        opts["physics_impl"] = args.physics_impl
     if args.backend == "mjx":
         print("compiling the open- and closed-loop rollout (minutes on a 2-core CPU) ...", flush=True)
     groups = [tasks[i:i + args.group] for i in range(0, len(tasks), args.group)] if args.group else [tasks]

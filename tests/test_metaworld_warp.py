@@ -1,0 +1,82 @@
+"""``physics_impl="warp"``: the MT10 scenes stepped by MuJoCo Warp through MJX (``envs_bridge/metaworld/physics_impl.py``).
+
+Warp runs its kernels on the CPU too (compiled by its bundled LLVM), so these run in CI with ``warp-lang`` from the
+test extra; without it the warp tests skip and say why. The option's GPU speed is in ``benchmarks/README.md``; here:
+the errors, agreement with MJX-JAX step by step, and the parity targets with Meta-World's scripted policies.
+"""
+
+import jax
+import numpy as np
+import pytest
+from test_metaworld_trajectory_parity import FIXTURE, TARGET_KEYS, TASKS
+
+from envs_bridge.metaworld import ARM_PHYSICS, MetaWorldEnv, physics_impl
+from envs_bridge.metaworld import trajectory_parity as tp
+from mtjax import envs
+
+needs_warp = pytest.mark.skipif(not physics_impl.warp_installed(),
+                                reason=f"warp-lang=={physics_impl.WARP_VERSION} not installed (test extra)")
+
+
+def test_unknown_physics_impl_names_the_valid_ones():
+    with pytest.raises(ValueError, match="valid: jax, warp"):
+        MetaWorldEnv(envs.TaskSet(("reach",), (2,)), physics_impl="cuda")
+
+
+def test_warp_refuses_what_it_cannot_run():
+    # The MT50 scenes' rewards read per-env contact slots, which Warp's pooled contacts do not give.
+    with pytest.raises(ValueError, match="MT10 tasks only; basketball"):
+        MetaWorldEnv(envs.TaskSet(("reach", "basketball"), (2, 2)), physics_impl="warp")
+    with pytest.raises(ValueError, match="physics_graphs=None"):
+        MetaWorldEnv(envs.TaskSet(("reach", "push"), (2, 2)), physics_impl="warp", physics_graphs=1)
+
+
+def _rollout(impl: str, tasks, steps: int, n: int = 3):
+    env = MetaWorldEnv(envs.TaskSet(tasks, (n,) * len(tasks)), **ARM_PHYSICS, physics_impl=impl)
+    acts = jax.random.uniform(jax.random.key(1), (steps, env.task_set.num_envs, 4), minval=-1.0, maxval=1.0)
+
+    @jax.jit
+    def roll(state):
+        def body(s, a):
+            s = env.step(s, a)
+            return s, (s.obs, s.sim[-1].data.qpos)
+        return jax.lax.scan(body, state, acts)[1]
+
+    return env, jax.tree.map(np.asarray, roll(env.reset(jax.random.key(0))))
+
+
+@needs_warp
+def test_warp_steps_the_same_scenes_as_mjx_jax():
+    """Same model, same solver settings, another implementation: random actions on reach, push and drawer-open agree
+    with MJX-JAX to float rounding at first (measured 2.4e-7 after one step) and stay within millimetres over 12
+    steps (contacts amplify the rounding; measured 2 mm on the ten tasks after 30 steps)."""
+    tasks = ("reach", "push", "drawer-open")
+    env_w, (obs_w, q_w) = _rollout("warp", tasks, 12)
+    _, (obs_j, q_j) = _rollout("jax", tasks, 12)
+    assert env_w.task("push").mx.impl.value == "warp" and env_w.level_barriers is False
+    assert np.isfinite(obs_w).all()
+    diff = np.abs(obs_w - obs_j).max(axis=(1, 2))
+    assert diff[0] < 1e-4, diff
+    assert diff.max() < 5e-3, diff
+    assert np.abs(q_w[-1] - q_w[0]).max() > 1e-2  # the arm moved: a frozen sim would also agree
+    np.testing.assert_allclose(q_w, q_j, atol=5e-3)
+
+
+@needs_warp
+def test_warp_runs_are_reproducible():
+    _, (obs_a, _) = _rollout("warp", ("push",), 6)
+    _, (obs_b, _) = _rollout("warp", ("push",), 6)
+    np.testing.assert_array_equal(obs_a, obs_b)
+
+
+@needs_warp
+@pytest.mark.slow
+def test_warp_meets_every_parity_target_on_the_ten_tasks():
+    """The trajectory-parity harness (20 recorded Meta-World 3.1.1 episodes x 500 steps per task, open loop and
+    Meta-World's scripted policies closed loop) on the MT10 configs' physics stepped by Warp: every target of every
+    task, as MJX-JAX (``benchmarks/results/metaworld_trajectory_parity_arm_fs4_warp_cpu.json``)."""
+    fixture = tp.load_fixture(FIXTURE, TASKS)
+    table = tp.metrics(tp.run(fixture, jax.random.key(0), **ARM_PHYSICS, physics_impl="warp"), fixture)
+    missed = {(t, k): {m: v for m, v in table[t].items() if not m.startswith("ok_")}
+              for t in TASKS for k in TARGET_KEYS if not table[t][k]}
+    assert not missed, missed
