@@ -24,9 +24,12 @@ from absl import app, flags
 from experiments import common, stderr_filter
 
 
-def trace(run_dir: str, episodes: int = 4, steps: int = 150, seed: int = 0) -> tuple[dict, tuple[str, ...], np.ndarray]:
-    """Returns ``(arrays [steps, N, ...], task names, task id per env)``; needs an env with ``inspect``."""
-    c, env, learner, ls = common.restore_policy(run_dir, episodes)
+def trace(run_dir: str, episodes: int = 4, steps: int = 150, seed: int = 0,
+          physics_impl: str = "") -> tuple[dict, tuple[str, ...], np.ndarray]:
+    """Returns ``(arrays [steps, N, ...], task names, task id per env)``; needs an env with ``inspect``.
+    ``physics_impl``: act in another MJX implementation than the run's ("jax" or "warp"; "" keeps the run's)."""
+    overrides = {"physics_impl": physics_impl} if physics_impl else None
+    c, env, learner, ls = common.restore_policy(run_dir, episodes, env_overrides=overrides)
     policy = common.deterministic_policy(c, learner, ls)  # MT-PPO mean, MT-PQN greedy, SAC/TD3 tanh(mean)
     if not hasattr(env, "inspect"):
         raise ValueError(f"env {c.env.name!r} has no inspect(); trace_policy needs a Meta-World env")
@@ -71,6 +74,8 @@ def _define_flags() -> None:
     flags.DEFINE_integer("steps", 150, "Steps to trace (one episode at the default episode length).")
     flags.DEFINE_integer("seed", 0, "Reset seed.")
     flags.DEFINE_string("out", None, "Optional .npz with the per-step arrays.")
+    flags.DEFINE_enum("physics_impl", "", ["", "jax", "warp"],
+                      "Meta-World physics implementation to act in ('' = the run's own; envs_bridge/metaworld/physics_impl.py).")
 
 
 def main(argv):
@@ -78,7 +83,7 @@ def main(argv):
     f = flags.FLAGS
     common.quiet_logs()
     common.enable_compile_cache()
-    recs, names, tid = trace(f.run_dir, f.episodes, f.steps, f.seed)
+    recs, names, tid = trace(f.run_dir, f.episodes, f.steps, f.seed, f.physics_impl)
     print(summary(recs, names, tid))
     if f.out:
         np.savez_compressed(f.out, task_id=tid, task_names=np.array(names), **recs)

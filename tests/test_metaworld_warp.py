@@ -2,13 +2,14 @@
 
 Warp runs its kernels on the CPU too (compiled by its bundled LLVM), so these run in CI with ``warp-lang`` from the
 test extra; without it the warp tests skip and say why. The option's GPU speed is in ``benchmarks/README.md``; here:
-the errors, agreement with MJX-JAX step by step, and the parity targets with Meta-World's scripted policies.
+the errors, agreement with MJX-JAX step by step, reproducibility, and the parity targets with Meta-World's scripted
+policies (7 of 40 cells missed where MJX-JAX misses none: ``docs/metaworld_mjx.md``, "MuJoCo Warp").
 """
 
 import jax
 import numpy as np
 import pytest
-from test_metaworld_trajectory_parity import FIXTURE, TARGET_KEYS, TASKS
+from test_metaworld_trajectory_parity import FIXTURE, TARGET_KEYS, TASKS, check_target
 
 from envs_bridge.metaworld import ARM_PHYSICS, MetaWorldEnv, physics_impl
 from envs_bridge.metaworld import trajectory_parity as tp
@@ -48,8 +49,9 @@ def _rollout(impl: str, tasks, steps: int, n: int = 3):
 @needs_warp
 def test_warp_steps_the_same_scenes_as_mjx_jax():
     """Same model, same solver settings, another implementation: random actions on reach, push and drawer-open agree
-    with MJX-JAX to float rounding at first (measured 2.4e-7 after one step) and stay within millimetres over 12
-    steps (contacts amplify the rounding; measured 2 mm on the ten tasks after 30 steps)."""
+    with MJX-JAX to float rounding at first (measured 2.4e-7 after one step on reach and push) and stay within
+    millimetres over 12 steps (contacts amplify the rounding: on the ten tasks after 30 steps the hands within 0.35 mm,
+    an object up to 32 mm)."""
     tasks = ("reach", "push", "drawer-open")
     env_w, (obs_w, q_w) = _rollout("warp", tasks, 12)
     _, (obs_j, q_j) = _rollout("jax", tasks, 12)
@@ -69,14 +71,32 @@ def test_warp_runs_are_reproducible():
     np.testing.assert_array_equal(obs_a, obs_b)
 
 
-@needs_warp
-@pytest.mark.slow
-def test_warp_meets_every_parity_target_on_the_ten_tasks():
-    """The trajectory-parity harness (20 recorded Meta-World 3.1.1 episodes x 500 steps per task, open loop and
-    Meta-World's scripted policies closed loop) on the MT10 configs' physics stepped by Warp: every target of every
-    task, as MJX-JAX (``benchmarks/results/metaworld_trajectory_parity_arm_fs4_warp_cpu.json``)."""
+# Measured (CPU, all 20 episodes, warp-lang 1.18.0, session 20): ours vs real. MJX-JAX meets all of them; C MuJoCo
+# misses window-open's two the same way Warp does (test_metaworld_trajectory_parity_arm.py).
+KNOWN_MISSES = {
+    ("door-open", "ok_tcp"): "TCP median 10.4 mm vs 5 (MJX-JAX 4.8)",
+    ("peg-insert-side", "ok_success"): "last-step 0.20 vs 0.45, success steps 82 vs 292, any-step 0.55 vs 0.85",
+    ("window-open", "ok_success"): "last-step 0.65 vs 1.00, success steps 297 vs 415 (as C MuJoCo: 0.65, 291)",
+    ("window-open", "ok_joint"): "0.020 m beyond the range vs the real 0.003 + 0.01 (as C MuJoCo)",
+    ("window-close", "ok_tcp"): "TCP median 16.0 mm vs 5",
+    ("window-close", "ok_success"): "any/last-step 0.65 vs 1.00, success steps 265 vs 421",
+    ("window-close", "ok_joint"): "0.025 m beyond the range vs the real 0.004 + 0.01",
+}
+
+
+@pytest.fixture(scope="module")
+def warp_table():
+    if not physics_impl.warp_installed():
+        pytest.skip(f"warp-lang=={physics_impl.WARP_VERSION} not installed (test extra)")
     fixture = tp.load_fixture(FIXTURE, TASKS)
-    table = tp.metrics(tp.run(fixture, jax.random.key(0), **ARM_PHYSICS, physics_impl="warp"), fixture)
-    missed = {(t, k): {m: v for m, v in table[t].items() if not m.startswith("ok_")}
-              for t in TASKS for k in TARGET_KEYS if not table[t][k]}
-    assert not missed, missed
+    return tp.metrics(tp.run(fixture, jax.random.key(0), **ARM_PHYSICS, physics_impl="warp"), fixture)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("target", TARGET_KEYS)
+def test_warp_trajectory_parity_target(warp_table, task, target, request):
+    """The trajectory-parity harness (20 recorded Meta-World 3.1.1 episodes x 500 steps per task, open loop and
+    Meta-World's scripted policies closed loop) on the MT10 configs' physics stepped by Warp (~6 min on two CPU
+    cores); ``benchmarks/results/metaworld_trajectory_parity_arm_fs4_warp_cpu.json``. Misses are strict xfails."""
+    check_target(warp_table, task, target, KNOWN_MISSES, request)
