@@ -103,10 +103,10 @@ def test_warp_trajectory_parity_target(warp_table, task, target, request):
 
 
 @needs_warp
-@pytest.mark.xfail(strict=True, reason="MuJoCo Warp (mujoco-mjx 3.17.0's) builds the mocap weld's reference "
-                   "acceleration without a velocity term C MuJoCo and MJX-JAX have: at this state (window-close, a "
-                   "recorded episode, step 40, the arm swinging at 4 rad/s) aref -5.64 vs C's -7.27 on the first row, "
-                   "-262.1 vs -254.9 on the last, with equal J, pos, vel, K, B and impedance")
+@pytest.mark.xfail(strict=True, reason="MuJoCo Warp through mujoco-mjx 3.17.0 builds the mocap weld's reference "
+                   "acceleration without the weld's Jdot*v, which C MuJoCo 3.17 subtracts: at this state (window-close, "
+                   "a recorded episode, step 40, the arm swinging at 4 rad/s) aref -5.64 vs C's -7.27 on the first row "
+                   "(C's Jdot*v there: 1.634), -262.1 vs -254.9 on the last, with equal J, pos, vel, K, B and impedance")
 def test_warp_weld_reference_acceleration_matches_c_mujoco():
     """Where Warp's arm parts from C MuJoCo (docs/metaworld_mjx.md, "MuJoCo Warp"): the same state, one
     ``forward``; the weld rows' Jacobian and position agree to float32, their reference acceleration does not. A pass
