@@ -242,6 +242,8 @@ class MetaWorldEnv:
         datas = self._grouped(mjx.kinematics, [x[0] for x in placed], [x[2] for x in placed], always_placed=True)
         blocks = []
         for i, (k, (_, p, body_pos, consts), d) in enumerate(zip(self._tasks, placed, datas)):
+            if k.static_geoms is not None:  # Warp poses world-welded geoms only once: place the fixtures' here
+                d = jax.vmap(functools.partial(physics_impl_mod.place_static_geoms, k.static_geoms))(d)
             tcp = 0.5 * (d.site_xpos[:, k.ree] + d.site_xpos[:, k.lee])
             blocks.append(TaskBlock(data=d, goal=p["goal"], obj_init=p["obj_init"], init_tcp=tcp,
                                     anchor=p.get("anchor", p["body"]), body_pos=body_pos,

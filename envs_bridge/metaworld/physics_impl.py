@@ -19,11 +19,15 @@ physics graphs (``physics_graphs``: stacked models of several tasks).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import jax.numpy as jnp
 import mujoco
+import numpy as np
 from mujoco import mjx
 
-__all__ = ["IMPLS", "check", "empty_contacts", "warp_installed", "warp_model"]
+__all__ = ["IMPLS", "StaticGeoms", "check", "empty_contacts", "place_static_geoms", "static_geoms", "warp_installed",
+           "warp_model"]
 
 IMPLS = ("jax", "warp")
 WARP_VERSION = "1.18.0"  # what mujoco-mjx 3.17.0's "warp" extra pins
@@ -78,3 +82,39 @@ def empty_contacts(batch: tuple[int, ...]) -> dict:
     shape = (*batch, 0)
     return {"contact_geom1": jnp.zeros(shape, jnp.int32), "contact_geom2": jnp.zeros(shape, jnp.int32),
             "contact_dist": jnp.zeros(shape, jnp.float32)}
+
+
+class StaticGeoms(NamedTuple):
+    """The geoms MuJoCo Warp treats as static (on bodies welded to the world, not under a mocap body): ids, their
+    bodies, and their poses in those bodies' frames."""
+
+    ids: np.ndarray
+    body: np.ndarray
+    pos: np.ndarray
+    mat: np.ndarray
+
+
+def static_geoms(m: mujoco.MjModel) -> StaticGeoms:
+    """Warp's rule (its ``_geom_local_to_global``): a geom of a body with ``body_weldid == 0`` whose root body is not
+    a mocap body is posed once, when the data is made, and never again. Our fixtures (door safe, drawer case, peg
+    block, window frame, button box) are such bodies, placed per episode through ``body_pos``."""
+    body = m.geom_bodyid
+    ids = np.flatnonzero((m.body_weldid[body] == 0) & (m.body_mocapid[m.body_rootid[body]] == -1))
+    mats = np.zeros((len(ids), 9))
+    for i, g in enumerate(ids):
+        mujoco.mju_quat2Mat(mats[i], m.geom_quat[g])
+    return StaticGeoms(ids, body[ids], m.geom_pos[ids].astype(np.float32), mats.reshape(-1, 3, 3).astype(np.float32))
+
+
+def place_static_geoms(sg: StaticGeoms, d):
+    """``d`` (one env's data or ``SimState``, its bodies posed) with Warp's static geoms posed from their bodies'
+    current poses: without this, a fixture placed by ``body_pos`` keeps the template's collision geometry (found by
+    stepping C MuJoCo and Warp from the same window-close state: the window frame stayed 49 mm away)."""
+    if not len(sg.ids):
+        return d
+    xmat = d.xmat[sg.body]
+    pos = d.xpos[sg.body] + jnp.einsum("gij,gj->gi", xmat, sg.pos)
+    mat = jnp.einsum("gij,gjk->gik", xmat, sg.mat)
+    return d.replace(geom_xpos=d.geom_xpos.at[sg.ids].set(pos.astype(d.geom_xpos.dtype)),
+                     geom_xmat=d.geom_xmat.at[sg.ids].set(mat.astype(d.geom_xmat.dtype)))
+

@@ -301,9 +301,12 @@ class GroupModel:
 
 @struct.dataclass
 class SimState:
-    """The carried fields of a (batched) ``mjx.Data`` (``CARRIED``: every field below but the contact ones), read like
-    the ``mjx.Data`` they came from, plus ``contact_geom1/2`` and ``contact_dist`` of its contact slots (read by
-    ``scene_defs.touching``)."""
+    """The carried fields of a (batched) ``mjx.Data`` (``CARRIED``: every field below but the contact ones and the two
+    velocity-stage fields), read like the ``mjx.Data`` they came from, plus ``contact_geom1/2`` and ``contact_dist``
+    of its contact slots (read by ``scene_defs.touching``), plus ``cvel`` and ``cdof_dot`` on MuJoCo Warp (empty,
+    ``[..., 0]``, on MJX-JAX): Warp builds its constraint rows before its velocity stage, so the weld's ``Jdot v``
+    term reads the previous step's body velocities; carried, each substep sees its predecessor's, as in a continuous
+    Warp simulation (rebuilt from the template they would be zero at every control step's first substep)."""
 
     time: jax.Array
     qpos: jax.Array
@@ -323,26 +326,35 @@ class SimState:
     contact_geom1: jax.Array
     contact_geom2: jax.Array
     contact_dist: jax.Array
+    cvel: jax.Array
+    cdof_dot: jax.Array
 
     @classmethod
     def of(cls, d) -> SimState:
         """The carried fields of ``d`` (an ``mjx.Data``), with its contact slots' geoms and distances."""
         c = getattr(d._impl, "contact", None)  # None on MuJoCo Warp: pooled contacts, no per-env slots
-        contacts = (physics_impl.empty_contacts(d.qpos.shape[:-1]) if c is None
-                    else {"contact_geom1": c.geom1, "contact_geom2": c.geom2, "contact_dist": c.dist})
-        return cls(**{f: getattr(d, f) for f in CARRIED}, **contacts)
+        batch = d.qpos.shape[:-1]
+        if c is None:
+            extra = {**physics_impl.empty_contacts(batch), "cvel": d.cvel, "cdof_dot": d.cdof_dot}
+        else:
+            empty = jnp.zeros((*batch, 0), jnp.float32)
+            extra = {"contact_geom1": c.geom1, "contact_geom2": c.geom2, "contact_dist": c.dist, "cvel": empty,
+                     "cdof_dot": empty}
+        return cls(**{f: getattr(d, f) for f in CARRIED}, **extra)
 
     def data(self, template):
         """A full ``mjx.Data``: ``template`` (``mjx.make_data`` of the env's model) with the carried fields set."""
-        return template.replace(**{f: getattr(self, f) for f in CARRIED})
+        vel = {f: getattr(self, f) for f in WARP_CARRIED if getattr(self, f).size}
+        return template.replace(**{f: getattr(self, f) for f in CARRIED}, **vel)
 
 
 # The ``mjx.Data`` fields an env carries from one control step to the next: the integrated state and controls (what
 # ``mjx.step`` does not recompute) and the poses the observation and reward read. Every other field (contacts,
 # constraint rows, mass matrix, forces) is recomputed by the next ``mjx.step`` from these and is not carried, so a
 # training loop's carry holds 18 arrays per task instead of 84 (with the contact slots' geoms and distances, which
-# some rewards read: ``scene_defs.touching``).
-CARRIED = tuple(f for f in SimState.__dataclass_fields__ if not f.startswith("contact_"))
+# some rewards read: ``scene_defs.touching``; on MuJoCo Warp two more, ``WARP_CARRIED``, see ``SimState``).
+WARP_CARRIED = ("cvel", "cdof_dot")
+CARRIED = tuple(f for f in SimState.__dataclass_fields__ if not f.startswith("contact_") and f not in WARP_CARRIED)
 
 
 def run_group(group: GroupModel, fn, states: Sequence[SimState], body_pos: Sequence[jax.Array] | None, fence: bool,

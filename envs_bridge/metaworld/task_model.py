@@ -40,8 +40,10 @@ class TaskModel:
         self.mx = mjx.put_model(m)
         self.template = mjx.make_data(self.mx)
         self.contact_slots = int(self.template._impl.contact.dist.shape[0])
+        self.static_geoms = None  # Warp: the geoms it poses only once (physics_impl.static_geoms)
         if impl == "warp":  # MJX-JAX's static sizes bound MuJoCo Warp's pools (physics_impl.py)
             self.mx, self.template = physics_impl.warp_model(m, self.template, batch)
+            self.static_geoms = physics_impl.static_geoms(m)
         self.scene = scenes_mt50.SCENES.get(name)  # None for the MT10 tasks (their code paths: tasks.py)
         body = lambda n: m.body(n).id
         self.hand, self.rclaw, self.lclaw = body("hand"), body("rightclaw"), body("leftclaw")
