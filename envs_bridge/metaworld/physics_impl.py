@@ -65,7 +65,9 @@ def warp_model(m: mujoco.MjModel, jax_template, batch: int):
     rows = int(jax_template._impl.efc_J.shape[0])
     import warp
 
-    warp.config.quiet = True  # no line per compiled or loaded kernel module (hundreds on a first run)
+    # No line per compiled or loaded kernel module (hundreds on a first run); warnings and errors still print.
+    warp.config.quiet = True
+    warp.config.log_level = max(warp.config.log_level, warp.LOG_WARNING)
     mx = mjx.put_model(m, impl="warp")
     # Warp prints a line per call whose solver or line search stops at its iteration limit; ours stop there by
     # design (Newton 4 + 4, as MJX-JAX, which never says so). Pool overflows (contacts, constraint rows) still warn.
