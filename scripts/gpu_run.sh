@@ -21,7 +21,8 @@ export PYTHONPATH=/tmp/site:$PWD
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 python3 -c "import jax, mujoco; print('jax', jax.__version__, jax.devices(), 'mujoco', mujoco.__version__)"
 # The MT10 24k training flags shared by the train and train_bg jobs; TRAIN_EXTRA adds --config flags to both
-# (e.g. TRAIN_EXTRA="--config.ppo.obs_norm_clip=5 --config.ppo.obs_norm_eps=1e-5"); TRAIN_CONFIG picks another
+# (e.g. TRAIN_EXTRA="--config.ppo.obs_norm_clip=5 --config.ppo.obs_norm_eps=1e-5", or
+# TRAIN_EXTRA="--config.env.kwargs.physics_impl=warp" for MuJoCo Warp after the two stash calls); TRAIN_CONFIG picks another
 # config file:row (default experiments/configs/mt10_ppo.py:24k, the arm; e.g. experiments/configs/mt10_ppo_floating.py:24k
 # for the fast floating hand, or experiments/configs/mt10_mtrl.py:cagrad).
 read -r -a extra <<< "${TRAIN_EXTRA:-}"
