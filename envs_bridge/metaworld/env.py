@@ -149,9 +149,8 @@ class MetaWorldEnv:
         names = task_set.task_names
         physics_impl_mod.check(physics_impl, [n for n in names if n in scenes_mt50.SCENES], physics_graphs)
         self.physics_impl = physics_impl
-        # The barriers order MJX-JAX's XLA passes; MuJoCo Warp's kernels need none.
-        self.level_barriers = (hand == "arm" and physics_impl == "jax") if level_barriers is None else bool(
-            level_barriers)
+        auto_barriers = hand == "arm" and physics_impl == "jax"  # they order XLA passes; Warp's kernels need none
+        self.level_barriers = auto_barriers if level_barriers is None else bool(level_barriers)
         scene_args = (self.frame_skip, iterations, ls_iterations, eulerdamp)
         parts, models = [[n] for n in names], {}
         if physics_graphs is not None:
