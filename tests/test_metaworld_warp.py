@@ -68,20 +68,25 @@ def test_warp_steps_the_same_scenes_as_mjx_jax():
 def test_warp_fixture_geoms_follow_their_placement():
     """Warp poses geoms of world-welded bodies once, from the template; the env poses them per episode
     (``physics_impl.place_static_geoms``). The window frame and the peg block must sit where MJX-JAX puts them, at each
-    episode's own placement, after the reset and after steps."""
+    episode's own placement, after the reset, after a step and after an auto-reset (3-step episodes, 4 steps)."""
     tasks = ("window-close", "peg-insert-side")
     ts = envs.TaskSet(tasks, (3, 3))
     frames = {}
     for impl in ("jax", "warp"):
-        env = MetaWorldEnv(ts, **ARM_PHYSICS, physics_impl=impl)
-        st = env.reset(jax.random.key(3))
-        st = jax.jit(env.step)(st, jax.numpy.zeros((6, 4)))
+        env = MetaWorldEnv(ts, episode_length=3, **ARM_PHYSICS, physics_impl=impl)
+        step = jax.jit(env.step)
         gw, gp = env.task("window-close").mj.geom("frame_upright_p").id, env.task("peg-insert-side").mj.geom(
             "block_upper").id
-        frames[impl] = (np.asarray(st.sim[0].data.geom_xpos[:, gw]), np.asarray(st.sim[1].data.geom_xpos[:, gp]))
-    for j, w in zip(frames["jax"], frames["warp"]):
-        assert np.ptp(j[:, :2], axis=0).max() > 1e-3  # the placements differ between episodes
-        np.testing.assert_allclose(w, j, atol=1e-5)
+        st, seen = env.reset(jax.random.key(3)), []
+        for _ in range(4):
+            st = step(st, jax.numpy.zeros((6, 4)))
+            seen.append((np.asarray(st.sim[0].data.geom_xpos[:, gw]), np.asarray(st.sim[1].data.geom_xpos[:, gp])))
+        frames[impl] = seen
+    for i, (j, w) in enumerate(zip(frames["jax"], frames["warp"])):
+        for a, b in zip(j, w):
+            assert np.ptp(a[:, :2], axis=0).max() > 1e-3  # the placements differ between episodes
+            np.testing.assert_allclose(b, a, atol=1e-5, err_msg=f"step {i + 1}")
+    assert not np.allclose(frames["jax"][0][0], frames["jax"][3][0])  # the auto-reset placed new episodes
 
 
 @needs_warp
