@@ -4,12 +4,9 @@ The same fixture, targets and metrics as ``test_metaworld_trajectory_parity.py``
 the session's shared MJX env) but all 20 recorded Meta-World 3.1.1 episodes x 500 steps per MT10 task, open-loop replay and
 closed-loop scripted policy from the same initial states. The arm's MT10 MJX step takes minutes to compile on two CPU
 cores, so this runs the arm's scenes in C MuJoCo (``trajectory_parity.run(..., backend="cpu")``: ``CpuRollout``,
-the env's own JAX observation, reward and success code on C MuJoCo physics; ~40 s). C MuJoCo and MJX agree on the
-floating hand's transfer table task by task, but not on every cell for the arm: on 20 episodes MJX (the trained
-physics) meets window-open's success and joint targets (last-step 1.00, 415 success steps vs the real 415, joint
-excess 0.005 m) that C MuJoCo misses (0.65, 291, 0.020 m;
-``benchmarks/results/metaworld_trajectory_parity_arm_fs4_grip_wrist.json``). Targets missed today are strict xfails
-naming the measured gap (ours vs real); window-open's two are checked in MJX as well (the last test, ~1 min).
+the env's own JAX observation, reward and success code on C MuJoCo physics; ~40 s): every target of every task
+(since session 20: window-open's two cells missed in C MuJoCo until the windows' lower wrist box slid on the
+handle, ``scenes_arm.FRICTIONLESS``). Window-open is checked in MJX as well (the last test, ~1 min).
 """
 
 import jax
@@ -19,13 +16,10 @@ from test_metaworld_trajectory_parity import FIXTURE, TARGET_KEYS, TASKS, check_
 from envs_bridge.metaworld import ARM_PHYSICS
 from envs_bridge.metaworld import trajectory_parity as tp
 
-# Measured (C MuJoCo, all 20 episodes, mujoco 3.17.0, session 19): ours vs real. With 5 episodes (sessions 12-18) the
-# sample decided three more cells (button TCP 6.7 mm, peg success 0.2 vs 0.8, window-open's at 0.8 vs 1.0).
-KNOWN_MISSES = {
-    ("window-open", "ok_success"): "last-step 0.65 vs 1.00, success steps 291 vs 415 (MJX, the training physics: 1.00, "
-                                   "415)",
-    ("window-open", "ok_joint"): "0.020 m beyond the range vs the real 0.003 + 0.01 (MJX: 0.005)",
-}
+# Measured (C MuJoCo, all 20 episodes, mujoco 3.17.0, session 20): every target met. Window-open's two cells (last-step
+# 0.65 vs 1.00, joint 0.020 m: the lower wrist box dragged the opened sash back) were misses until the box slid on
+# the handle without friction (``scenes_arm.FRICTIONLESS``, session 20).
+KNOWN_MISSES = {}
 
 
 @pytest.fixture(scope="module")
@@ -48,9 +42,9 @@ def test_arm_trajectory_parity_target(table, task, target, request):
 
 
 def test_window_open_meets_every_target_in_mjx_the_training_physics():
-    """The two cells C MuJoCo misses above (its sash drags behind) are met by MJX, the physics the MT10 configs train
-    on: all 20 episodes, one-task MJX env (~1 min on two CPU cores). With the C MuJoCo table this covers every target
-    of every MT10 task in CI."""
+    """Window-open, the task whose cells C MuJoCo missed until session 20, in MJX, the physics the MT10 configs
+    train on: all 20 episodes, one-task MJX env (~1 min on two CPU cores), every target, success steps within 5 of the
+    real 415 (measured 415.15)."""
     fixture = tp.load_fixture(FIXTURE, ["window-open"])
     row = tp.metrics(tp.run(fixture, jax.random.key(0), **ARM_PHYSICS), fixture)["window-open"]
     assert all(row[k] for k in TARGET_KEYS), {k: row[k] for k in row if not k.startswith("ok_")}
