@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 import mujoco
 
-from envs_bridge.metaworld import MT50_PHYSICS_GRAPHS, MT50_TASKS, TASKS, make_metaworld, scenes
+from envs_bridge.metaworld import MT50_PHYSICS_GRAPHS, MT50_TASKS, TASKS, make_metaworld, physics_impl, scenes
 from experiments import bench_common
 
 
@@ -127,7 +127,7 @@ def main(argv=None):
                         "none for mt10, MT50_PHYSICS_GRAPHS for mt50)")
     p.add_argument("--level-barriers", default="auto", choices=("auto", "on", "off"),
                    help="MetaWorldEnv's level_barriers (auto: on for the arm only; envs_bridge/mjx_levels.py)")
-    p.add_argument("--physics-impl", default="jax", choices=("jax", "warp"),
+    p.add_argument("--physics-impl", default="jax", choices=physics_impl.IMPLS,
                    help="MetaWorldEnv's physics_impl: MJX-JAX or MuJoCo Warp (envs_bridge/metaworld/physics_impl.py)")
     p.add_argument("--quick", action="store_true", help="CPU smoke size: 20 envs, 2 steps per call, 2 repeats")
     p.add_argument("--out", default="benchmarks/results/metaworld_mt10_envs.json")

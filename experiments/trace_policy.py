@@ -21,6 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 from absl import app, flags
 
+from envs_bridge.metaworld import physics_impl
 from experiments import common, stderr_filter
 
 
@@ -74,7 +75,7 @@ def _define_flags() -> None:
     flags.DEFINE_integer("steps", 150, "Steps to trace (one episode at the default episode length).")
     flags.DEFINE_integer("seed", 0, "Reset seed.")
     flags.DEFINE_string("out", None, "Optional .npz with the per-step arrays.")
-    flags.DEFINE_enum("physics_impl", "", ["", "jax", "warp"],
+    flags.DEFINE_enum("physics_impl", "", ["", *physics_impl.IMPLS],
                       "Meta-World physics implementation to act in ('' = the run's own; envs_bridge/metaworld/physics_impl.py).")
 
 

@@ -26,7 +26,7 @@ import mujoco
 import numpy as np
 from mujoco import mjx
 
-__all__ = ["IMPLS", "StaticGeoms", "check", "empty_contacts", "place_static_geoms", "static_geoms", "warp_installed",
+__all__ = ["IMPLS", "StaticGeoms", "check", "place_static_geoms", "static_geoms", "warp_installed",
            "warp_model"]
 
 IMPLS = ("jax", "warp")
@@ -77,13 +77,6 @@ def warp_model(m: mujoco.MjModel, jax_template, batch: int):
     mx = mx.replace(opt=mx.opt.replace(_impl=mx.opt._impl.replace(warn_overflow=quiet)))
     template = mjx.make_data(m, impl="warp", naconmax=max(1, batch) * max(1, slots), njmax=max(1, rows))
     return mx, template
-
-
-def empty_contacts(batch: tuple[int, ...]) -> dict:
-    """The ``SimState`` contact fields of a Warp data of batch shape ``batch`` (no per-env slots: zero of them)."""
-    shape = (*batch, 0)
-    return {"contact_geom1": jnp.zeros(shape, jnp.int32), "contact_geom2": jnp.zeros(shape, jnp.int32),
-            "contact_dist": jnp.zeros(shape, jnp.float32)}
 
 
 class StaticGeoms(NamedTuple):

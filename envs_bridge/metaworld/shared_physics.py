@@ -33,7 +33,6 @@ from flax import struct
 from mujoco.mjx._src import support  # is_sparse: mujoco-mjx is pinned (pyproject.toml)
 
 from envs_bridge import mjx_levels
-from envs_bridge.metaworld import physics_impl
 
 __all__ = ["CARRIED", "PAD_MARGIN", "GroupModel", "SimState", "pad_group", "padded_pairs",
            "plan_groups", "run_group", "skeleton_key"]
@@ -333,13 +332,13 @@ class SimState:
     def of(cls, d) -> SimState:
         """The carried fields of ``d`` (an ``mjx.Data``), with its contact slots' geoms and distances."""
         c = getattr(d._impl, "contact", None)  # None on MuJoCo Warp: pooled contacts, no per-env slots
-        batch = d.qpos.shape[:-1]
+        empty = lambda dtype: jnp.zeros((*d.qpos.shape[:-1], 0), dtype)
         if c is None:
-            extra = {**physics_impl.empty_contacts(batch), "cvel": d.cvel, "cdof_dot": d.cdof_dot}
+            extra = {"contact_geom1": empty(jnp.int32), "contact_geom2": empty(jnp.int32),
+                     "contact_dist": empty(jnp.float32), "cvel": d.cvel, "cdof_dot": d.cdof_dot}
         else:
-            empty = jnp.zeros((*batch, 0), jnp.float32)
-            extra = {"contact_geom1": c.geom1, "contact_geom2": c.geom2, "contact_dist": c.dist, "cvel": empty,
-                     "cdof_dot": empty}
+            extra = {"contact_geom1": c.geom1, "contact_geom2": c.geom2, "contact_dist": c.dist,
+                     "cvel": empty(jnp.float32), "cdof_dot": empty(jnp.float32)}
         return cls(**{f: getattr(d, f) for f in CARRIED}, **extra)
 
     def data(self, template):

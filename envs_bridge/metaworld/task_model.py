@@ -36,7 +36,6 @@ class TaskModel:
         m = model if model is not None else scenes.build_model(name, frame_skip, iterations, ls_iterations,
                                                                eulerdamp, hand)
         self.mj = m
-        self.impl = impl
         self.mx = mjx.put_model(m)
         self.template = mjx.make_data(self.mx)
         self.contact_slots = int(self.template._impl.contact.dist.shape[0])

@@ -37,7 +37,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from envs_bridge.metaworld import policies_mt50, probes, scenes
+from envs_bridge.metaworld import physics_impl, policies_mt50, probes, scenes
 from envs_bridge.metaworld.env import MetaWorldEnv
 from envs_bridge.metaworld.jitted import JittedEnv
 from mtjax import envs
@@ -341,7 +341,7 @@ def main(argv=None) -> None:
     p.add_argument("--frame-skip", type=int, default=1, help="physics substeps per 12.5 ms control step")
     p.add_argument("--hand", default="floating", help="hand model: floating or arm (scenes.HANDS)")
     p.add_argument("--iterations", type=int, default=4, help="Newton iterations (and line-search iterations)")
-    p.add_argument("--physics-impl", default="jax", choices=("jax", "warp"),
+    p.add_argument("--physics-impl", default="jax", choices=physics_impl.IMPLS,
                    help="MJX backend: MJX-JAX or MuJoCo Warp (physics_impl.py; warp-lang installed)")
     p.add_argument("--json", default=None, help="also write the table here")
     p.add_argument("--known-misses", action="store_true", help="also print the misses as KNOWN_MISSES entries")
