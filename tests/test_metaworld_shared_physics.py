@@ -152,9 +152,11 @@ def test_env_with_shared_physics_matches_one_graph_per_task():
     np.testing.assert_allclose(r2, r1, atol=2e-5)
 
 
-def test_physics_graphs_must_be_positive():
-    with pytest.raises(ValueError, match="physics_graphs"):
-        MetaWorldEnv(envs.TaskSet(("push",), (1,)), physics_graphs=0)
+def test_physics_graphs_must_be_positive_or_zero():
+    with pytest.raises(ValueError, match="physics_graphs must be None or 0"):
+        MetaWorldEnv(envs.TaskSet(("push",), (1,)), physics_graphs=-1)
+    # 0 is the config flag's way of saying None: one graph per task
+    assert MetaWorldEnv(envs.TaskSet(("reach", "push"), (1, 1)), physics_graphs=0).physics_graphs == 2
 
 
 def test_carried_state_is_all_mjx_step_needs():

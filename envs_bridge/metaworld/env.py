@@ -105,8 +105,8 @@ class MetaWorldEnv:
         the run's config), not an attribute.
       obs_size: 39 + number of tasks (task one-hot last). action_size: 4.
       contact_slots: ``{task: number of MJX contact slots}`` of every task model (the padded one where shared).
-      physics_graphs: constructor argument: ``None`` steps every task with its own ``mjx.step`` (one compiled
-        graph per task); an int asks ``shared_physics.plan_groups`` for at most that many graphs (never fewer than
+      physics_graphs: constructor argument: ``None`` (or ``0``, the value a config flag can give) steps every task
+        with its own ``mjx.step`` (one compiled graph per task); an int asks ``shared_physics.plan_groups`` for at most that many graphs (never fewer than
         the tasks' skeletons, 11 for MT50), each shared by padded tasks of one skeleton: less compile, more
         contact pairs per env (``docs/metaworld_mt50.md``, "Speed and compile"). Same trajectories up to float
         rounding. The attribute holds the number of graphs built.
@@ -144,8 +144,10 @@ class MetaWorldEnv:
         self.reward_scale = float(reward_scale)
         self.action_scale = float(action_scale)
         self.hand = hand
+        if physics_graphs == 0:  # a config flag cannot say None: --config.env.kwargs.physics_graphs=0
+            physics_graphs = None
         if physics_graphs is not None and physics_graphs < 1:
-            raise ValueError(f"physics_graphs must be None (one per task) or >= 1, got {physics_graphs}")
+            raise ValueError(f"physics_graphs must be None or 0 (one per task) or >= 1, got {physics_graphs}")
         names = task_set.task_names
         physics_impl_mod.check(physics_impl, [n for n in names if n in scenes_mt50.SCENES], physics_graphs)
         self.physics_impl = physics_impl

@@ -52,7 +52,8 @@ def check(impl: str, scene_tasks: list[str], physics_graphs: int | None) -> None
         raise ValueError(f"physics_impl='warp' runs the MT10 tasks only; {', '.join(scene_tasks)} read per-env "
                          "contact slots in their rewards (scene_defs.touching); use physics_impl='jax'")
     if physics_graphs is not None:
-        raise ValueError("physics_impl='warp' steps one graph per task; leave physics_graphs=None")
+        raise ValueError("physics_impl='warp' steps one graph per task; leave physics_graphs=None "
+                         "(--config.env.kwargs.physics_graphs=0)")
     if not warp_installed():
         raise ImportError(f"physics_impl='warp' needs warp-lang: pip install warp-lang=={WARP_VERSION} "
                           "(or mujoco-mjx[warp])")
