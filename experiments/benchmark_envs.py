@@ -124,7 +124,7 @@ def main(argv=None):
     p.add_argument("--tasks", default="", help="comma-separated tasks (default: every task of --suite)")
     p.add_argument("--physics-graphs", default="auto",
                    help="MetaWorldEnv's physics_graphs: an int, 'none' (one per task) or 'auto' (the registry's: "
-                        "none for mt10, MT50_PHYSICS_GRAPHS for mt50)")
+                        "none for mt10 and on Warp, MT50_PHYSICS_GRAPHS for mt50 on MJX-JAX)")
     p.add_argument("--level-barriers", default="auto", choices=("auto", "on", "off"),
                    help="MetaWorldEnv's level_barriers (auto: on for the arm only; envs_bridge/mjx_levels.py)")
     p.add_argument("--physics-impl", default="jax", choices=physics_impl.IMPLS,
@@ -137,7 +137,7 @@ def main(argv=None):
     spc, reps = (2, 2) if args.quick else (args.steps_per_call, args.repeats)
     choice = args.physics_graphs.lower()
     if choice == "auto":
-        graphs = None if args.suite == "mt10" else MT50_PHYSICS_GRAPHS
+        graphs = None if args.suite == "mt10" or args.physics_impl == "warp" else MT50_PHYSICS_GRAPHS
     else:
         graphs = None if choice == "none" else int(choice)
     kw = {"hand": args.hand, "iterations": args.iterations, "ls_iterations": args.iterations,

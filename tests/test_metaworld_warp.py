@@ -25,9 +25,6 @@ def test_unknown_physics_impl_names_the_valid_ones():
 
 
 def test_warp_refuses_what_it_cannot_run():
-    # The MT50 scenes' rewards read per-env contact slots, which Warp's pooled contacts do not give.
-    with pytest.raises(ValueError, match="MT10 tasks only; basketball"):
-        MetaWorldEnv(envs.TaskSet(("reach", "basketball"), (2, 2)), physics_impl="warp")
     with pytest.raises(ValueError, match="physics_graphs=None"):
         MetaWorldEnv(envs.TaskSet(("reach", "push"), (2, 2)), physics_impl="warp", physics_graphs=1)
 

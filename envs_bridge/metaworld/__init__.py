@@ -25,7 +25,8 @@ from envs_bridge.metaworld.scenes_mt50 import MT50_TASKS
 from mtjax import envs
 
 # "mt50" shares physics graphs between tasks of one skeleton (``shared_physics``): 20 graphs instead of 50, at 1.47x
-# the contact pairs per env (``docs/metaworld_mt50.md``, "Speed and compile"); pass physics_graphs=None for one per task.
+# the contact pairs per env (``docs/metaworld_mt50.md``, "Speed and compile"); pass physics_graphs=None for one per task
+# (always so on MuJoCo Warp, which steps one graph per task).
 MT50_PHYSICS_GRAPHS = 20
 # The MT10 configs' arm scenes share four graphs (reach; push, pick-place, peg-insert-side; door-open; the drawers,
 # button and windows): the same trajectories (C MuJoCo: exactly), 4 graphs to compile instead of 10
@@ -43,8 +44,8 @@ def make_metaworld(task_names, num_envs: int, **kwargs: Any) -> MetaWorldEnv:
 
 def _register() -> None:
     registry.register("mt10", lambda num_envs, **kw: make_metaworld(TASKS, num_envs, **kw))
-    registry.register("mt50", lambda num_envs, **kw: make_metaworld(
-        MT50_TASKS, num_envs, **{"physics_graphs": MT50_PHYSICS_GRAPHS, **kw}))
+    registry.register("mt50", lambda num_envs, **kw: make_metaworld(MT50_TASKS, num_envs, **{
+        "physics_graphs": None if kw.get("physics_impl") == "warp" else MT50_PHYSICS_GRAPHS, **kw}))
     for name in MT50_TASKS:
         registry.register(name, lambda num_envs, _n=name, **kw: make_metaworld((_n,), num_envs, **kw))
 

@@ -149,7 +149,7 @@ class MetaWorldEnv:
         if physics_graphs is not None and physics_graphs < 1:
             raise ValueError(f"physics_graphs must be None or 0 (one per task) or >= 1, got {physics_graphs}")
         names = task_set.task_names
-        physics_impl_mod.check(physics_impl, [n for n in names if n in scenes_mt50.SCENES], physics_graphs)
+        physics_impl_mod.check(physics_impl, physics_graphs)
         self.physics_impl = physics_impl
         auto_barriers = hand == "arm" and physics_impl == "jax"  # they order XLA passes; Warp's kernels need none
         self.level_barriers = auto_barriers if level_barriers is None else bool(level_barriers)
@@ -286,7 +286,8 @@ class MetaWorldEnv:
             new = shared_physics.run_group(group, fn, [datas[i] for i in idx],
                                            [body_pos[i] for i in idx] if placed else None,
                                            fence=self.level_barriers,
-                                           template=self._tasks[idx[0]].template)
+                                           template=self._tasks[idx[0]].template,
+                                           pairs=self._tasks[idx[0]].pair_table)
             for i, d in zip(idx, new):
                 out[i] = d
         return out

@@ -12,21 +12,24 @@
 
 The Warp pools are sized from MJX-JAX's static sizes of the same model: ``naconmax`` = the task's envs x its
 contact slots (every slot of every env active at once: never exceeded) and ``njmax`` = MJX-JAX's constraint rows per
-env. Limits of the Warp path (each refused with an error rather than run wrong): the MT50 scenes outside MT10
-(their rewards read contact slots, ``scene_defs.touching``, which the pooled contacts do not give per env) and shared
-physics graphs (``physics_graphs``: stacked models of several tasks).
+env. The rewards that test contacts (``scene_defs.touching``: the pads on an MT50 task's object) read MJX-JAX's
+per-env contact slots; on Warp ``PairTable`` turns the batch's pool into the same per-env view (one slot per contact
+pair, its smallest distance). Refused with an error rather than run wrong: shared physics graphs
+(``physics_graphs``: stacked models of several tasks).
 """
 
 from __future__ import annotations
 
+import copy
 from typing import NamedTuple
 
+import jax
 import jax.numpy as jnp
 import mujoco
 import numpy as np
 from mujoco import mjx
 
-__all__ = ["IMPLS", "StaticGeoms", "check", "place_static_geoms", "static_geoms", "warp_installed",
+__all__ = ["IMPLS", "StaticGeoms", "box_box_as_c", "check", "place_static_geoms", "static_geoms", "warp_installed",
            "warp_model"]
 
 IMPLS = ("jax", "warp")
@@ -42,15 +45,12 @@ def warp_installed() -> bool:
     return bool(mjx_warp.WARP_INSTALLED)
 
 
-def check(impl: str, scene_tasks: list[str], physics_graphs: int | None) -> None:
+def check(impl: str, physics_graphs: int | None) -> None:
     """Raises ``ValueError`` / ``ImportError`` for an implementation that cannot run this env."""
     if impl not in IMPLS:
         raise ValueError(f"unknown physics_impl {impl!r}; valid: {', '.join(IMPLS)}")
     if impl == "jax":
         return
-    if scene_tasks:
-        raise ValueError(f"physics_impl='warp' runs the MT10 tasks only; {', '.join(scene_tasks)} read per-env "
-                         "contact slots in their rewards (scene_defs.touching); use physics_impl='jax'")
     if physics_graphs is not None:
         raise ValueError("physics_impl='warp' steps one graph per task; leave physics_graphs=None "
                          "(--config.env.kwargs.physics_graphs=0)")
@@ -69,6 +69,7 @@ def warp_model(m: mujoco.MjModel, jax_template, batch: int):
     # No line per compiled or loaded kernel module (hundreds on a first run); warnings and errors still print.
     warp.config.quiet = True
     warp.config.log_level = max(warp.config.log_level, warp.LOG_WARNING)
+    m = box_box_as_c(m)
     mx = mjx.put_model(m, impl="warp")
     # Warp prints a line per call whose solver or line search stops at its iteration limit; ours stop there by
     # design (Newton 4 + 4, as MJX-JAX, which never says so). Pool overflows (contacts, constraint rows) still warn.
@@ -78,6 +79,22 @@ def warp_model(m: mujoco.MjModel, jax_template, batch: int):
     mx = mx.replace(opt=mx.opt.replace(_impl=mx.opt._impl.replace(warn_overflow=quiet)))
     template = mjx.make_data(m, impl="warp", naconmax=max(1, batch) * max(1, slots), njmax=max(1, rows))
     return mx, template
+
+
+def box_box_as_c(m: mujoco.MjModel) -> mujoco.MjModel:
+    """A copy of ``m`` whose box-box pairs MuJoCo Warp collides as C MuJoCo and MJX-JAX do.
+
+    C MuJoCo's box-box test (``mjc_BoxBox``: separating axes, then the incident face clipped against the reference
+    face, up to 8 contacts) is ported to Warp as ``box_box``, but Warp only takes it when ``mjDSBL_NATIVECCD`` is set
+    (its ``_narrowphase``; the flag has no other use in Warp). By default Warp collides box pairs with GJK/EPA and
+    ``multicontact``, which treats two nearly parallel faces as an edge on a face: door-open's leaf end face on the
+    safe's side wall (tilted 0.09 rad to it, 0.71 and 0.13 mm deep at its two edges) got 2 contacts where C MuJoCo
+    and MJX-JAX have 4, about half the stop's force, and the door hinge's velocity after one substep was 1.152 rad/s
+    against C's 0.895 (with the flag: 0.895). C MuJoCo ignores the flag for box pairs (it only picks libccd over
+    its native convex solver for the other convex pairs), so the copy is for Warp only."""
+    m = copy.deepcopy(m)
+    m.opt.disableflags |= mujoco.mjtDisableBit.mjDSBL_NATIVECCD
+    return m
 
 
 class StaticGeoms(NamedTuple):
@@ -114,3 +131,42 @@ def place_static_geoms(sg: StaticGeoms, d):
     return d.replace(geom_xpos=d.geom_xpos.at[sg.ids].set(pos.astype(d.geom_xpos.dtype)),
                      geom_xmat=d.geom_xmat.at[sg.ids].set(mat.astype(d.geom_xmat.dtype)))
 
+
+
+NO_CONTACT = 1.0e6  # the distance of a pair with no contact in the pool (MJX-JAX's inactive slots are also > 0)
+
+
+class PairTable(NamedTuple):
+    """MuJoCo Warp's pooled contacts as per-env contact slots, one per contact pair of the model (every contact of our
+    scenes comes from an explicit pair): ``contact_geom1/2`` the pair's geoms, ``contact_dist`` the smallest distance
+    among the pair's contacts in that env (``NO_CONTACT`` where it has none). What ``scene_defs.touching`` reads
+    (``dist < 0`` between two geoms) is then the same as on MJX-JAX's slots."""
+
+    geom1: np.ndarray  # [npair] int32
+    geom2: np.ndarray
+    lookup: np.ndarray  # [ngeom, ngeom] -> pair index, npair where the geoms form no pair
+
+    @classmethod
+    def of(cls, m: mujoco.MjModel) -> PairTable:
+        g1, g2 = m.pair_geom1.astype(np.int32), m.pair_geom2.astype(np.int32)
+        lookup = np.full((m.ngeom, m.ngeom), m.npair, np.int32)
+        lookup[g1, g2] = lookup[g2, g1] = np.arange(m.npair, dtype=np.int32)
+        return cls(g1, g2, lookup)
+
+    @staticmethod
+    def pool(d) -> tuple:
+        """The pool fields of one (vmapped) Warp ``mjx.Data``: geoms, distance, world of each entry, entries used."""
+        i = d._impl
+        return i.contact__geom, i.contact__dist, i.contact__worldid, i.nacon
+
+    def per_env(self, pool: tuple) -> tuple[jax.Array, jax.Array, jax.Array]:
+        """``(geom1, geom2, dist)``, each ``[n, npair]``, from ``pool`` as a ``vmap`` over n envs returns it (the one
+        pool broadcast to every env: row 0 is all of it)."""
+        geom, dist, world, nacon = (x[0] for x in pool)
+        n, npair = pool[1].shape[0], len(self.geom1)
+        pair = jnp.asarray(self.lookup)[geom[:, 0], geom[:, 1]]
+        used = (jnp.arange(dist.shape[0]) < nacon[0]) & (pair < npair)
+        slot = jnp.where(used, world * npair + pair, n * npair)  # unused entries land out of range: dropped
+        best = jnp.full((n * npair,), NO_CONTACT, jnp.float32).at[slot].min(dist.astype(jnp.float32), mode="drop")
+        tile = lambda g: jnp.broadcast_to(jnp.asarray(g), (n, npair))
+        return tile(self.geom1), tile(self.geom2), best.reshape(n, npair)

@@ -357,7 +357,7 @@ CARRIED = tuple(f for f in SimState.__dataclass_fields__ if not f.startswith("co
 
 
 def run_group(group: GroupModel, fn, states: Sequence[SimState], body_pos: Sequence[jax.Array] | None, fence: bool,
-              template) -> list[SimState]:
+              template, pairs=None) -> list[SimState]:
     """``fn(model, data)`` (``mjx.step`` substeps, ``mjx.kinematics``) of every env of a group: a ``vmap`` over the
     members (their stacked model leaves) of a ``vmap`` over each member's envs (its model shared by them).
 
@@ -369,6 +369,8 @@ def run_group(group: GroupModel, fn, states: Sequence[SimState], body_pos: Seque
         members' own.
       fence: put ``mjx_levels``' barriers between body-tree levels (the arm hand).
       template: one env's ``mjx.Data`` of the group's structure (``mjx.make_data``), filled in with the states.
+      pairs: MuJoCo Warp only (one task per group): a ``physics_impl.PairTable`` that fills the states' contact
+        fields from the batch's contact pool; ``None`` leaves them empty there.
 
     Returns:
       Per member, the new state of its envs. Members with fewer envs than the largest are padded with copies of
@@ -380,12 +382,17 @@ def run_group(group: GroupModel, fn, states: Sequence[SimState], body_pos: Seque
 
     def one(m, s):
         with mjx_levels.fenced_levels(fence):
-            return SimState.of(fn(m, s.data(template)))
+            d = fn(m, s.data(template))
+        return SimState.of(d) if pairs is None else (SimState.of(d), pairs.pool(d))
 
     inner = jax.vmap(one, in_axes=(inner_axes, 0))
     if len(states) == 1:  # one task: its own model, no stacking
         mx = group.base if body_pos is None else group.base.replace(body_pos=body_pos[0])
-        return [inner(mx, states[0])]
+        if pairs is None:
+            return [inner(mx, states[0])]
+        s, pool = inner(mx, states[0])
+        g1, g2, dist = pairs.per_env(pool)
+        return [s.replace(contact_geom1=g1, contact_geom2=g2, contact_dist=dist)]
     counts = [int(jax.tree_util.tree_leaves(s)[0].shape[0]) for s in states]
     most = max(counts)
 

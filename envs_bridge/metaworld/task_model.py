@@ -44,6 +44,9 @@ class TaskModel:
             self.mx, self.template = physics_impl.warp_model(m, self.template, batch)
             self.static_geoms = physics_impl.static_geoms(m)
         self.scene = scenes_mt50.SCENES.get(name)  # None for the MT10 tasks (their code paths: tasks.py)
+        # Warp: the pooled contacts as per-env slots, for the scenes whose quantities may test contacts
+        self.pair_table = (physics_impl.PairTable.of(m) if impl == "warp" and self.scene is not None
+                           and self.scene.quantities is not None else None)
         body = lambda n: m.body(n).id
         self.hand, self.rclaw, self.lclaw = body("hand"), body("rightclaw"), body("leftclaw")
         site = lambda n: m.site(n).id
