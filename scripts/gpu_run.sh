@@ -97,11 +97,12 @@ for j in "$@"; do
     mt50envs_bg) # the mt50envs job detached (e.g. its compile beside a train_bg run); collect fetches its files
       bg mt50envs_bg python3 experiments/benchmark_envs.py --suite mt50 --envs 24576 --no-profile --repeats 5 \
         --physics-graphs "${PHYS:-auto}" --out="/tmp/bgout/metaworld_mt50_envs_g${PHYS:-auto}_bg.json" ;;
-    mt50train_bg) # compile of the whole MT50 MT-PPO program (24,576 envs): 3 iterations, one per call, detached
+    mt50train_bg) # compile of the whole MT50 MT-PPO program (24,576 envs): 3 iterations, one per call, detached;
+      # MT50_EXTRA adds flags (MuJoCo Warp: "--config.env.kwargs.physics_impl=warp --config.env.kwargs.physics_graphs=0")
       bg mt50train_bg bash -c "date +%s.%N > /tmp/bgout/mt50train_start; python3 -m experiments.train \
         --config=experiments/configs/mt50_ppo.py --config.tensorboard=False --config.plot=False \
         --config.total_iterations=3 --config.iters_per_call=1 --config.checkpoint_every=100000 \
-        --config.run_dir=/tmp/mt50run; date +%s.%N > /tmp/bgout/mt50train_end; cp /tmp/mt50run/metrics.jsonl \
+        --config.run_dir=/tmp/mt50run ${MT50_EXTRA:-}; date +%s.%N > /tmp/bgout/mt50train_end; cp /tmp/mt50run/metrics.jsonl \
         /tmp/bgout/mt50train_metrics.jsonl" ;;
     benchset) # each BENCHES env benchmark twice: first all at once, detached (their compiles in parallel on the CPUs:
       # compile_s; their timed loops may overlap), then, after waitbg, one after another from the persistent compile
