@@ -10,10 +10,11 @@
   active ones become constraint rows. Same model, same scenes, same solver settings; a different implementation,
   so trajectories agree with MJX-JAX's to float rounding amplified by contacts (``tests/test_metaworld_warp.py``).
 
-The Warp pools are sized from MJX-JAX's static sizes of the same model: ``naconmax`` = the task's envs x its
-contact slots (every slot of every env active at once: never exceeded) and ``njmax`` = MJX-JAX's constraint rows per
-env. The rewards that test contacts (``scene_defs.touching``: the pads on an MT50 task's object) read MJX-JAX's
-per-env contact slots; on Warp ``PairTable`` turns the batch's pool into the same per-env view (one slot per contact
+The Warp pools are sized from MJX-JAX's static sizes of the same model plus what C MuJoCo's box-box test adds
+(``box_box_as_c``: 8 contacts per box pair, MJX-JAX 4): ``naconmax`` = the task's envs x those contact slots
+(every slot of every env active at once: never exceeded) and ``njmax`` = those constraint rows per env.
+The rewards that test contacts (``scene_defs.touching``: the pads on an MT50 task's object) read MJX-JAX's per-env
+contact slots; on Warp ``PairTable`` turns the batch's pool into the same per-env view (one slot per contact
 pair, its smallest distance). Refused with an error rather than run wrong: shared physics graphs
 (``physics_graphs``: stacked models of several tasks).
 """
@@ -62,8 +63,9 @@ def check(impl: str, physics_graphs: int | None) -> None:
 def warp_model(m: mujoco.MjModel, jax_template, batch: int):
     """``(mjx.Model, mjx.Data template)`` of ``m`` on MuJoCo Warp, pools sized for ``batch`` envs from MJX-JAX's
     ``jax_template`` (``mjx.make_data`` of the same model)."""
-    slots = int(jax_template._impl.contact.dist.shape[0])
-    rows = int(jax_template._impl.efc_J.shape[0])
+    box_contacts, box_rows = _box_box_extra(m)
+    slots = int(jax_template._impl.contact.dist.shape[0]) + box_contacts
+    rows = int(jax_template._impl.efc_J.shape[0]) + box_rows
     import warp
 
     # No line per compiled or loaded kernel module (hundreds on a first run); warnings and errors still print.
@@ -88,13 +90,23 @@ def box_box_as_c(m: mujoco.MjModel) -> mujoco.MjModel:
     face, up to 8 contacts) is ported to Warp as ``box_box``, but Warp only takes it when ``mjDSBL_NATIVECCD`` is set
     (its ``_narrowphase``; the flag has no other use in Warp). By default Warp collides box pairs with GJK/EPA and
     ``multicontact``, which treats two nearly parallel faces as an edge on a face: door-open's leaf end face on the
-    safe's side wall (tilted 0.09 rad to it, 0.71 and 0.13 mm deep at its two edges) got 2 contacts where C MuJoCo
+    safe's side wall (tilted 0.03 rad to it, 0.71 and 0.13 mm deep at its two edges) got 2 contacts where C MuJoCo
     and MJX-JAX have 4, about half the stop's force, and the door hinge's velocity after one substep was 1.152 rad/s
     against C's 0.895 (with the flag: 0.895). C MuJoCo ignores the flag for box pairs (it only picks libccd over
     its native convex solver for the other convex pairs), so the copy is for Warp only."""
     m = copy.deepcopy(m)
     m.opt.disableflags |= mujoco.mjtDisableBit.mjDSBL_NATIVECCD
     return m
+
+
+def _box_box_extra(m: mujoco.MjModel) -> tuple[int, int]:
+    """Contacts and constraint rows per env beyond MJX-JAX's static sizes: C's box-box test (``box_box_as_c``) gives
+    up to 8 contacts per box pair where MJX-JAX has 4 slots (pools sized by MJX-JAX's alone overflowed once in the
+    ten-task parity run, on a 16-slot task: drawer-close or button-press-topdown)."""
+    box = mujoco.mjtGeom.mjGEOM_BOX
+    dims = [int(m.pair_dim[i]) for i in range(m.npair)
+            if m.geom_type[m.pair_geom1[i]] == box and m.geom_type[m.pair_geom2[i]] == box]
+    return 4 * len(dims), 4 * sum(max(dim, 2 * (dim - 1)) for dim in dims)
 
 
 class StaticGeoms(NamedTuple):
