@@ -129,6 +129,8 @@ def main(argv=None):
                    help="MetaWorldEnv's level_barriers (auto: on for the arm only; envs_bridge/mjx_levels.py)")
     p.add_argument("--physics-impl", default="jax", choices=physics_impl.IMPLS,
                    help="MetaWorldEnv's physics_impl: MJX-JAX or MuJoCo Warp (envs_bridge/metaworld/physics_impl.py)")
+    p.add_argument("--warp-graph-mode", default="default", choices=physics_impl.GRAPH_MODES,
+                   help="MetaWorldEnv's warp_graph_mode: MuJoCo Warp's CUDA-graph capture per call")
     p.add_argument("--quick", action="store_true", help="CPU smoke size: 20 envs, 2 steps per call, 2 repeats")
     p.add_argument("--out", default="benchmarks/results/metaworld_mt10_envs.json")
     args = p.parse_args(argv)
@@ -143,7 +145,7 @@ def main(argv=None):
     kw = {"hand": args.hand, "iterations": args.iterations, "ls_iterations": args.iterations,
           "physics_graphs": graphs,
           "level_barriers": {"auto": None, "on": True, "off": False}[args.level_barriers],
-          "physics_impl": args.physics_impl}
+          "physics_impl": args.physics_impl, "warp_graph_mode": args.warp_graph_mode}
     env0 = make_metaworld(names, len(names), frame_skip=args.frame_skip, **kw)
     out = {"what": f"{len(names)}-task MetaWorldEnv.step (physics, obs, reward, success, auto-reset), uniform random actions",
            "device": jax.devices()[0].device_kind, "platform": jax.devices()[0].platform,

@@ -39,7 +39,7 @@ def env_config_from(c: Any):
     rc = common.typed(c)
     # The physics keys of the MT10 configs (hand, substeps, solver iterations) and how MJX compiles them (shared
     # graphs, level barriers) choose the embedded MJX env's model; MTBench's IsaacGym envs bring their own.
-    mjx_only = (*ARM_PHYSICS, "physics_graphs", "level_barriers", "physics_impl")
+    mjx_only = (*ARM_PHYSICS, "physics_graphs", "level_barriers", "physics_impl", "warp_graph_mode")
     extra = {k: v for k, v in dict(rc.env.kwargs).items() if k not in mjx_only}
     ig = dict(rc.isaacgym)
     bridge = {k: ig.pop(k) for k in ("make_module", "server_python", "transport") if k in ig}

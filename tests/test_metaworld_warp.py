@@ -204,3 +204,26 @@ def test_warp_weld_needs_the_previous_body_velocities():
     jdv = jdv_mocap - jdot[0] @ dc.qvel
     assert abs(jdv[0]) > 1.0
     np.testing.assert_allclose(stale[:3] - dc.efc_aref[weld[:3]], jdv, atol=2e-2)
+
+
+def test_warp_graph_mode_is_checked():
+    with pytest.raises(ValueError, match="valid: default, warp, jax, none"):
+        MetaWorldEnv(envs.TaskSet(("reach",), (2,)), physics_impl="warp", warp_graph_mode="cuda")
+    with pytest.raises(ValueError, match="with physics_impl='warp' only"):
+        MetaWorldEnv(envs.TaskSet(("reach",), (2,)), warp_graph_mode="none")
+
+
+@needs_warp
+def test_warp_graph_mode_none_steps_as_the_default():
+    """Without graph capture (``warp_graph_mode="none"``, what MT50 may need on the GPU) Warp computes the same steps
+    as with MJX's default capture mode (on the CPU: JAX's)."""
+    acts = jax.random.uniform(jax.random.key(3), (4, 2, 4), minval=-1.0, maxval=1.0)
+
+    def observations(mode):
+        env = MetaWorldEnv(envs.TaskSet(("push",), (2,)), **ARM_PHYSICS, physics_impl="warp", warp_graph_mode=mode)
+        step = lambda s, a: (env.step(s, a),) * 2
+        return jax.jit(lambda s: jax.lax.scan(step, s, acts)[1].obs)(env.reset(jax.random.key(0)))
+
+    obs = {mode: observations(mode) for mode in ("default", "none")}
+    assert float(np.abs(np.diff(obs["default"][:, 0, :3], axis=0)).max()) > 1e-4  # the hand moved
+    np.testing.assert_array_equal(obs["none"], obs["default"])

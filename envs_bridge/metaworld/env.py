@@ -113,7 +113,8 @@ class MetaWorldEnv:
       level_barriers: an XLA barrier after each body-tree level of MJX's passes (``envs_bridge/mjx_levels.py``);
         ``None`` (default) puts them in for ``hand="arm"`` on MJX-JAX only (its 7-link chain). Same values either way.
       physics_impl: constructor argument and attribute: ``"jax"`` (MJX-JAX, default) or ``"warp"`` (MuJoCo Warp
-        through MJX, MT10 tasks, ``physics_impl.py``).
+        through MJX, ``physics_impl.py``). warp_graph_mode: constructor argument, Warp's CUDA-graph capture
+        (``physics_impl.GRAPH_MODES``; "default": MJX's choice).
     """
 
     action_size = 4
@@ -123,7 +124,7 @@ class MetaWorldEnv:
                  ls_iterations: int = 4, eulerdamp: bool = False, reward_scale: float = 1.0,
                  rand_vecs_path: str | None = None, action_scale: float = ACTION_SCALE, hand: str = "floating",
                  physics_graphs: int | None = None, level_barriers: bool | None = None,
-                 physics_impl: str = "jax"):
+                 physics_impl: str = "jax", warp_graph_mode: str = "default"):
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; valid modes: {', '.join(MODES)}")
         if episode_length < 1:
@@ -149,7 +150,7 @@ class MetaWorldEnv:
         if physics_graphs is not None and physics_graphs < 1:
             raise ValueError(f"physics_graphs must be None or 0 (one per task) or >= 1, got {physics_graphs}")
         names = task_set.task_names
-        physics_impl_mod.check(physics_impl, physics_graphs)
+        physics_impl_mod.check(physics_impl, physics_graphs, warp_graph_mode)
         self.physics_impl = physics_impl
         auto_barriers = hand == "arm" and physics_impl == "jax"  # they order XLA passes; Warp's kernels need none
         self.level_barriers = auto_barriers if level_barriers is None else bool(level_barriers)
@@ -161,7 +162,8 @@ class MetaWorldEnv:
             for part in parts:
                 padded = shared_physics.pad_group({n: xmls[n] for n in part})
                 models.update({n: mujoco.MjModel.from_xml_string(x) for n, x in padded.items()})
-        self._tasks = [TaskModel(n, *scene_args, rand_vecs_path, hand, models.get(n), physics_impl, count)
+        self._tasks = [TaskModel(n, *scene_args, rand_vecs_path, hand, models.get(n), physics_impl, count,
+                                 warp_graph_mode)
                        for n, count in zip(names, task_set.envs_per_task)]
         self._groups = [(shared_physics.GroupModel(part, [self._tasks[names.index(n)].mx for n in part]),
                          [names.index(n) for n in part]) for part in parts]  # (stacked models, task indices)

@@ -30,7 +30,7 @@ import mujoco
 import numpy as np
 from mujoco import mjx
 
-__all__ = ["IMPLS", "StaticGeoms", "box_box_as_c", "check", "place_static_geoms", "static_geoms", "warp_installed",
+__all__ = ["GRAPH_MODES", "IMPLS", "StaticGeoms", "box_box_as_c", "check", "place_static_geoms", "static_geoms", "warp_installed",
            "warp_model"]
 
 IMPLS = ("jax", "warp")
@@ -46,10 +46,18 @@ def warp_installed() -> bool:
     return bool(mjx_warp.WARP_INSTALLED)
 
 
-def check(impl: str, physics_graphs: int | None) -> None:
+# MuJoCo Warp's CUDA-graph capture per Warp call (``mjx.put_model(..., graph_mode=...)``): "default" is MJX's choice
+# (Warp captures and replays a graph per call on the GPU, "warp"; JAX's on the CPU, where "warp" is refused).
+GRAPH_MODES = ("default", "warp", "jax", "none")
+
+
+def check(impl: str, physics_graphs: int | None, graph_mode: str = "default") -> None:
     """Raises ``ValueError`` / ``ImportError`` for an implementation that cannot run this env."""
     if impl not in IMPLS:
         raise ValueError(f"unknown physics_impl {impl!r}; valid: {', '.join(IMPLS)}")
+    if graph_mode not in GRAPH_MODES or (graph_mode != "default" and impl != "warp"):
+        raise ValueError(f"warp_graph_mode {graph_mode!r}: valid: {', '.join(GRAPH_MODES)} (other than 'default' "
+                         "with physics_impl='warp' only)")
     if impl == "jax":
         return
     if physics_graphs is not None:
@@ -60,9 +68,9 @@ def check(impl: str, physics_graphs: int | None) -> None:
                           "(or mujoco-mjx[warp])")
 
 
-def warp_model(m: mujoco.MjModel, jax_template, batch: int):
+def warp_model(m: mujoco.MjModel, jax_template, batch: int, graph_mode: str = "default"):
     """``(mjx.Model, mjx.Data template)`` of ``m`` on MuJoCo Warp, pools sized for ``batch`` envs from MJX-JAX's
-    ``jax_template`` (``mjx.make_data`` of the same model)."""
+    ``jax_template`` (``mjx.make_data`` of the same model); ``graph_mode`` one of ``GRAPH_MODES``."""
     box_contacts, box_rows = _box_box_extra(m)
     slots = int(jax_template._impl.contact.dist.shape[0]) + box_contacts
     rows = int(jax_template._impl.efc_J.shape[0]) + box_rows
@@ -72,7 +80,7 @@ def warp_model(m: mujoco.MjModel, jax_template, batch: int):
     warp.config.quiet = True
     warp.config.log_level = max(warp.config.log_level, warp.LOG_WARNING)
     m = box_box_as_c(m)
-    mx = mjx.put_model(m, impl="warp")
+    mx = mjx.put_model(m, impl="warp", graph_mode=_graph_mode(graph_mode))
     # Warp prints a line per call whose solver or line search stops at its iteration limit; ours stop there by
     # design (Newton 4 + 4, as MJX-JAX, which never says so). Pool overflows (contacts, constraint rows) still warn.
     from mujoco.mjx.third_party.mujoco_warp._src.types import OverflowType
@@ -107,6 +115,14 @@ def _box_box_extra(m: mujoco.MjModel) -> tuple[int, int]:
     dims = [int(m.pair_dim[i]) for i in range(m.npair)
             if m.geom_type[m.pair_geom1[i]] == box and m.geom_type[m.pair_geom2[i]] == box]
     return 4 * len(dims), 4 * sum(max(dim, 2 * (dim - 1)) for dim in dims)
+
+
+def _graph_mode(name: str):
+    if name == "default":
+        return None
+    from mujoco.mjx.warp import types as mjxw_types
+
+    return getattr(mjxw_types.GraphMode, name.upper())
 
 
 class StaticGeoms(NamedTuple):

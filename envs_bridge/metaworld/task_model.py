@@ -30,7 +30,7 @@ class TaskModel:
 
     def __init__(self, name: str, frame_skip: int, iterations: int, ls_iterations: int, eulerdamp: bool,
                  rand_vecs_path, hand: str, model: mujoco.MjModel | None = None, impl: str = "jax",
-                 batch: int = 1):
+                 batch: int = 1, graph_mode: str = "default"):
         self.name = name
         self.spec = scenes_mt50.spec(name)
         m = model if model is not None else scenes.build_model(name, frame_skip, iterations, ls_iterations,
@@ -41,7 +41,7 @@ class TaskModel:
         self.contact_slots = int(self.template._impl.contact.dist.shape[0])
         self.static_geoms = None  # Warp: the geoms it poses only once (physics_impl.static_geoms)
         if impl == "warp":  # MJX-JAX's static sizes bound MuJoCo Warp's pools (physics_impl.py)
-            self.mx, self.template = physics_impl.warp_model(m, self.template, batch)
+            self.mx, self.template = physics_impl.warp_model(m, self.template, batch, graph_mode)
             self.static_geoms = physics_impl.static_geoms(m)
         self.scene = scenes_mt50.SCENES.get(name)  # None for the MT10 tasks (their code paths: tasks.py)
         # Warp: the pooled contacts as per-env slots, for the scenes whose quantities may test contacts

@@ -43,7 +43,9 @@ def get_config(arg: str = ""):
     # Options forwarded to make_env (MTBench: 150-step episodes, reward_scale 100, "rand" resets) and the physics.
     # physics_impl: "jax" (MJX-JAX) or "warp" (MuJoCo Warp through MJX: NVIDIA GPUs, warp-lang installed; the same
     # scenes, several times faster on the arm: envs_bridge/metaworld/physics_impl.py).
-    c.env.kwargs = {"episode_length": 150, "reward_scale": 100.0, **ARM_PHYSICS, "physics_impl": "jax"}
+    # warp_graph_mode: Warp's CUDA-graph capture per call ("default" = MJX's: "warp" on the GPU; also "jax", "none").
+    c.env.kwargs = {"episode_length": 150, "reward_scale": 100.0, **ARM_PHYSICS, "physics_impl": "jax",
+                    "warp_graph_mode": "default"}
     c.ppo = ml_collections.ConfigDict(dict(
         horizon=32, epochs=5, minibatch_size=32768, lr=5e-4, lr_schedule="fixed", kl_threshold=0.008,
         kl_reference="previous_epoch", value_norm_clip=5.0, stats_init_count=1.0,
