@@ -10,6 +10,9 @@ Variants (``experiments/configs/_variant.py``: ``[<row>][,smoke]``):
                      models is most of its time).
 
 Usage: python -m experiments.train --config=experiments/configs/mt50_ppo.py:smoke
+On MuJoCo Warp (one graph per task; the smoke compiles in ~4 min on 2 CPU cores instead of ~10; on the GPU the
+default graph capture failed in session 21, try --config.env.kwargs.warp_graph_mode=none):
+  ... --config.env.kwargs.physics_impl=warp --config.env.kwargs.physics_graphs=0
 """
 
 from envs_bridge.metaworld import FLOATING_PHYSICS, MT50_PHYSICS_GRAPHS
