@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 import mujoco
 
-from envs_bridge.metaworld import MT50_PHYSICS_GRAPHS, MT50_TASKS, TASKS, make_metaworld, physics_impl, scenes
+from envs_bridge.metaworld import MT50_TASKS, TASKS, make_metaworld, mt50_physics_graphs, physics_impl, scenes
 from experiments import bench_common
 
 
@@ -139,7 +139,7 @@ def main(argv=None):
     spc, reps = (2, 2) if args.quick else (args.steps_per_call, args.repeats)
     choice = args.physics_graphs.lower()
     if choice == "auto":
-        graphs = None if args.suite == "mt10" or args.physics_impl == "warp" else MT50_PHYSICS_GRAPHS
+        graphs = None if args.suite == "mt10" else mt50_physics_graphs(args.physics_impl)
     else:
         graphs = None if choice == "none" else int(choice)
     kw = {"hand": args.hand, "iterations": args.iterations, "ls_iterations": args.iterations,

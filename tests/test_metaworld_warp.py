@@ -7,13 +7,19 @@ policies (all 40 cells met, as MJX-JAX and C MuJoCo; peg's last-step on its edge
 "MuJoCo Warp").
 """
 
+import copy
+
 import jax
+import jax.numpy as jnp
+import mujoco
 import numpy as np
 import pytest
+from mujoco import mjx
 from test_metaworld_trajectory_parity import FIXTURE, TARGET_KEYS, TASKS, check_target
 
 from envs_bridge.metaworld import ARM_PHYSICS, MetaWorldEnv, physics_impl
 from envs_bridge.metaworld import trajectory_parity as tp
+from envs_bridge.metaworld.cpu_sim import CpuRollout
 from mtjax import envs
 
 needs_warp = pytest.mark.skipif(not physics_impl.warp_installed(),
@@ -94,6 +100,19 @@ def test_warp_runs_are_reproducible():
     np.testing.assert_array_equal(obs_a, obs_b)
 
 
+def _c_state(task: str, steps: int):
+    """``(model, data)`` of episode 2 of ``task``'s recorded fixture after ``steps`` of its actions in C MuJoCo (the
+    arm physics), forwarded: a recorded state to step C MuJoCo and Warp from."""
+    fx = tp.load_fixture(FIXTURE, [task], 3, steps + 1)[task]
+    cr = CpuRollout(task, 3, **ARM_PHYSICS)
+    cr.reset(np.asarray(fx["rand_vec"]))
+    for t in range(steps):
+        cr.step(np.asarray(fx["action"][:, t]))
+    m, dc = cr.models[2], copy.copy(cr.datas[2])
+    mujoco.mj_forward(m, dc)
+    return m, dc
+
+
 @needs_warp
 def test_warp_box_pairs_collide_as_c_mujoco():
     """Why the env's Warp model sets ``mjDSBL_NATIVECCD`` (``physics_impl.box_box_as_c``): by default Warp collides
@@ -102,21 +121,7 @@ def test_warp_box_pairs_collide_as_c_mujoco():
     0.13 mm deep at its two edges; C MuJoCo's ``mjc_BoxBox`` gives 4 contacts, default Warp 2 (the deeper edge's),
     Warp with the flag C's 4 (the hinge's velocity one substep later: C -0.895 rad/s, Warp -1.152 without, -0.895
     with)."""
-    import copy
-
-    import jax.numpy as jnp
-    import mujoco
-    from mujoco import mjx
-
-    from envs_bridge.metaworld.cpu_sim import CpuRollout
-
-    fx = tp.load_fixture(FIXTURE, ["door-open"], 3, 101)["door-open"]
-    cr = CpuRollout("door-open", 3, **ARM_PHYSICS)
-    cr.reset(np.asarray(fx["rand_vec"]))
-    for t in range(100):
-        cr.step(np.asarray(fx["action"][:, t]))
-    m, dc = cr.models[2], copy.copy(cr.datas[2])
-    mujoco.mj_forward(m, dc)
+    m, dc = _c_state("door-open", 100)
     pair = {m.geom("door_panel").id, m.geom("frame_side_n").id}
     c_dist = np.sort([c.dist for c in dc.contact[:dc.ncon] if {c.geom1, c.geom2} == pair])
     assert len(c_dist) == 4 and c_dist[0] < -6e-4 and c_dist[-1] > -2e-4, c_dist
@@ -166,21 +171,7 @@ def test_warp_weld_needs_the_previous_body_velocities():
     and takes ``Jdot v`` from the body velocities the data already holds. One ``forward`` from a recorded state
     (window-close, step 40, the arm swinging at 4 rad/s): with the state's velocities Warp's weld rows equal C's; with
     them zeroed (a data rebuilt from the template) they miss exactly C's ``Jdot v`` (measured 1.634 on row 0)."""
-    import copy
-
-    import jax.numpy as jnp
-    import mujoco
-    from mujoco import mjx
-
-    from envs_bridge.metaworld.cpu_sim import CpuRollout
-
-    fx = tp.load_fixture(FIXTURE, ["window-close"], 3, 41)["window-close"]
-    cr = CpuRollout("window-close", 3, **ARM_PHYSICS)
-    cr.reset(np.asarray(fx["rand_vec"]))
-    for t in range(40):
-        cr.step(np.asarray(fx["action"][:, t]))
-    m, dc = cr.models[2], copy.copy(cr.datas[2])
-    mujoco.mj_forward(m, dc)
+    m, dc = _c_state("window-close", 40)
     weld = np.flatnonzero(dc.efc_type[:dc.nefc] == mujoco.mjtConstraint.mjCNSTR_EQUALITY)
     assert len(weld) == 6
     mx, fwd = mjx.put_model(m, impl="warp"), jax.jit(mjx.forward)

@@ -34,7 +34,12 @@ MT50_PHYSICS_GRAPHS = 20
 MT10_ARM_PHYSICS_GRAPHS = 4
 
 __all__ = ["ARM_PHYSICS", "FLOATING_PHYSICS", "MODES", "MT10_ARM_PHYSICS_GRAPHS", "MT50_PHYSICS_GRAPHS", "MT50_TASKS",
-           "TASKS", "MetaWorldEnv", "TaskBlock", "make_metaworld"]
+           "TASKS", "MetaWorldEnv", "TaskBlock", "make_metaworld", "mt50_physics_graphs"]
+
+
+def mt50_physics_graphs(physics_impl: str) -> int | None:
+    """``make_env("mt50")``'s default ``physics_graphs``: ``MT50_PHYSICS_GRAPHS`` on MJX-JAX, one per task on Warp."""
+    return None if physics_impl == "warp" else MT50_PHYSICS_GRAPHS
 
 
 def make_metaworld(task_names, num_envs: int, **kwargs: Any) -> MetaWorldEnv:
@@ -45,7 +50,7 @@ def make_metaworld(task_names, num_envs: int, **kwargs: Any) -> MetaWorldEnv:
 def _register() -> None:
     registry.register("mt10", lambda num_envs, **kw: make_metaworld(TASKS, num_envs, **kw))
     registry.register("mt50", lambda num_envs, **kw: make_metaworld(MT50_TASKS, num_envs, **{
-        "physics_graphs": None if kw.get("physics_impl") == "warp" else MT50_PHYSICS_GRAPHS, **kw}))
+        "physics_graphs": mt50_physics_graphs(kw.get("physics_impl", "jax")), **kw}))
     for name in MT50_TASKS:
         registry.register(name, lambda num_envs, _n=name, **kw: make_metaworld((_n,), num_envs, **kw))
 

@@ -106,10 +106,10 @@ class MetaWorldEnv:
       obs_size: 39 + number of tasks (task one-hot last). action_size: 4.
       contact_slots: ``{task: number of MJX contact slots}`` of every task model (the padded one where shared).
       physics_graphs: constructor argument: ``None`` (or ``0``, the value a config flag can give) steps every task
-        with its own ``mjx.step`` (one compiled graph per task); an int asks ``shared_physics.plan_groups`` for at most that many graphs (never fewer than
-        the tasks' skeletons, 11 for MT50), each shared by padded tasks of one skeleton: less compile, more
-        contact pairs per env (``docs/metaworld_mt50.md``, "Speed and compile"). Same trajectories up to float
-        rounding. The attribute holds the number of graphs built.
+        with its own ``mjx.step`` (one compiled graph per task); an int asks ``shared_physics.plan_groups`` for at
+        most that many graphs (never fewer than the tasks' skeletons, 11 for MT50), each shared by padded tasks of
+        one skeleton: less compile, more contact pairs per env (``docs/metaworld_mt50.md``, "Speed and compile").
+        Same trajectories up to float rounding. The attribute holds the number of graphs built.
       level_barriers: an XLA barrier after each body-tree level of MJX's passes (``envs_bridge/mjx_levels.py``);
         ``None`` (default) puts them in for ``hand="arm"`` on MJX-JAX only (its 7-link chain). Same values either way.
       physics_impl: constructor argument and attribute: ``"jax"`` (MJX-JAX, default) or ``"warp"`` (MuJoCo Warp

@@ -30,8 +30,8 @@ import mujoco
 import numpy as np
 from mujoco import mjx
 
-__all__ = ["GRAPH_MODES", "IMPLS", "StaticGeoms", "box_box_as_c", "check", "place_static_geoms", "static_geoms", "warp_installed",
-           "warp_model"]
+__all__ = ["GRAPH_MODES", "IMPLS", "NO_CONTACT", "PairTable", "StaticGeoms", "box_box_as_c", "check",
+           "place_static_geoms", "static_geoms", "warp_installed", "warp_model"]
 
 IMPLS = ("jax", "warp")
 WARP_VERSION = "1.18.0"  # what mujoco-mjx 3.17.0's "warp" extra pins
