@@ -8,6 +8,7 @@ configuration would overrun ``--budget-s``. Usage:
 
     python experiments/benchmark_parkour.py                       # GPU: 4,096 envs, boxes 6,5,4 x iterations 4,2
     python experiments/benchmark_parkour.py --quick               # CPU smoke: 1 flat env, 1 box slot, 1 iteration
+    python experiments/benchmark_parkour.py --physics-impl warp   # the same sweep on MuJoCo Warp (warp-lang)
 Writes JSON to ``--out`` (default ``benchmarks/results/parkour_envs.json``).
 """
 
@@ -25,15 +26,16 @@ os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 import jax
 import mujoco
 
+from envs_bridge.metaworld import physics_impl as physics_impls
 from envs_bridge.parkour import TASKS, make_parkour
 from experiments import bench_common
 
 
 def bench(num_envs: int, tasks, active_boxes: int, iterations: int, steps_per_call: int, repeats: int,
-          mode: str = "hard_cl") -> dict:
+          mode: str = "hard_cl", physics_impl: str = "jax", warp_graph_mode: str = "default") -> dict:
     """One configuration: compile seconds, median seconds per call, env steps/s, peak device bytes."""
     env = make_parkour(mode, num_envs, tasks=tasks, active_boxes=active_boxes, iterations=iterations,
-                       ls_iterations=iterations)
+                       ls_iterations=iterations, physics_impl=physics_impl, warp_graph_mode=warp_graph_mode)
     state = jax.jit(env.reset)(jax.random.key(0))
 
     def run(state, key):
@@ -62,6 +64,12 @@ def bench(num_envs: int, tasks, active_boxes: int, iterations: int, steps_per_ca
             "finite": bool(jax.numpy.isfinite(state.obs).all()), "mean_progress_last": float(prog[-1])}
 
 
+def _warp_version() -> str:
+    import warp
+
+    return warp.__version__
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--envs", type=int, default=4096, help="MTBench's env count (spec 2.8b)")
@@ -72,6 +80,10 @@ def main(argv=None):
     p.add_argument("--mode", default="hard_cl")
     p.add_argument("--budget-s", type=float, default=230.0, help="skip configurations that would overrun this")
     p.add_argument("--quick", action="store_true", help="CPU smoke: 1 flat env, 1 box, 1 iteration, 1 step")
+    p.add_argument("--physics-impl", default="jax", choices=physics_impls.IMPLS,
+                   help="physics_impl: MJX-JAX or MuJoCo Warp (envs_bridge/parkour/warp_physics.py)")
+    p.add_argument("--warp-graph-mode", default="default", choices=physics_impls.GRAPH_MODES,
+                   help="Warp's CUDA-graph capture (physics_impl='warp' only; default: MJX's choice)")
     p.add_argument("--out", default="benchmarks/results/parkour_envs.json")
     args = p.parse_args(argv)
     if args.quick:
@@ -83,6 +95,8 @@ def main(argv=None):
     out = {"what": f"{len(tasks)}-task ParkourEnv.step ({args.mode}), N(0, 1) actions, 4 substeps of 5 ms per step",
            "device": dev.device_kind, "platform": dev.platform, "jax": jax.__version__, "mujoco": mujoco.__version__,
            "python": platform.python_version(), "tasks": list(tasks), "num_envs": n, "substeps": 4,
+           "physics_impl": args.physics_impl, "warp_graph_mode": args.warp_graph_mode,
+           "warp_lang": _warp_version() if args.physics_impl == "warp" else None,
            "results": [], "skipped": []}
     os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
     start = time.perf_counter()
@@ -93,7 +107,7 @@ def main(argv=None):
         if not args.quick and spent + need > args.budget_s:
             out["skipped"].append({"active_boxes": boxes, "iterations": iters})
             continue
-        r = bench(n, tasks, boxes, iters, spc, reps, args.mode)
+        r = bench(n, tasks, boxes, iters, spc, reps, args.mode, args.physics_impl, args.warp_graph_mode)
         out["results"].append(r)
         print(f"boxes {boxes} iterations {iters}: {r['env_steps_per_s']:12,.0f} env steps/s  compile "
               f"{r['compile_s']:.1f} s  peak mem {r['peak_device_bytes']}  contacts {r['contact_slots']}", flush=True)

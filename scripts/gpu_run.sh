@@ -87,6 +87,7 @@ for j in "$@"; do
       # (untested: the MT50 compile never finished; the carry limit is 64 MiB)
       tar czf "$OUT/jaxcache.tgz" -C "$JAX_COMPILATION_CACHE_DIR" . && ls -la "$OUT/jaxcache.tgz" ;;
     parkour) job parkour 300 python3 experiments/benchmark_parkour.py --out="$OUT/parkour.json" ;;  # Go1 parkour MJX, 4,096 envs
+    parkourw) job parkourw 300 python3 experiments/benchmark_parkour.py --physics-impl warp --warp-graph-mode "${WGM:-default}" --out="$OUT/parkourw.json" ;;  # the same on MuJoCo Warp (after the two stash calls)
     arm1|arm2) # the Sawyer arm option, MT10 at 24,576 envs, 1 or 2 substeps, Newton 6 (the configs' physics: mt10arm4)
       job "$j" 560 python3 experiments/benchmark_envs.py --envs 24576 --hand arm --frame-skip "${j#arm}" --iterations 6 \
         --no-profile --repeats 5 --out="$OUT/metaworld_mt10_envs_${j}_h200.json" ;;

@@ -27,7 +27,8 @@ class ParkourState:
     """Per-env simulator and task state (leaves ``[N, ...]`` except ``counter``).
 
     Attributes:
-      data: batched ``mjx.Data``. level: terrain level (row) of the env's tile. goal_idx: goals reached.
+      data: batched ``mjx.Data`` (MJX-JAX) or ``warp_physics.Carry`` (MuJoCo Warp). level: terrain level
+      (row) of the env's tile. goal_idx: goals reached.
       goal_timer: steps spent within 0.3 m of the current goal. t: episode step. counter: scalar global step.
       cmd: forward-speed command. last_action: ``[N, 12]``. last_contact: ``[N, 4]`` feet in contact last step.
       yaw_obs: ``[N, 2]`` delta yaw to the current and next goal (refreshed every 5 steps). heights: ``[N, 132]``.
@@ -110,9 +111,8 @@ def _physics(env, s: ParkourState, action: jax.Array, key: jax.Array):
     """PD-controlled physics of every env; returns data, last-substep torques and per-group contact forces."""
     boxes, ground, _, spheres = env._tile(s.level)
     q_target = jnp.asarray(robot.DEFAULT_Q) + action * env.action_scale
-    d, tau = jax.vmap(env._physics)(s.data, boxes, spheres, ground, s.friction, s.added_mass, s.com, q_target,
-                                    s.kp_scale, s.kd_scale)
-    forces = jax.vmap(env._group_forces)(d)
+    d, tau, forces = env.physics(s.data, boxes, spheres, ground, s.friction, s.added_mass, s.com, q_target,
+                                 s.kp_scale, s.kd_scale)
     if env.domain_rand:  # pushes: base xy velocity set to U[-0.5, 0.5] m/s every 8 s, all envs
         push = (s.counter + 1) % _PUSH_EVERY == 0
         v = jax.random.uniform(key, (action.shape[0], 2), minval=-0.5, maxval=0.5)

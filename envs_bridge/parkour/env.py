@@ -7,16 +7,20 @@ recompiling. Per control step (dt 0.02 s): the ``K`` boxes nearest the robot are
 4 substeps of 5 ms apply MTBench's PD torques. Rewards, goals, termination, observation (233 floats for 21 tasks)
 and the hard_cl curriculum follow spec 2.3-2.8; ``info["progress"]`` is the fraction of the 8 goals reached and
 ``info["success"]`` whether all 8 were, so ``mtjax.metrics``' ``progress`` is MTBench's parkour metric.
+``physics_impl="warp"`` steps the same scene on MuJoCo Warp through MJX (``warp_physics.py``).
 """
 
 from __future__ import annotations
+
+import functools
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from mujoco import mjx
 
-from envs_bridge.parkour import dynamics, robot, scan, scene, terrain
+from envs_bridge.metaworld import physics_impl as physics_impl_mod
+from envs_bridge.parkour import dynamics, robot, scan, scene, terrain, warp_physics
 from envs_bridge.parkour.dynamics import ParkourState
 from mtjax import envs
 
@@ -39,6 +43,9 @@ class ParkourEnv:
       iterations, ls_iterations: MuJoCo solver and line-search iterations.
       domain_rand: friction, added mass, CoM, motor strength and pushes as spec 2.6 (off: nominal values).
       random_init_step: first episodes start at a uniform step in [0, episode_length) (MTBench does).
+      physics_impl: "jax" (MJX-JAX, default) or "warp" (MuJoCo Warp through MJX, ``warp_physics.py``; needs
+        ``warp-lang``). warp_graph_mode: constructor argument, Warp's CUDA-graph capture
+        (``physics_impl.GRAPH_MODES`` of ``envs_bridge/metaworld/physics_impl.py``; "default": MJX's choice).
       obs_size: 212 + one-hot width. action_size: 12. goal_progress: True (``mtjax.envs.packed_transition``).
     """
 
@@ -48,7 +55,9 @@ class ParkourEnv:
     def __init__(self, task_set: envs.TaskSet, mode: str = "hard", episode_length: int = 2000,
                  action_scale: float = 1.0, active_boxes: int = 6, domain_rand: bool = True,
                  random_init_step: bool = True, iterations: int = 4, ls_iterations: int = 4,
-                 active_spheres: int | None = None, num_task_slots: int | None = None):
+                 active_spheres: int | None = None, num_task_slots: int | None = None,
+                 physics_impl: str = "jax", warp_graph_mode: str = "default"):
+        physics_impl_mod.check(physics_impl, None, warp_graph_mode)
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; valid modes: {', '.join(MODES)}")
         names = {n: i for i, n in enumerate(terrain.TERRAIN_NAMES) if i in terrain.IMPLEMENTED}
@@ -75,6 +84,9 @@ class ParkourEnv:
         self.contact_slots = int(self._template._impl.contact.dist.shape[0])
         self._groups = jnp.asarray(scene.contact_groups(self.mj))
         self._trunk = self.mj.body("trunk").id
+        self.physics_impl = physics_impl
+        if physics_impl == "warp":
+            self._init_warp(warp_graph_mode)
         self._task_id = jnp.asarray(task_set.task_ids)
         self.num_task_slots = self._check_slots(num_task_slots)
         if num_task_slots is None:
@@ -92,6 +104,17 @@ class ParkourEnv:
                              f"terrain id), got {num_task_slots}")
         return int(num_task_slots)
 
+    def _init_warp(self, graph_mode: str) -> None:
+        """The Warp model and data template (pools for every env), and the carried part of the template."""
+        self.mx, self._warp_template = physics_impl_mod.warp_model(self.mj, self._template,
+                                                                   self.task_set.num_envs, graph_mode)
+        self._template = warp_physics.Carry.of(self._warp_template)
+        self._world_geoms = slice(0, self.active_boxes + self.active_spheres + 1)  # ground, boxes, spheres
+        static = physics_impl_mod.static_geoms(self.mj).ids  # what Warp poses only once (warp_physics.py)
+        if not np.array_equal(static, np.arange(self._world_geoms.stop)):
+            raise AssertionError(f"Warp's static geoms {static} are not the ground and terrain slots")
+        self._mass_bodies = warp_physics.ancestors(self.mj, self._trunk)
+
     @property
     def num_tasks(self) -> int:
         return self.task_set.num_tasks
@@ -103,15 +126,44 @@ class ParkourEnv:
         fr = m.geom_friction.at[: e + 1, 0].set(friction)
         pos = m.geom_pos.at[1: k + 1].set(boxes[:, :3]).at[k + 1: e + 1].set(spheres[:, :3])
         size = m.geom_size.at[1: k + 1].set(boxes[:, 3:6]).at[k + 1: e + 1, 0].set(spheres[:, 3])
-        return m.replace(geom_pos=pos.at[scene.GROUND, 2].set(ground), geom_size=size,
-                         geom_quat=m.geom_quat.at[1: k + 1].set(boxes[:, 6:10]), geom_friction=fr,
-                         body_mass=m.body_mass.at[self._trunk].add(added_mass),
-                         body_ipos=m.body_ipos.at[self._trunk].add(com))
+        m = m.replace(geom_pos=pos.at[scene.GROUND, 2].set(ground), geom_size=size,
+                      geom_quat=m.geom_quat.at[1: k + 1].set(boxes[:, 6:10]), geom_friction=fr,
+                      body_mass=m.body_mass.at[self._trunk].add(added_mass),
+                      body_ipos=m.body_ipos.at[self._trunk].add(com))
+        if self.physics_impl == "warp":  # what Warp precomputes from those fields (warp_physics.py)
+            m = m.replace(**warp_physics.warp_fields(m, slice(1, k + 1), slice(k + 1, e + 1),
+                                                      self._mass_bodies, added_mass))
+        return m
 
-    def _physics(self, d, tile_boxes, tile_spheres, ground, friction, added_mass, com, q_target, kp, kd):
+    def physics(self, data, boxes, spheres, ground, friction, added_mass, com, q_target, kp, kd):
+        """Every env's control step of physics (arguments ``[N, ...]``, as ``_physics``'s): the new data,
+        the last substep's torques ``[N, 12]`` and the contact forces per group ``[N, 12]``
+        (``_group_forces``)."""
+        args = (data, boxes, spheres, ground, friction, added_mass, com, q_target, kp, kd)
+        if self.physics_impl == "jax":
+            d, tau = jax.vmap(self._physics)(*args)
+            return d, tau, jax.vmap(self._group_forces)(d)
+        d, tau, (pool, efc_force) = jax.vmap(self._physics_warp)(*args)
+        pool = tuple(x[0] for x in pool)  # the one pool, as the vmap broadcast it to every env
+        return d, tau, warp_physics.group_forces(pool, efc_force, self._groups)
+
+    def _physics_warp(self, carry, *args):
+        """``_physics`` on MuJoCo Warp for one env's ``warp_physics.Carry``: the env's terrain slots posed
+        in its data, then the substeps; returns the new carry, the torques and the contact pool with the
+        env's efc forces."""
+        pose = functools.partial(warp_physics.pose_world_geoms, geoms=self._world_geoms)
+        d, tau = self._physics(carry.data(self._warp_template), *args, pose=pose)
+        i = d._impl
+        pool = (i.contact__geom, i.contact__worldid, i.contact__efc_address, i.nacon)
+        return warp_physics.Carry.of(d), tau, (pool, i.efc__force)
+
+    def _physics(self, d, tile_boxes, tile_spheres, ground, friction, added_mass, com, q_target, kp, kd,
+                 pose=None):
         boxes = scan.nearest_boxes(tile_boxes, d.qpos[:2], self.active_boxes)
         spheres = scan.nearest_spheres(tile_spheres, d.qpos[:2], self.active_spheres)
         m = self._model(boxes, spheres, ground, friction, added_mass, com)
+        if pose is not None:
+            d = pose(m, d)
 
         def sub(d, _):
             tau = robot.pd_torque(q_target, d.qpos[7:], d.qvel[6:], kp, kd)
