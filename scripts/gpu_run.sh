@@ -42,13 +42,13 @@ train_detached() {  # train_detached NAME NOTE [ARGS...]: the 24k run in /tmp/mt
   echo $! > /tmp/train_bg.pid; echo "started $1 (pid $!)$2"
 }
 # The env benchmarks of benchset: MT10 floating (the fast option), MT10 arm 4 x 3.125 ms (mt10arm4: the MT10 configs'
-# physics since session 18; w: on MuJoCo Warp), MT50 floating on Warp (mt50w; WGM: its warp_graph_mode,
-# e.g. WGM=none: the default capture failed on the GPU in session 21), MT10 arm 2 x 6.25 ms (g4: four shared physics graphs instead of ten, nb: without
+# physics since session 18; w: on MuJoCo Warp, WGM: their warp_graph_mode), MT50 floating on Warp (mt50w;
+# WGM=none runs at 48,579 env steps/s, the default capture and "jax" fail: session 22), MT10 arm 2 x 6.25 ms (g4: four shared physics graphs instead of ten, nb: without
 # mjx_levels' barriers), MT50 (floating, 24,576 envs each); NAME=ARGS
 BENCHES=("mt10=--envs 24576"
          "mt10arm4=--envs 24576 --hand arm --frame-skip 4 --iterations 4"
-         "mt10arm4w=--envs 24576 --hand arm --frame-skip 4 --iterations 4 --physics-impl warp"
-         "mt10w=--envs 24576 --physics-impl warp"
+         "mt10arm4w=--envs 24576 --hand arm --frame-skip 4 --iterations 4 --physics-impl warp --warp-graph-mode ${WGM:-default}"
+         "mt10w=--envs 24576 --physics-impl warp --warp-graph-mode ${WGM:-default}"
          "mt10arm2=--envs 24576 --hand arm --frame-skip 2 --iterations 6"
          "mt10arm2g4=--envs 24576 --hand arm --frame-skip 2 --iterations 6 --physics-graphs 4"
          "mt10arm2nb=--envs 24576 --hand arm --frame-skip 2 --iterations 6 --level-barriers off"
