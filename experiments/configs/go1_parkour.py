@@ -13,6 +13,8 @@ Variants (``experiments/configs/_variant.py``: ``[<row>][,smoke]``):
   "smoke"       : one env per terrain (21), a few short iterations, sized for 2 CPU cores.
 
 Usage: python -m experiments.train --config=experiments/configs/go1_parkour.py:hard_cl,smoke
+On a GPU add ``--config.env.kwargs.physics_impl=warp`` (MuJoCo Warp, needs warp-lang; ~5x MJX-JAX's env steps/s on
+an H100, the same scene: docs/parkour.md, "MuJoCo Warp").
 """
 
 import ml_collections
