@@ -124,7 +124,8 @@ def main(argv=None):
     p.add_argument("--tasks", default="", help="comma-separated tasks (default: every task of --suite)")
     p.add_argument("--physics-graphs", default="auto",
                    help="MetaWorldEnv's physics_graphs: an int, 'none' (one per task) or 'auto' (the registry's: "
-                        "none for mt10 and on Warp, MT50_PHYSICS_GRAPHS for mt50 on MJX-JAX)")
+                        "none for mt10 and on Warp, MT50_PHYSICS_GRAPHS for mt50 on MJX-JAX); on Warp an int "
+                        "steps each group in one Warp call (1: the fewest groups, envs_bridge/metaworld/warp_groups.py)")
     p.add_argument("--level-barriers", default="auto", choices=("auto", "on", "off"),
                    help="MetaWorldEnv's level_barriers (auto: on for the arm only; envs_bridge/mjx_levels.py)")
     p.add_argument("--physics-impl", default="jax", choices=physics_impl.IMPLS,

@@ -31,9 +31,12 @@ def test_unknown_physics_impl_names_the_valid_ones():
         MetaWorldEnv(envs.TaskSet(("reach",), (2,)), physics_impl="cuda")
 
 
-def test_warp_refuses_what_it_cannot_run():
-    with pytest.raises(ValueError, match="physics_graphs=None"):
-        MetaWorldEnv(envs.TaskSet(("reach", "push"), (2, 2)), physics_impl="warp", physics_graphs=1)
+@needs_warp
+def test_warp_takes_shared_physics_graphs():
+    """``physics_graphs`` on Warp: each group of one skeleton is one Warp call (``warp_groups.py``, tested in
+    ``test_metaworld_warp_groups.py``); reach has a skeleton of its own: two groups, push and pick-place one."""
+    env = MetaWorldEnv(envs.TaskSet(("reach", "push", "pick-place"), (2, 2, 2)), physics_impl="warp", physics_graphs=1)
+    assert env.physics_graphs == 2 and [wg.group.names for wg in env._groups.warp.values()] == [("push", "pick-place")]
 
 
 def _rollout(impl: str, tasks, steps: int, n: int = 3):

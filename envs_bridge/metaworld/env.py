@@ -21,12 +21,11 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-import mujoco
 from flax import struct
 from mujoco import mjx
 
+from envs_bridge.metaworld import physics_groups, rewards, scenes, scenes_mt50, shared_physics, tasks
 from envs_bridge.metaworld import physics_impl as physics_impl_mod
-from envs_bridge.metaworld import rewards, scenes, scenes_mt50, shared_physics, tasks
 from envs_bridge.metaworld.task_model import TaskModel
 from mtjax import envs
 
@@ -109,7 +108,8 @@ class MetaWorldEnv:
         with its own ``mjx.step`` (one compiled graph per task); an int asks ``shared_physics.plan_groups`` for at
         most that many graphs (never fewer than the tasks' skeletons, 11 for MT50), each shared by padded tasks of
         one skeleton: less compile, more contact pairs per env (``docs/metaworld_mt50.md``, "Speed and compile").
-        Same trajectories up to float rounding. The attribute holds the number of graphs built.
+        Same trajectories up to float rounding. The attribute holds the number of graphs built. On Warp each group
+        is one Warp call over all its envs (``warp_groups.py``).
       level_barriers: an XLA barrier after each body-tree level of MJX's passes (``envs_bridge/mjx_levels.py``);
         ``None`` (default) puts them in for ``hand="arm"`` on MJX-JAX only (its 7-link chain). Same values either way.
       physics_impl: constructor argument and attribute: ``"jax"`` (MJX-JAX, default) or ``"warp"`` (MuJoCo Warp
@@ -155,18 +155,12 @@ class MetaWorldEnv:
         auto_barriers = hand == "arm" and physics_impl == "jax"  # they order XLA passes; Warp's kernels need none
         self.level_barriers = auto_barriers if level_barriers is None else bool(level_barriers)
         scene_args = (self.frame_skip, iterations, ls_iterations, eulerdamp)
-        parts, models = [[n] for n in names], {}
-        if physics_graphs is not None:
-            xmls = {n: scenes.scene_xml(n, *scene_args, hand) for n in names}
-            parts = shared_physics.plan_groups(xmls, physics_graphs)
-            for part in parts:
-                padded = shared_physics.pad_group({n: xmls[n] for n in part})
-                models.update({n: mujoco.MjModel.from_xml_string(x) for n, x in padded.items()})
+        parts, models = physics_groups.plan(names, scene_args, hand, physics_graphs)
         self._tasks = [TaskModel(n, *scene_args, rand_vecs_path, hand, models.get(n), physics_impl, count,
                                  warp_graph_mode)
                        for n, count in zip(names, task_set.envs_per_task)]
-        self._groups = [(shared_physics.GroupModel(part, [self._tasks[names.index(n)].mx for n in part]),
-                         [names.index(n) for n in part]) for part in parts]  # (stacked models, task indices)
+        self._groups = physics_groups.PhysicsGroups(self._tasks, parts, task_set.envs_per_task, physics_impl,
+                                                    self.level_barriers)
         self.physics_graphs = len(self._groups)
         self.contact_slots = {t.name: t.contact_slots for t in self._tasks}
         self.obs_size = 39 + task_set.num_tasks
@@ -279,20 +273,8 @@ class MetaWorldEnv:
                             length=self.frame_skip)[0]
 
     def _grouped(self, fn, datas: Sequence, body_pos: Sequence[jax.Array], always_placed: bool = False) -> list:
-        """``fn(model, data)`` of every env, one vmapped call per physics group (``shared_physics``; a group of one
-        task per task unless ``physics_graphs`` is set). Per-env ``body_pos`` where a member places fixtures per
-        episode (or ``always_placed``)."""
-        out = list(datas)
-        for group, idx in self._groups:
-            placed = always_placed or any(self._tasks[i].anchor_body >= 0 for i in idx)
-            new = shared_physics.run_group(group, fn, [datas[i] for i in idx],
-                                           [body_pos[i] for i in idx] if placed else None,
-                                           fence=self.level_barriers,
-                                           template=self._tasks[idx[0]].template,
-                                           pairs=self._tasks[idx[0]].pair_table)
-            for i, d in zip(idx, new):
-                out[i] = d
-        return out
+        """``fn(model, data)`` of every env, one vmapped call per physics group (``physics_groups.py``)."""
+        return self._groups.run(fn, datas, body_pos, always_placed)
 
     def _evaluate(self, k: TaskModel, d, prev, goal, obj_init, init_tcp, anchor, consts, t, action):
         frame = self._frame(k, d)

@@ -15,8 +15,8 @@ The Warp pools are sized from MJX-JAX's static sizes of the same model plus what
 (every slot of every env active at once: never exceeded) and ``njmax`` = those constraint rows per env.
 The rewards that test contacts (``scene_defs.touching``: the pads on an MT50 task's object) read MJX-JAX's per-env
 contact slots; on Warp ``PairTable`` turns the batch's pool into the same per-env view (one slot per contact
-pair, its smallest distance). Refused with an error rather than run wrong: shared physics graphs
-(``physics_graphs``: stacked models of several tasks).
+pair, its smallest distance). Shared physics graphs (``physics_graphs``) step each group of padded tasks in one
+Warp call over all its envs (``warp_groups.py``).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import numpy as np
 from mujoco import mjx
 
 __all__ = ["GRAPH_MODES", "IMPLS", "NO_CONTACT", "PairTable", "StaticGeoms", "box_box_as_c", "check",
-           "place_static_geoms", "static_geoms", "warp_installed", "warp_model"]
+           "place_static_geoms", "static_geoms", "warp_installed", "warp_model", "warp_template"]
 
 IMPLS = ("jax", "warp")
 WARP_VERSION = "1.18.0"  # what mujoco-mjx 3.17.0's "warp" extra pins
@@ -52,7 +52,8 @@ GRAPH_MODES = ("default", "warp", "jax", "none")
 
 
 def check(impl: str, physics_graphs: int | None, graph_mode: str = "default") -> None:
-    """Raises ``ValueError`` / ``ImportError`` for an implementation that cannot run this env."""
+    """Raises ``ValueError`` / ``ImportError`` for an implementation that cannot run this env (``physics_graphs``:
+    any, on Warp too; a group whose members differ in a field Warp cannot batch is refused by ``warp_groups``)."""
     if impl not in IMPLS:
         raise ValueError(f"unknown physics_impl {impl!r}; valid: {', '.join(IMPLS)}")
     if graph_mode not in GRAPH_MODES or (graph_mode != "default" and impl != "warp"):
@@ -60,9 +61,6 @@ def check(impl: str, physics_graphs: int | None, graph_mode: str = "default") ->
                          "with physics_impl='warp' only)")
     if impl == "jax":
         return
-    if physics_graphs is not None:
-        raise ValueError("physics_impl='warp' steps one graph per task; leave physics_graphs=None "
-                         "(--config.env.kwargs.physics_graphs=0)")
     if not warp_installed():
         raise ImportError(f"physics_impl='warp' needs warp-lang: pip install warp-lang=={WARP_VERSION} "
                           "(or mujoco-mjx[warp])")
@@ -71,11 +69,11 @@ def check(impl: str, physics_graphs: int | None, graph_mode: str = "default") ->
 def warp_model(m: mujoco.MjModel, jax_template, batch: int, graph_mode: str = "default"):
     """``(mjx.Model, mjx.Data template)`` of ``m`` on MuJoCo Warp, pools sized for ``batch`` envs from MJX-JAX's
     ``jax_template`` (``mjx.make_data`` of the same model); ``graph_mode`` one of ``GRAPH_MODES``."""
-    box_contacts, box_rows = _box_box_extra(m)
-    slots = int(jax_template._impl.contact.dist.shape[0]) + box_contacts
-    rows = int(jax_template._impl.efc_J.shape[0]) + box_rows
     import warp
 
+    from envs_bridge import warp_streams
+
+    warp_streams.install()  # one registration per external CUDA stream (suspected in MT50's first GPU failure)
     # No line per compiled or loaded kernel module (hundreds on a first run); warnings and errors still print.
     warp.config.quiet = True
     warp.config.log_level = max(warp.config.log_level, warp.LOG_WARNING)
@@ -87,8 +85,17 @@ def warp_model(m: mujoco.MjModel, jax_template, batch: int, graph_mode: str = "d
 
     quiet = int(mx.opt._impl.warn_overflow) & ~int(OverflowType.ITERATIONS | OverflowType.LS_ITERATIONS)
     mx = mx.replace(opt=mx.opt.replace(_impl=mx.opt._impl.replace(warn_overflow=quiet)))
-    template = mjx.make_data(m, impl="warp", naconmax=max(1, batch) * max(1, slots), njmax=max(1, rows))
-    return mx, template
+    return mx, warp_template(m, jax_template, batch)
+
+
+def warp_template(m: mujoco.MjModel, jax_template, batch: int):
+    """One env's Warp ``mjx.make_data`` of ``m`` whose pools hold ``batch`` envs: ``naconmax`` = ``batch`` x (MJX-JAX's
+    contact slots of ``jax_template`` + the box-box extra), ``njmax`` = MJX-JAX's rows + the extra (module docstring).
+    A shared group's template (``warp_groups``) sizes them for all its envs."""
+    box_contacts, box_rows = _box_box_extra(m)
+    slots = int(jax_template._impl.contact.dist.shape[0]) + box_contacts
+    rows = int(jax_template._impl.efc_J.shape[0]) + box_rows
+    return mjx.make_data(box_box_as_c(m), impl="warp", naconmax=max(1, batch) * max(1, slots), njmax=max(1, rows))
 
 
 def box_box_as_c(m: mujoco.MjModel) -> mujoco.MjModel:
