@@ -7,7 +7,7 @@ Host-side only (strings); nothing is traced.
 
 from __future__ import annotations
 
-from envs_bridge.metaworld import sawyer, scene_defs
+from envs_bridge.metaworld import sawyer, scene_defs, scenes_mt50_arm, scenes_mt50_fixtures
 
 __all__ = ["CONE", "GRIP", "PAIRS", "WRIST_BOXES", "arm_body", "arm_pairs", "pad_params", "wrist_geoms"]
 
@@ -82,7 +82,10 @@ def pad_params(params: str) -> str:
 
 def arm_body(task: str, body: str) -> str:
     """The task's scene bodies in the arm's scenes: the rim spheres (``GRIP``) added to the puck after its cube (the
-    floating hand's scenes stay without them)."""
+    floating hand's scenes stay without them), after Meta-World's own numbers where the MT50 scenes depart from them
+    for the floating hand (``scenes_mt50_arm.body``: sliding, tools; ``scenes_mt50_fixtures.arm_body``: handles,
+    lever, faucets)."""
+    body = scenes_mt50_fixtures.arm_body(task, scenes_mt50_arm.body(task, body))
     if task not in GRIP:
         return body
     assert body.count(_PUCK_CUBE) == 1, task
@@ -101,7 +104,9 @@ _SLIDING = _WRIST.replace('friction="1 1 0.005 0.0001 0.0001"', 'friction="0.01 
 
 def arm_pairs(task: str, pairs: tuple[tuple[str, str, str], ...]) -> tuple[tuple[str, str, str], ...]:
     """The task's contact pairs in the arm's scenes: pads on the grip geom (``GRIP``) with the direct-form solref,
-    the arm-only pairs (``PAIRS``), and every wrist pair repeated for the lower wrist box (``FRICTIONLESS``)."""
+    the arm-only pairs (``PAIRS``), and every wrist pair repeated for the lower wrist box (``FRICTIONLESS``); the MT50
+    tools' pad parameters first become Meta-World's (``scenes_mt50_arm.pairs``)."""
+    pairs = scenes_mt50_arm.pairs(task, pairs)
     held, grip = GRIP.get(task, (None, ()))
     pairs = tuple((a, g, pad_params(p) if "pad" in a + b else p) for a, b, p in pairs
                   for g in (grip if "pad" in a and b == held else (b,))) + PAIRS.get(task, ())

@@ -152,6 +152,13 @@ _OBJ2 = OBJ.replace('friction="1 1 ', 'friction="2 2 ')
 # policy pushes at tcp height 0), the ball on the table, the fingers, the back and the +x side; the wrist on the
 # back, sides and top; the fingers on the +x side. The -x side gets the +x side's pairs (the policy approaches from
 # either side; the 10 recorded goals happened to favour one).
+# Ball x table: Meta-World's table collision box (``table_col``) has MuJoCo's default contact parameters (solref 0.02,
+# solimp 0.9 0.95 0.001) and the ball's class ``soccer_col`` (0.01, 0.99 0.99 0.01); MuJoCo mixes them to solref
+# 0.015, solimp (0.945, 0.97, 0.0055) (the parameters of ``WRIST``), softer than the ball's own ``OBJ``. With ``OBJ``
+# the pad pressed the ball 5 mm into the table where the real one goes 13 mm and pops up ahead of the fingers; mixed:
+# 14.5 mm, popping to z 0.069 (real 0.071). Open loop on the arm (C MuJoCo, 5 episodes x 200 steps): ball within
+# 10 mm at step 50 in 0.0 -> 0.4 of the episodes, TCP median 2.9 -> 2.2 mm.
+_BALL_TABLE = WRIST
 _SOCCER = """
     <body name="soccer_ball" pos="0 0.6 0.03">
       <freejoint name="balljoint"/>
@@ -216,7 +223,7 @@ SCENES: dict[str, SceneDef] = {
                           refs=_OBJ_REFS, observe=_geom_observe, free={"objjoint": "body"}, quantities=pad_touch),
     "soccer": SceneDef(body=_SOCCER,
                        pairs=(pairs(_PADS, ("objGeom",), PAD) + pairs(_PADS, ("table",) + _GOAL_SIDES, PAD)
-                              + pairs(("objGeom",), ("table", "goal_back") + _GOAL_SIDES, OBJ)
+                              + (("objGeom", "table", _BALL_TABLE),) + pairs(("objGeom",), ("goal_back",) + _GOAL_SIDES, OBJ)
                               + pairs(("wrist",), ("goal_back", "goal_top") + _GOAL_SIDES, WRIST)),
                        refs={"obj": ("body", "soccer_ball"), **touch_refs("objGeom")}, observe=_body_observe,
                        moved={"goal_whole": "goal"}, free={"balljoint": "body"}, quantities=pad_touch),

@@ -1,0 +1,77 @@
+"""Arm-only scene numbers of the MT50 sliding and tools families: Meta-World's own values where the floating hand
+needed a departure.
+
+The departures (``scenes_mt50_sliding.py``, ``scenes_mt50_sliding2.py``, ``scenes_mt50_tools.py``) were fitted to
+the 1 kg floating hand on its soft weld at 12.5 ms, whose push is ~60 N where the real arm's is ~400 N. On the
+Sawyer arm (``hand="arm"``, 4 x 3.125 ms, Newton 4 + 4) the real numbers hold and the departures overshoot; measured
+against the recorded Meta-World 3.1.1 episodes (C MuJoCo, 5 episodes x 200 steps, ``trajectory_parity --hand arm
+--frame-skip 4``):
+
+* the plate pucks' soft limits at Meta-World's time constant 0.02 s (floating: 0.07): the arm pushes the puck
+  through them as far as the real arm does (joint excess plate-slide-side 0.187 -> 0.180, real 0.179;
+  -back-side 0.240 -> 0.085, real 0.086);
+* the lock's damping 2 and armature 0.001 (floating: 0.2 / 0.002, since Meta-World's numbers are unstable with
+  explicit damping at 12.5 ms; at 3.125 ms they are stable): with 0.2 the 1 g bar, pressed down by the arm, swung
+  0.03-0.09 rad past its stiff limit where the real one stops at it (door-lock excess 0.089 -> 0.016, real 0.000;
+  success steps 89 -> 132, real 138; at 500 steps the open-loop replay no longer flips the bar up past 0, excess
+  0.479 -> 0.049, real 0.014). door-unlock also gets Meta-World's soft limit: the real arm pushes the hanging bar
+  0.11 rad past 1.57 before its wrist catches it and swings it round (one recorded episode); with the stiff limit
+  and damping 2 the wrist missed it and that episode never unlocked (any-step 0.8); with both: last-step success
+  0.8 -> 1.0 (real 1.0), success steps 142 -> 135 (real 148), the bar swinging 1.16 rad past the range (real 0.75
+  at 200 steps, 1.76 at 500). door-lock keeps the stiff limit:
+  there our left pad rests on the hanging bar's top end (3-4 kN) where the real hand slides off it, and at the soft
+  limit the bar yielded 0.29 rad over 500 steps (real 0.014);
+* the tools' pad contacts at Meta-World's mixed impedance (``scene_defs.PAD``, floating: the firm 0.99-0.999): the
+  firm pads under the arm's squeeze made the 0.02 kg stick unstable (MuJoCo's bad-QACC warning, the stick flung up
+  to 1.2 m) and held it 7 mm off the real grip (open-loop TCP median stick-push 7.6 -> 2.4 mm, stick-pull
+  6.8 -> 2.6, disassemble 5.8 -> 3.7; stick-push joint excess 0.036 -> 0.005, real 0.008); the stick's pads with
+  the real mix of the pad's (0.01, 0.95 0.99 0.01) and the stick's class (0.02, 0.998 0.998 0.001);
+* the coffee mug on the table at Meta-World's mix of the mug's class ``cm_col`` (0.01, 0.99 0.99 0.01) and the
+  table's defaults (0.02, 0.9 0.95 0.001): solref 0.015, solimp (0.945, 0.97, 0.0055) (``WRIST``'s numbers; the
+  floating hand's scene: ``OBJ``, the mug's own). coffee-pull: object within 10 mm at step 50 0.6 -> 1.0, last-step
+  success 0.8 -> 1.0 (real 1.0), success steps 108.8 -> 118.6 (122.4), TCP median 3.8 -> 2.9 mm: every target met;
+  coffee-push: success steps 141.6 -> 144.0 (real 120.0), object 0.4 unchanged (at step 45 of the replays the real
+  mug's origin rises 3 mm as the pads push it, ours stays flat: the cylinder tipping on its rim, we take it). The
+  floating hand's numbers do not move with it (both tasks, to the printed digit), so its scene keeps ``OBJ``.
+
+``body(task, xml)`` and ``pairs(task, pairs)`` apply them; ``scenes_arm.arm_body`` and ``arm_pairs`` call them first.
+"""
+
+from __future__ import annotations
+
+from envs_bridge.metaworld.scene_defs import OBJ, PAD, WRIST
+
+__all__ = ["BODY", "PAIR_PARAMS", "body", "pairs"]
+
+_PLATES = ("plate-slide", "plate-slide-side", "plate-slide-back", "plate-slide-back-side")
+_PUCK_LIMIT = ('solreflimit="0.07 1"', 'solreflimit="0.02 1"')
+_LOCK_DAMPING = ('damping="0.2" armature="0.002"', 'damping="2" armature="0.001"')
+_LOCK_JOINT = ('damping="0.2" armature="0.002"\n                 solimplimit="0.99 0.999 0.001"', 'damping="2" armature="0.001"')
+_TOOLS = ("assembly", "disassemble", "hammer", "stick-push", "stick-pull")
+_PAD_FIRM = PAD.replace('solimp="0.97 0.99 0.01"', 'solimp="0.99 0.999 0.01"')  # scenes_mt50_tools' firm pads
+
+# {task: ((floating-hand text, arm text), ...)}: replacements in the task's scene bodies.
+BODY: dict[str, tuple[tuple[str, str], ...]] = {
+    **{t: (_PUCK_LIMIT,) for t in _PLATES},
+    "door-lock": (_LOCK_DAMPING,),
+    "door-unlock": (_LOCK_JOINT,),
+}
+# {task: {floating-hand pair parameters: arm pair parameters}}.
+_PAD_STICK = 'friction="2 2 0.1 0.002 0.002" solref="0.015 1" solimp="0.974 0.994 0.0055"'
+PAIR_PARAMS: dict[str, dict[str, str]] = {t: {_PAD_FIRM: _PAD_STICK if "stick" in t else PAD} for t in _TOOLS}
+PAIR_PARAMS.update({t: {OBJ: WRIST} for t in ("coffee-pull", "coffee-push")})  # mug x table, the coffee tasks' only OBJ
+
+
+def body(task: str, xml: str) -> str:
+    """The task's scene bodies with the arm's numbers (``BODY``); each replaced text must occur in ``xml``."""
+    for old, new in BODY.get(task, ()):
+        if old not in xml:
+            raise ValueError(f"{task}: {old!r} is not in its scene; BODY is out of date")
+        xml = xml.replace(old, new)
+    return xml
+
+
+def pairs(task: str, task_pairs: tuple[tuple[str, str, str], ...]) -> tuple[tuple[str, str, str], ...]:
+    """The task's contact pairs with the arm's parameters (``PAIR_PARAMS``)."""
+    swap = PAIR_PARAMS.get(task, {})
+    return tuple((a, b, swap.get(p, p)) for a, b, p in task_pairs)

@@ -1,0 +1,69 @@
+"""The arm-only numbers of the MT50 sliding and tools families (``scenes_mt50_arm``) still match their scenes."""
+
+from envs_bridge.metaworld import scenes_mt50, scenes_mt50_arm
+
+
+def test_every_arm_replacement_finds_its_text_in_the_scene():
+    for task, swaps in scenes_mt50_arm.BODY.items():
+        xml = scenes_mt50_arm.body(task, scenes_mt50.SCENES[task].body)  # raises if a text is gone
+        assert all(new in xml and old not in xml for old, new in swaps), task
+
+
+def test_every_arm_pair_parameter_replaces_a_pair_of_the_scene():
+    for task, swap in scenes_mt50_arm.PAIR_PARAMS.items():
+        before = scenes_mt50.SCENES[task].pairs
+        after = scenes_mt50_arm.pairs(task, before)
+        assert any(p in swap for *_, p in before), task
+        assert not any(p in swap for *_, p in after), task
+        assert [(a, b) for a, b, _ in after] == [(a, b) for a, b, _ in before], task
+
+
+def test_other_tasks_are_unchanged():
+    sd = scenes_mt50.SCENES["reach-wall"]
+    assert scenes_mt50_arm.body("reach-wall", sd.body) == sd.body
+    assert scenes_mt50_arm.pairs("reach-wall", sd.pairs) == sd.pairs
+
+
+def test_the_arm_scenes_carry_the_arm_numbers_and_the_floating_ones_do_not():
+    from envs_bridge.metaworld import scenes
+
+    arm = scenes.scene_xml("door-lock", 4, 4, 4, False, "arm")
+    floating = scenes.scene_xml("door-lock", 1, 4, 4, False, "floating")
+    assert 'damping="2" armature="0.001"' in arm and 'damping="2" armature="0.001"' not in floating
+    assert 'damping="0.2" armature="0.002"' in floating and 'damping="0.2" armature="0.002"' not in arm
+    stick = scenes.scene_xml("stick-push", 4, 4, 4, False, "arm")
+    assert 'solimp="0.974 0.994 0.0055"' in stick
+    assert 'solimp="0.974 0.994 0.0055"' not in scenes.scene_xml("stick-push", 1, 4, 4, False, "floating")
+
+
+def test_the_coffee_mug_meets_the_table_at_metaworlds_mixed_impedance_on_the_arm_only():
+    from envs_bridge.metaworld import scenes
+
+    # Meta-World: the mug's cm_col (0.01, 0.99 0.99 0.01) and the table's defaults (0.02, 0.9 0.95 0.001) mix to
+    # solref (0.01 + 0.02) / 2 = 0.015, solimp ((0.99 + 0.9) / 2, (0.99 + 0.95) / 2, (0.01 + 0.001) / 2)
+    for task in ("coffee-pull", "coffee-push"):
+        arm = scenes.scene_xml(task, 4, 4, 4, False, "arm")
+        floating = scenes.scene_xml(task, 1, 4, 4, False, "floating")
+        mug_table = [ln for ln in arm.splitlines() if "<pair" in ln and "mug" in ln and "table" in ln]
+        assert len(mug_table) == 1 and 'solimp="0.945 0.97 0.0055"' in mug_table[0], task
+        assert 'solref="0.015 1"' in mug_table[0], task
+        assert not any('solimp="0.945 0.97 0.0055"' in ln and "mug" in ln for ln in floating.splitlines()), task
+
+
+def test_the_plugs_flange_holds_the_tilt_as_the_real_one_does():
+    """peg-unplug-side, variation 0, the real actions open loop on the arm: the descending hand presses the grip block
+    down and the plug pivots about its wedged head; the flange on the wall face holds it (step 50: the plug's end
+    4 mm from the real one; without the flange x wall pairs 51 mm, 37 mm too low)."""
+    import numpy as np
+
+    from envs_bridge.metaworld import trajectory_parity as tp
+    from envs_bridge.metaworld.cpu_sim import CpuRollout
+
+    fx = tp.load_fixture(tp.FIXTURES["mt50"], ["peg-unplug-side"], 1, 50)
+    f = fx["peg-unplug-side"]
+    cpu = CpuRollout("peg-unplug-side", 1, hand="arm", frame_skip=4, iterations=4)
+    obs = cpu.reset(f["rand_vec"])
+    for s in range(50):
+        obs, *_ = cpu.step(f["action"][:, s].astype(np.float32))
+    err = obs[0, 4:7] - f["obj"][0, 50 // fx["_every"] - 1]
+    assert np.linalg.norm(err) < 0.01, err
