@@ -51,7 +51,7 @@ def test_mt10_configs_run_the_arm_and_mt10_ppo_floating_differs_only_in_physics(
     arm_keys = {"hand": "arm", "frame_skip": 4, "iterations": 4, "ls_iterations": 4}
     base, fast = config.parse(mt10_ppo.get_config("24k")), config.parse(mt10_ppo_floating.get_config("24k"))
     assert dict(base.env.kwargs) == {"episode_length": 150, "reward_scale": 100.0, **arm_keys, "physics_impl": "jax",
-                                     "warp_graph_mode": "default"}
+                                     "warp_graph_mode": "default", "physics_graphs": 0}
     assert dict(fast.env.kwargs) == {**dict(base.env.kwargs), "hand": "floating", "frame_skip": 1, "iterations": 4,
                                      "ls_iterations": 4}
     assert (fast.ppo, fast.net, fast.total_iterations, fast.env.num_envs) == (base.ppo, base.net, 1272, 24576)

@@ -68,8 +68,10 @@ def test_object_point_follows_the_task_joint_as_in_the_real_env():
 def test_every_pad_contact_has_meta_worlds_torsional_friction():
     """Meta-World's pad geoms have condim 4 and torsional friction 0.1: in every scene, with both hands, each pair
     with a pad is condim 4 with that torsion (without it a held cube pivoted out of the floating hand's grip in MJX:
-    pick-place last-step success 0.55 vs the real 1.00), and every other pair stays condim 3."""
-    checked = 0
+    pick-place last-step success 0.55 vs the real 1.00), and every other pair stays condim 3 but the stick and
+    sweep-into's cube on the table (their Meta-World classes are condim 4 and MuJoCo's mix takes the larger:
+    ``scenes_mt50_tools._STICK_ON_TABLE``, ``scenes_mt50_grasp._CUBE_ON_TABLE``)."""
+    checked, condim4 = 0, set()
     for task in scenes.ALL_TASKS:
         for hand, fs in (("floating", 1), ("arm", 2)):
             m = scenes.build_model(task, frame_skip=fs, hand=hand)
@@ -80,6 +82,10 @@ def test_every_pad_contact_has_meta_worlds_torsional_friction():
                     # some MT50 scenes' pads x table pairs carry the table's friction (torsion 0.005)
                     assert "table" in names or m.pair_friction[k][2] == 0.1, (task, hand, names)
                     checked += 1
+                elif m.pair_dim[k] == 4:
+                    condim4.add((task, names))
                 else:
                     assert m.pair_dim[k] == 3, (task, hand, names)
     assert checked > 400  # pad pairs in the 100 scenes
+    sweep = {("sweep-into", f"{g}objGeom") for g in ("table", "top_back", "top_front", "top_left", "top_right")}
+    assert condim4 == {("stick-push", "tableobjGeom"), ("stick-pull", "tableobjGeom")} | sweep, condim4

@@ -44,8 +44,10 @@ def get_config(arg: str = ""):
     # physics_impl: "jax" (MJX-JAX) or "warp" (MuJoCo Warp through MJX: NVIDIA GPUs, warp-lang installed; the same
     # scenes, several times faster on the arm: envs_bridge/metaworld/physics_impl.py).
     # warp_graph_mode: Warp's CUDA-graph capture per call ("default" = MJX's: "warp" on the GPU; also "jax", "none").
+    # physics_graphs: 0 = one physics graph per task; k = at most k graphs shared by the tasks of one skeleton (the
+    # arm's fewest: 4, 1 asks for them; on Warp one call per group: envs_bridge/metaworld/warp_groups.py).
     c.env.kwargs = {"episode_length": 150, "reward_scale": 100.0, **ARM_PHYSICS, "physics_impl": "jax",
-                    "warp_graph_mode": "default"}
+                    "warp_graph_mode": "default", "physics_graphs": 0}
     c.ppo = ml_collections.ConfigDict(dict(
         horizon=32, epochs=5, minibatch_size=32768, lr=5e-4, lr_schedule="fixed", kl_threshold=0.008,
         kl_reference="previous_epoch", value_norm_clip=5.0, stats_init_count=1.0,
