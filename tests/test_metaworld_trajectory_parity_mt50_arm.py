@@ -1,0 +1,64 @@
+"""Trajectory parity of the forty MT50 scenes outside MT10 with the faithful Sawyer arm (``ARM_PHYSICS``: 4 x 3.125 ms,
+Newton 4 + 4, the MT10 configs' physics), in CI.
+
+The fixture, targets, episodes and steps of ``test_metaworld_trajectory_parity_mt50.py`` (which checks the floating
+hand, MT50's default), C MuJoCo physics with the env's own reset, observation and reward code (``CpuRollout``; ~1 min
+on two cores). Since session 22 the arm's scenes take Meta-World's own numbers where the MT50 scenes departed from
+them for the floating hand (``scenes_mt50_arm.py``, ``scenes_mt50_fixtures.arm_body``; ``docs/metaworld_mt50.md``,
+"The arm with Meta-World's own numbers"): all four targets on 23 of 40 tasks (session 19: 11). Each remaining miss
+is a strict xfail, so a scene change that meets one fails until its row goes, and a regression fails at once.
+"""
+
+import jax
+import pytest
+from test_metaworld_trajectory_parity import check_target
+from test_metaworld_trajectory_parity_mt50 import FIXTURE, STEPS, TARGET_KEYS, TASKS, E
+
+from envs_bridge.metaworld import ARM_PHYSICS
+from envs_bridge.metaworld import trajectory_parity as tp
+
+# Measured (C MuJoCo, E x STEPS, mujoco 3.17.0, session 22); regenerate with ``python -m
+# envs_bridge.metaworld.trajectory_parity --fixture mt50 --backend cpu --hand arm --frame-skip 4 --iterations 4
+# --episodes 5 --steps 200 --known-misses``. Success cells of one episode in five (0.2) are noted as such in the doc.
+KNOWN_MISSES: dict[tuple[str, str], str] = {
+    ("bin-picking", "ok_success"): "any 1.00 vs 1.00, last 0.80 vs 1.00, steps 65.2 vs 94.2",
+    ("box-close", "ok_obj"): "0.40 within 10 mm",
+    ("box-close", "ok_success"): "any 1.00 vs 0.80, last 0.60 vs 0.40, steps 71.6 vs 49.2",
+    ("button-press", "ok_tcp"): "11.2 mm",
+    ("coffee-push", "ok_obj"): "0.40 within 10 mm",
+    ("coffee-push", "ok_success"): "any 1.00 vs 1.00, last 1.00 vs 0.40, steps 144.0 vs 120.0",
+    ("dial-turn", "ok_success"): "any 1.00 vs 1.00, last 0.80 vs 1.00, steps 109.6 vs 127.6",
+    ("disassemble", "ok_obj"): "0.40 within 10 mm",
+    ("disassemble", "ok_success"): "any 1.00 vs 0.80, last 1.00 vs 0.60, steps 88.8 vs 55.4",
+    ("door-lock", "ok_joint"): "excess 0.016 vs 0.000",
+    ("door-unlock", "ok_joint"): "excess 1.156 vs 0.752",
+    ("faucet-open", "ok_joint"): "excess 0.385 vs 0.326",
+    ("faucet-close", "ok_joint"): "excess 0.619 vs 0.498",
+    ("pick-out-of-hole", "ok_success"): "any 1.00 vs 1.00, last 1.00 vs 1.00, steps 61.0 vs 86.6",
+    ("plate-slide-side", "ok_tcp"): "6.7 mm",
+    ("peg-unplug-side", "ok_success"): "any 1.00 vs 1.00, last 0.20 vs 0.00, steps 51.6 vs 51.0",
+    ("soccer", "ok_obj"): "0.40 within 10 mm",
+    ("soccer", "ok_success"): "any 1.00 vs 0.60, last 1.00 vs 0.60, steps 127.0 vs 80.8",
+    ("stick-push", "ok_success"): "any 1.00 vs 1.00, last 1.00 vs 0.00, steps 127.2 vs 72.0",
+    ("stick-pull", "ok_success"): "any 0.80 vs 1.00, last 0.40 vs 0.40, steps 41.8 vs 31.4",
+    ("sweep-into", "ok_obj"): "0.40 within 10 mm",
+    ("sweep-into", "ok_success"): "any 1.00 vs 0.80, last 0.20 vs 0.00, steps 49.2 vs 13.4",
+}
+
+
+@pytest.fixture(scope="module")
+def table():
+    fixture = tp.load_fixture(FIXTURE, list(TASKS), episodes=E, steps=STEPS)
+    return tp.metrics(tp.run(fixture, jax.random.key(0), backend="cpu", **ARM_PHYSICS), fixture)
+
+
+def test_the_arm_meets_every_target_on_at_least_23_tasks(table):
+    """The headline: all four targets on 23 of 40 (the floating hand: 1), TCP on 38."""
+    assert sum(all(table[t][k] for k in TARGET_KEYS) for t in TASKS) >= 23
+    assert sum(table[t]["ok_tcp"] for t in TASKS) >= 38
+
+
+@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("target", TARGET_KEYS)
+def test_arm_trajectory_parity_target(table, task, target, request):
+    check_target(table, task, target, KNOWN_MISSES, request)
