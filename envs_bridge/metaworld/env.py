@@ -150,7 +150,7 @@ class MetaWorldEnv:
         if physics_graphs is not None and physics_graphs < 1:
             raise ValueError(f"physics_graphs must be None or 0 (one per task) or >= 1, got {physics_graphs}")
         names = task_set.task_names
-        physics_impl_mod.check(physics_impl, physics_graphs, warp_graph_mode)
+        physics_impl_mod.check(physics_impl, warp_graph_mode)
         self.physics_impl = physics_impl
         auto_barriers = hand == "arm" and physics_impl == "jax"  # they order XLA passes; Warp's kernels need none
         self.level_barriers = auto_barriers if level_barriers is None else bool(level_barriers)

@@ -51,9 +51,9 @@ def warp_installed() -> bool:
 GRAPH_MODES = ("default", "warp", "jax", "none")
 
 
-def check(impl: str, physics_graphs: int | None, graph_mode: str = "default") -> None:
-    """Raises ``ValueError`` / ``ImportError`` for an implementation that cannot run this env (``physics_graphs``:
-    any, on Warp too; a group whose members differ in a field Warp cannot batch is refused by ``warp_groups``)."""
+def check(impl: str, graph_mode: str = "default") -> None:
+    """Raises ``ValueError`` / ``ImportError`` for an implementation that cannot run this env (any ``physics_graphs``
+    runs on Warp too; a group whose members differ in a field Warp cannot batch is refused by ``warp_groups``)."""
     if impl not in IMPLS:
         raise ValueError(f"unknown physics_impl {impl!r}; valid: {', '.join(IMPLS)}")
     if graph_mode not in GRAPH_MODES or (graph_mode != "default" and impl != "warp"):
@@ -108,7 +108,10 @@ def box_box_as_c(m: mujoco.MjModel) -> mujoco.MjModel:
     safe's side wall (tilted 0.03 rad to it, 0.71 and 0.13 mm deep at its two edges) got 2 contacts where C MuJoCo
     and MJX-JAX have 4, about half the stop's force, and the door hinge's velocity after one substep was 1.152 rad/s
     against C's 0.895 (with the flag: 0.895). C MuJoCo ignores the flag for box pairs (it only picks libccd over
-    its native convex solver for the other convex pairs), so the copy is for Warp only."""
+    its native convex solver for the other convex pairs), so the copy is for Warp only. A model that already has the
+    flag is returned as it is."""
+    if m.opt.disableflags & mujoco.mjtDisableBit.mjDSBL_NATIVECCD:
+        return m
     m = copy.deepcopy(m)
     m.opt.disableflags |= mujoco.mjtDisableBit.mjDSBL_NATIVECCD
     return m

@@ -23,7 +23,7 @@ import mujoco
 
 from envs_bridge.metaworld import tasks
 
-__all__ = ["OBJ", "PAD", "WRIST", "Refs", "SceneDef", "pairs", "pose", "resolve_refs", "scipy_quat", "touching"]
+__all__ = ["OBJ", "OBJ_ON_TABLE", "PAD", "WRIST", "Refs", "SceneDef", "pairs", "pose", "resolve_refs", "scipy_quat", "touching"]
 
 # Contact parameters, each a string of MJCF ``<pair>`` attributes (friction, solref, solimp) that ``scenes.scene_xml``
 # pastes into a pair: pad x object (Meta-World's pad friction 2, its objects' 1, mixed as MuJoCo mixes them), object x
@@ -31,6 +31,10 @@ __all__ = ["OBJ", "PAD", "WRIST", "Refs", "SceneDef", "pairs", "pose", "resolve_
 PAD = 'friction="2 2 0.1 0.002 0.002" solref="0.01 1" solimp="0.97 0.99 0.01"'
 OBJ = 'friction="1 1 0.005 0.0001 0.0001" solref="0.01 1" solimp="0.99 0.99 0.01"'
 WRIST = 'friction="1 1 0.005 0.0001 0.0001" solref="0.015 1" solimp="0.945 0.97 0.0055"'
+# An object of Meta-World's object classes (0.01, 0.99 0.99 0.01) on its table, whose collision geom keeps MuJoCo's
+# default contact parameters (0.02, 0.9 0.95 0.001): MuJoCo mixes them (the mean) to ``WRIST``'s numbers. Where the
+# scenes use it instead of ``OBJ`` is measured at each use (soccer's ball, the hammer and nut, the coffee mug).
+OBJ_ON_TABLE = WRIST
 
 # A placement: the key of the task's placement dict (``specs_mt50.place``), optionally with a fixed offset added.
 Placement = str | tuple[str, tuple[float, float, float]]

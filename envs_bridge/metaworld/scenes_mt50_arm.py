@@ -39,7 +39,8 @@ against the recorded Meta-World 3.1.1 episodes (C MuJoCo, 5 episodes x 200 steps
 
 from __future__ import annotations
 
-from envs_bridge.metaworld.scene_defs import OBJ, PAD, WRIST
+from envs_bridge.metaworld.scene_defs import OBJ, OBJ_ON_TABLE, PAD
+from envs_bridge.metaworld.scenes_mt50_tools import PAD_FIRM
 
 __all__ = ["BODY", "PAIR_PARAMS", "body", "pairs"]
 
@@ -48,7 +49,6 @@ _PUCK_LIMIT = ('solreflimit="0.07 1"', 'solreflimit="0.02 1"')
 _LOCK_DAMPING = ('damping="0.2" armature="0.002"', 'damping="2" armature="0.001"')
 _LOCK_JOINT = ('damping="0.2" armature="0.002"\n                 solimplimit="0.99 0.999 0.001"', 'damping="2" armature="0.001"')
 _TOOLS = ("assembly", "disassemble", "hammer", "stick-push", "stick-pull")
-_PAD_FIRM = PAD.replace('solimp="0.97 0.99 0.01"', 'solimp="0.99 0.999 0.01"')  # scenes_mt50_tools' firm pads
 
 # {task: ((floating-hand text, arm text), ...)}: replacements in the task's scene bodies.
 BODY: dict[str, tuple[tuple[str, str], ...]] = {
@@ -58,8 +58,8 @@ BODY: dict[str, tuple[tuple[str, str], ...]] = {
 }
 # {task: {floating-hand pair parameters: arm pair parameters}}.
 _PAD_STICK = 'friction="2 2 0.1 0.002 0.002" solref="0.015 1" solimp="0.974 0.994 0.0055"'
-PAIR_PARAMS: dict[str, dict[str, str]] = {t: {_PAD_FIRM: _PAD_STICK if "stick" in t else PAD} for t in _TOOLS}
-PAIR_PARAMS.update({t: {OBJ: WRIST} for t in ("coffee-pull", "coffee-push")})  # mug x table, the coffee tasks' only OBJ
+PAIR_PARAMS: dict[str, dict[str, str]] = {t: {PAD_FIRM: _PAD_STICK if "stick" in t else PAD} for t in _TOOLS}
+PAIR_PARAMS.update({t: {OBJ: OBJ_ON_TABLE} for t in ("coffee-pull", "coffee-push")})  # mug x table, the coffee tasks' only OBJ
 
 
 def body(task: str, xml: str) -> str:

@@ -13,7 +13,17 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from envs_bridge.metaworld import scene_parts
-from envs_bridge.metaworld.scene_defs import OBJ, PAD, WRIST, SceneDef, pairs, pose, scipy_quat, touching
+from envs_bridge.metaworld.scene_defs import (
+    OBJ,
+    OBJ_ON_TABLE,
+    PAD,
+    WRIST,
+    SceneDef,
+    pairs,
+    pose,
+    scipy_quat,
+    touching,
+)
 
 __all__ = ["SCENES", "pad_touch", "pose", "touch_refs"]
 
@@ -158,7 +168,6 @@ _OBJ2 = OBJ.replace('friction="1 1 ', 'friction="2 2 ')
 # the pad pressed the ball 5 mm into the table where the real one goes 13 mm and pops up ahead of the fingers; mixed:
 # 14.5 mm, popping to z 0.069 (real 0.071). Open loop on the arm (C MuJoCo, 5 episodes x 200 steps): ball within
 # 10 mm at step 50 in 0.0 -> 0.4 of the episodes, TCP median 2.9 -> 2.2 mm.
-_BALL_TABLE = WRIST
 _SOCCER = """
     <body name="soccer_ball" pos="0 0.6 0.03">
       <freejoint name="balljoint"/>
@@ -223,7 +232,7 @@ SCENES: dict[str, SceneDef] = {
                           refs=_OBJ_REFS, observe=_geom_observe, free={"objjoint": "body"}, quantities=pad_touch),
     "soccer": SceneDef(body=_SOCCER,
                        pairs=(pairs(_PADS, ("objGeom",), PAD) + pairs(_PADS, ("table",) + _GOAL_SIDES, PAD)
-                              + (("objGeom", "table", _BALL_TABLE),) + pairs(("objGeom",), ("goal_back",) + _GOAL_SIDES, OBJ)
+                              + (("objGeom", "table", OBJ_ON_TABLE),) + pairs(("objGeom",), ("goal_back",) + _GOAL_SIDES, OBJ)
                               + pairs(("wrist",), ("goal_back", "goal_top") + _GOAL_SIDES, WRIST)),
                        refs={"obj": ("body", "soccer_ball"), **touch_refs("objGeom")}, observe=_body_observe,
                        moved={"goal_whole": "goal"}, free={"balljoint": "body"}, quantities=pad_touch),

@@ -15,9 +15,19 @@ import math
 
 import jax.numpy as jnp
 
-from envs_bridge.metaworld.scene_defs import OBJ, PAD, WRIST, SceneDef, pairs, pose, scipy_quat, touching
+from envs_bridge.metaworld.scene_defs import (
+    OBJ,
+    OBJ_ON_TABLE,
+    PAD,
+    WRIST,
+    SceneDef,
+    pairs,
+    pose,
+    scipy_quat,
+    touching,
+)
 
-__all__ = ["SCENES"]
+__all__ = ["PAD_FIRM", "SCENES"]
 
 _PADS = ("leftpad", "rightpad")
 _STIFF_LIMIT = 'solimplimit="0.99 0.999 0.001"'
@@ -30,7 +40,7 @@ _STIFF_LIMIT = 'solimplimit="0.99 0.999 0.001"'
 # pair got Meta-World's torsional friction, condim 4 (``scenes.py``, session 14). C MuJoCo scripted closed loop,
 # 10 episodes, PAD -> firm (real): disassemble any 0.0 -> 1.0 (1.0), hammer 0.0 -> 0.1 (1.0), stick-push last 0.2
 # -> 0.0 (0.0), stick-pull any / last 0.7 / 0.3 -> 0.8 / 0.1 (1.0 / 0.4), assembly 1.0 unchanged.
-_PAD_FIRM = PAD.replace('solimp="0.97 0.99 0.01"', 'solimp="0.99 0.999 0.01"')
+PAD_FIRM = PAD.replace('solimp="0.97 0.99 0.01"', 'solimp="0.99 0.999 0.01"')
 # Object x table: Meta-World's table collision box has MuJoCo's default contact parameters (solref 0.02, solimp
 # 0.9 0.95 0.001, condim 3), which MuJoCo mixes (the mean; condim the larger) with the object's class: the nut's and
 # the hammer's (0.01, 0.99 0.99 0.01) give solref 0.015, solimp (0.945, 0.97, 0.0055) (``WRIST``'s parameters), the
@@ -41,7 +51,6 @@ _PAD_FIRM = PAD.replace('solimp="0.97 0.99 0.01"', 'solimp="0.99 0.999 0.01"')
 # ``scenes_mt50_arm``'s pads), any / last-step success 0.8 / 0.8 -> 1.0 / 1.0 (real 1.0 / 1.0), success steps
 # 40 -> 135 (133): every target met; stick-pull object 0.8 -> 1.0. The floating hand: hammer object 0.6 -> 0.2,
 # any-step 0.2 -> 0.0 (real 1.0), stick-pull any / last 0.6 / 0.2 -> 0.8 / 0.6 (real 1.0 / 0.4).
-_ON_TABLE = WRIST
 _STICK_ON_TABLE = 'friction="1 1 0.005 0.0001 0.0001" solref="0.02 1" solimp="0.949 0.974 0.001" condim="4"'
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -92,9 +101,9 @@ _RINGS = tuple(f"ring{i}" for i in range(8))
 # Contacts as Meta-World 3.1.1's scripted episodes have them (10 episodes each): pads x handle, ring x peg and
 # table, handle x table, and in assembly the left finger x table (4,028 contact-steps: the policy pushes the hand
 # down beside the peg; both our pads, as one alone rolls our floating hand about the weld).
-_WRENCH_PAIRS = (pairs(_PADS, ("WrenchHandle",), _PAD_FIRM)
+_WRENCH_PAIRS = (pairs(_PADS, ("WrenchHandle",), PAD_FIRM)
                  + pairs(_RINGS, ("peg",), OBJ)
-                 + pairs(("ring0", "ring2", "ring4", "ring6", "WrenchHandle"), ("table",), _ON_TABLE)
+                 + pairs(("ring0", "ring2", "ring4", "ring6", "WrenchHandle"), ("table",), OBJ_ON_TABLE)
                  + pairs(_PADS, ("table",), OBJ))
 _WRENCH_REFS = {"nut": ("body", "RoundNut"), "handle_end": ("site", "RoundNut-8"), "centre": ("site", "RoundNut")}
 # Meta-World's nut orientation when the reset places it: the XML's (1, 0, 0, 1) after the hand settle (recorded
@@ -171,8 +180,8 @@ def _hammer_quantities(refs, d, q):
 
 _HAMMER_SCENE = SceneDef(
     body=_HAMMER,
-    pairs=(pairs(_PADS, ("HammerHandle",), _PAD_FIRM)
-           + pairs(("HammerHandle", "HammerHead"), ("table",), _ON_TABLE)
+    pairs=(pairs(_PADS, ("HammerHandle",), PAD_FIRM)
+           + pairs(("HammerHandle", "HammerHead"), ("table",), OBJ_ON_TABLE)
            + pairs(("HammerHead",), ("nail_head", "nail_block"), OBJ)),
     refs={"hammer": ("body", "hammer"), "nail": ("body", "nail_link"), "nail_q": ("joint", "NailSlideJoint")},
     observe=_hammer_observe,
@@ -249,7 +258,7 @@ def _stick_quantities(refs, d, q):
 # body (98 contact-steps, a brief graze of the tapered wrist mesh, 0.047 off the hand's axis, as the hand passes
 # the thermos at y 0.6): our wrist box, as wide as the mesh's widest part (0.053), stays on the body over many
 # steps and shoves the thermos along +y away from the stick (C MuJoCo, 10 episodes: any-step 0.7 -> 0.2, real 1.0).
-_STICK_COMMON = pairs(_PADS, ("objGeom",), _PAD_FIRM) + pairs(("objGeom",), ("table",), _STICK_ON_TABLE)
+_STICK_COMMON = pairs(_PADS, ("objGeom",), PAD_FIRM) + pairs(("objGeom",), ("table",), _STICK_ON_TABLE)
 _STICK_PUSH_PAIRS = (_STICK_COMMON + pairs(("objGeom",), ("therm_body",), OBJ)
                      + pairs(("wrist",), ("therm_body",), WRIST) + pairs(_PADS, ("therm_body",), PAD))
 _STICK_PULL_PAIRS = (_STICK_COMMON + pairs(("objGeom",), ("handle_bar", "handle_upper", "handle_lower"), OBJ)

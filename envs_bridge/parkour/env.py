@@ -57,7 +57,7 @@ class ParkourEnv:
                  random_init_step: bool = True, iterations: int = 4, ls_iterations: int = 4,
                  active_spheres: int | None = None, num_task_slots: int | None = None,
                  physics_impl: str = "jax", warp_graph_mode: str = "default"):
-        physics_impl_mod.check(physics_impl, None, warp_graph_mode)
+        physics_impl_mod.check(physics_impl, warp_graph_mode)
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; valid modes: {', '.join(MODES)}")
         names = {n: i for i, n in enumerate(terrain.TERRAIN_NAMES) if i in terrain.IMPLEMENTED}
