@@ -56,7 +56,8 @@ BENCHES=("mt10=--envs 24576"
          "mt50=--suite mt50 --envs 24576 --physics-graphs ${PHYS:-auto}"
          "mt50w=--suite mt50 --envs 24576 --physics-impl warp --warp-graph-mode ${WGM:-default}"
          "mt10arm4wg=--envs 24576 --hand arm --frame-skip 4 --iterations 4 --physics-impl warp --physics-graphs 1 --warp-graph-mode ${WGM:-default}"
-         "mt50wg=--suite mt50 --envs 24576 --physics-impl warp --physics-graphs 1 --warp-graph-mode ${WGM:-default}")
+         "mt50wg=--suite mt50 --envs 24576 --physics-impl warp --physics-graphs 1 --warp-graph-mode ${WGM:-default}"
+         "mt50armwg=--suite mt50 --envs 24576 --hand arm --frame-skip 4 --iterations 4 --physics-impl warp --physics-graphs 1 --warp-graph-mode ${WGM:-default}")
 picked() { [[ " ${BENCH_ONLY:-$1} " == *" $1 "* ]]; }  # picked NAME: NAME is in BENCH_ONLY ("mt10 mt50"; unset: all)
 job() {  # job NAME LIMIT_S CMD...
   local name=$1 limit=$2; shift 2
