@@ -24,7 +24,8 @@ import jax
 import jax.numpy as jnp
 import mujoco
 
-from envs_bridge.metaworld import MT50_TASKS, TASKS, make_metaworld, mt50_physics_graphs, physics_impl, scenes
+from envs_bridge import physics_impl
+from envs_bridge.metaworld import MT50_TASKS, TASKS, make_metaworld, mt50_physics_graphs, scenes
 from experiments import bench_common
 
 
@@ -129,7 +130,7 @@ def main(argv=None):
     p.add_argument("--level-barriers", default="auto", choices=("auto", "on", "off"),
                    help="MetaWorldEnv's level_barriers (auto: on for the arm only; envs_bridge/mjx_levels.py)")
     p.add_argument("--physics-impl", default="jax", choices=physics_impl.IMPLS,
-                   help="MetaWorldEnv's physics_impl: MJX-JAX or MuJoCo Warp (envs_bridge/metaworld/physics_impl.py)")
+                   help="MetaWorldEnv's physics_impl: MJX-JAX or MuJoCo Warp (envs_bridge/physics_impl.py)")
     p.add_argument("--warp-graph-mode", default="default", choices=physics_impl.GRAPH_MODES,
                    help="MetaWorldEnv's warp_graph_mode: MuJoCo Warp's CUDA-graph capture per call")
     p.add_argument("--quick", action="store_true", help="CPU smoke size: 20 envs, 2 steps per call, 2 repeats")

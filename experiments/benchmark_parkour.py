@@ -26,7 +26,7 @@ os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 import jax
 import mujoco
 
-from envs_bridge.metaworld import physics_impl as physics_impls
+from envs_bridge import physics_impl as physics_impls
 from envs_bridge.parkour import TASKS, make_parkour
 from experiments import bench_common
 

@@ -21,7 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 from absl import app, flags
 
-from envs_bridge.metaworld import physics_impl
+from envs_bridge import physics_impl
 from experiments import common, stderr_filter
 
 
@@ -76,7 +76,7 @@ def _define_flags() -> None:
     flags.DEFINE_integer("seed", 0, "Reset seed.")
     flags.DEFINE_string("out", None, "Optional .npz with the per-step arrays.")
     flags.DEFINE_enum("physics_impl", "", ["", *physics_impl.IMPLS],
-                      "Meta-World physics implementation to act in ('' = the run's own; envs_bridge/metaworld/physics_impl.py).")
+                      "Meta-World physics implementation to act in ('' = the run's own; envs_bridge/physics_impl.py).")
 
 
 def main(argv):

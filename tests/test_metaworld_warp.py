@@ -1,4 +1,4 @@
-"""``physics_impl="warp"``: the MT10 scenes stepped by MuJoCo Warp through MJX (``envs_bridge/metaworld/physics_impl.py``).
+"""``physics_impl="warp"``: the MT10 scenes stepped by MuJoCo Warp through MJX (``envs_bridge/physics_impl.py``).
 
 Warp runs its kernels on the CPU too (compiled by its bundled LLVM), so these run in CI with ``warp-lang`` from the
 test extra; without it the warp tests skip and say why. The option's GPU speed is in ``benchmarks/README.md``; here:
@@ -17,7 +17,8 @@ import pytest
 from mujoco import mjx
 from test_metaworld_trajectory_parity import FIXTURE, TARGET_KEYS, TASKS, check_target
 
-from envs_bridge.metaworld import ARM_PHYSICS, MetaWorldEnv, physics_impl
+from envs_bridge import physics_impl
+from envs_bridge.metaworld import ARM_PHYSICS, MetaWorldEnv
 from envs_bridge.metaworld import trajectory_parity as tp
 from envs_bridge.metaworld.cpu_sim import CpuRollout
 from mtjax import envs

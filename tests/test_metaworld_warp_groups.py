@@ -5,7 +5,8 @@ import jax
 import numpy as np
 import pytest
 
-from envs_bridge.metaworld import ARM_PHYSICS, MetaWorldEnv, physics_impl, warp_groups
+from envs_bridge import physics_impl
+from envs_bridge.metaworld import ARM_PHYSICS, MetaWorldEnv, warp_groups
 from envs_bridge.metaworld.policies import multitask_policy
 from envs_bridge.metaworld.policies_mt50 import POLICIES_MT50
 from mtjax import envs

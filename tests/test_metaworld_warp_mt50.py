@@ -6,8 +6,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from envs_bridge import registry
-from envs_bridge.metaworld import MetaWorldEnv, physics_impl, scene_defs
+from envs_bridge import physics_impl, registry
+from envs_bridge.metaworld import MetaWorldEnv, scene_defs
 from envs_bridge.metaworld.policies import multitask_policy
 from envs_bridge.metaworld.policies_mt50 import POLICIES_MT50
 from mtjax import envs

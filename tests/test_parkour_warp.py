@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from envs_bridge.metaworld import physics_impl
+from envs_bridge import physics_impl
 from envs_bridge.parkour import ParkourEnv, make_parkour, robot, shapes, terrain
 from mtjax import envs
 

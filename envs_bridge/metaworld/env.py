@@ -24,8 +24,8 @@ import jax.numpy as jnp
 from flax import struct
 from mujoco import mjx
 
+from envs_bridge import physics_impl as physics_impl_mod
 from envs_bridge.metaworld import physics_groups, rewards, scenes, scenes_mt50, shared_physics, tasks
-from envs_bridge.metaworld import physics_impl as physics_impl_mod
 from envs_bridge.metaworld.task_model import TaskModel
 from mtjax import envs
 

@@ -13,7 +13,8 @@ import mujoco
 import numpy as np
 from mujoco import mjx
 
-from envs_bridge.metaworld import physics_impl, scene_defs, scenes, scenes_mt50, tasks
+from envs_bridge import physics_impl
+from envs_bridge.metaworld import scene_defs, scenes, scenes_mt50, tasks
 
 __all__ = ["TaskModel"]
 

@@ -37,7 +37,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from envs_bridge.metaworld import physics_impl, policies_mt50, probes, scenes
+from envs_bridge import physics_impl
+from envs_bridge.metaworld import policies_mt50, probes, scenes
 from envs_bridge.metaworld.env import MetaWorldEnv
 from envs_bridge.metaworld.jitted import JittedEnv
 from mtjax import envs

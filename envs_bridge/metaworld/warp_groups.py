@@ -35,8 +35,7 @@ import numpy as np
 from mujoco import mjx
 from mujoco.mjx._src.types import tree_path_to_attr_str  # mujoco-mjx is pinned (pyproject.toml)
 
-from envs_bridge import mjx_levels
-from envs_bridge.metaworld import physics_impl
+from envs_bridge import mjx_levels, physics_impl
 from envs_bridge.metaworld.shared_physics import GroupModel, SimState
 
 __all__ = ["WarpGroup", "run"]

@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 from mujoco import mjx
 
-from envs_bridge.metaworld import physics_impl as physics_impl_mod
+from envs_bridge import physics_impl as physics_impl_mod
 from envs_bridge.parkour import dynamics, robot, scan, scene, terrain, warp_physics
 from envs_bridge.parkour.dynamics import ParkourState
 from mtjax import envs
@@ -45,7 +45,7 @@ class ParkourEnv:
       random_init_step: first episodes start at a uniform step in [0, episode_length) (MTBench does).
       physics_impl: "jax" (MJX-JAX, default) or "warp" (MuJoCo Warp through MJX, ``warp_physics.py``; needs
         ``warp-lang``). warp_graph_mode: constructor argument, Warp's CUDA-graph capture
-        (``physics_impl.GRAPH_MODES`` of ``envs_bridge/metaworld/physics_impl.py``; "default": MJX's choice).
+        (``physics_impl.GRAPH_MODES`` of ``envs_bridge/physics_impl.py``; "default": MJX's choice).
       obs_size: 212 + one-hot width. action_size: 12. goal_progress: True (``mtjax.envs.packed_transition``).
     """
 

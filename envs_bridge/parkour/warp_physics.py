@@ -25,7 +25,7 @@ precomputed model constants on Warp, so the env sets them per env too (``warp_fi
 Contacts live in one pool shared by the batch (``d._impl.contact__*``, ``nacon`` entries used, each with its
 world ``contact__worldid`` and its constraint rows ``contact__efc_address``); ``group_forces`` sums them per
 env and body group, the pooled form of MJX-JAX's per-env slots (``ParkourEnv._group_forces``). The pools are
-sized as the Meta-World option's (``envs_bridge/metaworld/physics_impl.py``, ``warp_model``): every MJX-JAX
+sized as the Meta-World option's (``envs_bridge/physics_impl.py``, ``warp_model``): every MJX-JAX
 contact slot of every env at once, so they never overflow. Between control steps the env carries ``Carry``
 (what Warp reads of the previous step), not a whole Warp ``mjx.Data``: outside the ``vmap`` that data's pool
 would be broadcast to every env.

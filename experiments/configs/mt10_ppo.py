@@ -42,7 +42,7 @@ def get_config(arg: str = ""):
     c.env.num_envs = 4096
     # Options forwarded to make_env (MTBench: 150-step episodes, reward_scale 100, "rand" resets) and the physics.
     # physics_impl: "jax" (MJX-JAX) or "warp" (MuJoCo Warp through MJX: NVIDIA GPUs, warp-lang installed; the same
-    # scenes, several times faster on the arm: envs_bridge/metaworld/physics_impl.py).
+    # scenes, several times faster on the arm: envs_bridge/physics_impl.py).
     # warp_graph_mode: Warp's CUDA-graph capture per call ("default" = MJX's: "warp" on the GPU; also "jax", "none").
     # physics_graphs: 0 = one physics graph per task; k = at most k graphs shared by the tasks of one skeleton (the
     # arm's fewest: 4, 1 asks for them; on Warp one call per group: envs_bridge/metaworld/warp_groups.py).

@@ -1,6 +1,6 @@
-"""Which MuJoCo implementation steps the Meta-World scenes: MJX's JAX one or MuJoCo Warp.
+"""Which MuJoCo implementation steps an MJX env: MJX's JAX one or MuJoCo Warp (shared by every env family).
 
-``MetaWorldEnv(..., physics_impl=...)``:
+``MetaWorldEnv(..., physics_impl=...)`` and ``ParkourEnv(..., physics_impl=...)``:
 
 * ``"jax"`` (default): MJX-JAX, every platform (the CPU test suite, CI). Contacts live in fixed per-env slots (one
   per possible contact of every pair), and every slot's constraint rows are solved whether the contact is active or
@@ -8,15 +8,17 @@
 * ``"warp"``: MJX's MuJoCo Warp backend (``mjx.put_model(..., impl="warp")``; needs ``warp-lang``, NVIDIA GPUs for
   speed, runs slowly on the CPU too). Contacts are generated per step into one pool shared by the batch and only the
   active ones become constraint rows. Same model, same scenes, same solver settings; a different implementation,
-  so trajectories agree with MJX-JAX's to float rounding amplified by contacts (``tests/test_metaworld_warp.py``).
+  so trajectories agree with MJX-JAX's to float rounding amplified by contacts (``tests/test_metaworld_warp.py``,
+  ``tests/test_parkour_warp.py``).
 
-The Warp pools are sized from MJX-JAX's static sizes of the same model plus what C MuJoCo's box-box test adds
-(``box_box_as_c``: 8 contacts per box pair, MJX-JAX 4): ``naconmax`` = the task's envs x those contact slots
-(every slot of every env active at once: never exceeded) and ``njmax`` = those constraint rows per env.
-The rewards that test contacts (``scene_defs.touching``: the pads on an MT50 task's object) read MJX-JAX's per-env
-contact slots; on Warp ``PairTable`` turns the batch's pool into the same per-env view (one slot per contact
-pair, its smallest distance). Shared physics graphs (``physics_graphs``) step each group of padded tasks in one
-Warp call over all its envs (``warp_groups.py``).
+What lives here is generic MJX/Warp plumbing; each env family adds its own (Meta-World: ``metaworld/task_model.py``,
+``metaworld/warp_groups.py``; parkour: ``parkour/warp_physics.py``). The Warp pools are sized from MJX-JAX's static
+sizes of the same model plus what C MuJoCo's box-box test adds (``box_box_as_c``: 8 contacts per box pair, MJX-JAX
+4): ``naconmax`` = the envs x those contact slots (every slot of every env active at once: never exceeded) and
+``njmax`` = those constraint rows per env. Rewards that test contacts (Meta-World's ``scene_defs.touching``: the
+pads on an MT50 task's object) read MJX-JAX's per-env contact slots; on Warp ``PairTable`` turns the batch's pool
+into the same per-env view (one slot per contact pair, its smallest distance). ``static_geoms`` /
+``place_static_geoms`` re-pose the geoms Warp treats as static when a fixture's body is moved per episode.
 """
 
 from __future__ import annotations
