@@ -32,7 +32,12 @@ against the recorded Meta-World 3.1.1 episodes (C MuJoCo, 5 episodes x 200 steps
   success 0.8 -> 1.0 (real 1.0), success steps 108.8 -> 118.6 (122.4), TCP median 3.8 -> 2.9 mm: every target met;
   coffee-push: success steps 141.6 -> 144.0 (real 120.0), object 0.4 unchanged (at step 45 of the replays the real
   mug's origin rises 3 mm as the pads push it, ours stays flat: the cylinder tipping on its rim, we take it). The
-  floating hand's numbers do not move with it (both tasks, to the printed digit), so its scene keeps ``OBJ``.
+  floating hand's numbers do not move with it (both tasks, to the printed digit), so its scene keeps ``OBJ``;
+* the stick tasks' thermos slides at MuJoCo's default soft limit (solref 0.02, solimp 0.9 0.95; Meta-World's
+  ``thermos.xml`` sets none; floating: stiff): the arm, pushing the thermos with its wrist at ~1.3 kN, drives it
+  to x 0.2085 as the real arm does (recorded 0.2083; stiff 0.2006); stick-push joint excess 0.005 -> 0.009 (real
+  0.008), stick positions at step 130 within 1.3 mm in x (stiff 9 mm); success cells unchanged (stick-pull
+  success steps 41.8 -> 42.2).
 
 ``body(task, xml)`` and ``pairs(task, pairs)`` apply them; ``scenes_arm.arm_body`` and ``arm_pairs`` call them first.
 """
@@ -50,11 +55,14 @@ _LOCK_DAMPING = ('damping="0.2" armature="0.002"', 'damping="2" armature="0.001"
 _LOCK_JOINT = ('damping="0.2" armature="0.002"\n                 solimplimit="0.99 0.999 0.001"', 'damping="2" armature="0.001"')
 _TOOLS = ("assembly", "disassemble", "hammer", "stick-push", "stick-pull")
 
+# The thermos' slides at MuJoCo's default soft limit (Meta-World's thermos.xml sets none; floating: stiff).
+_THERMOS_LIMIT = ('solimplimit="0.99 0.999 0.001"', 'solreflimit="0.02 1" solimplimit="0.9 0.95 0.001"')
 # {task: ((floating-hand text, arm text), ...)}: replacements in the task's scene bodies.
 BODY: dict[str, tuple[tuple[str, str], ...]] = {
     **{t: (_PUCK_LIMIT,) for t in _PLATES},
     "door-lock": (_LOCK_DAMPING,),
     "door-unlock": (_LOCK_JOINT,),
+    **{t: (_THERMOS_LIMIT,) for t in ("stick-push", "stick-pull")},
 }
 # {task: {floating-hand pair parameters: arm pair parameters}}.
 _PAD_STICK = 'friction="2 2 0.1 0.002 0.002" solref="0.015 1" solimp="0.974 0.994 0.0055"'
