@@ -36,7 +36,8 @@ def _toy(**over):
                                           (toy_ppo, "smoke"), (mt10_mtrl, "cagrad"), (mt10_mtrl, "famo,smoke"),
                                           (mt10_arch, "moore_mh"), (mt10_arch, "paco,smoke"), (mt10_grpo, ""),
                                           (mt10_grpo, "famo,smoke"), (toy_ppo, "grpo"), (mt50_ppo, ""),
-                                          (mt50_ppo, "smoke"), (mt10_ppo_floating, "24k")])
+                                          (mt50_ppo, "smoke"), (mt50_ppo, "arm,smoke"),
+                                          (mt10_ppo_floating, "24k")])
 def test_every_shipped_config_parses_and_its_json_round_trips(make, variant):
     c = make.get_config(variant)
     rc = config.parse(c)
@@ -76,6 +77,11 @@ def test_mt50_ppo_follows_mtbenchs_mt50_vanilla_row():
     assert smoke.env.num_envs == 100 and (smoke.env.num_envs * smoke.ppo.horizon) % smoke.ppo.minibatch_size == 0
     with pytest.raises(ValueError, match="valid: '<row>', 'smoke'"):
         mt50_ppo.get_config("moore")
+    # the arm row changes only the physics keys: the MT10 configs' arm, on MuJoCo Warp, one call per skeleton
+    arm = config.parse(mt50_ppo.get_config("arm"))
+    assert dict(arm.env.kwargs) == {**dict(rc.env.kwargs), "hand": "arm", "frame_skip": 4, "iterations": 4,
+                                    "ls_iterations": 4, "physics_impl": "warp", "physics_graphs": 1}
+    assert (arm.ppo, arm.net, arm.total_iterations, arm.env.num_envs) == (rc.ppo, rc.net, 1272, 24576)
 
 
 def test_the_typed_config_is_frozen_and_json_keeps_the_configdict_layout():
