@@ -1,0 +1,58 @@
+"""Closed-loop parity over Meta-World's 50 seeded variations (``envs_bridge/metaworld/closed_loop_parity.py``): our
+scripted policy on the faithful arm (``ARM_PHYSICS``, the MT10 configs' physics), C MuJoCo, one 500-step episode per
+variation, against the real env's figures for the same variations. Any-step and final-step success shares within
+10 points; the 5-episode closed-loop cells of the trajectory-parity tests swing 20 points per episode, these 50 do
+not. ~4 s per task. Measured misses (session 23, mujoco 3.17.0) are strict xfails: meeting one fails until its row
+goes, and a regression on a met task fails at once.
+"""
+
+import numpy as np
+import pytest
+
+from envs_bridge.metaworld import ARM_PHYSICS
+from envs_bridge.metaworld import closed_loop_parity as clp
+
+# ours vs real: any-step share, final-step share (50 variations x 500 steps)
+KNOWN_MISSES = {
+    "coffee-push": "final 1.00 vs 0.54: the box mug holds where the real cylinder slides out of the grip",
+    "dial-turn": "final 0.78 vs 1.00",
+    "door-unlock": "final 0.98 vs 0.84",
+    "faucet-close": "final 0.84 vs 0.68",
+    "hand-insert": "final 1.00 vs 0.86",
+    "pick-out-of-hole": "final 0.76 vs 0.42",
+    "plate-slide-back-side": "final 0.12 vs 0.00",
+    "shelf-place": "final 0.58 vs 0.38",
+    "soccer": "any 0.94 vs 0.78",
+    "stick-pull": "final 0.92 vs 0.24",
+    "sweep-into": "final 0.18 vs 0.40",
+}
+
+
+def test_summarise_counts_as_the_real_figures_do():
+    # 4 episodes x 5 steps: success first at steps 2 and 4 (1-based) in two episodes, never in one, lost by the
+    # end in one: any 3/4, first steps (2 + 4 + 1) / 3, final 2/4
+    s = np.array([[0, 1, 1, 1, 1],
+                  [0, 0, 0, 1, 0],
+                  [0, 0, 0, 0, 0],
+                  [1, 1, 1, 1, 1]], bool)
+    any_, first, final = clp.summarise(s)
+    assert (any_, final) == (0.75, 0.5) and first == pytest.approx(7 / 3)
+    assert np.isnan(clp.summarise(np.zeros((2, 3), bool))[1])
+
+
+def test_compare_applies_ten_points_on_both_shares():
+    real = (0.86, 108.9, 0.50)
+    assert clp.compare((0.96, 160.0, 0.40), real)["ok_closed"]  # exactly 10 points off on both: met
+    assert not clp.compare((0.86, 108.9, 0.61), real)["ok_closed"]
+    assert not clp.compare((0.75, 108.9, 0.50), real)["ok_closed"]
+    row = clp.compare((0.86, 159.0, 0.50), real)
+    assert row["ok_first"] is False and row["ok_closed"]  # the first step is reported, not part of ok_closed
+    assert set(clp.REAL) >= {"reach", "assembly", "sweep"} and len(clp.REAL) == 50
+
+
+@pytest.mark.parametrize("task", list(clp.REAL))
+def test_closed_loop_on_fifty_variations(task, request):
+    if task in KNOWN_MISSES:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[task]))
+    row = clp.compare(clp.summarise(clp.run_task(task, **ARM_PHYSICS)), clp.REAL[task])
+    assert row["ok_closed"], row
