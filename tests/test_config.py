@@ -36,7 +36,7 @@ def _toy(**over):
                                           (toy_ppo, "smoke"), (mt10_mtrl, "cagrad"), (mt10_mtrl, "famo,smoke"),
                                           (mt10_arch, "moore_mh"), (mt10_arch, "paco,smoke"), (mt10_grpo, ""),
                                           (mt10_grpo, "famo,smoke"), (toy_ppo, "grpo"), (mt50_ppo, ""),
-                                          (mt50_ppo, "smoke"), (mt50_ppo, "arm,smoke"),
+                                          (mt50_ppo, "smoke"), (mt50_ppo, "arm,smoke"), (mt10_ppo, "24k_warp"),
                                           (mt10_ppo_floating, "24k")])
 def test_every_shipped_config_parses_and_its_json_round_trips(make, variant):
     c = make.get_config(variant)
@@ -56,6 +56,9 @@ def test_mt10_configs_run_the_arm_and_mt10_ppo_floating_differs_only_in_physics(
     assert dict(fast.env.kwargs) == {**dict(base.env.kwargs), "hand": "floating", "frame_skip": 1, "iterations": 4,
                                      "ls_iterations": 4}
     assert (fast.ppo, fast.net, fast.total_iterations, fast.env.num_envs) == (base.ppo, base.net, 1272, 24576)
+    warp = config.parse(mt10_ppo.get_config("24k_warp"))  # the same physics, stepped by MuJoCo Warp in 4 calls
+    assert dict(warp.env.kwargs) == {**dict(base.env.kwargs), "physics_impl": "warp", "physics_graphs": 1}
+    assert (warp.ppo, warp.net, warp.total_iterations, warp.env.num_envs) == (base.ppo, base.net, 1272, 24576)
     assert config.parse(mt10_ppo_floating.get_config("smoke")).env.num_envs == 40
     for make, variant in ((mt10_mtrl, "cagrad"), (mt10_arch, "moore_mh"), (mt10_grpo, ""), (mt10_sac, ""),
                           (mt10_fasttd3, ""), (mt10_pqn, "")):

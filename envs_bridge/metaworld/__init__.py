@@ -38,8 +38,10 @@ __all__ = ["ARM_PHYSICS", "FLOATING_PHYSICS", "MODES", "MT10_ARM_PHYSICS_GRAPHS"
 
 
 def mt50_physics_graphs(physics_impl: str) -> int | None:
-    """``make_env("mt50")``'s default ``physics_graphs``: ``MT50_PHYSICS_GRAPHS`` on MJX-JAX, one per task on Warp."""
-    return None if physics_impl == "warp" else MT50_PHYSICS_GRAPHS
+    """``make_env("mt50")``'s default ``physics_graphs``: ``MT50_PHYSICS_GRAPHS`` on MJX-JAX; on Warp 1, the fewest (one
+    Warp call per skeleton, 11 for the fifty tasks: the fifty per-task calls failed in Warp's graph capture on the
+    GPU, the eleven run, session 23)."""
+    return 1 if physics_impl == "warp" else MT50_PHYSICS_GRAPHS
 
 
 def make_metaworld(task_names, num_envs: int, **kwargs: Any) -> MetaWorldEnv:
