@@ -102,8 +102,8 @@ for j in "$@"; do
     mt50envs_bg) # the mt50envs job detached (e.g. its compile beside a train_bg run); collect fetches its files
       bg mt50envs_bg python3 experiments/benchmark_envs.py --suite mt50 --envs 24576 --no-profile --repeats 5 \
         --physics-graphs "${PHYS:-auto}" --out="/tmp/bgout/metaworld_mt50_envs_g${PHYS:-auto}_bg.json" ;;
-    mt50train_bg) # compile of the whole MT50 MT-PPO program (24,576 envs): 3 iterations, one per call, detached;
-      # MT50_EXTRA adds flags (MuJoCo Warp: "--config.env.kwargs.physics_impl=warp --config.env.kwargs.physics_graphs=0")
+    mt50train_bg) # compile of the whole MT50 MT-PPO program (24,576 envs; the arm on Warp since session 23): 3 iterations, one per call, detached;
+      # MT50_EXTRA adds --config flags (e.g. --config.seed=43); the floating hand is mt50_ppo.py:floating
       bg mt50train_bg bash -c "date +%s.%N > /tmp/bgout/mt50train_start; python3 -m experiments.train \
         --config=experiments/configs/mt50_ppo.py --config.tensorboard=False --config.plot=False \
         --config.total_iterations=3 --config.iters_per_call=1 --config.checkpoint_every=100000 \

@@ -14,6 +14,7 @@ from experiments.configs import (
     mt10_ppo_floating,
     mt10_pqn,
     mt10_sac,
+    mt50_arch,
     mt50_ppo,
     toy_offpolicy,
     toy_ppo,
@@ -36,7 +37,7 @@ def _toy(**over):
                                           (toy_ppo, "smoke"), (mt10_mtrl, "cagrad"), (mt10_mtrl, "famo,smoke"),
                                           (mt10_arch, "moore_mh"), (mt10_arch, "paco,smoke"), (mt10_grpo, ""),
                                           (mt10_grpo, "famo,smoke"), (toy_ppo, "grpo"), (mt50_ppo, ""),
-                                          (mt50_ppo, "smoke"), (mt50_ppo, "arm,smoke"), (mt10_ppo, "24k_warp"),
+                                          (mt50_ppo, "smoke"), (mt50_ppo, "floating,smoke"), (mt10_ppo, "24k_warp"),
                                           (mt10_ppo_floating, "24k")])
 def test_every_shipped_config_parses_and_its_json_round_trips(make, variant):
     c = make.get_config(variant)
@@ -67,8 +68,10 @@ def test_mt10_configs_run_the_arm_and_mt10_ppo_floating_differs_only_in_physics(
     # the algorithm-specific env options survive next to the physics keys
     assert dict(config.parse(mt10_pqn.get_config("")).env.kwargs)["action_scale"] == 0.005
     assert dict(config.parse(mt10_fasttd3.get_config("")).env.kwargs)["reward_scale"] == 1.0
-    # MT50 stays on the floating hand (its program's compile, issue 12)
-    assert dict(config.parse(mt50_ppo.get_config("")).env.kwargs)["hand"] == "floating"
+    # MT50's configs: the same arm, stepped by MuJoCo Warp in one call per skeleton
+    for make, variant in ((mt50_ppo, ""), (mt50_ppo, "smoke"), (mt50_arch, ""), (mt50_arch, "paco,smoke")):
+        kw = dict(config.parse(make.get_config(variant)).env.kwargs)
+        assert {k: kw[k] for k in arm_keys} == arm_keys and (kw["physics_impl"], kw["physics_graphs"]) == ("warp", 1)
 
 
 def test_mt50_ppo_follows_mtbenchs_mt50_vanilla_row():
@@ -80,11 +83,11 @@ def test_mt50_ppo_follows_mtbenchs_mt50_vanilla_row():
     assert smoke.env.num_envs == 100 and (smoke.env.num_envs * smoke.ppo.horizon) % smoke.ppo.minibatch_size == 0
     with pytest.raises(ValueError, match="valid: '<row>', 'smoke'"):
         mt50_ppo.get_config("moore")
-    # the arm row changes only the physics keys: the MT10 configs' arm, on MuJoCo Warp, one call per skeleton
-    arm = config.parse(mt50_ppo.get_config("arm"))
-    assert dict(arm.env.kwargs) == {**dict(rc.env.kwargs), "hand": "arm", "frame_skip": 4, "iterations": 4,
-                                    "ls_iterations": 4, "physics_impl": "warp", "physics_graphs": 1}
-    assert (arm.ppo, arm.net, arm.total_iterations, arm.env.num_envs) == (rc.ppo, rc.net, 1272, 24576)
+    # the floating row changes only the physics keys: the floating hand on MJX-JAX with 20 shared graphs
+    fl = config.parse(mt50_ppo.get_config("floating"))
+    assert dict(fl.env.kwargs) == {**dict(rc.env.kwargs), "hand": "floating", "frame_skip": 1, "iterations": 4,
+                                   "ls_iterations": 4, "physics_impl": "jax", "physics_graphs": 20}
+    assert (fl.ppo, fl.net, fl.total_iterations, fl.env.num_envs) == (rc.ppo, rc.net, 1272, 24576)
 
 
 def test_the_typed_config_is_frozen_and_json_keeps_the_configdict_layout():

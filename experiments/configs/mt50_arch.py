@@ -8,11 +8,11 @@ Rows as in ``mt10_arch`` (variants per ``experiments/configs/_variant.py``: ``[<
   mh, care_sh, care_mh, moore_sh, moore_mh, paco: 32,768 (24), entropy 0.005; softmod: 16,384, entropy 0.002;
   simba/simba_te/bro/bro_te (critic scaling): 32,768, entropy 0.005.
 
-Needs an environment registered as "mt50" (``c.env.name``).
+Physics: ``mt50_ppo.MT50_PHYSICS`` (the faithful arm on MuJoCo Warp, as ``mt50_ppo.py``); the floating hand with
+``--config.env.kwargs`` as ``mt50_ppo.FLOATING_MT50_PHYSICS``. Needs an environment registered as "mt50" (``c.env.name``).
 """
 
-from envs_bridge.metaworld import FLOATING_PHYSICS
-from experiments.configs import _variant, mt10_arch, mt10_ppo
+from experiments.configs import _variant, mt10_arch, mt10_ppo, mt50_ppo
 
 SUITE = "mt50"
 ROWS = {
@@ -34,7 +34,7 @@ def get_config(arg: str = ""):
     row, smoke = _variant.parse(arg, ROWS, "moore_sh", "mt50_arch")
     c = mt10_ppo.get_config("smoke" if smoke else "24k")
     c.env.name = "mt50"
-    c.env.kwargs = {**c.env.kwargs, **FLOATING_PHYSICS}  # as mt50_ppo.py (MT50 stays on the floating hand)
+    c.env.kwargs = {**c.env.kwargs, **mt50_ppo.MT50_PHYSICS}
     if smoke:
         c.env.num_envs = 100  # 2 per task
     c = mt10_arch.apply_row(c, row, SUITE, ROWS)
