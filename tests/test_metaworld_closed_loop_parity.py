@@ -2,8 +2,8 @@
 scripted policy on the faithful arm (``ARM_PHYSICS``, the MT10 configs' physics), C MuJoCo, one 500-step episode per
 variation, against the real env's figures for the same variations. Any-step and final-step success shares within
 10 points; the 5-episode closed-loop cells of the trajectory-parity tests swing 20 points per episode, these 50 do
-not. ~4 s per task. Measured misses (session 23, mujoco 3.17.0) are strict xfails: meeting one fails until its row
-goes, and a regression on a met task fails at once.
+not. ~4 s per task. 40 of 50 met (session 23, mujoco 3.17.0); the misses are strict xfails: meeting one fails
+until its row goes, and a regression on a met task fails at once.
 """
 
 import numpy as np
@@ -15,7 +15,6 @@ from envs_bridge.metaworld import closed_loop_parity as clp
 # ours vs real: any-step share, final-step share (50 variations x 500 steps)
 KNOWN_MISSES = {
     "coffee-push": "final 1.00 vs 0.54: the box mug holds where the real cylinder slides out of the grip",
-    "dial-turn": "final 0.78 vs 1.00",
     "door-unlock": "final 0.98 vs 0.84",
     "faucet-close": "final 0.84 vs 0.68",
     "hand-insert": "final 1.00 vs 0.86",

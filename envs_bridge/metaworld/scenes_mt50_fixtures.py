@@ -347,9 +347,8 @@ SCENES: dict[str, SceneDef] = {
 # handle-pull 5.1 -> 1.8; closed loop, handle-pull's success steps 168 -> 88 (real 99: the soft limit lets the
 # real grip creep the handle up), handle-pull-side last-step 0.8 -> 1.0 (real 1.0). Each soft limit yields where
 # the real one does (joint excess ours / real: handles 0.061 / 0.061, 0.071 / 0.071, 0.015 / 0.018, 0.072 / 0.072,
-# lever 4.314 / 4.310 rad). The dial keeps the floating hand's joint: with Meta-World's (damping 1) its open-loop
-# angle lags the real one (-0.15 vs -1.85 rad at step 80, the pad pushing the knob bar ~6 mm from the axis) and
-# the closed loop starts turning ~30 steps late (success steps 92 vs 128); the cause is not settled.
+# lever 4.314 / 4.310 rad). The dial's arm joint is in scenes_mt50_arm.py (Meta-World's, with the pads' 1 mm margin
+# on the knob bar: without the margin its open-loop angle lagged the real one, the hand 1 mm nearer the axis).
 _HANDLE_MW = 'type="slide" axis="0 0 1" range="-0.1 0" damping="30" armature="0.001"'
 _FAUCET_MW = 'type="hinge" axis="0 0 1" range="-1.57 1.57" damping="2" armature="0.001"'
 ARM_JOINTS: dict[str, tuple[str, str]] = {

@@ -9,7 +9,7 @@ Variants (``experiments/configs/_variant.py``: ``[<row>][,smoke]``):
                      Sawyer arm (4 x 3.125 ms, Newton 4 + 4) stepped by MuJoCo Warp, the tasks of one skeleton in
                      one Warp call (physics_graphs=1: 10 calls for the fifty tasks); needs warp-lang (the ``cuda``
                      and ``test`` extras; an NVIDIA GPU for speed: 419,790 env steps/s on an H100). Parity: closed
-                     loop over 50 variations 39 of 50 tasks, every 5-episode target on 23 of the 40 non-MT10
+                     loop over 50 variations 40 of 50 tasks, every 5-episode target on 24 of the 40 non-MT10
                      scenes (docs/metaworld_mt50.md).
   "floating"       : the same row on the fast floating hand, MJX-JAX, 20 shared physics graphs (1,588,286 env
                      steps/s on Warp, an H100; closed loop 27 of 50, every 5-episode target on 1 of 40).
