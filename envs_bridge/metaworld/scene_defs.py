@@ -23,7 +23,8 @@ import mujoco
 
 from envs_bridge.metaworld import tasks
 
-__all__ = ["OBJ", "OBJ_ON_TABLE", "PAD", "WRIST", "Refs", "SceneDef", "pairs", "pose", "resolve_refs", "scipy_quat", "touching"]
+__all__ = ["OBJ", "OBJ_ON_TABLE", "PAD", "WRIST", "Refs", "SceneDef", "pairs", "pose", "replace_each", "resolve_refs",
+           "scipy_quat", "touching"]
 
 # Contact parameters, each a string of MJCF ``<pair>`` attributes (friction, solref, solimp) that ``scenes.scene_xml``
 # pastes into a pair: pad x object (Meta-World's pad friction 2, its objects' 1, mixed as MuJoCo mixes them), object x
@@ -85,6 +86,16 @@ class SceneDef:
     joints: tuple[str, ...] = ()
     quantities: Callable[[Refs, Any, dict], dict] | None = None
     latch: Mapping[str, Callable[[dict], jax.Array]] = dataclasses.field(default_factory=dict)
+
+
+def replace_each(task: str, body: str, replacements, table: str) -> str:
+    """``body`` with each ``(old, new)`` of ``replacements`` applied (the arm's scene overrides); an ``old`` missing from
+    ``body`` raises, naming ``table`` (the override table that no longer matches the scene)."""
+    for old, new in replacements:
+        if old not in body:
+            raise ValueError(f"{task}: {old!r} is not in its scene body; {table} is out of date")
+        body = body.replace(old, new)
+    return body
 
 
 def pose(pos, quat) -> jax.Array:

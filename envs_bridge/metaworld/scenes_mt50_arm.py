@@ -44,7 +44,7 @@ against the recorded Meta-World 3.1.1 episodes (C MuJoCo, 5 episodes x 200 steps
 
 from __future__ import annotations
 
-from envs_bridge.metaworld.scene_defs import OBJ, OBJ_ON_TABLE, PAD
+from envs_bridge.metaworld.scene_defs import OBJ, OBJ_ON_TABLE, PAD, replace_each
 from envs_bridge.metaworld.scenes_mt50_tools import PAD_FIRM
 
 __all__ = ["BODY", "PAIR_PARAMS", "body", "pairs"]
@@ -80,11 +80,7 @@ PAIR_PARAMS.update({t: {OBJ: OBJ_ON_TABLE} for t in ("coffee-pull", "coffee-push
 
 def body(task: str, xml: str) -> str:
     """The task's scene bodies with the arm's numbers (``BODY``); each replaced text must occur in ``xml``."""
-    for old, new in BODY.get(task, ()):
-        if old not in xml:
-            raise ValueError(f"{task}: {old!r} is not in its scene; BODY is out of date")
-        xml = xml.replace(old, new)
-    return xml
+    return replace_each(task, xml, BODY.get(task, ()), "BODY")
 
 
 def pairs(task: str, task_pairs: tuple[tuple[str, str, str], ...]) -> tuple[tuple[str, str, str], ...]:

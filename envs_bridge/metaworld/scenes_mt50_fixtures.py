@@ -27,7 +27,7 @@ import re
 
 import jax.numpy as jnp
 
-from envs_bridge.metaworld.scene_defs import PAD, WRIST, SceneDef, pairs, pose, scipy_quat
+from envs_bridge.metaworld.scene_defs import PAD, WRIST, SceneDef, pairs, pose, replace_each, scipy_quat
 
 __all__ = ["ARM_BODY", "ARM_JOINTS", "SCENES", "arm_body"]
 
@@ -380,8 +380,4 @@ ARM_BODY: dict[str, tuple[tuple[str, str], ...]] = {t: _arm_replacements(t) for 
 def arm_body(task: str, body: str) -> str:
     """The task's scene bodies in the arm's scenes: the task joint of ``ARM_JOINTS`` as Meta-World's own (other
     tasks' bodies unchanged); each replaced text must occur in ``body``."""
-    for old, new in ARM_BODY.get(task, ()):
-        if old not in body:
-            raise ValueError(f"{task}: {old!r} is not in its scene body; ARM_BODY is out of date")
-        body = body.replace(old, new)
-    return body
+    return replace_each(task, body, ARM_BODY.get(task, ()), "ARM_BODY")
