@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +23,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import orbax.checkpoint as ocp
+
+from mtjax import run_dir as run_dir_lib
 
 __all__ = ["CheckpointError", "Checkpointer", "export_learner", "latest_step", "read_raw", "restore_raw"]
 
@@ -252,7 +255,8 @@ def read_raw(run_dir: str, step: int | None = None) -> tuple[int, dict, dict, di
 
 
 def export_learner(run_dir: str, out_dir: str, step: int | None = None) -> int:
-    """Writes a learner-only copy of a checkpoint to ``out_dir`` (config.json + checkpoints/<step>).
+    """Writes a learner-only copy of a checkpoint to ``out_dir`` (config.json, metrics.jsonl up to the step,
+    checkpoints/<step>).
 
     The full ``TrainState`` holds the environment state (at 24,576 MJX envs, hundreds of MB); evaluation and
     analysis need only the learner (params, optimiser and normaliser statistics). The copy is read by
@@ -269,5 +273,19 @@ def export_learner(run_dir: str, out_dir: str, step: int | None = None) -> int:
         ckpt.save(int(step), {"learner": state["learner"]}, config, metrics)
     finally:
         ckpt.close()
+    _copy_metrics(run_dir, out_dir, int(step))
     return int(step)
+
+
+def _copy_metrics(run_dir: str, out_dir: str, step: int) -> None:
+    """The run's ``metrics.jsonl`` (and each ``seed_<s>/metrics.jsonl``) up to ``step`` into ``out_dir``, so that
+    ``--resume`` from the export appends to the same log: one file, no duplicate or missing iteration."""
+    subdirs = [""] + sorted(d for d in os.listdir(run_dir) if d.startswith("seed_"))
+    for sub in subdirs:
+        src = os.path.join(run_dir, sub, "metrics.jsonl")
+        if not os.path.isfile(src):
+            continue
+        os.makedirs(os.path.join(out_dir, sub), exist_ok=True)
+        shutil.copyfile(src, os.path.join(out_dir, sub, "metrics.jsonl"))
+        run_dir_lib.truncate_metrics(os.path.join(out_dir, sub), step)
 

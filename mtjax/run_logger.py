@@ -4,7 +4,7 @@ Only the host touches files; the jitted loop returns stacked per-iteration metri
 run appends to ``metrics.jsonl`` (cut back to the restored iteration beforehand, ``run_dir.truncate_metrics``) and
 starts a new TensorBoard events file whose first event is a ``SessionLog.START`` at the first step it will log
 again (``purge_step``): TensorBoard then hides the older files' events from that step on, so each iteration shows
-once (``docs/runs.md``).
+once (``docs/runs.md``). Its ``wall_s`` continues from the last kept row: the run's time summed over its processes.
 """
 
 from __future__ import annotations
@@ -50,7 +50,9 @@ class RunLogger:
             purge = start_iteration * self.env_steps_per_iteration + 1 if start_iteration > 0 else None
             self._tb = SummaryWriter(run_dir, purge_step=purge)
         self._progress = progress
-        self._t0 = time.time()
+        # wall_s is the run's own time, summed over its processes: a resumed run continues from the wall_s of the
+        # last row it kept (the time between processes is not counted; each process's compile is)
+        self._t0 = time.time() - (_last_wall_s(run_dir) if start_iteration > 0 else 0.0)
 
     def log_chunk(self, first_iteration: int, stacked: dict[str, Any], seconds: float) -> dict[str, float]:
         """Logs ``n`` iterations' stacked metrics (leading axis ``n``); returns the last record."""
@@ -97,6 +99,22 @@ class RunLogger:
         self._jsonl.close()
         if self._tb is not None:
             self._tb.close()
+
+
+def _last_wall_s(run_dir: str) -> float:
+    """``wall_s`` of the last row of ``run_dir/metrics.jsonl`` (0 if there is none or it has no ``wall_s``)."""
+    path = os.path.join(run_dir, "metrics.jsonl")
+    if not os.path.exists(path):
+        return 0.0
+    with open(path) as f:
+        lines = [ln for ln in f if ln.strip()]
+    for ln in reversed(lines):
+        try:
+            w = json.loads(ln).get("wall_s")
+        except json.JSONDecodeError:  # a torn last line (a killed process)
+            continue
+        return float(w) if isinstance(w, (int, float)) and math.isfinite(w) else 0.0
+    return 0.0
 
 
 def device_peak_bytes() -> int | None:

@@ -88,6 +88,12 @@ def test_resume_equals_uninterrupted_bitwise(tmp_path):
     train.run(_config(full, 10))
     train.run(_config(part, 5))
     assert checkpoint.latest_step(str(part)) == 5
+    # mark iteration 5's wall clock: the resumed process must continue from it (the run's time over its processes)
+    with open(part / "metrics.jsonl") as f:
+        rows = [json.loads(line) for line in f]
+    rows[-1]["wall_s"] = 1e6
+    with open(part / "metrics.jsonl", "w") as f:
+        f.writelines(json.dumps(r) + "\n" for r in rows)
     train.run(_config(part, 10), resume=True)
     a, _, ma = checkpoint.restore_raw(str(full))
     b, _, mb = checkpoint.restore_raw(str(part))
@@ -98,6 +104,21 @@ def test_resume_equals_uninterrupted_bitwise(tmp_path):
         np.testing.assert_array_equal(x, y)
     timing = {"wall_s", "env_steps_per_s", "device_peak_bytes"}
     assert {k: v for k, v in ma.items() if k not in timing} == {k: v for k, v in mb.items() if k not in timing}
+    with open(part / "metrics.jsonl") as f:
+        rows = [json.loads(line) for line in f]
+    assert [r["iteration"] for r in rows] == list(range(1, 11))
+    walls = [r["wall_s"] for r in rows]
+    assert walls[4] == 1e6 and walls[5:] == sorted(walls[5:]) and 1e6 < walls[5] < 1e6 + 600
+
+
+def test_an_earlier_step_export_carries_the_metrics_up_to_that_step(tmp_path):
+    full, slim = tmp_path / "full", tmp_path / "slim"
+    train.run(_config(full, 10))
+    assert checkpoint.export_learner(str(full), str(slim), step=5) == 5
+    with open(full / "metrics.jsonl") as f:
+        rows = [json.loads(line) for line in f]
+    with open(slim / "metrics.jsonl") as f:
+        assert [json.loads(line) for line in f] == rows[:5] and len(rows) == 10
 
 
 class _NaNAfter(toy.PointReach):
@@ -189,11 +210,18 @@ def test_a_learner_export_continues_the_learner_with_fresh_envs(tmp_path, capsys
     assert int(state.iteration) == 5
     assert not np.array_equal(jax.random.key_data(state.key), jax.random.key_data(fresh.key))
 
-    # the CLI path: --resume in the export's directory trains iterations 6-10 and logs exactly those
+    # the export carries the run's metrics up to its step; the CLI path: --resume in the export's directory trains
+    # iterations 6-10 and appends exactly those, wall_s continuing from iteration 5's
+    with open(full / "metrics.jsonl") as f:
+        first = [json.loads(line) for line in f]
+    with open(slim / "metrics.jsonl") as f:
+        assert [json.loads(line) for line in f] == first[:5]
     rec = train.run(_config(slim, 10), resume=True)
     assert rec["iteration"] == 10 and checkpoint.latest_step(str(slim)) == 10
     with open(slim / "metrics.jsonl") as f:
-        assert [json.loads(line)["iteration"] for line in f] == [6, 7, 8, 9, 10]
+        rows = [json.loads(line) for line in f]
+    assert [r["iteration"] for r in rows] == list(range(1, 11)) and rows[:5] == first[:5]
+    assert rows[5]["wall_s"] > rows[4]["wall_s"] > 0
     # a full checkpoint takes the ordinary (bit-exact) resume path
     rc_full = common.typed(_config(full, 10))
     ckpt = checkpoint.Checkpointer(rc_full.directory)
