@@ -17,6 +17,16 @@ if [ -f /tmp/wparts/SHA256SUMS ] && [ ! -f /tmp/site/.warp ] && (cd /tmp/wparts 
   mkdir -p /tmp/site && cat /tmp/wparts/warp_part_* | xz -d | tar x -C /tmp/site && touch /tmp/site/.warp \
     && echo "warp-lang unpacked into /tmp/site"
 fi
+# Compile caches from an earlier machine (job cache_fetch: XLA's persistent cache and Warp's kernel cache, split into
+# cache_part_* with CACHESUMS): put the fetched files into .wpc/ here (git-excluded), carry .wpc with a stash call (or
+# beside .whl when small enough); once every part is under /tmp/wparts they are unpacked into /tmp. Same card kind and
+# versions only (both caches key on them; a mismatch just compiles afresh).
+export WARP_CACHE_PATH=${WARP_CACHE_PATH:-/tmp/warpcache}
+for d in .wpc; do [ -d "$d" ] && mkdir -p /tmp/wparts && cp "$d"/* /tmp/wparts/; done
+if [ -f /tmp/wparts/CACHESUMS ] && [ ! -f /tmp/.caches_restored ] && (cd /tmp/wparts && sha256sum -c --quiet CACHESUMS); then
+  cat /tmp/wparts/cache_part_* | tar xz -C /tmp && touch /tmp/.caches_restored \
+    && echo "compile caches restored: $(du -sh /tmp/jaxcache /tmp/warpcache 2>/dev/null | tr '\n' ' ')"
+fi
 export PYTHONPATH=/tmp/site:$PWD
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 python3 -c "import jax, mujoco; print('jax', jax.__version__, jax.devices(), 'mujoco', mujoco.__version__)"
@@ -85,10 +95,12 @@ for j in "$@"; do
       # runs/ (git-ignored: carry it): RESUME_DIR=runs/carry/mt10_1b_learner; it becomes /tmp/mt10_1b, then as train_bg
       rm -rf /tmp/mt10_1b && cp -r "${RESUME_DIR:?set RESUME_DIR to a carried run directory}" /tmp/mt10_1b
       train_detached train_bg_resume " from $RESUME_DIR" --resume ;;
-    cache_fetch) # the persistent compile cache as $OUT/jaxcache.tgz: unpack it here into .jaxcache/ (git-excluded) and
-      # carry it with JAX_COMPILATION_CACHE_DIR=$PWD/.jaxcache to skip the compile on a fresh machine of the same kind
-      # (untested: the MT50 compile never finished; the carry limit is 64 MiB)
-      tar czf "$OUT/jaxcache.tgz" -C "$JAX_COMPILATION_CACHE_DIR" . && ls -la "$OUT/jaxcache.tgz" ;;
+    cache_fetch) # XLA's persistent cache and Warp's kernel cache as $OUT/cache_part_* (15 MiB each, at most 7) + CACHESUMS:
+      # here, mkdir .wpc and copy them in; a later machine restores them at start (above) and skips the compiles that
+      # ran here (session 24: the 24k_warp MT10 program took 161 s cold; Warp's kernels are most of it)
+      # (the default cache folders /tmp/jaxcache and /tmp/warpcache only)
+      (cd /tmp && tar czf - $(ls -d jaxcache warpcache 2>/dev/null)) | split -b 15m -d -a 1 - "$OUT/cache_part_"
+      (cd "$OUT" && sha256sum cache_part_* > CACHESUMS) && ls -la "$OUT"/cache_part_* ;;
     parkour) job parkour 300 python3 experiments/benchmark_parkour.py --out="$OUT/parkour.json" ;;  # Go1 parkour MJX, 4,096 envs
     parkourw) job parkourw 300 python3 experiments/benchmark_parkour.py --physics-impl warp --warp-graph-mode "${WGM:-default}" --out="$OUT/parkourw.json" ;;  # the same on MuJoCo Warp (after the two stash calls)
     arm1|arm2) # the Sawyer arm option, MT10 at 24,576 envs, 1 or 2 substeps, Newton 6 (the configs' physics: mt10arm4)
