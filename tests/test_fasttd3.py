@@ -1,4 +1,5 @@
-"""FastTD3 learner (mtjax/algos/fasttd3.py): a hand-computed C51 step, the delayed actor, the toy env."""
+"""FastTD3 learner (mtjax/algos/fasttd3.py): a hand-computed C51 step (also with the per-task reward scale), the
+delayed actor, the learning-rate schedules, the per-episode exploration noise, the toy env."""
 
 import math
 
@@ -68,12 +69,13 @@ def test_actor_steps_every_second_update():
     upd = jax.jit(learner.update)
     s1, m1 = upd(ls, batch, k[2])
     s2, m2 = upd(s1, batch, k[2])
-    assert bool(m1["actor_updated"]) and not bool(m2["actor_updated"])
-    changed = [not np.array_equal(a, b) for a, b in zip(jax.tree.leaves(s1.actor_params), jax.tree.leaves(ls.actor_params))]
-    assert all(changed)
-    for a, b in zip(jax.tree.leaves(s2.actor_params), jax.tree.leaves(s1.actor_params)):
+    # MTBench's gradient_step % actor_update_freq == 1: the actor steps after the second critic update
+    assert not bool(m1["actor_updated"]) and bool(m2["actor_updated"])
+    for a, b in zip(jax.tree.leaves(s1.actor_params), jax.tree.leaves(ls.actor_params)):
         np.testing.assert_array_equal(a, b)
-    assert not np.array_equal(jax.tree.leaves(s2.critic_params)[0], jax.tree.leaves(s1.critic_params)[0])
+    changed = [not np.array_equal(a, b) for a, b in zip(jax.tree.leaves(s2.actor_params), jax.tree.leaves(s1.actor_params))]
+    assert all(changed)
+    assert not np.array_equal(jax.tree.leaves(s1.critic_params)[0], jax.tree.leaves(ls.critic_params)[0])
     act = learner.act(s2, tm[0], jnp.zeros(4, jnp.int32), k[0])
     assert act.shape == (4, 2) and float(jnp.max(jnp.abs(act))) <= 1.0
 
@@ -95,9 +97,70 @@ def test_fasttd3_improves_the_toy_return():
     assert not bool(np.any(m1["nonfinite"]))
 
 
+def test_the_reward_scale_enters_the_c51_target_by_hand():
+    # As the C51 test above, but task 0's return statistics say |G| reached 100: denominator max(std 1, 100 / 10)
+    # = 10, so its sampled reward 0.5 becomes 0.05 and Tz = 0.05 + 0.5 z = (-0.45, 0.05, 0.55), projected on
+    # (-1, 0, 1) as (.45, .55, 0), (0, .95, .05), (0, .45, .55):
+    #   proj(p1 = .2, .3, .5) = (.09, .11 + .285 + .225, .015 + .275) = (.09, .62, .29), mean .20
+    #   proj(p2 = .5, .3, .2) = (.225, .275 + .285 + .09, .015 + .11) = (.225, .65, .125), mean -.10 -> CDQ: -0.10
+    # Task 1 (|G| max 0, std 1): denominator 1, reward 0.5, done: mass at 0.5, mean 0.5.
+    ts = envs.TaskSet(("a", "b"), (1, 1))
+    cfg = fasttd3.TD3Config(gamma=0.5, n_step=1, num_atoms=3, v_min=-1.0, v_max=1.0, batch_size=2,
+                            normalize_obs=False, policy_noise=0.0)
+    learner = fasttd3.make_learner(cfg, _fake_nets(), ts, obs_size=3, action_size=2)
+    ls = learner.init(jax.random.key(0))
+    ls = ls.replace(reward_stats=ls.reward_stats.replace(ret_max=jnp.array([100.0, 0.0])))
+    obs = jnp.asarray(np.concatenate([np.zeros((2, 1, 1)), np.eye(2)[:, None]], -1), jnp.float32)
+    batch = replay.Transition(obs=obs, action=jnp.zeros((2, 1, 2)), reward=jnp.full((2, 1), 0.5), next_obs=obs,
+                              done=jnp.array([[0.0], [1.0]]), n_steps=jnp.ones((2, 1)))
+    _, m = jax.jit(learner.update)(ls, batch, jax.random.key(1))
+    np.testing.assert_allclose(m["task/target_q"], [-0.10, 0.5], rtol=1e-5, atol=1e-6)
+    off = fasttd3.make_learner(fasttd3.TD3Config(gamma=0.5, n_step=1, num_atoms=3, v_min=-1.0, v_max=1.0,
+                                                 batch_size=2, normalize_obs=False, policy_noise=0.0,
+                                                 normalize_reward=False), _fake_nets(), ts, obs_size=3, action_size=2)
+    _, m_off = jax.jit(off.update)(ls, batch, jax.random.key(1))
+    np.testing.assert_allclose(m_off["task/target_q"], [0.35, 0.5], rtol=1e-5)  # the unscaled case above
+
+
+def test_learning_rates_follow_mtbench_per_iteration_cosine():
+    # 100 iterations x 2 updates, actor every 2nd: the critic decays over 200 of its steps, the actor over 100 of
+    # its own, so after iteration i both are at lr_end + (lr0 - lr_end) (1 + cos(pi i / 100)) / 2
+    cfg = fasttd3.TD3Config(lr_decay_steps=200, policy_frequency=2, actor_lr=3e-4, critic_lr=1e-3, lr_end=3e-5)
+    actor, critic = fasttd3.lr_schedules(cfg)
+    for i in (0, 25, 50, 100):
+        cos = (1 + math.cos(math.pi * i / 100)) / 2
+        np.testing.assert_allclose(float(actor(i)), 3e-5 + (3e-4 - 3e-5) * cos, rtol=1e-5)
+        np.testing.assert_allclose(float(critic(2 * i)), 3e-5 + (1e-3 - 3e-5) * cos, rtol=1e-5)
+    assert fasttd3.lr_schedules(fasttd3.TD3Config(lr_decay_steps=0)) == (3e-4, 3e-4)
+
+
+def test_exploration_noise_is_held_per_episode():
+    ts = envs.TaskSet(("a", "b"), (2, 2))
+    cfg = fasttd3.TD3Config(batch_size=8, std_min=0.1, std_max=0.4)
+    learner = fasttd3.make_learner(cfg, _fake_nets(), ts, obs_size=3, action_size=2)
+    ls = learner.init(jax.random.key(0))
+    std0 = np.asarray(ls.noise_std)[:, 0]
+    assert std0.shape == (4,) and np.all((std0 >= 0.1) & (std0 <= 0.4)) and len(set(std0.tolist())) == 4
+    ls1 = learner.observe(ls, jnp.zeros(4), jnp.array([False, True, False, False]), jnp.array([0, 0, 1, 1]),
+                          jax.random.key(2))
+    std1 = np.asarray(ls1.noise_std)[:, 0]
+    np.testing.assert_array_equal(std1[[0, 2, 3]], std0[[0, 2, 3]])  # running episodes keep their std
+    assert std1[1] != std0[1] and 0.1 <= std1[1] <= 0.4  # the ended one draws a new one
+    # act uses the held std: env 0 at std 0 acts exactly tanh(mu) = 0, the others are perturbed
+    held = ls1.replace(noise_std=jnp.array([[0.0], [0.3], [0.3], [0.3]]))
+    obs = jnp.zeros((4, 3))
+    a = np.asarray(learner.act(held, obs, jnp.array([0, 0, 1, 1]), jax.random.key(3)))
+    np.testing.assert_array_equal(a[0], [0.0, 0.0])
+    assert np.all(a[1:] != 0.0)
+    fresh = fasttd3.make_learner(fasttd3.TD3Config(batch_size=8, std_min=0.1, std_max=0.4, noise_per_episode=False),
+                                 _fake_nets(), ts, obs_size=3, action_size=2)
+    assert np.all(np.asarray(fresh.act(held, obs, jnp.array([0, 0, 1, 1]), jax.random.key(3)))[0] != 0.0)
+
+
 @pytest.mark.parametrize("bad", [{"tau": 0.0}, {"policy_frequency": 0}, {"std_min": 0.5, "std_max": 0.1},
                                  {"num_atoms": 1}, {"v_min": 1.0, "v_max": 1.0}, {"lr_end": 0.0},
-                                 {"noise_clip": -1.0}, {"n_step": 0}])
+                                 {"noise_clip": -1.0}, {"n_step": 0},
+                                 {"reward_norm_return": "agent"}, {"reward_norm_g_max": 0.0}])
 def test_bad_config_raises(bad):
     with pytest.raises(ValueError, match="TD3Config"):
         fasttd3.TD3Config(**bad)

@@ -36,10 +36,11 @@ def get_config(arg: str = ""):
     c.env.kwargs = {**c.env.kwargs, "reward_scale": 1.0}  # FastTD3's reward_scale=1 (C51 on [-10, 10]); + physics
     c.td3 = ml_collections.ConfigDict({
         "horizon": 1, "gradient_steps": 2, "batch_size": 8192, "buffer_size": 8_388_608, "n_step": 8, "gamma": 0.97,
-        "warmup_steps": 10, "timeout_as_terminal": True, "actor_lr": 3e-4, "critic_lr": 3e-4, "lr_end": 3e-5,
-        "lr_decay_steps": 24_416, "weight_decay": 0.1, "adam_b1": 0.9, "adam_b2": 0.999, "adam_eps": 1e-8,
+        "warmup_steps": 8, "timeout_as_terminal": True, "actor_lr": 3e-4, "critic_lr": 3e-4, "lr_end": 3e-5,
+        "lr_decay_steps": 24_416, "weight_decay": 0.0, "adam_b1": 0.9, "adam_b2": 0.999, "adam_eps": 1e-8,
         "tau": 0.1, "policy_frequency": 2, "policy_noise": 0.001, "noise_clip": 0.5, "std_min": 0.001,
-        "std_max": 0.4, "v_min": -10.0, "v_max": 10.0, "num_atoms": 101, "max_grad_norm": 0.0, "normalize_obs": True,
+        "std_max": 0.4, "noise_per_episode": True, "normalize_reward": True, "reward_norm_g_max": 10.0,
+        "reward_norm_return": "task", "v_min": -10.0, "v_max": 10.0, "num_atoms": 101, "max_grad_norm": 0.0, "normalize_obs": True,
         "obs_norm_eps": 1e-8, "obs_norm_clip": 0.0, "stats_init_count": 1.0})
     c.net.actor_net = "simba"
     c.net.critic_net = "simba"

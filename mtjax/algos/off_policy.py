@@ -81,11 +81,15 @@ class Learner(NamedTuple):
       act: ``(state, obs [N, O], task_id [N], key, deterministic=False) -> action [N, A]`` in ``[-1, 1]``.
       update: ``(state, batch, key) -> (state, metrics)``; ``batch`` a ``replay.Transition`` with task-major
         ``[T, B/T, ...]`` leaves; metrics must hold ``loss/total``, ``grad_norm`` and ``nonfinite``.
+      observe: optional ``(state, reward [N], done [N], task_id [N], key) -> state`` after every env step (the
+        learner's per-env exploration state and reward statistics: FastTD3); the driver then carries the learner
+        state through the env steps, so ``act`` sees it at the next step.
     """
 
     init: Callable[[jax.Array], Any]
     act: Callable[..., jax.Array]
     update: Callable[..., tuple[Any, dict]]
+    observe: Callable[..., Any] | None = None
 
 
 @struct.dataclass
@@ -119,6 +123,7 @@ class Trainer(NamedTuple):
 class _Collect(NamedTuple):
     """Carry of the env-step scan."""
 
+    learner: Any
     env_state: EnvState
     replay: replay.ReplayState
     nstep: replay.NStepState
@@ -180,10 +185,11 @@ def _init(s: _Spec, key: jax.Array) -> TrainState:
                       iteration=jnp.zeros((), jnp.int32))
 
 
-def _env_step(s: _Spec, ls: Any, carry: _Collect, inputs: tuple[jax.Array, jax.Array]) -> tuple[_Collect, dict]:
-    """One step of every env: act (uniform random during warm-up), step, n-step push, replay add."""
+def _env_step(s: _Spec, carry: _Collect, inputs: tuple[jax.Array, jax.Array]) -> tuple[_Collect, dict]:
+    """One step of every env: act (uniform random during warm-up), step, n-step push, replay add, the learner's
+    ``observe``."""
     key, step = inputs
-    es = carry.env_state
+    es, ls = carry.env_state, carry.learner
     k_act, k_rand = jax.random.split(key)
     policy = s.learner.act(ls, es.obs, es.task_id, k_act)
     random = jax.random.uniform(k_rand, policy.shape, policy.dtype, -1.0, 1.0)
@@ -193,8 +199,10 @@ def _env_step(s: _Spec, ls: Any, carry: _Collect, inputs: tuple[jax.Array, jax.A
     acc, tr, ready = replay.nstep_push(carry.nstep, es.obs, action, nxt.reward, next_obs, nxt.done, nxt.truncated,
                                        s.cfg.gamma, timeout_as_terminal=s.cfg.timeout_as_terminal)
     buf = replay.add(carry.replay, tr, valid=ready)
+    if s.learner.observe is not None:
+        ls = s.learner.observe(ls, nxt.reward, nxt.done, es.task_id, jax.random.fold_in(k_act, 1))
     out = {"obs": es.obs, "reward": nxt.reward, "done": nxt.done, "info": nxt.info}
-    return _Collect(nxt, buf, acc), out
+    return _Collect(ls, nxt, buf, acc), out
 
 
 def _learn(s: _Spec, ls: Any, buf: replay.ReplayState, key: jax.Array) -> tuple[Any, dict]:
@@ -215,18 +223,17 @@ def _iteration(s: _Spec, state: TrainState, _) -> tuple[TrainState, dict]:
     cfg = s.cfg
     k_roll, k_update = jax.random.split(jax.random.fold_in(state.key, state.iteration))
     steps = state.iteration * cfg.horizon + jnp.arange(cfg.horizon)
-    carry = _Collect(state.env_state, state.replay, state.nstep)
-    carry, tr = jax.lax.scan(functools.partial(_env_step, s, state.learner), carry,
-                             (jax.random.split(k_roll, cfg.horizon), steps))
+    carry = _Collect(state.learner, state.env_state, state.replay, state.nstep)
+    carry, tr = jax.lax.scan(functools.partial(_env_step, s), carry, (jax.random.split(k_roll, cfg.horizon), steps))
     learn = ((state.iteration + 1) * cfg.horizon >= cfg.warmup_steps) & (replay.num_transitions(carry.replay) > 0)
     learn_fn = functools.partial(_learn, s)
-    shapes = jax.eval_shape(learn_fn, state.learner, carry.replay, k_update)[1]
+    shapes = jax.eval_shape(learn_fn, carry.learner, carry.replay, k_update)[1]
 
     def skip(ls, buf, key):
         del buf, key
         return ls, jax.tree.map(lambda x: jnp.zeros(x.shape, x.dtype), shapes)
 
-    ls, m = jax.lax.cond(learn, learn_fn, skip, state.learner, carry.replay, k_update)
+    ls, m = jax.lax.cond(learn, learn_fn, skip, carry.learner, carry.replay, k_update)
     es = carry.env_state
     m.update(mt_metrics.episode_metrics(tr["done"], tr["info"], es.task_id, s.num_tasks))
     m["reward"] = jnp.mean(tr["reward"])
