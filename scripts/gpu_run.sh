@@ -121,6 +121,13 @@ for j in "$@"; do
         --config.total_iterations=3 --config.iters_per_call=1 --config.checkpoint_every=100000 \
         --config.run_dir=/tmp/mt50run ${MT50_EXTRA:-}; date +%s.%N > /tmp/bgout/mt50train_end; cp /tmp/mt50run/metrics.jsonl \
         /tmp/bgout/mt50train_metrics.jsonl" ;;
+    mt1set) # issue 12's learnability runs: single-task MT-PPO (mt1_ppo.py, 200 M env steps at 4,096 envs) on each of
+      # MT1_TASKS (default: the five MTBench's update names), all detached at once beside each other (each is small;
+      # the GPU interleaves them); MT1_EXTRA adds --config flags. collect fetches their metrics so far.
+      for t in ${MT1_TASKS:-assembly box-close disassemble stick-pull stick-push}; do
+        bg "mt1_$t" python3 -m experiments.train --config="experiments/configs/mt1_ppo.py:$t" --config.tensorboard=False \
+          --config.plot=False --config.progress=False --config.checkpoint_every=400 --config.run_dir="/tmp/mt1/$t" \
+          ${MT1_EXTRA:-}; done ;;
     benchset) # each BENCHES env benchmark twice: first all at once, detached (their compiles in parallel on the CPUs:
       # compile_s; their timed loops may overlap), then, after waitbg, one after another from the persistent compile
       # cache (the clean env steps/s). Results in /tmp/bgout/<name>_{par,seq}.json; collect brings them as one tgz.
@@ -140,8 +147,9 @@ for j in "$@"; do
       done
       echo "=== waitbg done $(date +%T) (alive=$alive)" ;;
     collect) # the detached jobs' files so far, also the train_bg run's metrics (a later call may never come)
-      tar czf "$OUT/bgout.tgz" -C /tmp bgout 2>/dev/null
       cp /tmp/mt10_1b/metrics.jsonl "$OUT/mt10_1b_metrics_sofar.jsonl" 2>/dev/null
+      for d in /tmp/mt1/*/; do [ -f "$d/metrics.jsonl" ] && cp "$d/metrics.jsonl" "/tmp/bgout/mt1_$(basename "$d")_metrics.jsonl"; done
+      tar czf "$OUT/bgout.tgz" -C /tmp bgout 2>/dev/null
       tail -n 3 /tmp/bgout/*.log ;;
     follow) # waits (up to FOLLOW_S seconds) for the detached train_bg run, printing its new log lines
       tail -n 5 -f /tmp/train_bg.log & tpid=$!
@@ -161,6 +169,6 @@ for j in "$@"; do
     scaling) job scaling 560 python3 -m experiments.benchmark_scaling --out="$OUT/scaling.json" ;;  # on nvidia-h200-x2
     unroll) for u in 1 8 50; do job "unroll$u" 120 python3 -m experiments.benchmark_transforms --solver_unroll=$u \
       --out="$OUT/transforms_unroll$u.json" --tasks=10,50 --methods=mean,pcgrad,cagrad,upgrad,nash_mtl --novariants; done ;;
-    *) echo "unknown job $j; valid: stash ppo transforms bridge_tests bridge nets envs envs4k envs24k arm1 arm2 mt50envs train train_bg train_bg_resume follow train_pause train_cont train_fetch mt50envs_bg mt50train_bg benchset benchseq waitbg collect cache_fetch parkour parkourw scaling unroll" ;;
+    *) echo "unknown job $j; valid: stash ppo transforms bridge_tests bridge nets envs envs4k envs24k arm1 arm2 mt50envs train train_bg train_bg_resume follow train_pause train_cont train_fetch mt50envs_bg mt50train_bg mt1set benchset benchseq waitbg collect cache_fetch parkour parkourw scaling unroll" ;;
   esac
 done
