@@ -35,10 +35,53 @@ def test_squashed_gaussian_is_finite_where_tanh_saturates():
     np.testing.assert_allclose(lp, -0.5 * math.log(2 * math.pi) + 38.613706, rtol=1e-6)
 
 
-def test_log_std_bounds_rescale_tanh():
-    # low + (high - low) (tanh(raw) + 1) / 2 on [-20, 2]: raw 0 -> -9; raw -> +-inf -> 2, -20
-    out = sac.log_std_bounds(jnp.array([0.0, 50.0, -50.0, 0.5]), -20.0, 2.0)
+def test_log_std_bounds_clamp_as_mtbench_ran_and_the_tanh_option():
+    raw = jnp.array([0.0, 50.0, -50.0, 0.5])
+    # rl_games 1.6.1 (MTBench's): clamp to [-20, 2]
+    np.testing.assert_allclose(sac.log_std_bounds(raw, -20.0, 2.0), [0.0, 2.0, -20.0, 0.5])
+    # rl_games 1.6.5: low + (high - low) (tanh(raw) + 1) / 2 on [-20, 2]: raw 0 -> -9; raw -> +-inf -> 2, -20
+    out = sac.log_std_bounds(raw, -20.0, 2.0, mode="tanh")
     np.testing.assert_allclose(out, [-9.0, 2.0, -20.0, -20 + 11 * (math.tanh(0.5) + 1)], rtol=1e-6)
+
+
+def test_mtbench_networks_start_with_zero_biases():
+    # rl_games' SACBuilder zeroes every Linear's bias (weights: PyTorch's default), MT-PPO's MLP keeps torch's biases
+    nets = sac.make_networks(action_size=2, num_tasks=2)  # MTBENCH_NET
+    ts = envs.TaskSet(("a", "b"), (1, 1))
+    actor, critic = sac.init_networks(nets, ts, 5, 2, jax.random.key(0))
+    for params in (actor, critic):
+        flat = jax.tree_util.tree_flatten_with_path(params)[0]
+        biases = [x for p, x in flat if "bias" in jax.tree_util.keystr(p)]
+        kernels = [x for p, x in flat if "kernel" in jax.tree_util.keystr(p)]
+        assert len(biases) == len(kernels) >= 4
+        assert all(float(jnp.abs(b).max()) == 0.0 for b in biases)
+        assert all(float(jnp.abs(k).max()) > 0.0 for k in kernels)
+    torch_default = sac.make_networks(action_size=2, num_tasks=2, actor_kwargs={"hidden": (8,)})
+    a2, _ = sac.init_networks(torch_default, ts, 5, 2, jax.random.key(0))
+    assert any(float(jnp.abs(x).max()) > 0 for p, x in jax.tree_util.tree_flatten_with_path(a2)[0]
+               if "bias" in jax.tree_util.keystr(p))
+
+
+@pytest.mark.parametrize("on_next", [True, False])
+def test_observation_statistics_take_obs_then_next_obs(on_next):
+    # One sample per task, one normalised dim; statistics start at mean 0, var 1, count 1.
+    # task 0: obs 1, next_obs 3. MTBench (on_next), Chan's update twice:
+    #   from (mean 0, var 1, n 1) with batch {1}: mean 0.5, M2 = 1 + 0 + 1 * 1/2 = 1.5, var 0.75 (n 2);
+    #   then {3}: delta 2.5, mean 0.5 + 2.5/3 = 4/3, M2 = 1.5 + 0 + 6.25 * 2/3 = 17/3, var 17/9 (n 3).
+    # obs-only: mean 0.5, var 0.75, count 2.
+    ts = envs.TaskSet(("a", "b"), (1, 1))
+    cfg = sac.SACConfig(batch_size=2, obs_stats_on_next_obs=on_next)
+    learner = sac.make_learner(cfg, _fake_nets(), ts, obs_size=3, action_size=2)
+    ls = learner.init(jax.random.key(0))
+    oh = np.eye(2, dtype=np.float32)
+    obs = jnp.asarray(np.concatenate([np.array([[1.0], [2.0]], np.float32), oh], 1)[:, None])
+    nxt = jnp.asarray(np.concatenate([np.array([[3.0], [2.0]], np.float32), oh], 1)[:, None])
+    batch = replay.Transition(obs=obs, action=jnp.zeros((2, 1, 2)), reward=jnp.zeros((2, 1)), next_obs=nxt,
+                              done=jnp.zeros((2, 1)), n_steps=jnp.ones((2, 1)))
+    new, _ = jax.jit(learner.update)(ls, batch, jax.random.key(1))
+    want = (4 / 3, 17 / 9, 3.0) if on_next else (0.5, 0.75, 2.0)
+    np.testing.assert_allclose([new.obs_stats.mean[0, 0], new.obs_stats.var[0, 0], new.obs_stats.count[0]], want,
+                               rtol=1e-6)
 
 
 def test_temperature_loss_and_its_per_task_gradient():
@@ -138,10 +181,10 @@ def test_update_target_nstep_discount_done_masking_and_polyak():
         learner.update(ls, jax.tree.map(lambda x: x[:3], batch), jax.random.key(1))
 
 
-@pytest.mark.parametrize("mtrl", ["mean", "pcgrad"])
-def test_one_update_with_real_networks(mtrl):
+@pytest.mark.parametrize("mtrl,mode", [("mean", "clamp"), ("pcgrad", "clamp"), ("mean", "tanh")])
+def test_one_update_with_real_networks(mtrl, mode):
     ts = envs.TaskSet(("a", "b"), (2, 2))
-    cfg = sac.SACConfig(batch_size=8, mtrl=mtrl, mtrl_target="both")
+    cfg = sac.SACConfig(batch_size=8, mtrl=mtrl, mtrl_target="both", log_std_mode=mode)
     nets = sac.make_networks(action_size=2, num_tasks=2, actor_kwargs={"hidden": (8,)}, critic_kwargs={"hidden": (8,)})
     learner = sac.make_learner(cfg, nets, ts, obs_size=5, action_size=2)
     ls = learner.init(jax.random.key(0))
@@ -159,15 +202,16 @@ def test_one_update_with_real_networks(mtrl):
     assert all(bool(jnp.isfinite(x).all()) for x in jax.tree.leaves(new))
     assert m["task/alpha"].shape == (2,) and not bool(m["nonfinite"])
     assert (("mtrl/pcgrad/num_conflicts" in m) == (mtrl == "pcgrad"))
-    # raw log-std ~ 0 maps to -9 on [-20, 2] (sigma 1.2e-4), so -log pi ~ 2 * (0.9 - 9) = -16 < H_target = -2:
-    # the gradient is negative for both tasks and Adam's first step raises both log-alphas by lr = 5e-3.
-    np.testing.assert_allclose(np.log(m["task/alpha"]), 5e-3, rtol=1e-4)
+    # tanh: raw log-std ~ 0 maps to -9 (sigma 1.2e-4), so -log pi ~ 2 * (0.9 - 9) = -16 < H_target = -2: the
+    # gradient is negative for both tasks and Adam's first step raises both log-alphas by lr = 5e-3. clamp (MTBench):
+    # log-std ~ 0, sigma ~ 1, -log pi ~ 2 * (1.42 + 0.87) ~ 4.6 > -2: both log-alphas fall by 5e-3.
+    np.testing.assert_allclose(np.log(m["task/alpha"]), 5e-3 if mode == "tanh" else -5e-3, rtol=1e-4)
 
 
 @pytest.mark.parametrize("bad", [{"tau": 0.0}, {"tau": 1.5}, {"actor_lr": 0.0}, {"alpha_grad_clip": -1.0},
                                  {"log_std_min": 2.0, "log_std_max": 2.0}, {"mtrl": "nope"}, {"mtrl_target": "x"},
                                  {"n_step": 0}, {"gamma": 1.5}, {"batch_size": 0}, {"warmup_steps": -1},
-                                 {"adam_b1": 1.0}])
+                                 {"adam_b1": 1.0}, {"log_std_mode": "softplus"}])
 def test_bad_config_raises(bad):
     with pytest.raises(ValueError, match="SACConfig"):
         sac.SACConfig(**bad)

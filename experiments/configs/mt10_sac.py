@@ -12,7 +12,8 @@ Checkpoints hold the replay (2.1 GB at 5 M transitions of MT10), so they are spa
 
 Variants (``experiments/configs/_variant.py``: ``[<row>][,smoke]``):
   ""  or "best" : ``sac_best.sh`` (n = 4, 4 gradient steps, 122,071 iterations = 500 M frames).
-  "g32"         : ``sac_b/c.sh`` (32 gradient steps per iteration, 48,830 iterations = 200 M frames).
+  "g32"         : ``sac_b/c.sh`` (32 gradient steps per iteration, 48,830 iterations = 200 M frames, n = 1: the
+                  scripts set no ``nstep``, so MTBench's ``config.yaml`` default 1 applies).
   "smoke"       : 40 envs, a 16,000-transition replay, 1 gradient step of 320 per iteration, 150 iterations
                   (every env finishes one 150-step episode in the last), sized for 2 CPU cores.
 
@@ -22,9 +23,10 @@ Usage: python -m experiments.train --config=experiments/configs/mt10_sac.py:smok
 import ml_collections
 
 from experiments.configs import _variant, mt10_ppo
+from mtjax.algos import sac
 
 ROWS = ("best", "g32")
-MTBENCH_NET = {"hidden": (512, 256, 128), "act": "relu"}  # rl_games soft_actor_critic (mtjax.algos.sac)
+MTBENCH_NET = sac.MTBENCH_NET  # rl_games soft_actor_critic: [512, 256, 128] ReLU, zero biases
 
 
 def get_config(arg: str = ""):
@@ -38,8 +40,8 @@ def get_config(arg: str = ""):
         "horizon": 1, "gradient_steps": 4, "batch_size": 8192, "buffer_size": 5_000_000, "n_step": 4, "gamma": 0.99,
         "warmup_steps": 4, "timeout_as_terminal": True, "actor_lr": 5e-4, "critic_lr": 5e-4, "alpha_lr": 5e-3,
         "adam_b1": 0.9, "adam_b2": 0.999, "adam_eps": 1e-8, "init_alpha": 1.0, "target_entropy_per_dim": -1.0,
-        "alpha_grad_clip": 0.5, "tau": 0.01, "log_std_min": -20.0, "log_std_max": 2.0, "max_grad_norm": 0.0,
-        "normalize_obs": True, "obs_norm_eps": 1e-8, "obs_norm_clip": 0.0, "stats_init_count": 1.0})
+        "alpha_grad_clip": 0.5, "tau": 0.01, "log_std_min": -20.0, "log_std_max": 2.0, "log_std_mode": "clamp",
+        "obs_stats_on_next_obs": True, "max_grad_norm": 0.0, "normalize_obs": True, "obs_norm_eps": 1e-8, "obs_norm_clip": 0.0, "stats_init_count": 1.0})
     c.net.actor_net = "mlp"
     c.net.critic_net = "mlp"
     c.net.preset = ""  # the mt10 preset is MT-PPO's [256, 128, 64] ELU
@@ -50,8 +52,10 @@ def get_config(arg: str = ""):
     c.total_iterations = 122_071
     c.iters_per_call = 200
     c.checkpoint_every = 5000
-    if row == "g32":
+    if row == "g32":  # sac_b/c.sh pass no nstep: config.yaml's nstep 1 (1-step returns, 1 warm-up step)
         c.sac.gradient_steps = 32
+        c.sac.n_step = 1
+        c.sac.warmup_steps = 1
         c.total_iterations = 48_830
         c.checkpoint_every = 2000
     if smoke:

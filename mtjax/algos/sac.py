@@ -35,11 +35,13 @@ from mtjax.algos import off_policy
 from mtjax.envs import TaskSet
 from mtjax.nets import registry as net_registry
 
-__all__ = ["MTBENCH_NET", "Networks", "SACConfig", "SACState", "init_networks", "log_std_bounds", "make_alpha_tx", "make_learner",
+__all__ = ["LOG_STD_MODES", "MTBENCH_NET", "Networks", "SACConfig", "SACState", "init_networks", "log_std_bounds", "make_alpha_tx", "make_learner",
            "make_networks", "polyak", "squashed_gaussian", "temperature_step"]
 
-MTBENCH_NET = {"hidden": (512, 256, 128), "act": "relu"}  # rl_games soft_actor_critic, MTBench MT-SAC
+MTBENCH_NET = {"hidden": (512, 256, 128), "act": "relu", "zero_bias": True}  # rl_games soft_actor_critic (SACBuilder
+# zeroes every Linear's bias; weights keep PyTorch's default), MTBench MT-SAC
 MTRL_TARGETS = ("critic", "actor", "both")
+LOG_STD_MODES = ("clamp", "tanh")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -57,6 +59,12 @@ class SACConfig(off_policy.OffPolicyConfig):
       alpha_grad_clip: global-norm clip of the ``[T]`` log-alpha gradient (0.5).
       tau: Polyak rate of the target critics after every gradient step (0.01).
       log_std_min, log_std_max: the actor's log-std range (-20, 2).
+      log_std_mode: how the raw log-std enters that range: "clamp" (rl_games 1.6.1's ``DiagGaussianActor``, what
+        MTBench ran: a raw output near 0 is sigma near 1) or "tanh" (``low + (high - low)(tanh(raw) + 1) / 2``,
+        rl_games from 1.6.5: sigma near e^-9 at a raw 0).
+      obs_stats_on_next_obs: the per-task statistics also take each minibatch's ``next_obs`` after its ``obs``
+        (MTBench normalises ``obs`` then ``next_obs`` with its running statistics in train mode, which updates them
+        on both calls; ``obs`` is normalised after the first update, ``next_obs`` after both). False: ``obs`` only.
       max_grad_norm: global-norm clip of actor and critic gradients; 0 = off (MTBench calls its clip before
         ``backward()``, so it never acts; spec quirk Q9).
       normalize_obs: per-task observation normalisation. obs_norm_eps, obs_norm_clip: ``(x - mu) /
@@ -87,6 +95,8 @@ class SACConfig(off_policy.OffPolicyConfig):
     tau: float = 0.01
     log_std_min: float = -20.0
     log_std_max: float = 2.0
+    log_std_mode: str = "clamp"
+    obs_stats_on_next_obs: bool = True
     max_grad_norm: float = 0.0
     normalize_obs: bool = True
     obs_norm_eps: float = 1e-8
@@ -109,6 +119,8 @@ class SACConfig(off_policy.OffPolicyConfig):
         for f in ("alpha_grad_clip", "max_grad_norm", "obs_norm_clip"):
             if getattr(self, f) < 0:
                 raise ValueError(f"SACConfig.{f} must be >= 0 (0 = off), got {getattr(self, f)}")
+        if self.log_std_mode not in LOG_STD_MODES:
+            raise ValueError(f"SACConfig.log_std_mode={self.log_std_mode!r}; valid: {', '.join(LOG_STD_MODES)}")
         if not self.log_std_min < self.log_std_max:
             raise ValueError(f"SACConfig needs log_std_min < log_std_max, got {self.log_std_min}, {self.log_std_max}")
         if self.mtrl_target not in MTRL_TARGETS:
@@ -172,8 +184,11 @@ def make_networks(*, action_size: int, num_tasks: int, actor_net: str = "mlp", c
 # ---------------------------------------------------------------------------------------------- math
 
 
-def log_std_bounds(raw: jax.Array, low: float, high: float) -> jax.Array:
-    """rl_games' ``DiagGaussianActor``: ``low + (high - low) (tanh(raw) + 1) / 2``."""
+def log_std_bounds(raw: jax.Array, low: float, high: float, mode: str = "clamp") -> jax.Array:
+    """rl_games' ``DiagGaussianActor``: ``clip(raw, low, high)`` up to 1.6.1 (``"clamp"``, what MTBench ran), from
+    1.6.5 ``low + (high - low) (tanh(raw) + 1) / 2`` (``"tanh"``)."""
+    if mode == "clamp":
+        return jnp.clip(raw, low, high)
     return low + 0.5 * (high - low) * (jnp.tanh(raw) + 1.0)
 
 
@@ -314,7 +329,7 @@ def _norm_obs(s: _Spec, stats: normalize.RunningStats, obs: jax.Array, tid: jax.
 def _policy(s: _Spec, params: Any, nobs: jax.Array, tid: jax.Array) -> tuple[jax.Array, jax.Array]:
     out = s.nets.actor_apply(params, nobs, tid)
     a = s.action_size
-    return out[..., :a], log_std_bounds(out[..., a:], s.cfg.log_std_min, s.cfg.log_std_max)
+    return out[..., :a], log_std_bounds(out[..., a:], s.cfg.log_std_min, s.cfg.log_std_max, s.cfg.log_std_mode)
 
 
 def _act(s: _Spec, ls: SACState, obs: jax.Array, task_id: jax.Array, key: jax.Array,
@@ -363,6 +378,8 @@ def _update(s: _Spec, ls: SACState, batch: replay.Transition, key: jax.Array) ->
     if cfg.normalize_obs:
         obs_stats = normalize.update_stats(obs_stats, flat.obs[:, :s.norm_dims], ftid)
     nobs = _norm_obs(s, obs_stats, flat.obs, ftid)
+    if cfg.normalize_obs and cfg.obs_stats_on_next_obs:
+        obs_stats = normalize.update_stats(obs_stats, flat.next_obs[:, :s.norm_dims], ftid)
     nnext = _norm_obs(s, obs_stats, flat.next_obs, ftid)
     k_next, k_pi, k_ctx, k_atx = jax.random.split(key, 4)
     y = _target(s, ls, nnext, flat, ftid, k_next).reshape(t, b)

@@ -10,7 +10,7 @@ MTBench's own LayerNorm networks (MT-PQN, BRO; ``docs/ppo.md``). The default kee
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import flax.linen as nn
 import jax
@@ -29,17 +29,19 @@ class LayerNormMLP(nn.Module):
 
     hidden: Sequence[int]
     act: str = "elu"
+    bias_init: Callable | None = None
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
         f = activation(self.act)
         for h in self.hidden:
-            x = f(nn.LayerNorm(epsilon=1e-5)(TorchDense(h)(x)))  # torch.nn.LayerNorm's default eps
+            x = f(nn.LayerNorm(epsilon=1e-5)(TorchDense(h, bias_init=self.bias_init)(x)))  # torch's default eps
         return x
 
 
-def _trunk(hidden: Sequence[int], act: str, layer_norm: bool) -> nn.Module:
-    return LayerNormMLP(hidden, act) if layer_norm else MLP(hidden, act)
+def _trunk(hidden: Sequence[int], act: str, layer_norm: bool, zero_bias: bool) -> nn.Module:
+    b = nn.initializers.zeros if zero_bias else None
+    return LayerNormMLP(hidden, act, bias_init=b) if layer_norm else MLP(hidden, act, bias_init=b)
 
 
 class MLPNet(nn.Module):
@@ -51,6 +53,8 @@ class MLPNet(nn.Module):
       hidden: trunk widths (MTBench Meta-World: 256, 128, 64).
       act: trunk activation.
       layer_norm: LayerNorm before each hidden activation (``LayerNormMLP``; default off, MTBench's MLP).
+      zero_bias: every bias starts at 0 (rl_games' SAC builder zeroes them; its A2C builder keeps PyTorch's
+        default, ``False``).
     """
 
     out_dim: int
@@ -58,11 +62,13 @@ class MLPNet(nn.Module):
     hidden: Sequence[int] = (256, 128, 64)
     act: str = "elu"
     layer_norm: bool = False
+    zero_bias: bool = False
 
     @nn.compact
     def __call__(self, x: jax.Array, task_id: jax.Array) -> jax.Array:
         del task_id
-        return TorchDense(self.out_dim)(_trunk(self.hidden, self.act, self.layer_norm)(x))
+        head = TorchDense(self.out_dim, bias_init=nn.initializers.zeros if self.zero_bias else None)
+        return head(_trunk(self.hidden, self.act, self.layer_norm, self.zero_bias)(x))
 
 
 class MultiHeadNet(nn.Module):
@@ -76,8 +82,10 @@ class MultiHeadNet(nn.Module):
     hidden: Sequence[int] = (256, 128, 64)
     act: str = "elu"
     layer_norm: bool = False
+    zero_bias: bool = False
 
     @nn.compact
     def __call__(self, x: jax.Array, task_id: jax.Array) -> jax.Array:
-        trunk = _trunk(self.hidden, self.act, self.layer_norm)
-        return TaskHeads(self.num_tasks, self.out_dim)(trunk(x), task_id)
+        trunk = _trunk(self.hidden, self.act, self.layer_norm, self.zero_bias)
+        heads = TaskHeads(self.num_tasks, self.out_dim, bias_init=nn.initializers.zeros if self.zero_bias else None)
+        return heads(trunk(x), task_id)
