@@ -153,7 +153,7 @@ def test_method_and_network_options_are_checked_against_their_signatures():
 def test_option_lists_follow_the_registries():
     assert {"c", "num_iters", "rescale", "reduction", "output_scale", "loss_scale"} <= config.method_options("cagrad")
     assert config.method_options("mean") == {"output_scale", "loss_scale"}  # mean() takes no options
-    assert config.net_options("mlp", "actor") == {"hidden", "act", "layer_norm"}
+    assert config.net_options("mlp", "actor") == {"hidden", "act", "layer_norm", "zero_bias"}
     assert config.net_options("none", "critic") == set()
 
 
@@ -219,7 +219,7 @@ def test_mtbench_budgets_of_the_off_policy_configs():
     assert sac_rc.total_iterations * sac_rc.env.num_envs * sac_rc.sac.horizon == 500_002_816
     assert td3_rc.total_iterations * td3_rc.env.num_envs * td3_rc.td3.horizon == 50_003_968
     assert dict(sac_rc.net.actor_kwargs) == dict(sac_rc.net.critic_kwargs) == {"hidden": (512, 256, 128),
-                                                                              "act": "relu"}
+                                                                              "act": "relu", "zero_bias": True}
     assert (sac_rc.sac.n_step, sac_rc.sac.gradient_steps, sac_rc.sac.buffer_size) == (4, 4, 5_000_000)
     assert (td3_rc.td3.n_step, td3_rc.td3.gamma, td3_rc.td3.buffer_size) == (8, 0.97, 8_388_608)
     assert dict(td3_rc.env.kwargs)["reward_scale"] == 1.0 and td3_rc.net.actor_net == "simba"

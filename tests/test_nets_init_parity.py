@@ -296,3 +296,21 @@ def test_softmod_initial_action_mean_scale_matches_mtbench():
     with pytest.raises(ValueError, match="kaiming_normal"):
         _params("softmod", t=3, num_layers=2, module_hidden=4, state_hidden=(4,), task_hidden=(4,),
                 init_scheme="xavier")
+
+
+@pytest.mark.parametrize("name", ["mlp", "multihead"])
+@pytest.mark.parametrize("suite", ["mt10", "go1"])
+def test_mtbench_mlp_presets_start_with_zero_biases_and_torch_weights(name, suite):
+    # rl_games 1.6.1's A2CBuilder (MTBench's "actor_critic") and MTBench's multihead_a2c_builder run
+    # zeros_(m.bias) on every nn.Linear; the weights keep PyTorch's default U(+-1/sqrt(fan_in)) ("default")
+    t = 10 if suite == "mt10" else 21
+    d = 39 if suite == "mt10" else 212
+    net = nets.make_net(name, out_dim=4, num_tasks=t, **presets.preset(name, suite))
+    p = jax.jit(net.init)(_key(0), *_inputs(t, d))["params"]
+    flat = {"/".join(k): np.asarray(v) for k, v in traverse_util.flatten_dict(p).items()}
+    biases = [v for k, v in flat.items() if k.endswith("bias")]
+    kernels = {k: v for k, v in flat.items() if k.endswith("kernel")}
+    assert len(biases) == len(kernels) == 4 and all(np.all(b == 0.0) for b in biases)
+    first = min(kernels, key=lambda k: (len(k), k))
+    fan_in = kernels[first].shape[-2]
+    _uniform(kernels[first], -1 / math.sqrt(fan_in), 1 / math.sqrt(fan_in))

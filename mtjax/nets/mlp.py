@@ -53,8 +53,8 @@ class MLPNet(nn.Module):
       hidden: trunk widths (MTBench Meta-World: 256, 128, 64).
       act: trunk activation.
       layer_norm: LayerNorm before each hidden activation (``LayerNormMLP``; default off, MTBench's MLP).
-      zero_bias: every bias starts at 0 (rl_games' SAC builder zeroes them; its A2C builder keeps PyTorch's
-        default, ``False``).
+      zero_bias: every bias starts at 0 (rl_games 1.6.1's A2C and SAC builders and MTBench's multi-head builder
+        zero them; the presets set it); ``False``: PyTorch's default uniform biases.
     """
 
     out_dim: int

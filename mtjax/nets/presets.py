@@ -15,8 +15,10 @@ __all__ = ["SUITES", "SUITE_DIMS", "mtbench_param_count", "preset", "preset_nets
 SUITE_DIMS = {"mt10": (39, 10, 4), "mt50": (39, 50, 4), "go1": (212, 21, 12)}
 SUITES = tuple(SUITE_DIMS)
 
-_MW_MLP = {"hidden": (256, 128, 64), "act": "elu"}
-_GO1_MLP = {"hidden": (512, 256, 128), "act": "elu"}
+# rl_games 1.6.1's A2CBuilder (MTBench's "actor_critic" network) and MTBench's multihead_a2c_builder zero every
+# Linear's bias (weights: PyTorch's default, the "default" initializer); so do ours (``zero_bias``, session 24)
+_MW_MLP = {"hidden": (256, 128, 64), "act": "elu", "zero_bias": True}
+_GO1_MLP = {"hidden": (512, 256, 128), "act": "elu", "zero_bias": True}
 
 
 def _moore(suite: str) -> dict:
