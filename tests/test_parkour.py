@@ -336,3 +336,22 @@ def test_free_fall_first_step():
     mujoco.mj_step(m, d)
     assert d.qpos[2] < 0.42  # falling under gravity: 0.42 - 9.81 * 0.005^2 (semi-implicit Euler)
     np.testing.assert_allclose(d.qpos[2], 0.42 - 9.81 * 0.005 ** 2, atol=1e-6)
+
+
+def test_action_clip(compiled, stood):
+    # the default clamp is MTBench's task yaml's +-5: actions 3 and 1 move the legs differently; with
+    # action_clip=1.0 (rl_games' clip_actions: True reading) action 3 is action 1
+    env, _, step = compiled
+    s = stood[0]
+    n = env.task_set.num_envs
+    q3, q1 = (np.asarray(step(s, jnp.full((n, 12), a)).sim.data.qpos[:, 7:]) for a in (3.0, 1.0))
+    assert np.abs(q3 - q1).max() > 1e-3
+    one = registry.make_env("parkour_hard", 1, tasks=("flat",), domain_rand=False, random_init_step=False,
+                            action_clip=1.0)
+    s1 = jax.jit(one.reset)(jax.random.key(0))
+    step1 = jax.jit(one.step)
+    np.testing.assert_array_equal(step1(s1, jnp.full((1, 12), 3.0)).sim.data.qpos,
+                                  step1(s1, jnp.full((1, 12), 1.0)).sim.data.qpos)
+    assert env.action_clip == 5.0 and one.action_clip == 1.0
+    with pytest.raises(ValueError, match="action_clip"):
+        registry.make_env("parkour_hard", 1, tasks=("flat",), action_clip=0.0)

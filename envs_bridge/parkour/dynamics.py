@@ -124,7 +124,7 @@ def step(env, state: envs.EnvState, action: jax.Array) -> envs.EnvState:
     """``ParkourEnv.step``: physics, goals, rewards, termination, auto-reset (with curriculum), observation."""
     s = state.sim
     key, k_push, k_reset, k_cl, k_cmd = jax.random.split(state.key, 5)
-    a = jnp.clip(action, -5.0, 5.0)
+    a = jnp.clip(action, -env.action_clip, env.action_clip)
     d, tau, forces = _physics(env, s, a, k_push)
     goals = env._tile(s.level)[2]
     pos = d.qpos[:, :3]

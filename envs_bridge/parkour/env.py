@@ -36,6 +36,10 @@ class ParkourEnv:
       task_set: the batch layout. mode: "easy" (every level at row difficulty 0), "hard" (levels round-robin),
         "hard_cl" (levels from U{0,1,2}, then the curriculum). episode_length: 2000 steps (40 s).
       action_scale: PD target offset per unit action (1.0; MTBench's test config 0.25).
+      action_clip: actions are clamped to ``[-action_clip, action_clip]`` before scaling (5.0: the task yaml's
+        ``clip_actions: 5.0`` with rl_games' ``clip_actions: False``, MTBench's go1-PPO-Vanilla; 1.0: rl_games'
+        ``clip_actions: True``, which MTBench's launch scripts may have meant with their missing
+        ``go1-PPO-clip-Vanilla`` config: ``docs/deviations.md``).
       active_boxes: box slots in the MJX model (``scene.py``); the cost knob of the env.
       active_spheres: sphere slots (None: 3 if a task's tiles have spheres, else 0).
       num_task_slots: width of the task one-hot (None: the number of tasks, column = task index; an int >= 21:
@@ -53,7 +57,7 @@ class ParkourEnv:
     goal_progress = True
 
     def __init__(self, task_set: envs.TaskSet, mode: str = "hard", episode_length: int = 2000,
-                 action_scale: float = 1.0, active_boxes: int = 6, domain_rand: bool = True,
+                 action_scale: float = 1.0, action_clip: float = 5.0, active_boxes: int = 6, domain_rand: bool = True,
                  random_init_step: bool = True, iterations: int = 4, ls_iterations: int = 4,
                  active_spheres: int | None = None, num_task_slots: int | None = None,
                  physics_impl: str = "jax", warp_graph_mode: str = "default"):
@@ -66,6 +70,9 @@ class ParkourEnv:
             raise ValueError(f"unknown or unimplemented parkour tasks {bad}; valid: {', '.join(names)}")
         if episode_length < 1 or active_boxes < 1 or active_boxes > terrain.MAX_BOXES:
             raise ValueError(f"need episode_length >= 1 and 1 <= active_boxes <= {terrain.MAX_BOXES}")
+        if not action_clip > 0:
+            raise ValueError(f"need action_clip > 0, got {action_clip}")
+        self.action_clip = float(action_clip)
         self.task_set, self.mode = task_set, mode
         self.episode_length, self.action_scale = int(episode_length), float(action_scale)
         self.active_boxes, self.domain_rand = int(active_boxes), bool(domain_rand)

@@ -8,7 +8,8 @@ Variants (``experiments/configs/_variant.py``: ``[<row>][,smoke]``):
   "hard_cl"     : as hard with MTBench's terrain curriculum (levels start in {0, 1, 2}).
   "easy"        : every level at the easiest difficulty, 2,000 iterations.
   "flat"        : stage 1, flat terrain only (MTBench pre-trains 1,000 iterations). Its obs width equals stage
-                  2's, but loading its parameters into stage 2 is not wired into the trainer yet (docs/parkour.md,
+                  2's; a stage-2 row starts from its parameters with ``--config.init_params_from=<flat run dir>``
+                  (MTBench starts easy/hard/hard_cl from a pre-trained flat checkpoint; docs/parkour.md,
                   "Two-stage protocol").
   "smoke"       : one env per terrain (21), a few short iterations, sized for 2 CPU cores.
 
