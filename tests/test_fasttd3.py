@@ -26,6 +26,19 @@ def _fake_nets():
                         critic_init=lambda k, x, a, t: logits, critic_apply=critic_apply)
 
 
+def _c51_case(**over):
+    """Two tasks, one sample each on the fake networks: atoms (-1, 0, 1), gamma 0.5, m = 1, reward 0.5, task 1 done.
+    Returns ``(learner, initial state, batch)``."""
+    ts = envs.TaskSet(("a", "b"), (1, 1))
+    cfg = fasttd3.TD3Config(gamma=0.5, n_step=1, num_atoms=3, v_min=-1.0, v_max=1.0, batch_size=2,
+                            normalize_obs=False, policy_noise=0.0, **over)
+    learner = fasttd3.make_learner(cfg, _fake_nets(), ts, obs_size=3, action_size=2)
+    obs = jnp.asarray(np.concatenate([np.zeros((2, 1, 1)), np.eye(2)[:, None]], -1), jnp.float32)
+    batch = replay.Transition(obs=obs, action=jnp.zeros((2, 1, 2)), reward=jnp.full((2, 1), 0.5), next_obs=obs,
+                              done=jnp.array([[0.0], [1.0]]), n_steps=jnp.ones((2, 1)))
+    return learner, learner.init(jax.random.key(0)), batch
+
+
 def test_c51_cdq_target_and_cross_entropy_by_hand():
     # Atoms z = (-1, 0, 1); gamma 0.5 and m = 1 -> discount 0.5. Target critics: p1 = (.2, .3, .5) (mean 0.3),
     # p2 = (.5, .3, .2) (mean -0.3).
@@ -36,14 +49,7 @@ def test_c51_cdq_target_and_cross_entropy_by_hand():
     # Cross-entropy of both online critics (= the targets' logits before the step) to that target:
     #   task 0: -(.65 ln .3 + .35 ln .5) - (.65 ln .3 + .35 ln .2) = 1.025183 + 1.345885 = 2.371068
     #   task 1: -(.5 ln .3 + .5 ln .5) - (.5 ln .3 + .5 ln .2) = 0.948560 + 1.406705 = 2.355265
-    ts = envs.TaskSet(("a", "b"), (1, 1))
-    cfg = fasttd3.TD3Config(gamma=0.5, n_step=1, num_atoms=3, v_min=-1.0, v_max=1.0, batch_size=2,
-                            normalize_obs=False, policy_noise=0.0)
-    learner = fasttd3.make_learner(cfg, _fake_nets(), ts, obs_size=3, action_size=2)
-    ls = learner.init(jax.random.key(0))
-    obs = jnp.asarray(np.concatenate([np.zeros((2, 1, 1)), np.eye(2)[:, None]], -1), jnp.float32)
-    batch = replay.Transition(obs=obs, action=jnp.zeros((2, 1, 2)), reward=jnp.full((2, 1), 0.5), next_obs=obs,
-                              done=jnp.array([[0.0], [1.0]]), n_steps=jnp.ones((2, 1)))
+    learner, ls, batch = _c51_case()
     new, m = jax.jit(learner.update)(ls, batch, jax.random.key(1))
     np.testing.assert_allclose(m["task/target_q"], [0.35, 0.5], rtol=1e-5)
     ce0 = -(0.65 * math.log(0.3) + 0.35 * math.log(0.5)) - (0.65 * math.log(0.3) + 0.35 * math.log(0.2))
@@ -104,20 +110,11 @@ def test_the_reward_scale_enters_the_c51_target_by_hand():
     #   proj(p1 = .2, .3, .5) = (.09, .11 + .285 + .225, .015 + .275) = (.09, .62, .29), mean .20
     #   proj(p2 = .5, .3, .2) = (.225, .275 + .285 + .09, .015 + .11) = (.225, .65, .125), mean -.10 -> CDQ: -0.10
     # Task 1 (|G| max 0, std 1): denominator 1, reward 0.5, done: mass at 0.5, mean 0.5.
-    ts = envs.TaskSet(("a", "b"), (1, 1))
-    cfg = fasttd3.TD3Config(gamma=0.5, n_step=1, num_atoms=3, v_min=-1.0, v_max=1.0, batch_size=2,
-                            normalize_obs=False, policy_noise=0.0)
-    learner = fasttd3.make_learner(cfg, _fake_nets(), ts, obs_size=3, action_size=2)
-    ls = learner.init(jax.random.key(0))
+    learner, ls, batch = _c51_case()
     ls = ls.replace(reward_stats=ls.reward_stats.replace(ret_max=jnp.array([100.0, 0.0])))
-    obs = jnp.asarray(np.concatenate([np.zeros((2, 1, 1)), np.eye(2)[:, None]], -1), jnp.float32)
-    batch = replay.Transition(obs=obs, action=jnp.zeros((2, 1, 2)), reward=jnp.full((2, 1), 0.5), next_obs=obs,
-                              done=jnp.array([[0.0], [1.0]]), n_steps=jnp.ones((2, 1)))
     _, m = jax.jit(learner.update)(ls, batch, jax.random.key(1))
     np.testing.assert_allclose(m["task/target_q"], [-0.10, 0.5], rtol=1e-5, atol=1e-6)
-    off = fasttd3.make_learner(fasttd3.TD3Config(gamma=0.5, n_step=1, num_atoms=3, v_min=-1.0, v_max=1.0,
-                                                 batch_size=2, normalize_obs=False, policy_noise=0.0,
-                                                 normalize_reward=False), _fake_nets(), ts, obs_size=3, action_size=2)
+    off = _c51_case(normalize_reward=False)[0]
     _, m_off = jax.jit(off.update)(ls, batch, jax.random.key(1))
     np.testing.assert_allclose(m_off["task/target_q"], [0.35, 0.5], rtol=1e-5)  # the unscaled case above
 
