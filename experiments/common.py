@@ -160,7 +160,11 @@ def open_run(rc: config.RunConfig, resume: bool, overwrite: bool) -> dict | None
     # ppo.lr is applied to the restored state of learners that carry it; the others' rates live in their optimisers.
     keys = rundir.RESUMABLE_KEYS if rc.algo in _LR_ON_RESUME else tuple(
         k for k in rundir.RESUMABLE_KEYS if k != "ppo.lr")
-    return rundir.resume_diff(typed(found[1]).to_json(), rc.to_json(), keys)
+    # Only the section the run's algo reads is compared: another learner's defaults may change between versions
+    # (session 24 changed FastTD3's) without touching this run's computation.
+    unread = {config.ALGO_SECTION[a] for a in config.ALGOS} - {config.ALGO_SECTION[rc.algo]}
+    old, new = ({k: v for k, v in c.items() if k not in unread} for c in (typed(found[1]).to_json(), rc.to_json()))
+    return rundir.resume_diff(old, new, keys)
 
 
 def resume_learner_only(rc: config.RunConfig, ckpt: checkpoint.Checkpointer, init) -> Any | None:

@@ -229,3 +229,21 @@ def test_a_learner_export_continues_the_learner_with_fresh_envs(tmp_path, capsys
         assert common.resume_learner_only(rc_full, ckpt, init) is None
     finally:
         ckpt.close()
+
+
+def test_resume_compares_only_the_section_the_algo_reads(tmp_path):
+    # another learner's defaults may change between versions (session 24 changed FastTD3's): a PPO run resumes
+    import ml_collections
+
+    from mtjax import run_dir as rundir
+
+    part = tmp_path / "part"
+    train.run(_config(part, 5))
+    c = _config(part, 10)
+    c.td3 = ml_collections.ConfigDict({"weight_decay": 0.5, "warmup_steps": 3})
+    c.sac = ml_collections.ConfigDict({"tau": 0.5})
+    assert train.run(c, resume=True)["iteration"] == 10
+    c = _config(part, 15)
+    c.ppo.epochs = 3  # the section PPO reads: refused, named
+    with pytest.raises(rundir.RunDirError, match="ppo.epochs: 2 -> 3"):
+        train.run(c, resume=True)

@@ -112,11 +112,11 @@ def test_resume_refuses_another_algo_or_replay_size_naming_the_keys(sac_run, tmp
     with pytest.raises(run_dir.RunDirError) as e:
         train.run(cfg, resume=True)
     assert "sac.batch_size: 64 -> 128; sac.buffer_size: 2048 -> 4096" in str(e.value)
-    # ppo.lr may change on an on-policy resume only: an off-policy run does not read it
-    with pytest.raises(run_dir.RunDirError, match=r"config: ppo\.lr: 0\.0005 -> 0\.1\. Only ") as e:
-        train.run({**_cfg(folder, total_iterations=30), "ppo": {"lr": 0.1}}, resume=True)
-    assert "ppo.lr" not in str(e.value).split("Only")[1]
     assert (folder / "config.json").read_text() == before and checkpoint.latest_step(str(folder)) == 20
+    # the sections an off-policy run does not read (ppo, td3, pqn for sac) are not compared: their values (or a
+    # newer version's defaults) do not touch its computation
+    assert train.run({**_cfg(folder, total_iterations=30), "ppo": {"lr": 0.1}, "td3": {"tau": 0.5}},
+                     resume=True)["iteration"] == 30
 
 
 @pytest.mark.parametrize("args,expect", [
