@@ -22,7 +22,7 @@ fi
 # beside .whl when small enough); once every part is under /tmp/wparts they are unpacked into /tmp. Same card kind and
 # versions only (both caches key on them; a mismatch just compiles afresh).
 export WARP_CACHE_PATH=${WARP_CACHE_PATH:-/tmp/warpcache}
-for d in .wpc; do [ -d "$d" ] && mkdir -p /tmp/wparts && cp "$d"/* /tmp/wparts/; done
+[ -d .wpc ] && mkdir -p /tmp/wparts && cp .wpc/* /tmp/wparts/
 if [ -f /tmp/wparts/CACHESUMS ] && [ ! -f /tmp/.caches_restored ] && (cd /tmp/wparts && sha256sum -c --quiet CACHESUMS); then
   cat /tmp/wparts/cache_part_* | tar xz -C /tmp && touch /tmp/.caches_restored \
     && echo "compile caches restored: $(du -sh /tmp/jaxcache /tmp/warpcache 2>/dev/null | tr '\n' ' ')"

@@ -39,8 +39,13 @@ class LayerNormMLP(nn.Module):
         return x
 
 
+def _bias_init(zero_bias: bool) -> Callable | None:
+    """Zeros (rl_games' builders), or None for ``TorchDense``'s PyTorch default."""
+    return nn.initializers.zeros if zero_bias else None
+
+
 def _trunk(hidden: Sequence[int], act: str, layer_norm: bool, zero_bias: bool) -> nn.Module:
-    b = nn.initializers.zeros if zero_bias else None
+    b = _bias_init(zero_bias)
     return LayerNormMLP(hidden, act, bias_init=b) if layer_norm else MLP(hidden, act, bias_init=b)
 
 
@@ -67,7 +72,7 @@ class MLPNet(nn.Module):
     @nn.compact
     def __call__(self, x: jax.Array, task_id: jax.Array) -> jax.Array:
         del task_id
-        head = TorchDense(self.out_dim, bias_init=nn.initializers.zeros if self.zero_bias else None)
+        head = TorchDense(self.out_dim, bias_init=_bias_init(self.zero_bias))
         return head(_trunk(self.hidden, self.act, self.layer_norm, self.zero_bias)(x))
 
 
@@ -87,5 +92,5 @@ class MultiHeadNet(nn.Module):
     @nn.compact
     def __call__(self, x: jax.Array, task_id: jax.Array) -> jax.Array:
         trunk = _trunk(self.hidden, self.act, self.layer_norm, self.zero_bias)
-        heads = TaskHeads(self.num_tasks, self.out_dim, bias_init=nn.initializers.zeros if self.zero_bias else None)
+        heads = TaskHeads(self.num_tasks, self.out_dim, bias_init=_bias_init(self.zero_bias))
         return heads(trunk(x), task_id)
