@@ -36,6 +36,8 @@ python3 -c "import jax, mujoco; print('jax', jax.__version__, jax.devices(), 'mu
 # config file:row (default experiments/configs/mt10_ppo.py:24k, the arm; e.g. experiments/configs/mt10_ppo_floating.py:24k
 # for the fast floating hand, or experiments/configs/mt10_mtrl.py:cagrad).
 read -r -a extra <<< "${TRAIN_EXTRA:-}"
+RD=${RUN_DIR:-/tmp/mt10_1b}  # the detached run's directory (train_bg*, follow, train_pause/cont, train_fetch, collect);
+# another RUN_DIR starts a second run after the first ended (e.g. the next seed on a machine whose caches are warm)
 # CKPT_EVERY: iterations between checkpoints (default 48, ~6 min of the arm's 24k run on an H100), so a run that the
 # session's device time cuts off leaves a checkpoint for train_fetch's learner export (session 19 lost a 113 M run)
 TRAIN_ARGS=(--config="${TRAIN_CONFIG:-experiments/configs/mt10_ppo.py:24k}" --config.tensorboard=False --config.plot=False
@@ -45,9 +47,9 @@ bg() {  # bg NAME CMD...: detached, logging to /tmp/bgout/NAME.log (waitbg waits
   setsid nohup "$@" > "/tmp/bgout/$name.log" 2>&1 < /dev/null &
   echo $! >> /tmp/bg.pids; echo "started $name (pid $!) $(date +%T)"
 }
-train_detached() {  # train_detached NAME NOTE [ARGS...]: the 24k run in /tmp/mt10_1b, detached, logging to
+train_detached() {  # train_detached NAME NOTE [ARGS...]: the 24k run in $RD, detached, logging to
   # /tmp/train_bg.log (pid in /tmp/train_bg.pid); ARGS are added to the train flags (e.g. --resume)
-  setsid nohup python3 -m experiments.train "${TRAIN_ARGS[@]}" --config.run_dir=/tmp/mt10_1b \
+  setsid nohup python3 -m experiments.train "${TRAIN_ARGS[@]}" --config.run_dir="$RD" \
     --config.iters_per_call=8 "${@:3}" > /tmp/train_bg.log 2>&1 < /dev/null &
   echo $! > /tmp/train_bg.pid; echo "started $1 (pid $!)$2"
 }
@@ -92,8 +94,8 @@ for j in "$@"; do
     train_bg) # the full 24k run (1,272 iterations), detached: follow /tmp/train_bg.log with later calls
       train_detached train_bg "" ;;
     train_bg_resume) # continues a run from a carried run directory, e.g. a train_fetch learner export unpacked under
-      # runs/ (git-ignored: carry it): RESUME_DIR=runs/carry/mt10_1b_learner; it becomes /tmp/mt10_1b, then as train_bg
-      rm -rf /tmp/mt10_1b && cp -r "${RESUME_DIR:?set RESUME_DIR to a carried run directory}" /tmp/mt10_1b
+      # runs/ (git-ignored: carry it): RESUME_DIR=runs/carry/mt10_1b_learner; it becomes $RD, then as train_bg
+      rm -rf "$RD" && cp -r "${RESUME_DIR:?set RESUME_DIR to a carried run directory}" "$RD"
       train_detached train_bg_resume " from $RESUME_DIR" --resume ;;
     cache_fetch) # XLA's persistent cache and Warp's kernel cache as $OUT/cache_part_* (15 MiB each, at most 7) + CACHESUMS:
       # here, mkdir .wpc and copy them in; a later machine restores them at start (above) and skips the compiles that
@@ -147,7 +149,7 @@ for j in "$@"; do
       done
       echo "=== waitbg done $(date +%T) (alive=$alive)" ;;
     collect) # the detached jobs' files so far, also the train_bg run's metrics (a later call may never come)
-      cp /tmp/mt10_1b/metrics.jsonl "$OUT/mt10_1b_metrics_sofar.jsonl" 2>/dev/null
+      cp "$RD/metrics.jsonl" "$OUT/$(basename "$RD")_metrics_sofar.jsonl" 2>/dev/null
       for d in /tmp/mt1/*/; do [ -f "$d/metrics.jsonl" ] && cp "$d/metrics.jsonl" "/tmp/bgout/mt1_$(basename "$d")_metrics.jsonl"; done
       tar czf "$OUT/bgout.tgz" -C /tmp bgout 2>/dev/null
       tail -n 3 /tmp/bgout/*.log ;;
@@ -159,13 +161,13 @@ for j in "$@"; do
       echo "=== follow done $(date +%T)" ;;
     train_pause|train_cont) # stops (SIGSTOP) or continues the detached train_bg run, e.g. around a benchseq so its
       # timed loops have the GPU alone; the run's own iteration timings then include the pause (say so)
-      pkill "-$([ $j = train_pause ] && echo STOP || echo CONT)" -f "[e]xperiments.train .*run_dir=/tmp/mt10_1b" \
+      pkill "-$([ $j = train_pause ] && echo STOP || echo CONT)" -f "[e]xperiments.train .*run_dir=$RD" \
         && echo "$j $(date +%T)" ;;
     train_fetch) # metrics, config and a learner-only checkpoint of the train_bg run (the full one holds 24k env states)
-      cp /tmp/mt10_1b/metrics.jsonl /tmp/mt10_1b/config.json /tmp/train_bg.log "$OUT/" 2>/dev/null
-      for d in /tmp/mt10_1b/seed_*/; do [ -d "$d" ] && gzip -c "$d/metrics.jsonl" > "$OUT/$(basename "$d").metrics.jsonl.gz"; done
-      python3 -c "from mtjax import checkpoint; print('exported step', checkpoint.export_learner('/tmp/mt10_1b', '/tmp/mt10_1b_learner'))" \
-        && tar czf "$OUT/mt10_1b_learner.tgz" -C /tmp mt10_1b_learner ;;
+      cp "$RD/metrics.jsonl" "$RD/config.json" /tmp/train_bg.log "$OUT/" 2>/dev/null
+      for d in "$RD"/seed_*/; do [ -d "$d" ] && gzip -c "$d/metrics.jsonl" > "$OUT/$(basename "$d").metrics.jsonl.gz"; done
+      python3 -c "from mtjax import checkpoint; print('exported step', checkpoint.export_learner('$RD', '${RD}_learner'))" \
+        && tar czf "$OUT/$(basename "$RD")_learner.tgz" -C "$(dirname "$RD")" "$(basename "$RD")_learner" ;;
     scaling) job scaling 560 python3 -m experiments.benchmark_scaling --out="$OUT/scaling.json" ;;  # on nvidia-h200-x2
     unroll) for u in 1 8 50; do job "unroll$u" 120 python3 -m experiments.benchmark_transforms --solver_unroll=$u \
       --out="$OUT/transforms_unroll$u.json" --tasks=10,50 --methods=mean,pcgrad,cagrad,upgrad,nash_mtl --novariants; done ;;
