@@ -25,6 +25,17 @@ def test_rows_match_mtbench_table(row, minibatch, schedule):
     assert smoke.mtrl == row and smoke.minibatch_size < minibatch
 
 
+@pytest.mark.parametrize("method", ["pcgrad", "cagrad", "famo"])
+def test_warp_rows_are_the_rows_on_the_24k_warp_physics(method):
+    """``<method>_warp`` = the method's row with ``mt10_ppo.py:24k_warp``'s env (MuJoCo Warp, one call per skeleton)."""
+    plain, warp = mt10_mtrl.get_config(method), mt10_mtrl.get_config(f"{method}_warp")
+    assert warp.env.kwargs["physics_impl"] == "warp" and warp.env.kwargs["physics_graphs"] == 1
+    assert plain.env.kwargs.get("physics_impl", "jax") == "jax"
+    assert common.ppo_config(warp) == common.ppo_config(plain) and warp.name == plain.name == f"mt10_{method}"
+    rest = lambda c: {k: v for k, v in c.env.kwargs.items() if k not in ("physics_impl", "physics_graphs")}
+    assert rest(warp) == rest(plain) and warp.env.num_envs == 24576 and warp.total_iterations == 1272
+
+
 def test_unknown_variant_lists_rows():
     with pytest.raises(ValueError, match="pcgrad, cagrad, famo"):
         mt10_mtrl.get_config("nash_mtl")

@@ -13,19 +13,23 @@ Parity notes: our per-task gradients are of the full PPO loss, whose value term 
 its critic step before clipping. MTBench's FAMO losses are ``0.5 * critic_coef * value loss`` (``loss_scale = 2``,
 relevant through eps); our trainer passes the bare value loss as ``critic_task_losses``.
 
-Variants (``experiments/configs/_variant.py``: ``[<row>][,smoke]``): ``pcgrad`` (default), ``cagrad``, ``famo``;
-add ``,smoke`` for a short CPU run with ``mt10_ppo``'s smoke sizes, e.g.
+Variants (``experiments/configs/_variant.py``: ``[<row>][,smoke]``): ``pcgrad`` (default), ``cagrad``, ``famo``, and
+``pcgrad_warp``, ``cagrad_warp``, ``famo_warp``: the same on ``mt10_ppo.py:24k_warp``'s physics stepping (MuJoCo Warp,
+the tasks of one skeleton in one Warp call; the physics of the MT10 MT-PPO seeds 42-44, for the comparison rows of
+issue 11); add ``,smoke`` for a short CPU run with ``mt10_ppo``'s smoke sizes, e.g.
 ``python -m experiments.train --config=experiments/configs/mt10_mtrl.py:cagrad,smoke``.
 """
 
 from experiments.configs import _variant, mt10_ppo
 
-ROWS = ("pcgrad", "cagrad", "famo")
+METHODS = ("pcgrad", "cagrad", "famo")
+ROWS = METHODS + tuple(f"{m}_warp" for m in METHODS)
 
 
 def get_config(arg: str = ""):
-    method, smoke = _variant.parse(arg, ROWS, "pcgrad", "mt10_mtrl")
-    c = mt10_ppo.get_config("smoke" if smoke else "24k")
+    row, smoke = _variant.parse(arg, ROWS, "pcgrad", "mt10_mtrl")
+    method, warp = row.removesuffix("_warp"), row.endswith("_warp")
+    c = mt10_ppo.get_config(("24k_warp" if warp else "24k") + (",smoke" if smoke else ""))
     c.name = f"mt10_{method}"
     c.mtrl = method
     c.mtrl_target = "critic"
