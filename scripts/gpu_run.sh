@@ -130,6 +130,15 @@ for j in "$@"; do
         bg "mt1_$t" python3 -m experiments.train --config="experiments/configs/mt1_ppo.py:$t" --config.tensorboard=False \
           --config.plot=False --config.progress=False --config.checkpoint_every=400 --config.run_dir="/tmp/mt1/$t" \
           ${MT1_EXTRA:-}; done ;;
+    algoset) # issue 13: MT10 MT-GRPO, MT-SAC, FastTD3 and MT-PQN (their mt10_<algo>.py configs: MTBench's settings),
+      # one after another in one detached chain, each for ALGO_LIMIT seconds (default 420) on 24k_warp's physics
+      # stepping (MuJoCo Warp, one call per skeleton; after the two stash calls); ALGOS picks (default "grpo sac fasttd3
+      # pqn"), ALGO_EXTRA adds --config flags. Metrics (env steps/s per logged iteration, success) in /tmp/algos/<algo>/;
+      # collect fetches them. A run cut by its limit keeps the rows logged so far (the curve as far as it went).
+      bg algoset bash -c "for a in ${ALGOS:-grpo sac fasttd3 pqn}; do echo \"== \$a \$(date +%T)\"; timeout ${ALGO_LIMIT:-420} \
+        python3 -m experiments.train --config=experiments/configs/mt10_\$a.py --config.tensorboard=False --config.plot=False \
+        --config.progress=False --config.run_dir=/tmp/algos/\$a --config.env.kwargs.physics_impl=warp \
+        --config.env.kwargs.physics_graphs=1 ${ALGO_EXTRA:-}; done" ;;
     benchset) # each BENCHES env benchmark twice: first all at once, detached (their compiles in parallel on the CPUs:
       # compile_s; their timed loops may overlap), then, after waitbg, one after another from the persistent compile
       # cache (the clean env steps/s). Results in /tmp/bgout/<name>_{par,seq}.json; collect brings them as one tgz.
@@ -151,6 +160,9 @@ for j in "$@"; do
     collect) # the detached jobs' files so far, also the train_bg run's metrics (a later call may never come)
       cp "$RD/metrics.jsonl" "$OUT/$(basename "$RD")_metrics_sofar.jsonl" 2>/dev/null
       for d in /tmp/mt1/*/; do [ -f "$d/metrics.jsonl" ] && cp "$d/metrics.jsonl" "/tmp/bgout/mt1_$(basename "$d")_metrics.jsonl"; done
+      for d in /tmp/algos/*/; do [ -f "$d/metrics.jsonl" ] && cp "$d/metrics.jsonl" "$d/config.json" /tmp/bgout/ 2>/dev/null \
+        && mv /tmp/bgout/metrics.jsonl "/tmp/bgout/algo_$(basename "$d")_metrics.jsonl" \
+        && mv /tmp/bgout/config.json "/tmp/bgout/algo_$(basename "$d")_config.json"; done
       tar czf "$OUT/bgout.tgz" -C /tmp bgout 2>/dev/null
       tail -n 3 /tmp/bgout/*.log ;;
     follow) # waits (up to FOLLOW_S seconds) for the detached train_bg run, printing its new log lines
@@ -171,6 +183,6 @@ for j in "$@"; do
     scaling) job scaling 560 python3 -m experiments.benchmark_scaling --out="$OUT/scaling.json" ;;  # on nvidia-h200-x2
     unroll) for u in 1 8 50; do job "unroll$u" 120 python3 -m experiments.benchmark_transforms --solver_unroll=$u \
       --out="$OUT/transforms_unroll$u.json" --tasks=10,50 --methods=mean,pcgrad,cagrad,upgrad,nash_mtl --novariants; done ;;
-    *) echo "unknown job $j; valid: stash ppo transforms bridge_tests bridge nets envs envs4k envs24k arm1 arm2 mt50envs train train_bg train_bg_resume follow train_pause train_cont train_fetch mt50envs_bg mt50train_bg mt1set benchset benchseq waitbg collect cache_fetch parkour parkourw scaling unroll" ;;
+    *) echo "unknown job $j; valid: stash ppo transforms bridge_tests bridge nets envs envs4k envs24k arm1 arm2 mt50envs train train_bg train_bg_resume follow train_pause train_cont train_fetch mt50envs_bg mt50train_bg mt1set algoset benchset benchseq waitbg collect cache_fetch parkour parkourw scaling unroll" ;;
   esac
 done
