@@ -97,6 +97,14 @@ for j in "$@"; do
       # runs/ (git-ignored: carry it): RESUME_DIR=runs/carry/mt10_1b_learner; it becomes $RD, then as train_bg
       rm -rf "$RD" && cp -r "${RESUME_DIR:?set RESUME_DIR to a carried run directory}" "$RD"
       train_detached train_bg_resume " from $RESUME_DIR" --resume ;;
+    train_after) # queues the next run: once the current detached run (/tmp/train_bg.pid) has ended, starts train_bg with
+      # this call's RUN_DIR, TRAIN_CONFIG and TRAIN_EXTRA (use another RUN_DIR), so the GPU does not idle between two
+      # runs of one session; the earlier run stays in its directory for a later `RUN_DIR=<it> ... train_fetch`
+      prev=$(cat /tmp/train_bg.pid 2>/dev/null || echo 0)
+      export RUN_DIR="$RD" TRAIN_CONFIG="${TRAIN_CONFIG:-experiments/configs/mt10_ppo.py:24k}" TRAIN_EXTRA="${TRAIN_EXTRA:-}"
+      setsid nohup bash -c "while kill -0 $prev 2>/dev/null; do sleep 2; done; bash scripts/gpu_run.sh train_bg" \
+        > /tmp/train_after.log 2>&1 < /dev/null &
+      echo "queued $TRAIN_CONFIG in $RD after pid $prev" ;;
     cache_fetch) # XLA's persistent cache and Warp's kernel cache as $OUT/cache_part_* (15 MiB each, at most 7) + CACHESUMS:
       # here, mkdir .wpc and copy them in; a later machine restores them at start (above) and skips the compiles that
       # ran here (session 24: the 24k_warp MT10 program took 161 s cold; Warp's kernels are most of it)
@@ -183,6 +191,6 @@ for j in "$@"; do
     scaling) job scaling 560 python3 -m experiments.benchmark_scaling --out="$OUT/scaling.json" ;;  # on nvidia-h200-x2
     unroll) for u in 1 8 50; do job "unroll$u" 120 python3 -m experiments.benchmark_transforms --solver_unroll=$u \
       --out="$OUT/transforms_unroll$u.json" --tasks=10,50 --methods=mean,pcgrad,cagrad,upgrad,nash_mtl --novariants; done ;;
-    *) echo "unknown job $j; valid: stash ppo transforms bridge_tests bridge nets envs envs4k envs24k arm1 arm2 mt50envs train train_bg train_bg_resume follow train_pause train_cont train_fetch mt50envs_bg mt50train_bg mt1set algoset benchset benchseq waitbg collect cache_fetch parkour parkourw scaling unroll" ;;
+    *) echo "unknown job $j; valid: stash ppo transforms bridge_tests bridge nets envs envs4k envs24k arm1 arm2 mt50envs train train_bg train_bg_resume train_after follow train_pause train_cont train_fetch mt50envs_bg mt50train_bg mt1set algoset benchset benchseq waitbg collect cache_fetch parkour parkourw scaling unroll" ;;
   esac
 done
