@@ -40,7 +40,8 @@ RD=${RUN_DIR:-/tmp/mt10_1b}  # the detached run's directory (train_bg*, follow, 
 # another RUN_DIR starts a second run after the first ended (e.g. the next seed on a machine whose caches are warm)
 # CKPT_EVERY: iterations between checkpoints (default 48, ~6 min of the arm's 24k run on an H100), so a run that the
 # session's device time cuts off leaves a checkpoint for train_fetch's learner export (session 19 lost a 113 M run)
-TRAIN_ARGS=(--config="${TRAIN_CONFIG:-experiments/configs/mt10_ppo.py:24k}" --config.tensorboard=False --config.plot=False
+TRAIN_CONFIG=${TRAIN_CONFIG:-experiments/configs/mt10_ppo.py:24k}
+TRAIN_ARGS=(--config="$TRAIN_CONFIG" --config.tensorboard=False --config.plot=False
             --config.checkpoint_every="${CKPT_EVERY:-48}" "${extra[@]}")
 bg() {  # bg NAME CMD...: detached, logging to /tmp/bgout/NAME.log (waitbg waits for it, collect fetches it)
   local name=$1; shift; mkdir -p /tmp/bgout
@@ -101,7 +102,7 @@ for j in "$@"; do
       # this call's RUN_DIR, TRAIN_CONFIG and TRAIN_EXTRA (use another RUN_DIR), so the GPU does not idle between two
       # runs of one session; the earlier run stays in its directory for a later `RUN_DIR=<it> ... train_fetch`
       prev=$(cat /tmp/train_bg.pid 2>/dev/null || echo 0)
-      export RUN_DIR="$RD" TRAIN_CONFIG="${TRAIN_CONFIG:-experiments/configs/mt10_ppo.py:24k}" TRAIN_EXTRA="${TRAIN_EXTRA:-}"
+      export RUN_DIR="$RD" TRAIN_CONFIG TRAIN_EXTRA="${TRAIN_EXTRA:-}"
       setsid nohup bash -c "while kill -0 $prev 2>/dev/null; do sleep 2; done; bash scripts/gpu_run.sh train_bg" \
         > /tmp/train_after.log 2>&1 < /dev/null &
       echo "queued $TRAIN_CONFIG in $RD after pid $prev" ;;
@@ -167,10 +168,9 @@ for j in "$@"; do
       echo "=== waitbg done $(date +%T) (alive=$alive)" ;;
     collect) # the detached jobs' files so far, also the train_bg run's metrics (a later call may never come)
       cp "$RD/metrics.jsonl" "$OUT/$(basename "$RD")_metrics_sofar.jsonl" 2>/dev/null
-      for d in /tmp/mt1/*/; do [ -f "$d/metrics.jsonl" ] && cp "$d/metrics.jsonl" "/tmp/bgout/mt1_$(basename "$d")_metrics.jsonl"; done
-      for d in /tmp/algos/*/; do [ -f "$d/metrics.jsonl" ] && cp "$d/metrics.jsonl" "$d/config.json" /tmp/bgout/ 2>/dev/null \
-        && mv /tmp/bgout/metrics.jsonl "/tmp/bgout/algo_$(basename "$d")_metrics.jsonl" \
-        && mv /tmp/bgout/config.json "/tmp/bgout/algo_$(basename "$d")_config.json"; done
+      for d in /tmp/mt1/*/ /tmp/algos/*/; do [ -f "$d/metrics.jsonl" ] || continue  # mt1set's and algoset's runs
+        n="$(basename "$(dirname "$d")")_$(basename "$d")"  # mt1_<task>, algos_<algo>
+        cp "$d/metrics.jsonl" "/tmp/bgout/${n}_metrics.jsonl"; cp "$d/config.json" "/tmp/bgout/${n}_config.json" 2>/dev/null; done
       tar czf "$OUT/bgout.tgz" -C /tmp bgout 2>/dev/null
       tail -n 3 /tmp/bgout/*.log ;;
     follow) # waits (up to FOLLOW_S seconds) for the detached train_bg run, printing its new log lines
