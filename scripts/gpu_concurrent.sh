@@ -8,7 +8,12 @@
 #   EXTRA="--config.seed=42" MPS=1 bash scripts/gpu_concurrent.sh start
 #   FOLLOW_S=540 bash scripts/gpu_concurrent.sh follow
 #   bash scripts/gpu_concurrent.sh fetch          # metrics.jsonl.gz + config.json of each run into $OUT
-# Per-run flags go after a '@' in RUNS: "unclamped=experiments/configs/mt10_ppo.py:24k@--config.seed=43".
+# Per-run flags go after a '@' in RUNS: "unclamped=experiments/configs/mt10_ppo.py:24k@--config.seed=43" (',' for ' ').
+# RESUME="name=DIR ..." continues run <name> from a run directory (e.g. a learner export unpacked on the device):
+# it is copied to /tmp/runs/<name> and started with --resume. MuJoCo Warp configs (e.g. mt10_mtrl.py:pcgrad_warp)
+# need warp-lang: `start` first runs scripts/gpu_run.sh without a job, which installs .whl, unpacks the warp-lang parts
+# stashed by earlier `gpu_run.sh stash` calls and restores carried compile caches (WARP_CACHE_PATH as there).
+# `fetch` also writes each run's learner-only export (<name>_learner.tgz: the full 24k checkpoint holds the envs).
 # MPS=1 starts NVIDIA's Multi-Process Service first (kernels of the runs then share the GPU instead of
 # time-slicing); if a JAX client cannot start under it, MPS is stopped again and the runs go without it.
 set -u
@@ -19,7 +24,7 @@ if [ -d .whl ] && [ ! -f /tmp/site/.done ]; then
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
     && touch /tmp/site/.done
 fi
-export PYTHONPATH=/tmp/site:$PWD
+export PYTHONPATH=/tmp/site:$PWD WARP_CACHE_PATH=${WARP_CACHE_PATH:-/tmp/warpcache}
 mkdir -p /tmp/runs
 
 start_mps() {
@@ -34,15 +39,16 @@ start_mps() {
 
 case ${1:-} in
   start)
-    nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
-    python3 -c "import jax, mujoco; print('jax', jax.__version__, 'mujoco', mujoco.__version__)"
+    OUT=$OUT bash "$(dirname "$0")/gpu_run.sh"  # setup only: wheels, warp-lang parts, compile caches; prints the card
     [ "${MPS:-0}" = 1 ] && start_mps
     for spec in ${RUNS:?set RUNS}; do
       name=${spec%%=*}; rest=${spec#*=}; cfg=${rest%%@*}; own=""; [ "$rest" != "$cfg" ] && own=${rest#*@}
+      for r in ${RESUME:-}; do [ "${r%%=*}" = "$name" ] || continue
+        rm -rf "/tmp/runs/$name" && cp -r "${r#*=}" "/tmp/runs/$name" && own="$own,--resume"; done
       # shellcheck disable=SC2086
       setsid nohup python3 -m experiments.train --config="$cfg" --config.run_dir="/tmp/runs/$name" \
         --config.tensorboard=False --config.plot=False --config.progress=False --config.iters_per_call=8 \
-        --config.checkpoint_every="${CKPT_EVERY:-100000}" ${EXTRA:-} ${own//,/ } \
+        --config.checkpoint_every="${CKPT_EVERY:-48}" ${EXTRA:-} ${own//,/ } \
         > "/tmp/runs/$name.log" 2>&1 < /dev/null &
       echo $! > "/tmp/runs/$name.pid"; echo "started $name ($cfg $own) pid $!"
     done
@@ -59,11 +65,14 @@ case ${1:-} in
     echo "=== follow done $(date +%T)" ;;
   fetch)
     for d in /tmp/runs/*/; do
-      name=$(basename "$d")
+      name=$(basename "$d"); [[ $name == *_learner ]] && continue
       gzip -c "$d/metrics.jsonl" > "$OUT/$name.metrics.jsonl.gz" 2>/dev/null
       cp "$d/config.json" "$OUT/$name.config.json" 2>/dev/null
       grep -v -E 'Failed to import' "/tmp/runs/$name.log" | tail -n 30 > "$OUT/$name.log"
+      [ -d "$d/checkpoints" ] && python3 -c "from mtjax import checkpoint; print('$name exported step', \
+        checkpoint.export_learner('/tmp/runs/$name', '/tmp/runs/${name}_learner'))" \
+        && tar czf "$OUT/${name}_learner.tgz" -C /tmp/runs "${name}_learner"
     done
     ls -la "$OUT" ;;
-  *) echo "usage: gpu_concurrent.sh start|follow|fetch (RUNS, EXTRA, MPS, FOLLOW_S, CKPT_EVERY)"; exit 2 ;;
+  *) echo "usage: gpu_concurrent.sh start|follow|fetch (RUNS, RESUME, EXTRA, MPS, FOLLOW_S, CKPT_EVERY)"; exit 2 ;;
 esac
