@@ -15,7 +15,8 @@ def test_every_arm_pair_parameter_replaces_a_pair_of_the_scene():
         after = scenes_mt50_arm.pairs(task, before)
         assert any(p in swap for *_, p in before), task
         assert not any(p in swap for *_, p in after), task
-        assert [(a, b) for a, b, _ in after] == [(a, b) for a, b, _ in before], task
+        assert [(a, b) for a, b, _ in after[:len(before)]] == [(a, b) for a, b, _ in before], task
+        assert after[len(before):] == scenes_mt50_arm.EXTRA_PAIRS.get(task, ()), task
 
 
 def test_other_tasks_are_unchanged():
@@ -34,6 +35,18 @@ def test_the_arm_scenes_carry_the_arm_numbers_and_the_floating_ones_do_not():
     stick = scenes.scene_xml("stick-push", 4, 4, 4, False, "arm")
     assert 'solimp="0.974 0.994 0.0055"' in stick
     assert 'solimp="0.974 0.994 0.0055"' not in scenes.scene_xml("stick-push", 1, 4, 4, False, "floating")
+
+
+def test_the_stick_pull_wrist_meets_the_thermos_body_on_the_arm_only():
+    from envs_bridge.metaworld import scenes
+
+    # Meta-World: the wrist mesh's defaults (0.02, 0.9 0.95 0.001) and therm_col (0.01, 0.99 0.99 0.01) mix to
+    # solref 0.015, solimp (0.945, 0.97, 0.0055); both wrist boxes carry the pair
+    arm = scenes.scene_xml("stick-pull", 4, 4, 4, False, "arm")
+    body = [ln for ln in arm.splitlines() if "<pair" in ln and "therm_body" in ln]
+    assert len(body) == 2 and all('solimp="0.945 0.97 0.0055"' in ln and 'solref="0.015 1"' in ln for ln in body)
+    assert "therm_body" not in "".join(ln for ln in scenes.scene_xml("stick-pull", 1, 4, 4, False, "floating")
+                                       .splitlines() if "<pair" in ln)
 
 
 def test_the_coffee_mug_meets_the_table_at_metaworlds_mixed_impedance_on_the_arm_only():

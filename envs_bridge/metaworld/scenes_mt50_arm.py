@@ -37,17 +37,19 @@ against the recorded Meta-World 3.1.1 episodes (C MuJoCo, 5 episodes x 200 steps
   ``thermos.xml`` sets none; floating: stiff): the arm, pushing the thermos with its wrist at ~1.3 kN, drives it
   to x 0.2085 as the real arm does (recorded 0.2083; stiff 0.2006); stick-push joint excess 0.005 -> 0.009 (real
   0.008), stick positions at step 130 within 1.3 mm in x (stiff 9 mm); success cells unchanged (stick-pull
-  success steps 41.8 -> 42.2).
+  success steps 41.8 -> 42.2);
+* stick-pull's wrist x thermos body (``EXTRA_PAIRS``), the contact that drives the real thermos to its +x limit in
+  every episode, which the floating hand's scene leaves out.
 
 ``body(task, xml)`` and ``pairs(task, pairs)`` apply them; ``scenes_arm.arm_body`` and ``arm_pairs`` call them first.
 """
 
 from __future__ import annotations
 
-from envs_bridge.metaworld.scene_defs import OBJ, OBJ_ON_TABLE, PAD, replace_each
+from envs_bridge.metaworld.scene_defs import OBJ, OBJ_ON_TABLE, PAD, WRIST, replace_each
 from envs_bridge.metaworld.scenes_mt50_tools import PAD_FIRM
 
-__all__ = ["BODY", "PAIR_PARAMS", "body", "pairs"]
+__all__ = ["BODY", "EXTRA_PAIRS", "PAIR_PARAMS", "body", "pairs"]
 
 _PLATES = ("plate-slide", "plate-slide-side", "plate-slide-back", "plate-slide-back-side")
 _PUCK_LIMIT = ('solreflimit="0.07 1"', 'solreflimit="0.02 1"')
@@ -76,6 +78,18 @@ BODY: dict[str, tuple[tuple[str, str], ...]] = {
 _PAD_STICK = 'friction="2 2 0.1 0.002 0.002" solref="0.015 1" solimp="0.974 0.994 0.0055"'
 PAIR_PARAMS: dict[str, dict[str, str]] = {t: {PAD_FIRM: _PAD_STICK if "stick" in t else PAD} for t in _TOOLS}
 PAIR_PARAMS.update({t: {OBJ: OBJ_ON_TABLE} for t in ("coffee-pull", "coffee-push")})  # mug x table, the coffee tasks' only OBJ
+# {task: pairs only the arm's scene has (``scenes_arm.arm_pairs`` repeats a wrist pair for the lower wrist box)}.
+# stick-pull: the wrist x thermos body, at Meta-World's mix of the wrist mesh's default contact parameters and the
+# thermos' ``therm_col`` (``WRIST``). In every real episode (Meta-World 3.1.1, MT50(seed=0) variations 0-11, every
+# contact of every 2.5 ms substep) the wrist mesh grazing the thermos' body as the hand carries the stick in (steps
+# 56-82) is the one contact that moves the thermos in +x before its limit: 2.7-2.9 N s, ~0.85 m/s to the 3.27 kg
+# thermos, which then glides (damping 1) to its +x limit ahead of the hand (handle x 0.405-0.412 in all 50
+# variations). Without the pair our wrist pushed only the handle, as far as the hand went (handle x 0.33-0.40, by the
+# goal). With it (C MuJoCo, 50 variations): the thermos leaves at the same step (median -1), peak speed 10.7 vs
+# 10.5 mm per step, reaches 0.39 at the same step (median -1), shoved to the +y limit in 10 episodes (real 9);
+# any / final-step success / first step 0.98 / 0.92 / 88 -> 0.92 / 0.52 / 114 (real 0.96 / 0.24 / 121). The floating
+# hand's box, as wide as the mesh's widest part, stayed on the body (``scenes_mt50_tools``): its scene keeps none.
+EXTRA_PAIRS: dict[str, tuple[tuple[str, str, str], ...]] = {"stick-pull": (("wrist", "therm_body", WRIST),)}
 
 
 def body(task: str, xml: str) -> str:
@@ -84,6 +98,6 @@ def body(task: str, xml: str) -> str:
 
 
 def pairs(task: str, task_pairs: tuple[tuple[str, str, str], ...]) -> tuple[tuple[str, str, str], ...]:
-    """The task's contact pairs with the arm's parameters (``PAIR_PARAMS``)."""
+    """The task's contact pairs with the arm's parameters (``PAIR_PARAMS``) and the arm-only ones (``EXTRA_PAIRS``)."""
     swap = PAIR_PARAMS.get(task, {})
-    return tuple((a, b, swap.get(p, p)) for a, b, p in task_pairs)
+    return tuple((a, b, swap.get(p, p)) for a, b, p in task_pairs) + EXTRA_PAIRS.get(task, ())
