@@ -11,7 +11,7 @@ if [ -d .whl ] && [ ! -f /tmp/site/.done ]; then
     && touch /tmp/site/.done
 fi
 # warp-lang (MuJoCo Warp's runtime, physics_impl="warp") is larger than one call may carry: scripts/warp_parts.sh
-# splits it into .wp1/.wp2 (each carried by its own call, stashed under /tmp/wparts by the job "stash"); once every
+# splits it into .wp1, .wp2, .wp3 (each carried by its own call, stashed under /tmp/wparts by the job "stash"); once every
 # part is there it is unpacked into /tmp/site.
 if [ -f /tmp/wparts/SHA256SUMS ] && [ ! -f /tmp/site/.warp ] && (cd /tmp/wparts && sha256sum -c --quiet SHA256SUMS); then
   mkdir -p /tmp/site && cat /tmp/wparts/warp_part_* | xz -d | tar x -C /tmp/site && touch /tmp/site/.warp \
@@ -32,7 +32,7 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 python3 -c "import jax, mujoco; print('jax', jax.__version__, jax.devices(), 'mujoco', mujoco.__version__)"
 # The MT10 24k training flags shared by the train and train_bg jobs; TRAIN_EXTRA adds --config flags to both
 # (e.g. TRAIN_EXTRA="--config.ppo.obs_norm_clip=5 --config.ppo.obs_norm_eps=1e-5", or
-# TRAIN_EXTRA="--config.env.kwargs.physics_impl=warp" for MuJoCo Warp after the two stash calls); TRAIN_CONFIG picks another
+# TRAIN_EXTRA="--config.env.kwargs.physics_impl=warp" for MuJoCo Warp after the stash calls); TRAIN_CONFIG picks another
 # config file:row (default experiments/configs/mt10_ppo.py:24k, the arm; e.g. experiments/configs/mt10_ppo_floating.py:24k
 # for the fast floating hand, or experiments/configs/mt10_mtrl.py:cagrad).
 read -r -a extra <<< "${TRAIN_EXTRA:-}"
@@ -113,7 +113,7 @@ for j in "$@"; do
       (cd /tmp && tar czf - $(ls -d jaxcache warpcache 2>/dev/null)) | split -b 15m -d -a 1 - "$OUT/cache_part_"
       (cd "$OUT" && sha256sum cache_part_* > CACHESUMS) && ls -la "$OUT"/cache_part_* ;;
     parkour) job parkour 300 python3 experiments/benchmark_parkour.py --out="$OUT/parkour.json" ;;  # Go1 parkour MJX, 4,096 envs
-    parkourw) job parkourw 300 python3 experiments/benchmark_parkour.py --physics-impl warp --warp-graph-mode "${WGM:-default}" --out="$OUT/parkourw.json" ;;  # the same on MuJoCo Warp (after the two stash calls)
+    parkourw) job parkourw 300 python3 experiments/benchmark_parkour.py --physics-impl warp --warp-graph-mode "${WGM:-default}" --out="$OUT/parkourw.json" ;;  # the same on MuJoCo Warp (after the stash calls)
     arm1|arm2) # the Sawyer arm option, MT10 at 24,576 envs, 1 or 2 substeps, Newton 6 (the configs' physics: mt10arm4)
       job "$j" 560 python3 experiments/benchmark_envs.py --envs 24576 --hand arm --frame-skip "${j#arm}" --iterations 6 \
         --no-profile --repeats 5 --out="$OUT/metaworld_mt10_envs_${j}_h200.json" ;;
@@ -141,7 +141,7 @@ for j in "$@"; do
           ${MT1_EXTRA:-}; done ;;
     algoset) # issue 13: MT10 MT-GRPO, MT-SAC, FastTD3 and MT-PQN (their mt10_<algo>.py configs: MTBench's settings),
       # one after another in one detached chain, each for ALGO_LIMIT seconds (default 420) on 24k_warp's physics
-      # stepping (MuJoCo Warp, one call per skeleton; after the two stash calls); ALGOS picks (default "grpo sac fasttd3
+      # stepping (MuJoCo Warp, one call per skeleton; after the stash calls); ALGOS picks (default "grpo sac fasttd3
       # pqn"), ALGO_EXTRA adds --config flags. Metrics (env steps/s per logged iteration, success) in /tmp/algos/<algo>/;
       # collect fetches them. A run cut by its limit keeps the rows logged so far (the curve as far as it went).
       bg algoset bash -c "for a in ${ALGOS:-grpo sac fasttd3 pqn}; do echo \"== \$a \$(date +%T)\"; timeout ${ALGO_LIMIT:-420} \
