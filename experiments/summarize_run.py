@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import json
 import math
+import os
 
 from absl import app, flags
 
 from experiments import summarize_seeds
-from mtjax import run_logger
+from mtjax import provenance, run_logger
 
 FLAGS = flags.FLAGS
 
@@ -78,6 +79,22 @@ def plot(summary: dict, path: str) -> None:
     fig.savefig(path, dpi=110)
 
 
+def attach_provenance(summary: dict, metrics_path: str, provenance_path: str | None = None) -> dict:
+    """Adds the run's ``provenance.json`` (``provenance_path``, else the one beside ``metrics_path`` if any) to
+    ``summary``: ``provenance`` (its segments: devices, versions, env physics digest per process) and
+    ``env_digests`` (the distinct env digests, one when the whole run stepped the same physics)."""
+    path = provenance_path or os.path.join(os.path.dirname(os.path.abspath(metrics_path)), provenance.FILE)
+    if not os.path.exists(path):
+        if provenance_path:
+            raise FileNotFoundError(f"no provenance file at {path}")
+        return summary
+    with open(path) as f:
+        summary["provenance"] = json.load(f)
+    summary["env_digests"] = sorted({(g.get("env") or {}).get("digest") for g in summary["provenance"]["segments"]}
+                                    - {None})
+    return summary
+
+
 def _define_flags() -> None:
     """Flags are defined only when run as a script, so other tools can import this module."""
     flags.DEFINE_string("metrics", None, "path of metrics.jsonl", required=True)
@@ -85,12 +102,15 @@ def _define_flags() -> None:
     flags.DEFINE_string("png", None, "curve PNG to write (optional)")
     flags.DEFINE_integer("last", 5, "final success = mean of the last N iterations with a value")
     flags.DEFINE_string("note", "", "free text stored in the JSON (device, env version, ...)")
+    flags.DEFINE_string("provenance", None, "the run's provenance.json (default: the one beside --metrics, if any); "
+                        "its segments (devices, versions, env physics digest) go into the JSON")
 
 
 def main(argv) -> None:
     del argv
     s = summarize(run_logger.read_jsonl(FLAGS.metrics), FLAGS.last)
     s["note"] = FLAGS.note
+    attach_provenance(s, FLAGS.metrics, FLAGS.provenance)
     with open(FLAGS.out, "w") as f:
         json.dump(s, f, indent=1)
     if FLAGS.png:

@@ -6,21 +6,23 @@ Overrides are dotted flags (``--config.seed=3 --config.ppo.lr=3e-4 --config.mtrl
 ``mtjax.config.RunConfig``, which rejects unknown keys and bad values in one line naming the valid ones (the flag
 itself accepts new keys so that the method's and networks' option dicts can be filled from the command line).
 ``--resume`` continues the run in the run directory from its newest readable checkpoint; ``--overwrite`` deletes
-a previous run there. Writes ``config.json``, ``metrics.jsonl``, TensorBoard events, orbax checkpoints and
-``task_success.png`` into the run directory (``docs/runs.md``). ``--config.num_seeds=S`` trains seeds ``seed ..
+a previous run there. Writes ``config.json``, ``metrics.jsonl``, TensorBoard events, orbax checkpoints,
+``task_success.png`` and ``provenance.json`` (versions, devices, git commit and the env's physics fingerprint per
+process that ran the run: ``mtjax.provenance``) into the run directory (``docs/runs.md``). ``--config.num_seeds=S`` trains seeds ``seed ..
 seed + S - 1`` as one XLA program, each logging into ``<run_dir>/seed_<seed>/`` (``mtjax.multi_seed``).
 """
 
 from __future__ import annotations
 
 import functools
+import sys
 
 import jax
 from absl import app, flags
 from ml_collections import config_flags
 
 from experiments import common, isaacgym_run, stderr_filter
-from mtjax import checkpoint, multi_seed, run_loop, sharding
+from mtjax import checkpoint, multi_seed, provenance, run_loop, sharding
 from mtjax import run_dir as rundir
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "Run config file (path[:variant]).", lock_config=False,
@@ -66,6 +68,9 @@ def run(c, resume: bool = False, overwrite: bool = False) -> dict:
             state = common.apply_resume_changes(state, changes)
             print(f"resumed {rc.directory} at iteration {done}", flush=True)
         common.commit_run(rc, ckpt, run_loop.iteration_of(state))
+        _, env_changed = provenance.record(rc.directory, env, run_loop.iteration_of(state))
+        if env_changed:
+            print(f"warning: {env_changed}", file=sys.stderr, flush=True)
         mesh = sharding.env_mesh(rc.num_devices if rc.num_seeds == 1 else 1)
         if mesh.devices.size > 1:  # same program; the env axis is split over the devices (mtjax.sharding)
             state = sharding.shard_train_state(state, mesh)

@@ -255,8 +255,8 @@ def read_raw(run_dir: str, step: int | None = None) -> tuple[int, dict, dict, di
 
 
 def export_learner(run_dir: str, out_dir: str, step: int | None = None) -> int:
-    """Writes a learner-only copy of a checkpoint to ``out_dir`` (config.json, metrics.jsonl up to the step,
-    checkpoints/<step>).
+    """Writes a learner-only copy of a checkpoint to ``out_dir`` (config.json, provenance.json, metrics.jsonl up to
+    the step, checkpoints/<step>).
 
     The full ``TrainState`` holds the environment state (at 24,576 MJX envs, hundreds of MB); evaluation and
     analysis need only the learner (params, optimiser and normaliser statistics). The copy is read by
@@ -264,10 +264,10 @@ def export_learner(run_dir: str, out_dir: str, step: int | None = None) -> int:
     """
     step, state, config, metrics = read_raw(run_dir, step)
     os.makedirs(out_dir, exist_ok=True)
-    src = os.path.join(run_dir, "config.json")
-    if os.path.exists(src):
-        with open(src) as f, open(os.path.join(out_dir, "config.json"), "w") as g:
-            g.write(f.read())
+    for name in ("config.json", "provenance.json"):  # provenance: which machines and physics ran which iterations
+        src = os.path.join(run_dir, name)
+        if os.path.exists(src):
+            shutil.copyfile(src, os.path.join(out_dir, name))
     ckpt = Checkpointer(out_dir, max_to_keep=1)
     try:
         ckpt.save(int(step), {"learner": state["learner"]}, config, metrics)

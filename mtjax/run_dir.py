@@ -37,7 +37,8 @@ __all__ = ["RESUMABLE_KEYS", "RunDirError", "check_fresh", "config_diff", "quara
 RESUMABLE_KEYS = ("total_iterations", "iters_per_call", "checkpoint_every", "tensorboard", "progress", "plot",
                   "run_dir", "max_abs_loss", "isaacgym", "ppo.lr", "num_devices", "env.kwargs.physics_graphs",
                   "env.kwargs.level_barriers", "env.kwargs.physics_impl", "env.kwargs.warp_graph_mode")
-RUN_FILES = ("config.json", "metrics.jsonl", "checkpoints", "damaged_checkpoints", "task_success.png")
+RUN_FILES = ("config.json", "metrics.jsonl", "checkpoints", "damaged_checkpoints", "task_success.png",
+             "provenance.json")
 
 
 class RunDirError(RuntimeError):

@@ -67,7 +67,7 @@ case ${1:-} in
     for d in /tmp/runs/*/; do
       name=$(basename "$d"); [[ $name == *_learner ]] && continue
       gzip -c "$d/metrics.jsonl" > "$OUT/$name.metrics.jsonl.gz" 2>/dev/null
-      cp "$d/config.json" "$OUT/$name.config.json" 2>/dev/null
+      cp "$d/config.json" "$OUT/$name.config.json" 2>/dev/null; cp "$d/provenance.json" "$OUT/$name.provenance.json" 2>/dev/null
       grep -v -E 'Failed to import' "/tmp/runs/$name.log" | tail -n 30 > "$OUT/$name.log"
       [ -d "$d/checkpoints" ] && python3 -c "from mtjax import checkpoint; print('$name exported step', \
         checkpoint.export_learner('/tmp/runs/$name', '/tmp/runs/${name}_learner'))" \

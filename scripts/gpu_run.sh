@@ -184,7 +184,7 @@ for j in "$@"; do
       pkill "-$([ $j = train_pause ] && echo STOP || echo CONT)" -f "[e]xperiments.train .*run_dir=$RD" \
         && echo "$j $(date +%T)" ;;
     train_fetch) # metrics, config and a learner-only checkpoint of the train_bg run (the full one holds 24k env states)
-      cp "$RD/metrics.jsonl" "$RD/config.json" /tmp/train_bg.log "$OUT/" 2>/dev/null
+      cp "$RD/metrics.jsonl" "$RD/config.json" "$RD/provenance.json" /tmp/train_bg.log "$OUT/" 2>/dev/null
       for d in "$RD"/seed_*/; do [ -d "$d" ] && gzip -c "$d/metrics.jsonl" > "$OUT/$(basename "$d").metrics.jsonl.gz"; done
       python3 -c "from mtjax import checkpoint; print('exported step', checkpoint.export_learner('$RD', '${RD}_learner'))" \
         && tar czf "$OUT/$(basename "$RD")_learner.tgz" -C "$(dirname "$RD")" "$(basename "$RD")_learner" ;;

@@ -24,6 +24,7 @@ import jax.numpy as jnp
 from flax import struct
 from mujoco import mjx
 
+from envs_bridge import fingerprint
 from envs_bridge import physics_impl as physics_impl_mod
 from envs_bridge.metaworld import physics_groups, rewards, scenes, scenes_mt50, shared_physics, tasks
 from envs_bridge.metaworld.task_model import TaskModel
@@ -154,7 +155,8 @@ class MetaWorldEnv:
         self.physics_impl = physics_impl
         auto_barriers = hand == "arm" and physics_impl == "jax"  # they order XLA passes; Warp's kernels need none
         self.level_barriers = auto_barriers if level_barriers is None else bool(level_barriers)
-        scene_args = (self.frame_skip, iterations, ls_iterations, eulerdamp)
+        self.iterations, self.ls_iterations, self.eulerdamp = int(iterations), int(ls_iterations), bool(eulerdamp)
+        scene_args = (self.frame_skip, self.iterations, self.ls_iterations, self.eulerdamp)
         parts, models = physics_groups.plan(names, scene_args, hand, physics_graphs)
         self._tasks = [TaskModel(n, *scene_args, rand_vecs_path, hand, models.get(n), physics_impl, count,
                                  warp_graph_mode)
@@ -170,6 +172,10 @@ class MetaWorldEnv:
     @property
     def num_tasks(self) -> int:
         return self.task_set.num_tasks
+
+    def fingerprint(self) -> dict[str, Any]:
+        """Digest of the scenes, reset tables and physics settings (``envs_bridge/fingerprint.py``)."""
+        return fingerprint.metaworld(self)
 
     def task(self, name: str) -> TaskModel:
         """The compiled pieces of one task of this env (model, body/geom ids, spec), by Meta-World name."""

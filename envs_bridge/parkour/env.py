@@ -19,6 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 from mujoco import mjx
 
+from envs_bridge import fingerprint
 from envs_bridge import physics_impl as physics_impl_mod
 from envs_bridge.parkour import dynamics, robot, scan, scene, terrain, warp_physics
 from envs_bridge.parkour.dynamics import ParkourState
@@ -102,6 +103,10 @@ class ParkourEnv:
             cols = np.asarray(self.terrain_ids)[np.asarray(task_set.task_ids)]
             self._one_hot = jnp.asarray(np.eye(self.num_task_slots, dtype=np.float32)[cols])
         self.obs_size = 212 + self.num_task_slots
+
+    def fingerprint(self) -> dict:
+        """Digest of the compiled model, terrain tiles and settings (``envs_bridge/fingerprint.py``)."""
+        return fingerprint.parkour(self)
 
     def _check_slots(self, num_task_slots):
         if num_task_slots is None:
