@@ -68,7 +68,9 @@ def run(c, resume: bool = False, overwrite: bool = False) -> dict:
             state = common.apply_resume_changes(state, changes)
             print(f"resumed {rc.directory} at iteration {done}", flush=True)
         common.commit_run(rc, ckpt, run_loop.iteration_of(state))
-        _, env_changed = provenance.record(rc.directory, env, run_loop.iteration_of(state))
+        seg, env_changed = provenance.record(rc.directory, env, run_loop.iteration_of(state))
+        if seg["env"]:
+            print(f"env physics fingerprint {seg['env']['digest']} ({rc.directory}/provenance.json)", flush=True)
         if env_changed:
             print(f"warning: {env_changed}", file=sys.stderr, flush=True)
         mesh = sharding.env_mesh(rc.num_devices if rc.num_seeds == 1 else 1)
