@@ -19,6 +19,35 @@ def test_every_arm_pair_parameter_replaces_a_pair_of_the_scene():
         assert after[len(before):] == scenes_mt50_arm.EXTRA_PAIRS.get(task, ()), task
 
 
+def test_every_arm_geom_pair_parameter_replaces_a_pair_of_the_scene():
+    for task, swap in scenes_mt50_arm.PAIR_GEOM_PARAMS.items():
+        before = scenes_mt50.SCENES[task].pairs
+        after = scenes_mt50_arm.pairs(task, before)
+        hit = [i for i, (_, b, p) in enumerate(before) if (b, p) in swap]
+        assert hit, task
+        assert all(after[i][2] == swap[before[i][1:]] for i in hit), task
+
+
+def test_the_hand_insert_cube_and_pads_meet_the_hole_table_at_metaworlds_mix_on_the_arm_only():
+    from envs_bridge.metaworld import scene_parts, scenes
+
+    # Meta-World: the table_with_hole boxes' defaults (0.02, 0.9 0.95 0.001) mix with the cube (0.01, 0.99 0.99
+    # 0.01) to solimp (0.945, 0.97, 0.0055) and with the pads (0.01, 0.95 0.99 0.01) to (0.925, 0.97, 0.0055), solref
+    # 0.015 both; the pads x cube keep the pads' mix with the cube (0.97 0.99 0.01)
+    tables = ("table",) + scene_parts.HOLE_TABLE_TOPS
+    arm = scenes.scene_xml("hand-insert", 4, 4, 4, False, "arm")
+    floating = scenes.scene_xml("hand-insert", 1, 4, 4, False, "floating")
+
+    def rows(xml, a, b):
+        return [ln for ln in xml.splitlines() if "<pair" in ln and a in ln and any(f'"{t}"' in ln for t in b)]
+
+    cube, pads = rows(arm, "objGeom", tables), rows(arm, "pad", tables)
+    assert len(cube) == 5 and all('solimp="0.945 0.97 0.0055"' in ln and 'condim="4"' in ln for ln in cube)
+    assert len(pads) == 10 and all('solimp="0.925 0.97 0.0055"' in ln and "objGeom" not in ln for ln in pads)
+    assert all('solimp="0.97 0.99 0.01"' in ln for ln in rows(arm, "pad", ("objGeom",)))
+    assert not any("0.0055" in ln for ln in rows(floating, "", tables))
+
+
 def test_other_tasks_are_unchanged():
     sd = scenes_mt50.SCENES["reach-wall"]
     assert scenes_mt50_arm.body("reach-wall", sd.body) == sd.body

@@ -39,17 +39,23 @@ against the recorded Meta-World 3.1.1 episodes (C MuJoCo, 5 episodes x 200 steps
   0.008), stick positions at step 130 within 1.3 mm in x (stiff 9 mm); success cells unchanged (stick-pull
   success steps 41.8 -> 42.2);
 * stick-pull's wrist x thermos body (``EXTRA_PAIRS``), the contact that drives the real thermos to its +x limit in
-  every episode, which the floating hand's scene leaves out.
+  every episode, which the floating hand's scene leaves out;
+* hand-insert's cube and pads on the hole table at Meta-World's mixed impedance (``PAIR_PARAMS``,
+  ``PAIR_GEOM_PARAMS``; sweep-into's numbers for the same table and cube), where the floating hand's scene keeps
+  the cube's and the pads' own: the real cube, pressed by the pads, sinks into the hole's floor, in 7 of 50
+  episodes 38 mm deep, and then the hand creeps off the goal with it.
 
 ``body(task, xml)`` and ``pairs(task, pairs)`` apply them; ``scenes_arm.arm_body`` and ``arm_pairs`` call them first.
 """
 
 from __future__ import annotations
 
+from envs_bridge.metaworld import scene_parts
 from envs_bridge.metaworld.scene_defs import OBJ, OBJ_ON_TABLE, PAD, WRIST, replace_each
+from envs_bridge.metaworld.scenes_mt50_grasp import _CUBE_ON_TABLE, _PAD_ON_TABLE
 from envs_bridge.metaworld.scenes_mt50_tools import PAD_FIRM
 
-__all__ = ["BODY", "EXTRA_PAIRS", "PAIR_PARAMS", "body", "pairs"]
+__all__ = ["BODY", "EXTRA_PAIRS", "PAIR_GEOM_PARAMS", "PAIR_PARAMS", "body", "pairs"]
 
 _PLATES = ("plate-slide", "plate-slide-side", "plate-slide-back", "plate-slide-back-side")
 _PUCK_LIMIT = ('solreflimit="0.07 1"', 'solreflimit="0.02 1"')
@@ -78,6 +84,23 @@ BODY: dict[str, tuple[tuple[str, str], ...]] = {
 _PAD_STICK = 'friction="2 2 0.1 0.002 0.002" solref="0.015 1" solimp="0.974 0.994 0.0055"'
 PAIR_PARAMS: dict[str, dict[str, str]] = {t: {PAD_FIRM: _PAD_STICK if "stick" in t else PAD} for t in _TOOLS}
 PAIR_PARAMS.update({t: {OBJ: OBJ_ON_TABLE} for t in ("coffee-pull", "coffee-push")})  # mug x table, the coffee tasks' only OBJ
+# hand-insert: Meta-World's ``table_with_hole`` boxes keep MuJoCo's default contact parameters, which MuJoCo mixes
+# with the cube's and the pads' own (sweep-into's ``_CUBE_ON_TABLE`` / ``_PAD_ON_TABLE``, the same table and cube);
+# the floating hand's scene pairs them at the cube's ``OBJ`` and the pads' ``PAD``. Real episodes (Meta-World 3.1.1,
+# MT50(seed=0), all 50): the pads, landing on the hole's floor with the cube between them, press it into the floor
+# (lowest cube centre -0.004 to +0.002 in 43 episodes, the floor at 0, the cube's half size 0.02) and in 7 it slips
+# out from between the pads to -0.0176, 38 mm deep, under the right pad (100 N down on it, no squeeze); the TCP, 57 mm
+# above it, fails the scripted policy's 50 mm test, the policy chases the cube's xy instead of the goal, and the hand
+# creeps 5-7 cm off the goal over 200-400 steps (variations 1, 14, 25, 27, 40, 41, 45: final 0.86). With OBJ
+# / PAD ours stayed at +0.013 (7 mm) and the hand on the goal in every episode (final 1.00), the TCP resting at
+# z 0.043 (real 0.039-0.040). With the mix (C MuJoCo, 50 variations): lowest cube centre -0.001 to +0.002, TCP z
+# 0.040-0.041, and in 2 episodes (16, 37) the cube sinks to -0.017 and the hand creeps 5-8 cm off the goal as the
+# real one does; any / final / first step 1.00 / 1.00 / 62.8 -> 0.98 / 0.96 / 61.4 (real 1.00 / 0.86 / 60.5).
+PAIR_PARAMS["hand-insert"] = {OBJ: _CUBE_ON_TABLE}  # the cube x floor and the four tops, the task's only OBJ
+# {task: {(second geom, floating-hand pair parameters): arm pair parameters}}: where the floating hand's scene uses one
+# parameter string for pairs Meta-World mixes differently (hand-insert's PAD: the pads x cube stay, x table go).
+PAIR_GEOM_PARAMS: dict[str, dict[tuple[str, str], str]] = {
+    "hand-insert": {(g, PAD): _PAD_ON_TABLE for g in ("table",) + scene_parts.HOLE_TABLE_TOPS}}
 # {task: pairs only the arm's scene has (``scenes_arm.arm_pairs`` repeats a wrist pair for the lower wrist box)}.
 # stick-pull: the wrist x thermos body, at Meta-World's mix of the wrist mesh's default contact parameters and the
 # thermos' ``therm_col`` (``WRIST``). In every real episode (Meta-World 3.1.1, MT50(seed=0) variations 0-11, every
@@ -98,6 +121,8 @@ def body(task: str, xml: str) -> str:
 
 
 def pairs(task: str, task_pairs: tuple[tuple[str, str, str], ...]) -> tuple[tuple[str, str, str], ...]:
-    """The task's contact pairs with the arm's parameters (``PAIR_PARAMS``) and the arm-only ones (``EXTRA_PAIRS``)."""
-    swap = PAIR_PARAMS.get(task, {})
-    return tuple((a, b, swap.get(p, p)) for a, b, p in task_pairs) + EXTRA_PAIRS.get(task, ())
+    """The task's contact pairs with the arm's parameters (``PAIR_GEOM_PARAMS``, then ``PAIR_PARAMS``) and the
+    arm-only ones (``EXTRA_PAIRS``)."""
+    swap, by_geom = PAIR_PARAMS.get(task, {}), PAIR_GEOM_PARAMS.get(task, {})
+    return (tuple((a, b, by_geom.get((b, p), swap.get(p, p))) for a, b, p in task_pairs)
+            + EXTRA_PAIRS.get(task, ()))
