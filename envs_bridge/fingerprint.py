@@ -24,7 +24,7 @@ __all__ = ["metaworld", "parkour"]
 
 def metaworld(env: Any) -> dict[str, Any]:
     """The fingerprint of a ``MetaWorldEnv`` (its scenes' MJCF, reset tables and physics settings)."""
-    from envs_bridge.metaworld import scenes  # (keeps this module free of the scene code's imports)
+    from envs_bridge.metaworld import scenes  # here, not at the top: metaworld/env.py imports this module
 
     args = (env.frame_skip, env.iterations, env.ls_iterations, env.eulerdamp)
     settings = {"suite": "metaworld", "hand": env.hand, "physics_impl": env.physics_impl, "frame_skip": args[0],

@@ -3,7 +3,7 @@
 # share one compile wait: start them in one device call, follow them with calls made right after each other
 # (the machine and its /tmp stay while calls follow within the idle window), then fetch their metrics.
 #
-# Usage (device, repo root; wheels in .whl as for scripts/gpu_run.sh):
+# Usage (device, repo root; wheels in .whl as for scripts/gpu_run.sh, installed by `start` through it):
 #   RUNS="cagrad=experiments/configs/mt10_mtrl.py:cagrad famo=experiments/configs/mt10_mtrl.py:famo" \
 #   EXTRA="--config.seed=42" MPS=1 bash scripts/gpu_concurrent.sh start
 #   FOLLOW_S=540 bash scripts/gpu_concurrent.sh follow
@@ -20,10 +20,6 @@ set -u
 export PYTHONUNBUFFERED=1 XLA_PYTHON_CLIENT_PREALLOCATE=false JAX_COMPILATION_CACHE_DIR=/tmp/jaxcache
 export CUDA_MPS_PIPE_DIRECTORY=/tmp/mps_pipe CUDA_MPS_LOG_DIRECTORY=/tmp/mps_log
 OUT=${OUT:-/tmp/out}
-if [ -d .whl ] && [ ! -f /tmp/site/.done ]; then
-  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
-    && touch /tmp/site/.done
-fi
 export PYTHONPATH=/tmp/site:$PWD WARP_CACHE_PATH=${WARP_CACHE_PATH:-/tmp/warpcache}
 mkdir -p /tmp/runs
 
