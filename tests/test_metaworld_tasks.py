@@ -70,7 +70,7 @@ def test_every_pad_contact_has_meta_worlds_torsional_friction():
     with a pad is condim 4 with that torsion (without it a held cube pivoted out of the floating hand's grip in MJX:
     pick-place last-step success 0.55 vs the real 1.00), and every other pair stays condim 3 but the stick and
     sweep-into's cube on the table (their Meta-World classes are condim 4 and MuJoCo's mix takes the larger:
-    ``scenes_mt50_tools._STICK_ON_TABLE``, ``scenes_mt50_grasp._CUBE_ON_TABLE``), which the arm's hand-insert cube
+    ``scenes_mt50_tools._STICK_ON_TABLE``, ``scenes_mt50_grasp.CUBE_ON_TABLE``), which the arm's hand-insert cube
     takes too (``scenes_mt50_arm.PAIR_PARAMS``: the same cube on the same hole table)."""
     checked, condim4 = 0, set()
     for task in scenes.ALL_TASKS:

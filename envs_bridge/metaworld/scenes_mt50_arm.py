@@ -52,7 +52,7 @@ from __future__ import annotations
 
 from envs_bridge.metaworld import scene_parts
 from envs_bridge.metaworld.scene_defs import OBJ, OBJ_ON_TABLE, PAD, WRIST, replace_each
-from envs_bridge.metaworld.scenes_mt50_grasp import _CUBE_ON_TABLE, _PAD_ON_TABLE
+from envs_bridge.metaworld.scenes_mt50_grasp import CUBE_ON_TABLE, PAD_ON_TABLE
 from envs_bridge.metaworld.scenes_mt50_tools import PAD_FIRM
 
 __all__ = ["BODY", "EXTRA_PAIRS", "PAIR_GEOM_PARAMS", "PAIR_PARAMS", "body", "pairs"]
@@ -85,7 +85,7 @@ _PAD_STICK = 'friction="2 2 0.1 0.002 0.002" solref="0.015 1" solimp="0.974 0.99
 PAIR_PARAMS: dict[str, dict[str, str]] = {t: {PAD_FIRM: _PAD_STICK if "stick" in t else PAD} for t in _TOOLS}
 PAIR_PARAMS.update({t: {OBJ: OBJ_ON_TABLE} for t in ("coffee-pull", "coffee-push")})  # mug x table, the coffee tasks' only OBJ
 # hand-insert: Meta-World's ``table_with_hole`` boxes keep MuJoCo's default contact parameters, which MuJoCo mixes
-# with the cube's and the pads' own (sweep-into's ``_CUBE_ON_TABLE`` / ``_PAD_ON_TABLE``, the same table and cube);
+# with the cube's and the pads' own (sweep-into's ``CUBE_ON_TABLE`` / ``PAD_ON_TABLE``, the same table and cube);
 # the floating hand's scene pairs them at the cube's ``OBJ`` and the pads' ``PAD``. Real episodes (Meta-World 3.1.1,
 # MT50(seed=0), all 50): the pads, landing on the hole's floor with the cube between them, press it into the floor
 # (lowest cube centre -0.004 to +0.002 in 43 episodes, the floor at 0, the cube's half size 0.02) and in 7 it slips
@@ -96,11 +96,11 @@ PAIR_PARAMS.update({t: {OBJ: OBJ_ON_TABLE} for t in ("coffee-pull", "coffee-push
 # z 0.043 (real 0.039-0.040). With the mix (C MuJoCo, 50 variations): lowest cube centre -0.001 to +0.002, TCP z
 # 0.040-0.041, and in 2 episodes (16, 37) the cube sinks to -0.017 and the hand creeps 5-8 cm off the goal as the
 # real one does; any / final / first step 1.00 / 1.00 / 62.8 -> 0.98 / 0.96 / 61.4 (real 1.00 / 0.86 / 60.5).
-PAIR_PARAMS["hand-insert"] = {OBJ: _CUBE_ON_TABLE}  # the cube x floor and the four tops, the task's only OBJ
+PAIR_PARAMS["hand-insert"] = {OBJ: CUBE_ON_TABLE}  # the cube x floor and the four tops, the task's only OBJ
 # {task: {(second geom, floating-hand pair parameters): arm pair parameters}}: where the floating hand's scene uses one
 # parameter string for pairs Meta-World mixes differently (hand-insert's PAD: the pads x cube stay, x table go).
 PAIR_GEOM_PARAMS: dict[str, dict[tuple[str, str], str]] = {
-    "hand-insert": {(g, PAD): _PAD_ON_TABLE for g in ("table",) + scene_parts.HOLE_TABLE_TOPS}}
+    "hand-insert": {(g, PAD): PAD_ON_TABLE for g in ("table",) + scene_parts.HOLE_TABLE_TOPS}}
 # {task: pairs only the arm's scene has (``scenes_arm.arm_pairs`` repeats a wrist pair for the lower wrist box)}.
 # stick-pull: the wrist x thermos body, at Meta-World's mix of the wrist mesh's default contact parameters and the
 # thermos' ``therm_col`` (``WRIST``). In every real episode (Meta-World 3.1.1, MT50(seed=0) variations 0-11, every

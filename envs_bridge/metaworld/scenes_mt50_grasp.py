@@ -108,8 +108,8 @@ def _sweep_observe(refs, d):
 # PAD ours sank 4 mm. C MuJoCo, 5 episodes x 200 steps, open-loop TCP median: arm 4.4 -> 1.9 mm, floating hand
 # 39.3 -> 25.3 mm; arm object within 10 mm at step 50 0.2 -> 0.4. Closed loop unchanged in kind (both hands keep the
 # cube in the hole, see docs/metaworld_mt50.md).
-_CUBE_ON_TABLE = 'friction="1 1 0.1 0.002 0.002" solref="0.015 1" solimp="0.945 0.97 0.0055" condim="4"'
-_PAD_ON_TABLE = 'friction="2 2 0.1 0.002 0.002" solref="0.015 1" solimp="0.925 0.97 0.0055"'
+CUBE_ON_TABLE = 'friction="1 1 0.1 0.002 0.002" solref="0.015 1" solimp="0.945 0.97 0.0055" condim="4"'
+PAD_ON_TABLE = 'friction="2 2 0.1 0.002 0.002" solref="0.015 1" solimp="0.925 0.97 0.0055"'
 _SWEEP_INTO = scene_parts.HOLE_TABLE + scene_parts.cube("0 0.6 0.07")
 _TOP = scene_parts.HOLE_TABLE_TOPS
 
@@ -148,8 +148,8 @@ SCENES: dict[str, SceneDef] = {
                       quantities=pad_touch),
     "sweep-into": SceneDef(body=_SWEEP_INTO,
                            pairs=(pairs(_PADS, ("objGeom",), PAD)
-                                  + pairs(("objGeom",), _TOP + ("table",), _CUBE_ON_TABLE)
-                                  + pairs(_PADS, _TOP, _PAD_ON_TABLE)),
+                                  + pairs(("objGeom",), _TOP + ("table",), CUBE_ON_TABLE)
+                                  + pairs(_PADS, _TOP, PAD_ON_TABLE)),
                            refs=_obj_geom_refs(), observe=_geom_observe, free={"objjoint": "body"},
                            quantities=pad_touch),
     "pick-place-wall": SceneDef(body=_PICK_PLACE_WALL,
