@@ -2,8 +2,9 @@
 scripted policy on the faithful arm (``ARM_PHYSICS``, the MT10 configs' physics), C MuJoCo, one 500-step episode per
 variation, against the real env's figures for the same variations. Any-step and final-step success shares within
 10 points; the 5-episode closed-loop cells of the trajectory-parity tests swing 20 points per episode, these 50 do
-not. ~4 s per task. 41 of 50 met (session 23, mujoco 3.17.0; hand-insert since its cube and pads on the hole table); the misses are strict xfails: meeting one fails
-until its row goes, and a regression on a met task fails at once.
+not. ~4 s per task. 42 of 50 met (session 23, mujoco 3.17.0; hand-insert since its cube and pads on the hole table,
+coffee-push since the arm's pads hold a round mug); the misses are strict xfails: meeting one fails until its row goes,
+and a regression on a met task fails at once.
 """
 
 import numpy as np
@@ -14,7 +15,6 @@ from envs_bridge.metaworld import closed_loop_parity as clp
 
 # ours vs real: any-step share, final-step share (50 variations x 500 steps)
 KNOWN_MISSES = {
-    "coffee-push": "final 1.00 vs 0.54: the box mug holds where the real cylinder slides out of the grip",
     "door-unlock": "final 0.98 vs 0.84",
     "faucet-close": "final 0.84 vs 0.68",
     "pick-out-of-hole": "final 0.76 vs 0.42",

@@ -15,8 +15,10 @@ def test_every_arm_pair_parameter_replaces_a_pair_of_the_scene():
         after = scenes_mt50_arm.pairs(task, before)
         assert any(p in swap for *_, p in before), task
         assert not any(p in swap for *_, p in after), task
-        assert [(a, b) for a, b, _ in after[:len(before)]] == [(a, b) for a, b, _ in before], task
-        assert after[len(before):] == scenes_mt50_arm.EXTRA_PAIRS.get(task, ()), task
+        held, grip = scenes_mt50_arm.PAD_GRIP.get(task, (None, ()))
+        rerouted = [(a, g) for a, b, _ in before for g in (grip if "pad" in a and b == held else (b,))]
+        assert [(a, b) for a, b, _ in after[:len(rerouted)]] == rerouted, task
+        assert after[len(rerouted):] == scenes_mt50_arm.EXTRA_PAIRS.get(task, ()), task
 
 
 def test_every_arm_geom_pair_parameter_replaces_a_pair_of_the_scene():
@@ -90,6 +92,39 @@ def test_the_coffee_mug_meets_the_table_at_metaworlds_mixed_impedance_on_the_arm
         assert len(mug_table) == 1 and 'solimp="0.945 0.97 0.0055"' in mug_table[0], task
         assert 'solref="0.015 1"' in mug_table[0], task
         assert not any('solimp="0.945 0.97 0.0055"' in ln and "mug" in ln for ln in floating.splitlines()), task
+
+
+def test_the_coffee_pads_hold_a_round_mug_on_the_arm_only():
+    """The arm's pads hold the capsule (Meta-World's cylinder radius 0.028 + the pads' margin 0.001), not the box;
+    the table keeps the box. Squeezed with the pads' back edge ahead of the axis, the capsule leaves the grip
+    backwards (the box, held flat, stays): the pads' contact normals lean back by the edge's offset / radius."""
+    import mujoco
+    import numpy as np
+
+    from envs_bridge.metaworld import scenes
+
+    for task in ("coffee-pull", "coffee-push"):
+        arm = scenes.scene_xml(task, 4, 4, 4, False, "arm")
+        rows = [ln for ln in arm.splitlines() if "<pair" in ln and "mug" in ln]
+        assert sorted(ln.count('"mug_grip"') for ln in rows) == [0, 1, 1], task
+        assert all("table" in ln for ln in rows if '"mug"' in ln), task
+        assert 'name="mug_grip" type="capsule" pos="0 0 0.035" size="0.029 0.005"' in arm, task
+        assert "mug_grip" not in scenes.scene_xml(task, 1, 4, 4, False, "floating"), task
+    # The right pad's inner face 27 mm from the mug's axis, its back edge 5 mm ahead of it: the capsule (radius 29 mm)
+    # meets the edge at sqrt(5^2 + 27^2) = 27.5 mm, and the normal into the mug leans back by 5 / 27.5 = 0.18 in x
+    # (the box's flat side: 0).
+    m = mujoco.MjModel.from_xml_string(scenes.scene_xml("coffee-push", 4, 4, 4, False, "arm"))
+    d = mujoco.MjData(m)
+    mujoco.mj_forward(m, d)
+    pad, grip = m.geom("rightpad").id, m.geom("mug_grip").id
+    half = np.abs(d.geom_xmat[pad].reshape(3, 3)) @ m.geom_size[pad]  # the pad's world half extents
+    centre = d.geom_xpos[pad] + [-half[0] - 0.005, half[1] + 0.027, -0.035]
+    d.qpos[m.jnt_qposadr[m.joint("mugjoint").id]:][:3] = centre
+    mujoco.mj_forward(m, d)
+    con = [c for c in d.contact[:d.ncon] if {c.geom1, c.geom2} == {pad, grip}]
+    assert con, "no pad x capsule contact"
+    n = con[0].frame[:3] * (1 if con[0].geom1 == pad else -1)  # from the pad into the mug
+    np.testing.assert_allclose(n[:2], [-5 / 27.5, np.sqrt(1 - (5 / 27.5) ** 2)], atol=0.01)
 
 
 def test_the_plugs_flange_holds_the_tilt_as_the_real_one_does():

@@ -43,7 +43,9 @@ against the recorded Meta-World 3.1.1 episodes (C MuJoCo, 5 episodes x 200 steps
 * hand-insert's cube and pads on the hole table at Meta-World's mixed impedance (``PAIR_PARAMS``,
   ``PAIR_GEOM_PARAMS``; sweep-into's numbers for the same table and cube), where the floating hand's scene keeps
   the cube's and the pads' own: the real cube, pressed by the pads, sinks into the hole's floor, in 7 of 50
-  episodes 38 mm deep, and then the hand creeps off the goal with it.
+  episodes 38 mm deep, and then the hand creeps off the goal with it;
+* the coffee mug's round side for the pads (``PAD_GRIP``: a capsule of the cylinder's radius plus the pads' margin,
+  where the floating hand's pads hold the box): the real pads, gripping ahead of the mug's axis, squeeze it out.
 
 ``body(task, xml)`` and ``pairs(task, pairs)`` apply them; ``scenes_arm.arm_body`` and ``arm_pairs`` call them first.
 """
@@ -55,7 +57,7 @@ from envs_bridge.metaworld.scene_defs import OBJ, OBJ_ON_TABLE, PAD, WRIST, repl
 from envs_bridge.metaworld.scenes_mt50_grasp import CUBE_ON_TABLE, PAD_ON_TABLE
 from envs_bridge.metaworld.scenes_mt50_tools import PAD_FIRM
 
-__all__ = ["BODY", "EXTRA_PAIRS", "PAIR_GEOM_PARAMS", "PAIR_PARAMS", "body", "pairs"]
+__all__ = ["BODY", "EXTRA_PAIRS", "PAD_GRIP", "PAIR_GEOM_PARAMS", "PAIR_PARAMS", "body", "pairs"]
 
 _PLATES = ("plate-slide", "plate-slide-side", "plate-slide-back", "plate-slide-back-side")
 _PUCK_LIMIT = ('solreflimit="0.07 1"', 'solreflimit="0.02 1"')
@@ -72,6 +74,23 @@ _THERMOS_LIMIT = ('solimplimit="0.99 0.999 0.001"', 'solreflimit="0.02 1" solimp
 # farther from the axis in its first push. 50 variations: final-step success 0.78 -> 1.00 (real 1.00).
 _DIAL = (('damping="0.15" armature="0.0015"\n               solimplimit="0.99 0.999 0.001"', 'damping="1" armature="0.001"'),
          ('size="0.015 0.046 0.015"', 'size="0.016 0.047 0.016"'))
+# The coffee mug as the pads feel it: Meta-World's mug is a cylinder (r 0.028, half-height 0.033), ours a box of its
+# width (MJX has no box x cylinder test), whose flat side held the mug in every episode wherever the pads met it. The
+# real pads grip the cylinder near their back edge (TCP 8-21 mm ahead of the axis) and, where that edge lies ahead
+# of the axis, the contact normal leans back with the curve: the squeeze pushes the mug out of the grip (soft
+# friction: it creeps back 0.1 mm per step at a 20 mm TCP offset, 0.9 at 28 mm; Meta-World 3.1.1, MT50(seed=0), 50
+# variations) and drops (49 of 50 episodes, steps 88-488), 7 cm or more from the goal in 23 (final-step success
+# 0.54). Ours: the pads hold a massless vertical capsule (``mug_grip``, the pads' only mug geom, ``PAD_GRIP``) of the
+# cylinder's radius plus the pads' 1 mm contact margin (MJX ignores a pair margin on box x capsule; the object
+# carries it, as the dial's bar does), 0.029, reaching 1 mm past the cylinder's top; the box keeps the table. 50
+# variations, any / final / first step 1.00 / 1.00 / 56 -> 1.00 / 0.50 / 56 (real 1.00 / 0.54 / 55; at radius
+# 0.028: 0.38); coffee-pull 1.00 / 1.00 / 81 -> 1.00 / 1.00 / 78 (real 1.00 / 1.00 / 80). Left: ours grips ~2 mm
+# further ahead and the capsule's normal is radial at any depth, so most of our mugs slide out by step 180 and are
+# re-gripped where the real low-offset half holds (success at step 200: 0.14, real 0.62; docs/metaworld_mt50.md).
+_COFFEE = ("coffee-pull", "coffee-push")
+_MUG_GRIP = ('size="0.028 0.028 0.033"/>\n    </body>',
+             ('size="0.028 0.028 0.033"/>\n      <geom name="mug_grip" type="capsule" pos="0 0 0.035" size="0.029 0.005"'
+              ' mass="0"/>\n    </body>'))
 # {task: ((floating-hand text, arm text), ...)}: replacements in the task's scene bodies.
 BODY: dict[str, tuple[tuple[str, str], ...]] = {
     **{t: (_PUCK_LIMIT,) for t in _PLATES},
@@ -79,11 +98,12 @@ BODY: dict[str, tuple[tuple[str, str], ...]] = {
     "door-unlock": (_LOCK_JOINT,),
     **{t: (_THERMOS_LIMIT,) for t in ("stick-push", "stick-pull")},
     "dial-turn": _DIAL,
+    **{t: (_MUG_GRIP,) for t in _COFFEE},
 }
 # {task: {floating-hand pair parameters: arm pair parameters}}.
 _PAD_STICK = 'friction="2 2 0.1 0.002 0.002" solref="0.015 1" solimp="0.974 0.994 0.0055"'
 PAIR_PARAMS: dict[str, dict[str, str]] = {t: {PAD_FIRM: _PAD_STICK if "stick" in t else PAD} for t in _TOOLS}
-PAIR_PARAMS.update({t: {OBJ: OBJ_ON_TABLE} for t in ("coffee-pull", "coffee-push")})  # mug x table, the coffee tasks' only OBJ
+PAIR_PARAMS.update({t: {OBJ: OBJ_ON_TABLE} for t in _COFFEE})  # mug x table, the coffee tasks' only OBJ
 # hand-insert: Meta-World's ``table_with_hole`` boxes keep MuJoCo's default contact parameters, which MuJoCo mixes
 # with the cube's and the pads' own (sweep-into's ``CUBE_ON_TABLE`` / ``PAD_ON_TABLE``, the same table and cube);
 # the floating hand's scene pairs them at the cube's ``OBJ`` and the pads' ``PAD``. Real episodes (Meta-World 3.1.1,
@@ -113,6 +133,8 @@ PAIR_GEOM_PARAMS: dict[str, dict[tuple[str, str], str]] = {
 # any / final-step success / first step 0.98 / 0.92 / 88 -> 0.92 / 0.52 / 114 (real 0.96 / 0.24 / 121). The floating
 # hand's box, as wide as the mesh's widest part, stayed on the body (``scenes_mt50_tools``): its scene keeps none.
 EXTRA_PAIRS: dict[str, tuple[tuple[str, str, str], ...]] = {"stick-pull": (("wrist", "therm_body", WRIST),)}
+# {task: (geom the floating hand's pads hold, the geoms the arm's pads hold instead)}: the coffee mug's capsule.
+PAD_GRIP: dict[str, tuple[str, tuple[str, ...]]] = {t: ("mug", ("mug_grip",)) for t in _COFFEE}
 
 
 def body(task: str, xml: str) -> str:
@@ -121,8 +143,10 @@ def body(task: str, xml: str) -> str:
 
 
 def pairs(task: str, task_pairs: tuple[tuple[str, str, str], ...]) -> tuple[tuple[str, str, str], ...]:
-    """The task's contact pairs with the arm's parameters (``PAIR_GEOM_PARAMS``, then ``PAIR_PARAMS``) and the
-    arm-only ones (``EXTRA_PAIRS``)."""
+    """The task's contact pairs with the arm's parameters (``PAIR_GEOM_PARAMS``, then ``PAIR_PARAMS``), the pads on
+    the arm's grip geoms (``PAD_GRIP``) and the arm-only pairs (``EXTRA_PAIRS``)."""
     swap, by_geom = PAIR_PARAMS.get(task, {}), PAIR_GEOM_PARAMS.get(task, {})
-    return (tuple((a, b, by_geom.get((b, p), swap.get(p, p))) for a, b, p in task_pairs)
+    held, grip = PAD_GRIP.get(task, (None, ()))
+    return (tuple((a, g, by_geom.get((b, p), swap.get(p, p))) for a, b, p in task_pairs
+                  for g in (grip if "pad" in a and b == held else (b,)))
             + EXTRA_PAIRS.get(task, ()))
