@@ -80,6 +80,22 @@ def test_the_stick_pull_wrist_meets_the_thermos_body_on_the_arm_only():
                                        .splitlines() if "<pair" in ln)
 
 
+def test_the_shelf_place_wrist_meets_the_back_wall_at_a_quarter_stiffness_per_contact_on_the_arm_only():
+    from envs_bridge.metaworld import scenes
+
+    # The wrist mix (0.015, 0.945 0.97 0.0055) at twice the time constant: stiffness 1 / tc^2 a quarter, for our two
+    # wrist boxes' six contacts where the real mesh has one; the cube x wall keeps the cube's own (0.01)
+    def back(xml):
+        return [ln for ln in xml.splitlines() if "<pair" in ln and "shelf_back" in ln]
+
+    arm = back(scenes.scene_xml("shelf-place", 4, 4, 4, False, "arm"))
+    wrist = [ln for ln in arm if "wrist" in ln]
+    assert len(wrist) == 2 and all('solref="0.03 1"' in ln and 'solimp="0.945 0.97 0.0055"' in ln for ln in wrist)
+    assert [ln for ln in arm if "objGeom" in ln and 'solref="0.01 1"' in ln]
+    floating = back(scenes.scene_xml("shelf-place", 1, 4, 4, False, "floating"))
+    assert all('solref="0.03 1"' not in ln for ln in floating) and any("wrist" in ln for ln in floating)
+
+
 def test_the_coffee_mug_meets_the_table_at_metaworlds_mixed_impedance_on_the_arm_only():
     from envs_bridge.metaworld import scenes
 

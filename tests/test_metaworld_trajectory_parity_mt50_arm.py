@@ -6,7 +6,7 @@ hand, the MT50 configs' physics until session 23), C MuJoCo physics with the env
 on two cores). Since session 22 the arm's scenes take Meta-World's own numbers where the MT50 scenes departed from
 them for the floating hand (``scenes_mt50_arm.py``, ``scenes_mt50_fixtures.arm_body``; ``docs/metaworld_mt50.md``,
 "The arm with Meta-World's own numbers"): all four targets on 23 of 40 tasks (session 19: 11); 24 since session
-23's dial (Meta-World's hinge, the pads' margin on the knob bar). Each remaining miss is a strict xfail, so a scene change that meets one fails until its row goes, and a regression fails at once.
+23's dial (Meta-World's hinge, the pads' margin on the knob bar); 23 since shelf-place's wrist on the back wall. Each remaining miss is a strict xfail, so a scene change that meets one fails until its row goes, and a regression fails at once.
 """
 
 import jax
@@ -36,6 +36,7 @@ KNOWN_MISSES: dict[tuple[str, str], str] = {
     ("pick-out-of-hole", "ok_success"): "any 1.00 vs 1.00, last 1.00 vs 1.00, steps 61.0 vs 86.6",
     ("plate-slide-side", "ok_tcp"): "6.7 mm",
     ("peg-unplug-side", "ok_success"): "any 1.00 vs 1.00, last 0.20 vs 0.00, steps 51.6 vs 51.0",
+    ("shelf-place", "ok_success"): "any 1.00 vs 1.00, last 0.40 vs 0.60, steps 57.2 vs 77.0",
     ("soccer", "ok_obj"): "0.40 within 10 mm",
     ("soccer", "ok_success"): "any 1.00 vs 0.60, last 1.00 vs 0.60, steps 127.0 vs 80.8",
     ("stick-push", "ok_success"): "any 1.00 vs 1.00, last 1.00 vs 0.00, steps 127.2 vs 72.0",
@@ -51,9 +52,10 @@ def table():
     return tp.metrics(tp.run(fixture, jax.random.key(0), backend="cpu", **ARM_PHYSICS), fixture)
 
 
-def test_the_arm_meets_every_target_on_at_least_24_tasks(table):
-    """The headline: all four targets on 24 of 40 (the floating hand: 1), TCP on 38."""
-    assert sum(all(table[t][k] for k in TARGET_KEYS) for t in TASKS) >= 24
+def test_the_arm_meets_every_target_on_at_least_23_tasks(table):
+    """The headline: all four targets on 23 of 40 (the floating hand: 1), TCP on 38; 24 before shelf-place's wrist
+    on the back wall, which meets the 50-variation closed loop and loses one of five episodes at step 200."""
+    assert sum(all(table[t][k] for k in TARGET_KEYS) for t in TASKS) >= 23
     assert sum(table[t]["ok_tcp"] for t in TASKS) >= 38
 
 

@@ -45,7 +45,10 @@ against the recorded Meta-World 3.1.1 episodes (C MuJoCo, 5 episodes x 200 steps
   the cube's and the pads' own: the real cube, pressed by the pads, sinks into the hole's floor, in 7 of 50
   episodes 38 mm deep, and then the hand creeps off the goal with it;
 * the coffee mug's round side for the pads (``PAD_GRIP``: a capsule of the cylinder's radius plus the pads' margin,
-  where the floating hand's pads hold the box): the real pads, gripping ahead of the mug's axis, squeeze it out.
+  where the floating hand's pads hold the box): the real pads, gripping ahead of the mug's axis, squeeze it out;
+* shelf-place's wrist x the shelf's back wall at a quarter of the stiffness per contact (``PAIR_GEOM_PARAMS``; our
+  two wrist boxes meet the wall with six contacts where the real wrist mesh has one): the hand stops as deep as the
+  real one and the held cube reaches the wall.
 
 ``body(task, xml)`` and ``pairs(task, pairs)`` apply them; ``scenes_arm.arm_body`` and ``arm_pairs`` call them first.
 """
@@ -119,8 +122,19 @@ PAIR_PARAMS.update({t: {OBJ: OBJ_ON_TABLE} for t in _COFFEE})  # mug x table, th
 PAIR_PARAMS["hand-insert"] = {OBJ: CUBE_ON_TABLE}  # the cube x floor and the four tops, the task's only OBJ
 # {task: {(second geom, floating-hand pair parameters): arm pair parameters}}: where the floating hand's scene uses one
 # parameter string for pairs Meta-World mixes differently (hand-insert's PAD: the pads x cube stay, x table go).
+# shelf-place: the wrist x the shelf's back wall at twice Meta-World's mixed time constant (a quarter of the stiffness
+# per contact), ``scenes_arm``'s rule for peg-insert-side's wrist on the block: the scripted policy pushes the hand
+# +y until the wrist stops on the wall, and the real wrist mesh meets it with one contact, 4.0-4.3 mm deep at
+# 795-869 N (Meta-World 3.1.1, step 300), where our two wrist boxes meet it with six at 1-2 mm: our hand stopped
+# 6 mm short (TCP y 0.031 vs 0.037 from the goal, final-step medians), the held cube 4 mm short of the wall (0.055
+# vs 0.059), inside the 0.07 success radius where the real one lies outside it. With it (C MuJoCo, 50 variations):
+# TCP 0.034, cube 0.057; any / final / first step 0.92 / 0.58 / 92 -> 0.92 / 0.34 / 92 (real 0.96 / 0.38 / 97).
+# Left: the cube the real hand leaves free on the plate (15 episodes, ours 3), MuJoCo 3.3.0's half-depth box-box
+# contacts (docs/metaworld_mt50.md, shelf-place).
+_WRIST_ON_WALL = WRIST.replace('solref="0.015 1"', 'solref="0.03 1"')
 PAIR_GEOM_PARAMS: dict[str, dict[tuple[str, str], str]] = {
-    "hand-insert": {(g, PAD): PAD_ON_TABLE for g in ("table",) + scene_parts.HOLE_TABLE_TOPS}}
+    "hand-insert": {(g, PAD): PAD_ON_TABLE for g in ("table",) + scene_parts.HOLE_TABLE_TOPS},
+    "shelf-place": {("shelf_back", WRIST): _WRIST_ON_WALL}}
 # {task: pairs only the arm's scene has (``scenes_arm.arm_pairs`` repeats a wrist pair for the lower wrist box)}.
 # stick-pull: the wrist x thermos body, at Meta-World's mix of the wrist mesh's default contact parameters and the
 # thermos' ``therm_col`` (``WRIST``). In every real episode (Meta-World 3.1.1, MT50(seed=0) variations 0-11, every
