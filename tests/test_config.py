@@ -60,6 +60,11 @@ def test_mt10_configs_run_the_arm_and_mt10_ppo_floating_differs_only_in_physics(
     warp = config.parse(mt10_ppo.get_config("24k_warp"))  # the same physics, stepped by MuJoCo Warp in 4 calls
     assert dict(warp.env.kwargs) == {**dict(base.env.kwargs), "physics_impl": "warp", "physics_graphs": 1}
     assert (warp.ppo, warp.net, warp.total_iterations, warp.env.num_envs) == (base.ppo, base.net, 1272, 24576)
+    clamp = config.parse(mt10_ppo.get_config("24k_warp_clamp"))  # the same run with rl_games' observation clamp
+    assert (clamp.env, clamp.net, clamp.total_iterations) == (warp.env, warp.net, 1272)
+    assert (clamp.ppo.obs_norm_clip, clamp.ppo.obs_norm_eps, warp.ppo.obs_norm_clip, warp.ppo.obs_norm_eps) == (
+        5.0, 1e-5, 0.0, 1e-8)
+    assert dataclasses.replace(clamp.ppo, obs_norm_clip=0.0, obs_norm_eps=1e-8) == warp.ppo
     assert config.parse(mt10_ppo_floating.get_config("smoke")).env.num_envs == 40
     for make, variant in ((mt10_mtrl, "cagrad"), (mt10_arch, "moore_mh"), (mt10_grpo, ""), (mt10_sac, ""),
                           (mt10_fasttd3, ""), (mt10_pqn, "")):
