@@ -160,3 +160,33 @@ def test_the_plugs_flange_holds_the_tilt_as_the_real_one_does():
         obs, *_ = cpu.step(f["action"][:, s].astype(np.float32))
     err = obs[0, 4:7] - f["obj"][0, 50 // fx["_every"] - 1]
     assert np.linalg.norm(err) < 0.01, err
+
+
+def test_the_soccer_back_net_and_fingers_are_metaworlds_on_the_arm_only():
+    """soccer, arm: the back net's inner face is ``goal_col2``'s (y 0.0489 at the floor, -0.0011 at z 0.165, goal
+    frame; the floating hand's box has the outer face's 0.064 at the floor), and each pad meets the ball twice, as
+    Meta-World's pad (its mix with the ball) and claw (0.015, 0.895 0.945 0.01, friction 1), both with the fingers'
+    1 mm margin."""
+    import mujoco
+    import numpy as np
+
+    from envs_bridge.metaworld import scenes
+
+    def inner_face_y(hand: str, frame_skip: int) -> tuple[float, float]:
+        m = mujoco.MjModel.from_xml_string(scenes.scene_xml("soccer", frame_skip, 4, 4, False, hand))
+        d = mujoco.MjData(m)
+        mujoco.mj_forward(m, d)
+        g = m.geom("goal_back").id
+        rot, size = d.geom_xmat[g].reshape(3, 3), m.geom_size[g]
+        point = d.geom_xpos[g] - rot[:, 1] * size[1] - d.xpos[m.body("goal_whole").id]  # on the inner face
+        along = rot[:, 2]  # the face's slope in (y, z)
+        return tuple(float(point[1] + (z - point[2]) * along[1] / along[2]) for z in (0.0, 0.165))
+
+    np.testing.assert_allclose(inner_face_y("arm", 4), (0.0489, -0.0011), atol=2e-4)
+    assert inner_face_y("floating", 1)[0] > 0.063
+    arm = scenes.scene_xml("soccer", 4, 4, 4, False, "arm")
+    rows = [ln for ln in arm.splitlines() if "<pair" in ln and "objGeom" in ln and "pad" in ln]
+    assert len(rows) == 4 and all('margin="0.001"' in ln for ln in rows)
+    assert sum('solimp="0.895 0.945 0.01"' in ln and 'friction="1 1 ' in ln for ln in rows) == 2
+    floating = scenes.scene_xml("soccer", 1, 4, 4, False, "floating")
+    assert not any("margin" in ln for ln in floating.splitlines() if "<pair" in ln and "objGeom" in ln)
