@@ -16,7 +16,6 @@ from envs_bridge.metaworld import closed_loop_parity as clp
 # ours vs real: any-step share, final-step share (50 variations x 500 steps)
 KNOWN_MISSES = {
     "door-unlock": "final 0.98 vs 0.84",
-    "faucet-close": "final 0.84 vs 0.68",
     "pick-out-of-hole": "final 0.76 vs 0.42",
     "plate-slide-back-side": "final 0.12 vs 0.00",
     "stick-pull": "final 0.52 vs 0.24: our square lower wrist box rests on the handle's top, the real taper slides off",

@@ -190,3 +190,38 @@ def test_the_soccer_back_net_and_fingers_are_metaworlds_on_the_arm_only():
     assert sum('solimp="0.895 0.945 0.01"' in ln and 'friction="1 1 ' in ln for ln in rows) == 2
     floating = scenes.scene_xml("soccer", 1, 4, 4, False, "floating")
     assert not any("margin" in ln for ln in floating.splitlines() if "<pair" in ln and "objGeom" in ln)
+
+
+def test_the_faucet_fingers_are_metaworlds_claw_and_pad_on_the_arm_only():
+    """faucet-open / -close, arm: each finger body also carries Meta-World's claw (on the finger's axis) and pad (3 mm
+    inwards) boxes, 0.003 thick, which together fill our finger box (0.0045 thick, 1.5 mm inwards), massless; the
+    handle meets the claw with its numbers (friction 1, solref 0.015, solimp 0.895 0.945 0.01, condim 4) and the pad
+    with the pad's (friction 2, the direct-form solref), no longer the finger box. Other arm scenes and the floating
+    hand have no halves."""
+    import mujoco
+    import numpy as np
+
+    from envs_bridge.metaworld import scenes
+
+    for task in ("faucet-open", "faucet-close"):
+        m = mujoco.MjModel.from_xml_string(scenes.scene_xml(task, 4, 4, 4, False, "arm"))
+        for side, inward in (("left", -1.0), ("right", 1.0)):
+            box, claw, pad = (m.geom(f"{side}{n}").id for n in ("pad", "claw_it", "pad_geom"))
+            assert m.geom_bodyid[claw] == m.geom_bodyid[pad] == m.geom_bodyid[box]
+            y = {g: (m.geom_pos[g][1] - m.geom_size[g][1], m.geom_pos[g][1] + m.geom_size[g][1]) for g in (box, claw, pad)}
+            # box 0.0015 * inward +- 0.0045; claw 0 +- 0.003; pad 0.003 * inward +- 0.003: the union is the box
+            np.testing.assert_allclose((min(y[claw][0], y[pad][0]), max(y[claw][1], y[pad][1])), y[box], atol=1e-9)
+            assert m.geom_pos[pad][1] == 0.003 * inward and m.geom_pos[claw][1] == 0.0
+            assert m.geom_size[claw][1] == m.geom_size[pad][1] == 0.003
+        pairs = {(m.geom(int(m.pair_geom1[i])).name, m.geom(int(m.pair_geom2[i])).name): i for i in range(m.npair)}
+        for side in ("left", "right"):
+            assert (f"{side}pad", "faucet_handle") not in pairs
+            c, p = pairs[(f"{side}claw_it", "faucet_handle")], pairs[(f"{side}pad_geom", "faucet_handle")]
+            np.testing.assert_allclose(m.pair_friction[c][:2], (1.0, 1.0))
+            np.testing.assert_allclose(m.pair_solref[c], (0.015, 1.0))
+            np.testing.assert_allclose(m.pair_solimp[c][:3], (0.895, 0.945, 0.01))
+            np.testing.assert_allclose(m.pair_friction[p][:2], (2.0, 2.0))
+            np.testing.assert_allclose(m.pair_solref[p], (-10000.0, -200.0))
+            assert m.pair_dim[c] == m.pair_dim[p] == 4
+    assert "claw_it" not in scenes.scene_xml("faucet-close", 1, 4, 4, False, "floating")
+    assert "claw_it" not in scenes.scene_xml("door-unlock", 4, 4, 4, False, "arm")

@@ -9,7 +9,7 @@ import mujoco
 import numpy as np
 
 from envs_bridge import registry
-from envs_bridge.metaworld import probes, rewards, scenes, tasks
+from envs_bridge.metaworld import probes, rewards, scenes, scenes_mt50_arm, tasks
 from envs_bridge.metaworld.cpu_sim import CpuRollout
 
 
@@ -71,8 +71,13 @@ def test_every_pad_contact_has_meta_worlds_torsional_friction():
     pick-place last-step success 0.55 vs the real 1.00), and every other pair stays condim 3 but the stick and
     sweep-into's cube on the table (their Meta-World classes are condim 4 and MuJoCo's mix takes the larger:
     ``scenes_mt50_tools._STICK_ON_TABLE``, ``scenes_mt50_grasp.CUBE_ON_TABLE``), which the arm's hand-insert cube
-    takes too (``scenes_mt50_arm.PAIR_PARAMS``: the same cube on the same hole table)."""
-    checked, condim4 = 0, set()
+    takes too (``scenes_mt50_arm.PAIR_PARAMS``: the same cube on the same hole table); the arm's soccer claw stand-ins
+    carry the claw x ball mix (torsion 0.005)."""
+    # The arm's claw stand-ins (soccer: the pad geom paired a second time with the ball at Meta-World's claw x ball
+    # mix, torsion 0.005; ``scenes_mt50_arm.EXTRA_PAIRS``): our finger has no claw geom of its own.
+    claws = {(t, g1 + g2): p for t, ps in scenes_mt50_arm.EXTRA_PAIRS.items() for g1, g2, p in ps if "pad" in g1 + g2}
+    assert all('friction="1 1 0.005 ' in p for p in claws.values()) and claws
+    checked, condim4, claws_seen = 0, set(), set()
     for task in scenes.ALL_TASKS:
         for hand, fs in (("floating", 1), ("arm", 2)):
             m = scenes.build_model(task, frame_skip=fs, hand=hand)
@@ -80,6 +85,9 @@ def test_every_pad_contact_has_meta_worlds_torsional_friction():
                 names = m.geom(m.pair_geom1[k]).name + m.geom(m.pair_geom2[k]).name
                 if "pad" in names:
                     assert m.pair_dim[k] == 4, (task, hand, names)
+                    if hand == "arm" and (task, names) in claws and m.pair_friction[k][2] == 0.005:
+                        claws_seen.add((task, names))  # the claw pair (its pad pair, same geoms, is checked below)
+                        continue
                     # some MT50 scenes' pads x table pairs carry the table's friction (torsion 0.005)
                     assert "table" in names or m.pair_friction[k][2] == 0.1, (task, hand, names)
                     checked += 1
@@ -88,6 +96,7 @@ def test_every_pad_contact_has_meta_worlds_torsional_friction():
                 else:
                     assert m.pair_dim[k] == 3, (task, hand, names)
     assert checked > 400  # pad pairs in the 100 scenes
+    assert claws_seen == set(claws)  # each claw stand-in is in its scene
     sweep = {(t, f"{g}objGeom") for t in ("sweep-into", "hand-insert")
              for g in ("table", "top_back", "top_front", "top_left", "top_right")}
     assert condim4 == {("stick-push", "tableobjGeom"), ("stick-pull", "tableobjGeom")} | sweep, condim4

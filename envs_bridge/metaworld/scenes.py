@@ -277,6 +277,7 @@ def scene_xml(task: str, frame_skip: int = 1, iterations: int = 4, ls_iterations
     cone = "pyramidal"
     if hand == "arm":  # Meta-World's weld as its reset_mocap_welds leaves it: no offset, torquescale 5
         hand_xml, eulerdamp, solimp, rest, extra = _arm_hand(dt), True, ARM_WELD_SOLIMP, (0, 0, 0), ' torquescale="5"'
+        hand_xml = scenes_arm.arm_hand(task, hand_xml)
         body, pairs = scenes_arm.arm_body(task, body), scenes_arm.arm_pairs(task, pairs)
         cone = scenes_arm.CONE if pairs else cone
     else:

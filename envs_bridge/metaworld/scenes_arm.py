@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from envs_bridge.metaworld import sawyer, scene_defs, scenes_mt50_arm, scenes_mt50_fixtures
 
-__all__ = ["CONE", "GRIP", "PAIRS", "WRIST_BOXES", "arm_body", "arm_pairs", "pad_params", "wrist_geoms"]
+__all__ = ["CONE", "FINGER_PARTS", "GRIP", "PAIRS", "WRIST_BOXES", "arm_body", "arm_hand", "arm_pairs", "pad_params",
+           "wrist_geoms"]
 
 _WRIST = scene_defs.WRIST
 
@@ -102,14 +103,50 @@ FRICTIONLESS = {t: (("wrist_low", "handle"),) for t in ("window-open", "window-c
 _SLIDING = _WRIST.replace('friction="1 1 0.005 0.0001 0.0001"', 'friction="0.01 0.01 0.005 0.0001 0.0001"')
 
 
+# The faucets: Meta-World's finger is two boxes, a claw (``*claw_it``, on the finger's axis; with the handle's
+# ``faucet_col`` friction 1, solref 0.015, solimp 0.895 0.945 0.01) and a pad 3 mm inwards (``*pad_geom``, ``PAD``'s
+# numbers, friction 2); our finger box is their union with the pad's numbers on every face. The scripted policy
+# turns the handle with the left finger's outer face, the claw's (real census, variations 0-9 x 500 steps: left claw
+# 3,292 contacts at 55 N median, left pad 2,815 at 310 N, right pad 740, right claw 606): at friction 2 our finger
+# dragged the handle along, stayed within the policy's 0.04 of the push point ~5 steps longer and drove it further
+# past the goal (first overshoot median / worst -2.075 / -2.192 rad vs the real -2.026 / -2.097), and the handle
+# stuck to the hand that slides out from under it after success (thrown back past +0.6 rad in 5 of 50 episodes vs
+# the real 20). In the faucet scenes each finger body also carries the two halves (massless) and the pads' pairs
+# with the handle become the claw's and the pad's: -2.034 / -2.111, 14 of 50, faucet-close final-step success 0.84
+# -> 0.72 (real 0.68), faucet-open 0.76 -> 0.72 (0.68) (docs/metaworld_mt50.md). Without the fingers' 1 mm margin,
+# as the arm's pads in most scenes: with it faucet-open's final share was 0.82.
+FINGER_PARTS = {t: "faucet_handle" for t in ("faucet-open", "faucet-close")}
+_CLAW = 'friction="1 1 0.005 0.0001 0.0001" solref="0.015 1" solimp="0.895 0.945 0.01" condim="4"'
+_FINGER_SITES = {"left": ('<site name="leftpad" pos="0 -0.003 0"/>', -0.003),
+                 "right": ('<site name="rightpad" pos="0 0.003 0"/>', 0.003)}
+
+
+def arm_hand(task: str, hand_xml: str) -> str:
+    """The arm's hand in the task's scene: for ``FINGER_PARTS`` each finger body also carries Meta-World's claw and
+    pad boxes (massless; half sizes 0.015 x 0.003 x 0.045, the claw on the finger's axis, the pad 3 mm inwards:
+    together our finger box, 0.0045 thick offset 1.5 mm inwards); other tasks' hand unchanged."""
+    if task not in FINGER_PARTS:
+        return hand_xml
+    for side, (site, y) in _FINGER_SITES.items():
+        assert hand_xml.count(site) == 1, (task, side)
+        hand_xml = hand_xml.replace(site, site + (
+            f'<geom name="{side}claw_it" type="box" size="0.015 0.003 0.045" mass="0"/>'
+            f'<geom name="{side}pad_geom" type="box" pos="0 {y:g} 0" size="0.015 0.003 0.045" mass="0"/>'))
+    return hand_xml
+
+
 def arm_pairs(task: str, pairs: tuple[tuple[str, str, str], ...]) -> tuple[tuple[str, str, str], ...]:
     """The task's contact pairs in the arm's scenes: pads on the grip geom (``GRIP``) with the direct-form solref,
-    the arm-only pairs (``PAIRS``), and every wrist pair repeated for the lower wrist box (``FRICTIONLESS``); the MT50
-    tools' pad parameters first become Meta-World's (``scenes_mt50_arm.pairs``)."""
+    the arm-only pairs (``PAIRS``), the pads' pairs with a ``FINGER_PARTS`` geom as the claw's and the pad's, and
+    every wrist pair repeated for the lower wrist box (``FRICTIONLESS``); the MT50 tools' pad parameters first become
+    Meta-World's (``scenes_mt50_arm.pairs``)."""
     pairs = scenes_mt50_arm.pairs(task, pairs)
     held, grip = GRIP.get(task, (None, ()))
     pairs = tuple((a, g, pad_params(p) if "pad" in a + b else p) for a, b, p in pairs
                   for g in (grip if "pad" in a and b == held else (b,))) + PAIRS.get(task, ())
+    parts = FINGER_PARTS.get(task)
+    pairs = tuple(q for a, b, p in pairs for q in (
+        ((a.replace("pad", "claw_it"), b, _CLAW), (a + "_geom", b, p)) if "pad" in a and b == parts else ((a, b, p),)))
     slide = FRICTIONLESS.get(task, ())
     return pairs + tuple((n, b, _SLIDING if (n, b) in slide else p)
                          for n, *_ in WRIST_BOXES[1:] for a, b, p in pairs if a == "wrist")
