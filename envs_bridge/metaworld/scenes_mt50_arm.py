@@ -52,6 +52,9 @@ against the recorded Meta-World 3.1.1 episodes (C MuJoCo, 5 episodes x 200 steps
 * soccer's back net through ``goal_col2``'s inner face (the floating hand's box: the outer face's foot, 15 mm deeper)
   and Meta-World's fingers on the ball (pad and claw pairs, 1 mm margin): the pushed-in ball rests within the pad's
   reach, and the pressed ball squirts out ahead of the hand as fast as the real one.
+* sweep-into's pads on the cube with Meta-World's fingers' 1 mm margin (``PAIR_GEOM_PARAMS``): the pads catch the
+  cube as it drops off the raised top's edge and it slides down in their grip, within the policy's reach, as the
+  real one does.
 
 ``body(task, xml)`` and ``pairs(task, pairs)`` apply them; ``scenes_arm.arm_body`` and ``arm_pairs`` call them first.
 """
@@ -150,10 +153,20 @@ PAIR_PARAMS["hand-insert"] = {OBJ: CUBE_ON_TABLE}  # the cube x floor and the fo
 # Left: the cube the real hand leaves free on the plate (15 episodes, ours 3), MuJoCo 3.3.0's half-depth box-box
 # contacts (docs/metaworld_mt50.md, shelf-place).
 _WRIST_ON_WALL = WRIST.replace('solref="0.015 1"', 'solref="0.03 1"')
+# sweep-into: the pads x cube with Meta-World's fingers' margin (pad and claw geoms: margin 0.001; the floating hand's
+# scene: none). The scripted policy sweeps the cube over the raised top's edge into the hole and keeps its goal
+# branch only while the TCP stays within 40 mm above the cube (+10 mm); where the cube drops to the floor ahead of
+# the hand it chases the cube's xy and pushes it to the hole's back wall (no success at step 500). The real pads
+# catch the falling cube and it slides down in their grip (variation 10: cube z 0.056 / 0.046 / 0.037 at steps 56 /
+# 62 / 70); ours let it fall to the floor in 9 steps. Successful episodes with the cube still above z 0.035 ten
+# steps after the first success: real 0.45, ours 0.23 -> 0.43 (Meta-World 3.1.1 vs C MuJoCo, 50 variations); any /
+# final / first step 0.88 / 0.18 / 55 -> 0.88 / 0.38 / 55 (real 0.88 / 0.40 / 53; margins 0.5 / 1.5 mm: 0.32 / 0.44).
+_PAD_CUBE = PAD + ' margin="0.001"'
 PAIR_GEOM_PARAMS: dict[str, dict[tuple[str, str], str]] = {
     "hand-insert": {(g, PAD): PAD_ON_TABLE for g in ("table",) + scene_parts.HOLE_TABLE_TOPS},
     "shelf-place": {("shelf_back", WRIST): _WRIST_ON_WALL},
-    "soccer": {("objGeom", PAD): _PAD_BALL}}
+    "soccer": {("objGeom", PAD): _PAD_BALL},
+    "sweep-into": {("objGeom", PAD): _PAD_CUBE}}
 # {task: pairs only the arm's scene has (``scenes_arm.arm_pairs`` repeats a wrist pair for the lower wrist box)}.
 # stick-pull: the wrist x thermos body, at Meta-World's mix of the wrist mesh's default contact parameters and the
 # thermos' ``therm_col`` (``WRIST``). In every real episode (Meta-World 3.1.1, MT50(seed=0) variations 0-11, every
