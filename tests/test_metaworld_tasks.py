@@ -9,7 +9,7 @@ import mujoco
 import numpy as np
 
 from envs_bridge import registry
-from envs_bridge.metaworld import probes, rewards, scenes, scenes_mt50_arm, tasks
+from envs_bridge.metaworld import probes, rewards, scenes, scenes_arm, scenes_mt50_arm, tasks
 from envs_bridge.metaworld.cpu_sim import CpuRollout
 
 
@@ -72,7 +72,8 @@ def test_every_pad_contact_has_meta_worlds_torsional_friction():
     sweep-into's cube on the table (their Meta-World classes are condim 4 and MuJoCo's mix takes the larger:
     ``scenes_mt50_tools._STICK_ON_TABLE``, ``scenes_mt50_grasp.CUBE_ON_TABLE``), which the arm's hand-insert cube
     takes too (``scenes_mt50_arm.PAIR_PARAMS``: the same cube on the same hole table); the arm's soccer claw stand-ins
-    carry the claw x ball mix (torsion 0.005)."""
+    carry the claw x ball mix (torsion 0.005), and the arm's faucet claws (``scenes_arm.FINGER_PARTS``: Meta-World's
+    claw geoms, condim 4) the claw x handle mix (torsion 0.005)."""
     # The arm's claw stand-ins (soccer: the pad geom paired a second time with the ball at Meta-World's claw x ball
     # mix, torsion 0.005; ``scenes_mt50_arm.EXTRA_PAIRS``): our finger has no claw geom of its own.
     claws = {(t, g1 + g2): p for t, ps in scenes_mt50_arm.EXTRA_PAIRS.items() for g1, g2, p in ps if "pad" in g1 + g2}
@@ -93,10 +94,12 @@ def test_every_pad_contact_has_meta_worlds_torsional_friction():
                     checked += 1
                 elif m.pair_dim[k] == 4:
                     condim4.add((task, names))
+                    assert "claw_it" not in names or m.pair_friction[k][2] == 0.005, (task, hand, names)
                 else:
                     assert m.pair_dim[k] == 3, (task, hand, names)
     assert checked > 400  # pad pairs in the 100 scenes
     assert claws_seen == set(claws)  # each claw stand-in is in its scene
     sweep = {(t, f"{g}objGeom") for t in ("sweep-into", "hand-insert")
              for g in ("table", "top_back", "top_front", "top_left", "top_right")}
-    assert condim4 == {("stick-push", "tableobjGeom"), ("stick-pull", "tableobjGeom")} | sweep, condim4
+    faucet_claws = {(t, f"{s}claw_it{g}") for t, g in scenes_arm.FINGER_PARTS.items() for s in ("left", "right")}
+    assert condim4 == {("stick-push", "tableobjGeom"), ("stick-pull", "tableobjGeom")} | sweep | faucet_claws, condim4
