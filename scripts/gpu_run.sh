@@ -2,13 +2,21 @@
 # Runs named GPU jobs on the device machine, each under its own time limit, logging to $OUT/<job>.log.
 # Usage (device): bash scripts/gpu_run.sh ppo transforms bridge nets train
 # Installs the carried wheels (.whl: mujoco, mujoco-mjx, ml-collections, ...) into /tmp/site first.
+# .whl (38 MB) beside the tracked tree (~34 MB since session 27) is more than one call may carry (64 MiB): keep the
+# mujoco wheel in .whlm/ (`mkdir -p .whlm && mv .whl/mujoco-3*.whl .whlm/`) and carry [".whlm"] and [".whl"] in two
+# calls; every call keeps the wheels it carries under /tmp/whlstash and installs them all, in one pip call, once the
+# mujoco and mujoco-mjx wheels are both there (one pip call: mujoco-mjx installs into mujoco's package directory).
 set -u
 export PYTHONUNBUFFERED=1 XLA_PYTHON_CLIENT_PREALLOCATE=false
 export JAX_COMPILATION_CACHE_DIR=${JAX_COMPILATION_CACHE_DIR:-/tmp/jaxcache}  # a carried cache: =$PWD/.jaxcache
 OUT=${OUT:-/tmp/out}
-if [ -d .whl ] && [ ! -f /tmp/site/.done ]; then
-  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
-    && touch /tmp/site/.done
+for w in .whl*/*.whl; do [ -f "$w" ] && mkdir -p /tmp/whlstash && cp -n "$w" /tmp/whlstash/; done
+if [ ! -f /tmp/site/.done ] && compgen -G "/tmp/whlstash/mujoco-[0-9]*.whl" > /dev/null \
+    && compgen -G "/tmp/whlstash/mujoco_mjx-*.whl" > /dev/null; then
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site \
+    /tmp/whlstash/*.whl && touch /tmp/site/.done
+elif [ ! -f /tmp/site/.done ]; then
+  echo "wheels so far: $(ls /tmp/whlstash 2>/dev/null | tr '\n' ' ') (installed once mujoco and mujoco-mjx are both carried)"
 fi
 # warp-lang (MuJoCo Warp's runtime, physics_impl="warp") is larger than one call may carry: scripts/warp_parts.sh
 # splits it into .wp1, .wp2, .wp3 (each carried by its own call, stashed under /tmp/wparts by the job "stash"); once every
