@@ -36,6 +36,13 @@ WRIST = 'friction="1 1 0.005 0.0001 0.0001" solref="0.015 1" solimp="0.945 0.97 
 # default contact parameters (0.02, 0.9 0.95 0.001): MuJoCo mixes them (the mean) to ``WRIST``'s numbers. Where the
 # scenes use it instead of ``OBJ`` is measured at each use (soccer's ball, the hammer and nut, the coffee mug).
 OBJ_ON_TABLE = WRIST
+# The arm's wrist boxes where Meta-World's wrist mesh meets a face with one contact and our boxes with several: twice
+# the wrist mix's time constant, a quarter of the stiffness per contact (peg-insert-side's block, shelf-place's wall;
+# ``scenes_arm``, ``scenes_mt50_arm``).
+WRIST_ON_FACE = WRIST.replace('solref="0.015 1"', 'solref="0.03 1"')
+# Meta-World's claw geoms (friction 1, solref 0.02, solimp 0.8 0.9) mixed with an object class (0.01, 0.99 0.99
+# 0.01): the arm's faucet claws on the handle and soccer's claw pairs on the ball (``scenes_arm``, ``scenes_mt50_arm``).
+CLAW = 'friction="1 1 0.005 0.0001 0.0001" solref="0.015 1" solimp="0.895 0.945 0.01" condim="4"'
 
 # A placement: the key of the task's placement dict (``specs_mt50.place``), optionally with a fixed offset added.
 Placement = str | tuple[str, tuple[float, float, float]]

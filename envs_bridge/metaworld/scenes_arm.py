@@ -60,8 +60,7 @@ _DIRECT_PAD_SOLREF = f'solref="{-1.0 / (_PAD_TC * _PAD_RATIO) ** 2:g} {-2.0 / _P
 # floor, slid it up the grip and stayed successful (0.85). Our wrist boxes meet the plate with four contacts where the
 # mesh has one, hence twice Meta-World's mixed time constant (a quarter of the stiffness per contact); fitted by
 # last-step success (C MuJoCo, 20 episodes; docs/metaworld_mjx.md, "peg-insert-side: the wrist on the block").
-_WRIST_ON_PLATE = _WRIST.replace('solref="0.015 1"', 'solref="0.03 1"')
-PAIRS = {"peg-insert-side": (("wrist", "block_upper", _WRIST_ON_PLATE),)}
+PAIRS = {"peg-insert-side": (("wrist", "block_upper", scene_defs.WRIST_ON_FACE),)}
 # The puck is a cylinder in Meta-World; MJX has no cylinder x box test, so the table holds a cube (``objGeom``). In
 # the arm's scenes the pads grip two massless spheres of the cylinder's radius centred on its end faces (``objRim0``,
 # ``objRim1``): the point of each nearest a pad is the rim's point to second order in the tilt, so a tilted puck meets
@@ -116,7 +115,6 @@ _SLIDING = _WRIST.replace('friction="1 1 0.005 0.0001 0.0001"', 'friction="0.01 
 # -> 0.72 (real 0.68), faucet-open 0.76 -> 0.72 (0.68) (docs/metaworld_mt50.md). Without the fingers' 1 mm margin,
 # as the arm's pads in most scenes: with it faucet-open's final share was 0.82.
 FINGER_PARTS = {t: "faucet_handle" for t in ("faucet-open", "faucet-close")}
-_CLAW = 'friction="1 1 0.005 0.0001 0.0001" solref="0.015 1" solimp="0.895 0.945 0.01" condim="4"'
 _FINGER_SITES = {"left": ('<site name="leftpad" pos="0 -0.003 0"/>', -0.003),
                  "right": ('<site name="rightpad" pos="0 0.003 0"/>', 0.003)}
 
@@ -146,7 +144,7 @@ def arm_pairs(task: str, pairs: tuple[tuple[str, str, str], ...]) -> tuple[tuple
                   for g in (grip if "pad" in a and b == held else (b,))) + PAIRS.get(task, ())
     parts = FINGER_PARTS.get(task)
     pairs = tuple(q for a, b, p in pairs for q in (
-        ((a.replace("pad", "claw_it"), b, _CLAW), (a + "_geom", b, p)) if "pad" in a and b == parts else ((a, b, p),)))
+        ((a.replace("pad", "claw_it"), b, scene_defs.CLAW), (a + "_geom", b, p)) if "pad" in a and b == parts else ((a, b, p),)))
     slide = FRICTIONLESS.get(task, ())
     return pairs + tuple((n, b, _SLIDING if (n, b) in slide else p)
                          for n, *_ in WRIST_BOXES[1:] for a, b, p in pairs if a == "wrist")

@@ -62,7 +62,7 @@ against the recorded Meta-World 3.1.1 episodes (C MuJoCo, 5 episodes x 200 steps
 from __future__ import annotations
 
 from envs_bridge.metaworld import scene_parts
-from envs_bridge.metaworld.scene_defs import OBJ, OBJ_ON_TABLE, PAD, WRIST, replace_each
+from envs_bridge.metaworld.scene_defs import CLAW, OBJ, OBJ_ON_TABLE, PAD, WRIST, WRIST_ON_FACE, replace_each
 from envs_bridge.metaworld.scenes_mt50_grasp import CUBE_ON_TABLE, PAD_ON_TABLE
 from envs_bridge.metaworld.scenes_mt50_tools import PAD_FIRM
 
@@ -105,15 +105,15 @@ _MUG_GRIP = ('size="0.028 0.028 0.033"/>\n    </body>',
 # deep): the real ball rests on it 9 mm nearer the goal, within the pad's reach, and the pushing hand holds it there
 # (success, once reached, held in every real episode); ours lay out of reach and rolled off sideways (any 0.94,
 # final 0.76). The real finger is a pad and a claw (friction 1, solref 0.02, solimp 0.8 0.9: with the ball's class
-# mixed to 0.015, 0.895 0.945 0.01, condim 4), both with a 1 mm margin (``_PAD_BALL``, ``_CLAW_BALL``). The pad
+# mixed to 0.015, 0.895 0.945 0.01, condim 4), both with a 1 mm margin (``_PAD_MARGIN``, ``_CLAW_MARGIN``). The pad
 # pressing the ball's top into its soft table contact squeezes it out faster and it runs ahead of the hand past the
 # goal's x band, from where the scripted policy chases it away (real: 11 of 50; the ball's peak speed 9.6 mm per
 # step, ours was 7.8). Meta-World 3.1.1 vs ours, 50 variations, any / final / first step: 0.78 / 0.78 / 74 vs
 # 0.94 / 0.76 / 83 -> 0.84 / 0.84 / 83 (the net alone 0.94 / 0.94; margins 0.9 / 1.1 mm: 0.86 / 0.82).
 _SOCCER_NET = ('pos="0 0.0501 0.0898" euler="0.375 0 0" size="0.09 0.02 0.0887"',
                'pos="0 0.0430 0.0883" euler="0.2942 0 0" size="0.09 0.02 0.0862"')
-_PAD_BALL = PAD + ' margin="0.001"'
-_CLAW_BALL = 'friction="1 1 0.005 0.0001 0.0001" solref="0.015 1" solimp="0.895 0.945 0.01" condim="4" margin="0.001"'
+_MARGIN = ' margin="0.001"'  # Meta-World's pad and claw geoms (and their base_col class)
+_PAD_MARGIN, _CLAW_MARGIN = PAD + _MARGIN, CLAW + _MARGIN
 # {task: ((floating-hand text, arm text), ...)}: replacements in the task's scene bodies.
 BODY: dict[str, tuple[tuple[str, str], ...]] = {
     **{t: (_PUCK_LIMIT,) for t in _PLATES},
@@ -152,7 +152,6 @@ PAIR_PARAMS["hand-insert"] = {OBJ: CUBE_ON_TABLE}  # the cube x floor and the fo
 # TCP 0.034, cube 0.057; any / final / first step 0.92 / 0.58 / 92 -> 0.92 / 0.34 / 92 (real 0.96 / 0.38 / 97).
 # Left: the cube the real hand leaves free on the plate (15 episodes, ours 3), MuJoCo 3.3.0's half-depth box-box
 # contacts (docs/metaworld_mt50.md, shelf-place).
-_WRIST_ON_WALL = WRIST.replace('solref="0.015 1"', 'solref="0.03 1"')
 # sweep-into: the pads x cube with Meta-World's fingers' margin (pad and claw geoms: margin 0.001; the floating hand's
 # scene: none). The scripted policy sweeps the cube over the raised top's edge into the hole and keeps its goal
 # branch only while the TCP stays within 40 mm above the cube (+10 mm); where the cube drops to the floor ahead of
@@ -161,12 +160,11 @@ _WRIST_ON_WALL = WRIST.replace('solref="0.015 1"', 'solref="0.03 1"')
 # 62 / 70); ours let it fall to the floor in 9 steps. Successful episodes with the cube still above z 0.035 ten
 # steps after the first success: real 0.45, ours 0.23 -> 0.43 (Meta-World 3.1.1 vs C MuJoCo, 50 variations); any /
 # final / first step 0.88 / 0.18 / 55 -> 0.88 / 0.38 / 55 (real 0.88 / 0.40 / 53; margins 0.5 / 1.5 mm: 0.32 / 0.44).
-_PAD_CUBE = PAD + ' margin="0.001"'
 PAIR_GEOM_PARAMS: dict[str, dict[tuple[str, str], str]] = {
     "hand-insert": {(g, PAD): PAD_ON_TABLE for g in ("table",) + scene_parts.HOLE_TABLE_TOPS},
-    "shelf-place": {("shelf_back", WRIST): _WRIST_ON_WALL},
-    "soccer": {("objGeom", PAD): _PAD_BALL},
-    "sweep-into": {("objGeom", PAD): _PAD_CUBE}}
+    "shelf-place": {("shelf_back", WRIST): WRIST_ON_FACE},
+    "soccer": {("objGeom", PAD): _PAD_MARGIN},
+    "sweep-into": {("objGeom", PAD): _PAD_MARGIN}}
 # {task: pairs only the arm's scene has (``scenes_arm.arm_pairs`` repeats a wrist pair for the lower wrist box)}.
 # stick-pull: the wrist x thermos body, at Meta-World's mix of the wrist mesh's default contact parameters and the
 # thermos' ``therm_col`` (``WRIST``). In every real episode (Meta-World 3.1.1, MT50(seed=0) variations 0-11, every
@@ -179,8 +177,8 @@ PAIR_GEOM_PARAMS: dict[str, dict[tuple[str, str], str]] = {
 # any / final-step success / first step 0.98 / 0.92 / 88 -> 0.92 / 0.52 / 114 (real 0.96 / 0.24 / 121). The floating
 # hand's box, as wide as the mesh's widest part, stayed on the body (``scenes_mt50_tools``): its scene keeps none.
 EXTRA_PAIRS: dict[str, tuple[tuple[str, str, str], ...]] = {"stick-pull": (("wrist", "therm_body", WRIST),),
-                                                         "soccer": (("rightpad", "objGeom", _CLAW_BALL),
-                                                                    ("leftpad", "objGeom", _CLAW_BALL))}
+                                                         "soccer": (("rightpad", "objGeom", _CLAW_MARGIN),
+                                                                    ("leftpad", "objGeom", _CLAW_MARGIN))}
 # {task: (geom the floating hand's pads hold, the geoms the arm's pads hold instead)}: the coffee mug's capsule.
 PAD_GRIP: dict[str, tuple[str, tuple[str, ...]]] = {t: ("mug", ("mug_grip",)) for t in _COFFEE}
 
