@@ -93,6 +93,8 @@ for j in "$@"; do
     ppo) job ppo 240 python3 -m experiments.benchmark_ppo --out="$OUT/ppo.json" ;;
     transforms) job transforms 300 python3 -m experiments.benchmark_transforms --out="$OUT/transforms.json" ;;
     bridge_tests) job bridge_tests 180 python3 -m pytest -q -m gpu -p no:cacheprovider tests/test_dlpack.py tests/test_isaacgym_bridge.py ;;
+    gpu_tests) # every gpu-marked test (the bridge's, the Warp parity table on all ten tasks, ...): after the stash calls
+      job gpu_tests 420 python3 -m pytest -q -m gpu -p no:cacheprovider tests ;;
     bridge) job bridge 240 python3 -m experiments.benchmark_bridge --out="$OUT/bridge.json" ;;
     nets) job nets 420 python3 -m experiments.benchmark_nets --out="$OUT/nets.json" ;;
     envs) job envs 300 python3 experiments/benchmark_envs.py --out="$OUT/envs.json" ;;
@@ -199,6 +201,6 @@ for j in "$@"; do
     scaling) job scaling 560 python3 -m experiments.benchmark_scaling --out="$OUT/scaling.json" ;;  # on nvidia-h200-x2
     unroll) for u in 1 8 50; do job "unroll$u" 120 python3 -m experiments.benchmark_transforms --solver_unroll=$u \
       --out="$OUT/transforms_unroll$u.json" --tasks=10,50 --methods=mean,pcgrad,cagrad,upgrad,nash_mtl --novariants; done ;;
-    *) echo "unknown job $j; valid: stash ppo transforms bridge_tests bridge nets envs envs4k envs24k arm1 arm2 mt50envs train train_bg train_bg_resume train_after follow train_pause train_cont train_fetch mt50envs_bg mt50train_bg mt1set algoset benchset benchseq waitbg collect cache_fetch parkour parkourw scaling unroll" ;;
+    *) echo "unknown job $j; valid: stash ppo transforms bridge_tests gpu_tests bridge nets envs envs4k envs24k arm1 arm2 mt50envs train train_bg train_bg_resume train_after follow train_pause train_cont train_fetch mt50envs_bg mt50train_bg mt1set algoset benchset benchseq waitbg collect cache_fetch parkour parkourw scaling unroll" ;;
   esac
 done
