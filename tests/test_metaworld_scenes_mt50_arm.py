@@ -143,6 +143,37 @@ def test_the_coffee_pads_hold_a_round_mug_on_the_arm_only():
     np.testing.assert_allclose(n[:2], [-5 / 27.5, np.sqrt(1 - (5 / 27.5) ** 2)], atol=0.01)
 
 
+def test_the_peg_meets_each_pad_at_one_point_on_the_arm_only():
+    """pick-out-of-hole: the arm's pads hold the sphere (Meta-World's cylinder radius 0.02 + the pads' margin 0.001)
+    on the peg's top face, not the cube (four face points per pad); the cube keeps the floor and the front block.
+    The right pad's inner face 20 mm from the sphere's centre meets it at one point, 21 - 20 = 1 mm deep, along
+    the face normal."""
+    import mujoco
+    import numpy as np
+
+    from envs_bridge.metaworld import scenes
+
+    arm = scenes.scene_xml("pick-out-of-hole", 4, 4, 4, False, "arm")
+    rows = [ln for ln in arm.splitlines() if "<pair" in ln and ("objGeom" in ln or "peg_grip" in ln)]
+    assert sorted(ln.split('"')[1] for ln in rows if "peg_grip" in ln) == ["leftpad", "rightpad"]
+    assert not any("pad" in ln for ln in rows if "objGeom" in ln)
+    assert 'name="peg_grip" type="sphere" pos="0 0 0.02" size="0.021"' in arm
+    assert "peg_grip" not in scenes.scene_xml("pick-out-of-hole", 1, 4, 4, False, "floating")
+    m = mujoco.MjModel.from_xml_string(arm)
+    d = mujoco.MjData(m)
+    mujoco.mj_forward(m, d)
+    pad, grip = m.geom("rightpad").id, m.geom("peg_grip").id
+    inward = d.geom_xmat[pad].reshape(3, 3)[:, 1]  # the pad's face normal, towards the left pad
+    inward *= np.sign(inward @ (d.geom_xpos[m.geom("leftpad").id] - d.geom_xpos[pad]))
+    centre = d.geom_xpos[pad] + (m.geom_size[pad][1] + 0.020) * inward  # the sphere's centre, the peg's top face
+    d.qpos[m.jnt_qposadr[m.joint("objjoint").id]:][:3] = centre - [0.0, 0.0, 0.02]
+    mujoco.mj_forward(m, d)
+    con = [c for c in d.contact[:d.ncon] if pad in (c.geom1, c.geom2)]
+    assert [{c.geom1, c.geom2} for c in con] == [{pad, grip}]
+    np.testing.assert_allclose(con[0].dist, -0.001, atol=1e-6)
+    np.testing.assert_allclose(np.abs(con[0].frame[:3]), np.abs(inward), atol=1e-6)
+
+
 def test_the_plugs_flange_holds_the_tilt_as_the_real_one_does():
     """peg-unplug-side, variation 0, the real actions open loop on the arm: the descending hand presses the grip block
     down and the plug pivots about its wedged head; the flange on the wall face holds it (step 50: the plug's end
