@@ -52,10 +52,11 @@ def table():
     return tp.metrics(tp.run(fixture, jax.random.key(0), backend="cpu", **ARM_PHYSICS), fixture)
 
 
-def test_the_arm_meets_every_target_on_at_least_23_tasks(table):
-    """The headline: all four targets on 23 of 40 (the floating hand: 1), TCP on 38; 24 before shelf-place's wrist
-    on the back wall, which meets the 50-variation closed loop and loses one of five episodes at step 200."""
-    assert sum(all(table[t][k] for k in TARGET_KEYS) for t in TASKS) >= 23
+def test_the_arm_meets_every_target_on_at_least_24_tasks(table):
+    """The headline: all four targets on 24 of 40 (the floating hand: 1), TCP on 38; 23 after shelf-place's wrist
+    on the back wall (it meets the 50-variation closed loop and loses one of five episodes at step 200), 24 again since
+    pick-out-of-hole's peg sphere (session 28)."""
+    assert sum(all(table[t][k] for k in TARGET_KEYS) for t in TASKS) >= 24
     assert sum(table[t]["ok_tcp"] for t in TASKS) >= 38
 
 
