@@ -32,6 +32,8 @@ def metaworld(env: Any) -> dict[str, Any]:
                 "episode_length": env.episode_length, "reward_scale": env.reward_scale,
                 "action_scale": env.action_scale, "goal_visible": env.goal_visible, "mode": env.mode,
                 "random_init_step": env.random_init_step, "tasks": list(env.task_set.task_names)}
+    if env.refresh_poses:  # only when on: the fingerprints of runs made before the option stay what they were
+        settings["refresh_poses"] = True
     parts = {t.name: provenance.digest({"scene": provenance.digest(scenes.scene_xml(t.name, *args, env.hand)),
                                         "rand_vecs": provenance.array_digest(np.asarray(t.rand_vecs))})
              for t in env._tasks}

@@ -107,3 +107,36 @@ def test_mjx_substeps_match_c_mujocos_frame_skip():
     moved = np.linalg.norm(tcp_c - tcp0, axis=-1)
     assert (moved > 0.08).all(), moved  # ~12 cm of mocap travel: the hand follows with a lag of a few cm
     np.testing.assert_allclose(tcp_m, tcp_c, atol=0.003)  # C vs MJX in free motion: mm
+
+
+def test_refresh_poses_observes_where_the_substeps_end():
+    """``refresh_poses``: the observed hand is where the step left it (as after Meta-World's post-step
+    ``mj_forward``); by default it is one substep old, here (the floating hand's one 12.5 ms substep, the hand
+    descending ~1 cm per step) millimetres behind the kinematics of the same state."""
+    import mujoco
+
+    from envs_bridge.metaworld import MetaWorldEnv
+    from mtjax import envs
+
+    n, rv = 2, tasks.load_rand_vecs("reach")[:2]
+    down = np.tile(np.float32([0.0, 0.0, -1.0, 0.0]), (n, 1))
+    gaps, obs_by = {}, {}
+    for refresh in (False, True):
+        cpu = CpuRollout("reach", n, refresh_poses=refresh)
+        cpu.reset(rv)
+        for _ in range(3):
+            obs = cpu.step(down)[0]
+        for m, d in zip(cpu.models, cpu.datas):
+            mujoco.mj_kinematics(m, d)
+        gaps[refresh] = np.abs(obs[:, :3] - cpu.observe()[:, :3]).max()
+        obs_by[refresh] = obs
+    assert gaps[True] < 1e-9 and gaps[False] > 3e-3, gaps
+    env = MetaWorldEnv(envs.TaskSet(("reach",), (n,)), refresh_poses=True)
+    step = jax.jit(env.step)
+    st = env.reset_from(jax.random.key(0), (jnp.asarray(rv),))
+    for _ in range(3):
+        st = step(st, jnp.asarray(down))
+    np.testing.assert_allclose(np.asarray(st.obs)[:, :3], obs_by[True][:, :3], atol=1e-3)  # MJX reads as C does
+    with pytest.raises(ValueError, match="physics_impl='jax' only"):
+        MetaWorldEnv(envs.TaskSet(("reach",), (n,)), physics_impl="warp", refresh_poses=True)
+

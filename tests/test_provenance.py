@@ -76,6 +76,8 @@ def test_metaworld_fingerprint_sees_physics_not_batching():
     other = registry.make_env("mt10", 20, hand="arm", frame_skip=2).fingerprint()
     assert other["digest"] != fp["digest"]
     assert all(other["parts"][t] != fp["parts"][t] for t in fp["parts"])  # every scene's timestep differs
+    refreshed = registry.make_env("mt10", 20, hand="arm", frame_skip=4, refresh_poses=True).fingerprint()
+    assert refreshed["digest"] != fp["digest"] and refreshed["parts"] == fp["parts"]  # same scenes, another read
 
 
 def test_the_mt10_configs_still_step_the_headline_physics():

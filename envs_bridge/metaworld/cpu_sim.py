@@ -87,6 +87,8 @@ class CpuRollout:
         for i, (m, d) in enumerate(zip(self.models, self.datas)):
             d.mocap_pos[k.hand_mocap], d.ctrl[:] = self.env.control(k, d.mocap_pos[k.hand_mocap], a[i], xp=np)
             mujoco.mj_step(m, d, nstep=self.env.frame_skip)
+            if self.env.refresh_poses:
+                mujoco.mj_kinematics(m, d)
         r = self._row
         obs, frame, reward, success, info, consts = self._evaluate(
             self._state(), r["prev"], r["goal"], r["obj_init"], r["init_tcp"], r["anchor"], r["consts"], r["t"],

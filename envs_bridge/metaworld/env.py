@@ -116,6 +116,9 @@ class MetaWorldEnv:
       physics_impl: constructor argument and attribute: ``"jax"`` (MJX-JAX, default) or ``"warp"`` (MuJoCo Warp
         through MJX, ``physics_impl.py``). warp_graph_mode: constructor argument, Warp's CUDA-graph capture
         (``physics_impl.GRAPH_MODES``; "default": MJX's choice).
+      refresh_poses: recompute the kinematics after the substeps, before the observation and reward read poses, as
+        Meta-World's post-step ``mj_forward`` does (less its contacts); off by default, where every pose read is one
+        substep old (``mjx.step`` computes positions before it integrates; ``docs/deviations.md``). MJX-JAX only.
     """
 
     action_size = 4
@@ -125,7 +128,7 @@ class MetaWorldEnv:
                  ls_iterations: int = 4, eulerdamp: bool = False, reward_scale: float = 1.0,
                  rand_vecs_path: str | None = None, action_scale: float = ACTION_SCALE, hand: str = "floating",
                  physics_graphs: int | None = None, level_barriers: bool | None = None,
-                 physics_impl: str = "jax", warp_graph_mode: str = "default"):
+                 physics_impl: str = "jax", warp_graph_mode: str = "default", refresh_poses: bool = False):
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; valid modes: {', '.join(MODES)}")
         if episode_length < 1:
@@ -152,7 +155,10 @@ class MetaWorldEnv:
             raise ValueError(f"physics_graphs must be None or 0 (one per task) or >= 1, got {physics_graphs}")
         names = task_set.task_names
         physics_impl_mod.check(physics_impl, warp_graph_mode)
+        if refresh_poses and physics_impl != "jax":
+            raise ValueError(f"refresh_poses=True is implemented for physics_impl='jax' only, got {physics_impl!r}")
         self.physics_impl = physics_impl
+        self.refresh_poses = bool(refresh_poses)
         auto_barriers = hand == "arm" and physics_impl == "jax"  # they order XLA passes; Warp's kernels need none
         self.level_barriers = auto_barriers if level_barriers is None else bool(level_barriers)
         self.iterations, self.ls_iterations, self.eulerdamp = int(iterations), int(ls_iterations), bool(eulerdamp)
@@ -272,11 +278,12 @@ class MetaWorldEnv:
               for k, b, a in zip(self._tasks, blocks, actions)]
         body_pos = [b.body_pos for b in blocks]
         if self.frame_skip == 1:
-            return self._grouped(mjx.step, ds, body_pos)
-        # The substep loop runs outside the vmaps: vmapping a scan makes JAX re-batch the traced mjx.step until its
-        # carry's batching settles, several passes over a large jaxpr per task (MT10 on the arm: 42 s of tracing).
-        return jax.lax.scan(lambda ds, _: (self._grouped(mjx.step, ds, body_pos), None), ds, None,
-                            length=self.frame_skip)[0]
+            ds = self._grouped(mjx.step, ds, body_pos)
+        else:  # the substep loop runs outside the vmaps: vmapping a scan makes JAX re-batch the traced mjx.step
+            # until its carry's batching settles, several passes over a large jaxpr per task (MT10 arm: 42 s tracing)
+            ds = jax.lax.scan(lambda ds, _: (self._grouped(mjx.step, ds, body_pos), None), ds, None,
+                              length=self.frame_skip)[0]
+        return self._grouped(mjx.kinematics, ds, body_pos) if self.refresh_poses else ds
 
     def _grouped(self, fn, datas: Sequence, body_pos: Sequence[jax.Array], always_placed: bool = False) -> list:
         """``fn(model, data)`` of every env, one vmapped call per physics group (``physics_groups.py``)."""
