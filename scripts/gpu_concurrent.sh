@@ -14,6 +14,8 @@
 # need warp-lang: `start` first runs scripts/gpu_run.sh without a job, which installs .whl, unpacks the warp-lang parts
 # stashed by earlier `gpu_run.sh stash` calls and restores carried compile caches (WARP_CACHE_PATH as there).
 # `fetch` also writes each run's learner-only export (<name>_learner.tgz: the full 24k checkpoint holds the envs).
+# PRE="name=CONFIG[@flags]" runs that one first (e.g. Go1 parkour's stage 1, go1_parkour.py:flat) and then starts RUNS
+# with --config.init_params_from=/tmp/runs/<name> (its parameters; docs/parkour.md, "Two-stage protocol"), detached.
 # MPS=1 starts NVIDIA's Multi-Process Service first (kernels of the runs then share the GPU instead of
 # time-slicing); if a JAX client cannot start under it, MPS is stopped again and the runs go without it.
 set -u
@@ -33,21 +35,31 @@ start_mps() {
   fi
 }
 
+launch() {  # launch NAME=CONFIG [FLAGS...]: one detached train run in /tmp/runs/NAME (FLAGS: ','-separated own flags)
+  local name=${1%%=*} cfg=${1#*=} own=${2:-} extra=${3:-}
+  for r in ${RESUME:-}; do [ "${r%%=*}" = "$name" ] || continue
+    rm -rf "/tmp/runs/$name" && cp -r "${r#*=}" "/tmp/runs/$name" && own="$own,--resume"; done
+  # shellcheck disable=SC2086
+  setsid nohup python3 -m experiments.train --config="$cfg" --config.run_dir="/tmp/runs/$name" \
+    --config.tensorboard=False --config.plot=False --config.progress=False --config.iters_per_call=8 \
+    --config.checkpoint_every="${CKPT_EVERY:-48}" ${EXTRA:-} ${own//,/ } $extra \
+    > "/tmp/runs/$name.log" 2>&1 < /dev/null &
+  echo $! > "/tmp/runs/$name.pid"; echo "started $name ($cfg $own $extra) pid $!"
+}
+
 case ${1:-} in
   start)
     OUT=$OUT bash "$(dirname "$0")/gpu_run.sh"  # setup only: wheels, warp-lang parts, compile caches; prints the card
     [ "${MPS:-0}" = 1 ] && start_mps
-    for spec in ${RUNS:?set RUNS}; do
-      name=${spec%%=*}; rest=${spec#*=}; cfg=${rest%%@*}; own=""; [ "$rest" != "$cfg" ] && own=${rest#*@}
-      for r in ${RESUME:-}; do [ "${r%%=*}" = "$name" ] || continue
-        rm -rf "/tmp/runs/$name" && cp -r "${r#*=}" "/tmp/runs/$name" && own="$own,--resume"; done
-      # shellcheck disable=SC2086
-      setsid nohup python3 -m experiments.train --config="$cfg" --config.run_dir="/tmp/runs/$name" \
-        --config.tensorboard=False --config.plot=False --config.progress=False --config.iters_per_call=8 \
-        --config.checkpoint_every="${CKPT_EVERY:-48}" ${EXTRA:-} ${own//,/ } \
-        > "/tmp/runs/$name.log" 2>&1 < /dev/null &
-      echo $! > "/tmp/runs/$name.pid"; echo "started $name ($cfg $own) pid $!"
-    done
+    if [ -n "${PRE:-}" ]; then  # a stage-1 run first, then RUNS from its parameters (detached chain)
+      pre=${PRE%%=*}; mkdir -p /tmp/runs
+      setsid nohup bash -c "$(declare -f launch); launch ${PRE//@/ } && while kill -0 \$(cat /tmp/runs/$pre.pid) 2>/dev/null; do sleep 5; done; \
+        for spec in $RUNS; do launch \${spec/@/ } --config.init_params_from=/tmp/runs/$pre; done" \
+        > /tmp/runs/chain.out 2>&1 < /dev/null &
+      echo "chain started: $pre, then $RUNS from its parameters (pid $!)"
+    else
+      for spec in ${RUNS:?set RUNS}; do launch ${spec/@/ }; done
+    fi
     FOLLOW_S=${FOLLOW_S:-0} bash "$0" follow ;;
   follow)  # prints each run's last log line every 60 s until all end or FOLLOW_S seconds pass
     end=$((SECONDS + ${FOLLOW_S:-540}))

@@ -110,11 +110,13 @@ def test_mjx_substeps_match_c_mujocos_frame_skip():
 
 
 def test_refresh_poses_observes_where_the_substeps_end():
-    """``refresh_poses``: the observed hand is where the step left it (as after Meta-World's post-step
-    ``mj_forward``); by default it is one substep old, here (the floating hand's one 12.5 ms substep, the hand
-    descending ~1 cm per step) millimetres behind the kinematics of the same state."""
+    """``refresh_poses`` (the arm's default since session 29): the observed hand is where the step left it (as after
+    Meta-World's post-step ``mj_forward``); with ``refresh_poses=False`` it is one substep old, here (the floating
+    hand's one 12.5 ms substep, the hand descending ~1 cm per step) millimetres behind the kinematics of the same
+    state. MJX-JAX and, where warp-lang is installed, MuJoCo Warp read as C MuJoCo does."""
     import mujoco
 
+    from envs_bridge import physics_impl
     from envs_bridge.metaworld import MetaWorldEnv
     from mtjax import envs
 
@@ -131,12 +133,14 @@ def test_refresh_poses_observes_where_the_substeps_end():
         gaps[refresh] = np.abs(obs[:, :3] - cpu.observe()[:, :3]).max()
         obs_by[refresh] = obs
     assert gaps[True] < 1e-9 and gaps[False] > 3e-3, gaps
-    env = MetaWorldEnv(envs.TaskSet(("reach",), (n,)), refresh_poses=True)
-    step = jax.jit(env.step)
-    st = env.reset_from(jax.random.key(0), (jnp.asarray(rv),))
-    for _ in range(3):
-        st = step(st, jnp.asarray(down))
-    np.testing.assert_allclose(np.asarray(st.obs)[:, :3], obs_by[True][:, :3], atol=1e-3)  # MJX reads as C does
-    with pytest.raises(ValueError, match="physics_impl='jax' only"):
-        MetaWorldEnv(envs.TaskSet(("reach",), (n,)), physics_impl="warp", refresh_poses=True)
+    assert MetaWorldEnv(envs.TaskSet(("reach",), (n,)), hand="arm").refresh_poses  # the arm's default
+    assert not MetaWorldEnv(envs.TaskSet(("reach",), (n,))).refresh_poses  # the floating hand's
+    impls = ("jax", "warp") if physics_impl.warp_installed() else ("jax",)
+    for impl in impls:
+        env = MetaWorldEnv(envs.TaskSet(("reach",), (n,)), physics_impl=impl, refresh_poses=True)
+        step = jax.jit(env.step)
+        st = env.reset_from(jax.random.key(0), (jnp.asarray(rv),))
+        for _ in range(3):
+            st = step(st, jnp.asarray(down))
+        np.testing.assert_allclose(np.asarray(st.obs)[:, :3], obs_by[True][:, :3], atol=1e-3, err_msg=impl)
 

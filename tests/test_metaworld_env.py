@@ -19,7 +19,7 @@ from mtjax import envs
 
 # Contact slots of every task model (MJX allocates a fixed number per candidate pair: box-box 4, box-plane 4,
 # capsule-box 2, capsule-plane 2). reach's puck is scenery; see docs/metaworld_scenes.md ("Scenes") for every pair.
-CONTACT_SLOTS = {"reach": 0, "push": 12, "pick-place": 12, "door-open": 12, "drawer-open": 12, "drawer-close": 16,
+CONTACT_SLOTS = {"reach": 12, "push": 12, "pick-place": 12, "door-open": 12, "drawer-open": 12, "drawer-close": 16,
                  "button-press-topdown": 16, "peg-insert-side": 22, "window-open": 14, "window-close": 30}
 
 
@@ -119,9 +119,11 @@ def test_fixed_mode_reproduces_metaworld_variations():
             else:
                 np.testing.assert_allclose(anchor, rv, atol=1e-6)
                 np.testing.assert_allclose(goal, rv + offsets[name], atol=1e-6)
-            placed = np.asarray(blk.data.mocap_pos[j] if name == "reach" else blk.body_pos[j])
-            if name not in ("push", "pick-place"):  # the scene really is placed there (mocap / fixture body)
-                assert np.min(np.abs(placed - (rv[:3] if name == "reach" else anchor)).sum(-1)) < 1e-6, name
+            if name in ("reach", "push", "pick-place"):  # the free puck really is placed there
+                a = env.task(name).obj_qpos
+                np.testing.assert_allclose(np.asarray(blk.data.qpos[j, a:a + 2]), rv[:2], atol=1e-6, err_msg=name)
+            else:  # the fixture body really is placed there
+                assert np.min(np.abs(np.asarray(blk.body_pos[j]) - anchor).sum(-1)) < 1e-6, name
 
 
 def test_steps_rewards_finite_no_initial_success(env, fns, state0):

@@ -35,8 +35,9 @@ def test_unknown_physics_impl_names_the_valid_ones():
 @needs_warp
 def test_warp_takes_shared_physics_graphs():
     """``physics_graphs`` on Warp: each group of one skeleton is one Warp call (``warp_groups.py``, tested in
-    ``test_metaworld_warp_groups.py``); reach has a skeleton of its own: two groups, push and pick-place one."""
-    env = MetaWorldEnv(envs.TaskSet(("reach", "push", "pick-place"), (2, 2, 2)), physics_impl="warp", physics_graphs=1)
+    ``test_metaworld_warp_groups.py``); door-open has a skeleton of its own: two groups, push and pick-place one."""
+    env = MetaWorldEnv(envs.TaskSet(("door-open", "push", "pick-place"), (2, 2, 2)), physics_impl="warp",
+                       physics_graphs=1)
     assert env.physics_graphs == 2 and [wg.group.names for wg in env._groups.warp.values()] == [("push", "pick-place")]
 
 

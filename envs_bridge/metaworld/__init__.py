@@ -28,7 +28,7 @@ from mtjax import envs
 # the contact pairs per env (``docs/metaworld_mt50.md``, "Speed and compile"); pass physics_graphs=None for one per task
 # (always so on MuJoCo Warp, which steps one graph per task).
 MT50_PHYSICS_GRAPHS = 20
-# The MT10 configs' arm scenes share four graphs (reach; push, pick-place, peg-insert-side; door-open; the drawers,
+# The MT10 configs' arm scenes share four graphs (reach, push, pick-place; peg-insert-side; door-open; the drawers,
 # button and windows): the same trajectories (C MuJoCo: exactly), 4 graphs to compile instead of 10
 # (``docs/metaworld_mjx.md``, "Four physics graphs for the arm").
 MT10_ARM_PHYSICS_GRAPHS = 4
@@ -39,8 +39,8 @@ __all__ = ["ARM_PHYSICS", "FLOATING_PHYSICS", "MODES", "MT10_ARM_PHYSICS_GRAPHS"
 
 def mt50_physics_graphs(physics_impl: str) -> int | None:
     """``make_env("mt50")``'s default ``physics_graphs``: ``MT50_PHYSICS_GRAPHS`` on MJX-JAX; on Warp 1, the fewest (one
-    Warp call per skeleton, 11 for the fifty tasks: the fifty per-task calls failed in Warp's graph capture on the
-    GPU, the eleven run, session 23)."""
+    Warp call per skeleton, 10 for the fifty tasks (11 before reach's puck became a free body, session 29): the
+    fifty per-task calls failed in Warp's graph capture on the GPU, the eleven groups ran, session 23)."""
     return 1 if physics_impl == "warp" else MT50_PHYSICS_GRAPHS
 
 

@@ -107,7 +107,7 @@ class MetaWorldEnv:
       contact_slots: ``{task: number of MJX contact slots}`` of every task model (the padded one where shared).
       physics_graphs: constructor argument: ``None`` (or ``0``, the value a config flag can give) steps every task
         with its own ``mjx.step`` (one compiled graph per task); an int asks ``shared_physics.plan_groups`` for at
-        most that many graphs (never fewer than the tasks' skeletons, 11 for MT50), each shared by padded tasks of
+        most that many graphs (never fewer than the tasks' skeletons, 10 for MT50), each shared by padded tasks of
         one skeleton: less compile, more contact pairs per env (``docs/metaworld_mt50.md``, "Speed and compile").
         Same trajectories up to float rounding. The attribute holds the number of graphs built. On Warp each group
         is one Warp call over all its envs (``warp_groups.py``).
@@ -117,8 +117,11 @@ class MetaWorldEnv:
         through MJX, ``physics_impl.py``). warp_graph_mode: constructor argument, Warp's CUDA-graph capture
         (``physics_impl.GRAPH_MODES``; "default": MJX's choice).
       refresh_poses: recompute the kinematics after the substeps, before the observation and reward read poses, as
-        Meta-World's post-step ``mj_forward`` does (less its contacts); off by default, where every pose read is one
-        substep old (``mjx.step`` computes positions before it integrates; ``docs/deviations.md``). MJX-JAX only.
+        Meta-World's post-step ``mj_forward`` does (less its contacts; one ``mjx.kinematics`` per control step, on
+        MJX-JAX and Warp alike). ``None`` (default): on for ``hand="arm"`` (since session 29), off for the floating
+        hand, whose scenes were fitted reading every pose one substep old (``mjx.step`` computes positions before it
+        integrates; the refresh moves its observations a whole 12.5 ms step and breaks that fit: scripted
+        peg-insert-side 0.78 -> 0.35); ``False`` is the arm's physics of every run before session 29.
     """
 
     action_size = 4
@@ -128,7 +131,7 @@ class MetaWorldEnv:
                  ls_iterations: int = 4, eulerdamp: bool = False, reward_scale: float = 1.0,
                  rand_vecs_path: str | None = None, action_scale: float = ACTION_SCALE, hand: str = "floating",
                  physics_graphs: int | None = None, level_barriers: bool | None = None,
-                 physics_impl: str = "jax", warp_graph_mode: str = "default", refresh_poses: bool = False):
+                 physics_impl: str = "jax", warp_graph_mode: str = "default", refresh_poses: bool | None = None):
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; valid modes: {', '.join(MODES)}")
         if episode_length < 1:
@@ -155,10 +158,8 @@ class MetaWorldEnv:
             raise ValueError(f"physics_graphs must be None or 0 (one per task) or >= 1, got {physics_graphs}")
         names = task_set.task_names
         physics_impl_mod.check(physics_impl, warp_graph_mode)
-        if refresh_poses and physics_impl != "jax":
-            raise ValueError(f"refresh_poses=True is implemented for physics_impl='jax' only, got {physics_impl!r}")
         self.physics_impl = physics_impl
-        self.refresh_poses = bool(refresh_poses)
+        self.refresh_poses = hand == "arm" if refresh_poses is None else bool(refresh_poses)
         auto_barriers = hand == "arm" and physics_impl == "jax"  # they order XLA passes; Warp's kernels need none
         self.level_barriers = auto_barriers if level_barriers is None else bool(level_barriers)
         self.iterations, self.ls_iterations, self.eulerdamp = int(iterations), int(ls_iterations), bool(eulerdamp)
@@ -283,7 +284,14 @@ class MetaWorldEnv:
             # until its carry's batching settles, several passes over a large jaxpr per task (MT10 arm: 42 s tracing)
             ds = jax.lax.scan(lambda ds, _: (self._grouped(mjx.step, ds, body_pos), None), ds, None,
                               length=self.frame_skip)[0]
-        return self._grouped(mjx.kinematics, ds, body_pos) if self.refresh_poses else ds
+        if not self.refresh_poses:
+            return ds
+        # the kinematics rebuild each env's data from the carried fields: its contact slots (read by the scenes'
+        # touching tests, ``scene_defs.touching``) stay those of the last substep (Meta-World's mj_forward would
+        # recompute them at the new poses: a collision pass more per step, not taken)
+        fresh = self._grouped(mjx.kinematics, ds, body_pos)
+        return [f.replace(contact_geom1=d.contact_geom1, contact_geom2=d.contact_geom2, contact_dist=d.contact_dist)
+                for f, d in zip(fresh, ds)]
 
     def _grouped(self, fn, datas: Sequence, body_pos: Sequence[jax.Array], always_placed: bool = False) -> list:
         """``fn(model, data)`` of every env, one vmapped call per physics group (``physics_groups.py``)."""

@@ -107,12 +107,6 @@ _PUCK = """
       <geom name="objGeom" type="box" size="0.02 0.02 0.02"/>
     </body>"""
 
-# reach: the puck is inert scenery (knocking it about does not matter) -> a mocap body, no contacts.
-_PUCK_STATIC = """
-    <body name="obj" mocap="true" pos="0 0.6 0.02">
-      <geom name="objGeom" type="box" size="0.02 0.02 0.02"/>
-    </body>"""
-
 # door-open: the safe's back and -x side walls; the opened leaf's hinge corner grinds on the side wall from ~-1.4 rad
 # (Meta-World 3.1.1: 1.5-19 kN; its door stops at -1.83 to -1.93 rad, never at the -2.0 limit). See ``_LEAF_STOP``.
 _DOOR = """
@@ -207,7 +201,12 @@ _WINDOW_HANDLE_PAIRS = (_pairs(("wrist",), ("handle", "arm_upper"), _WRIST)
 
 # (scene body, contact pairs (geom1, geom2, parameter string)).
 _TASK_SCENES: dict[str, tuple[str, tuple[tuple[str, str, str], ...]]] = {
-    "reach": (_PUCK_STATIC, ()),
+    # reach's puck is a free body on the table as Meta-World's (since session 29; a mocap body before): it never meets
+    # the hand along the scripted paths (Meta-World 3.1.1: its only contact is the table, 20 episodes x 500 steps),
+    # but a learned path that runs into it is blocked as the real hand is, and its observed pose settles on the table
+    # instead of being exactly constant (docs/metaworld_mjx.md, "reach: a free puck").
+    "reach": (
+        _PUCK, (("leftpad", "objGeom", _PAD), ("rightpad", "objGeom", _PAD), ("objGeom", "table", _OBJ))),
     "push": (_PUCK, (("leftpad", "objGeom", _PAD), ("rightpad", "objGeom", _PAD), ("objGeom", "table", _OBJ))),
     "pick-place": (
         _PUCK, (("leftpad", "objGeom", _PAD), ("rightpad", "objGeom", _PAD), ("objGeom", "table", _OBJ))),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from envs_bridge.metaworld import sawyer, scene_defs, scenes_mt50_arm, scenes_mt50_fixtures
 
-__all__ = ["CONE", "FINGER_PARTS", "GRIP", "PAIRS", "WRIST_BOXES", "arm_body", "arm_hand", "arm_pairs", "pad_params",
+__all__ = ["CONE", "FINGER_PARTS", "GRIP", "PAIRS", "TASK_WRIST", "WRIST_BOXES", "arm_body", "arm_hand", "arm_pairs", "pad_params",
            "wrist_geoms"]
 
 _WRIST = scene_defs.WRIST
@@ -60,7 +60,19 @@ _DIRECT_PAD_SOLREF = f'solref="{-1.0 / (_PAD_TC * _PAD_RATIO) ** 2:g} {-2.0 / _P
 # floor, slid it up the grip and stayed successful (0.85). Our wrist boxes meet the plate with four contacts where the
 # mesh has one, hence twice Meta-World's mixed time constant (a quarter of the stiffness per contact); fitted by
 # last-step success (C MuJoCo, 20 episodes; docs/metaworld_mjx.md, "peg-insert-side: the wrist on the block").
-PAIRS = {"peg-insert-side": (("wrist", "block_upper", scene_defs.WRIST_ON_FACE),)}
+# door-open (session 29): a learned policy presses the real wrist mesh on the door panel (one contact, up to 1.76 kN;
+# the scripted and probe paths never do, so the contact census missed it) and the leaf yields 0.07 rad past closed;
+# without the pair our wrist passed through and seed 43's 1 B policy opened 10 of 10 (real 3 of 10, its actions
+# replayed there 0 of 10). The same four-versus-one rule as the peg block: s42 / s43 policies 0.90 / 0.10 against the
+# real 1.00 / 0.30; at the wrist's own numbers 0.80 / 0.00 (docs/metaworld_mjx.md, "The 1 B policies of the final
+# physics in the real Meta-World").
+PAIRS = {"peg-insert-side": (("wrist", "block_upper", scene_defs.WRIST_ON_FACE),),
+         "door-open": (("wrist_panel", "door_panel", scene_defs.WRIST_ON_FACE),)}
+# Massless wrist geoms for one task's pair, (name, x range, y half width, z range) in the hand frame as WRIST_BOXES:
+# door-open's panel meets the wrist box fitted inside the mesh's hull (y <= 0.0503 above hand z 0.085, 0.047-0.0528
+# below; x -0.038 to 0.024), where the two wrist boxes' square +-0.053 edges reached the panel in 14 of 20 scripted
+# episodes (steps 42-74, up to 256 N; the real mesh 0 of 20, Meta-World 3.1.1's contact census).
+TASK_WRIST = {"door-open": ("wrist_panel", (-0.038, 0.020), 0.048, (0.045, 0.085))}
 # The puck is a cylinder in Meta-World; MJX has no cylinder x box test, so the table holds a cube (``objGeom``). In
 # the arm's scenes the pads grip two massless spheres of the cylinder's radius centred on its end faces (``objRim0``,
 # ``objRim1``): the point of each nearest a pad is the rim's point to second order in the tilt, so a tilted puck meets
@@ -68,7 +80,7 @@ PAIRS = {"peg-insert-side": (("wrist", "block_upper", scene_defs.WRIST_ON_FACE),
 # last-step success 0.80 -> 0.50 in C MuJoCo, 0.85 -> 0.55 in MJX (real 0.55); a capsule over the cylinder's side
 # (the same rims) was as good in C MuJoCo but lost the puck in 3 MJX episodes (its parallel-to-face case) (the same
 # section of docs/metaworld_mjx.md: "push: the puck's rims").
-GRIP = {t: ("objGeom", ("objRim0", "objRim1")) for t in ("push", "pick-place", "push-wall", "pick-place-wall")}
+GRIP = {t: ("objGeom", ("objRim0", "objRim1")) for t in ("reach", "push", "pick-place", "push-wall", "pick-place-wall")}
 _PUCK_CUBE = '<geom name="objGeom" type="box" size="0.02 0.02 0.02"/>'
 _RIMS = ('\n      <geom name="objRim0" type="sphere" pos="0 0 -0.02" size="0.02" mass="0"/>'
          '\n      <geom name="objRim1" type="sphere" pos="0 0 0.02" size="0.02" mass="0"/>')
@@ -123,6 +135,14 @@ def arm_hand(task: str, hand_xml: str) -> str:
     """The arm's hand in the task's scene: for ``FINGER_PARTS`` each finger body also carries Meta-World's claw and
     pad boxes (massless; half sizes 0.015 x 0.003 x 0.045, the claw on the finger's axis, the pad 3 mm inwards:
     together our finger box, 0.0045 thick offset 1.5 mm inwards); other tasks' hand unchanged."""
+    if task in TASK_WRIST:
+        name, (x0, x1), y, (z0, z1) = TASK_WRIST[task]
+        pos = " ".join(f"{v:.7g}" for v in sawyer.hand_to_flange((0.5 * (x0 + x1), 0.0, 0.5 * (z0 + z1))))
+        anchor = wrist_geoms()
+        assert hand_xml.count(anchor) == 1, task
+        hand_xml = hand_xml.replace(anchor, anchor + (
+            f'<geom name="{name}" type="box" pos="{pos}" size="{0.5 * (x1 - x0):.7g} {y:g} {0.5 * (z1 - z0):.7g}" '
+            'mass="0"/>'))
     if task not in FINGER_PARTS:
         return hand_xml
     for side, (site, y) in _FINGER_SITES.items():

@@ -54,13 +54,12 @@ class TaskModel:
         self.ree, self.lee, self.rpad, self.lpad = (site("rightEndEffector"), site("leftEndEffector"),
                                                     site("rightpad"), site("leftpad"))
         self.hand_mocap = int(m.body_mocapid[body("mocap")])
-        anchor = {"reach": "obj", "door-open": "door", "drawer-open": "drawer", "drawer-close": "drawer",
+        anchor = {"door-open": "door", "drawer-open": "drawer", "drawer-close": "drawer",
                   "button-press-topdown": "box", "peg-insert-side": "box", "window-open": "window",
                   "window-close": "window"}.get(name)
-        self.anchor_mocap = int(m.body_mocapid[body("obj")]) if name == "reach" else -1
-        self.anchor_body = body(anchor) if anchor and name != "reach" else -1
+        self.anchor_body = body(anchor) if anchor else -1
         self.body_pos = jnp.asarray(m.body_pos, jnp.float32)
-        self.obj_qpos = int(m.jnt_qposadr[m.joint("objjoint").id]) if name in ("push", "pick-place") else (
+        self.obj_qpos = int(m.jnt_qposadr[m.joint("objjoint").id]) if name in ("reach", "push", "pick-place") else (
             int(m.jnt_qposadr[m.joint("pegjoint").id]) if name == "peg-insert-side" else -1)
         self.arm = hand == "arm"
         if self.arm:  # the arm's pose after Meta-World's reset settle at this task's hand_init_pos
@@ -86,7 +85,7 @@ class TaskModel:
         self.moved = tuple((m.body(b).id, where) for b, where in sd.moved.items())
         self.free = tuple((joint_adr(j), where, sd.free_quat.get(j, (1.0, 0.0, 0.0, 0.0)))
                           for j, where in sd.free.items())
-        self.anchor_mocap, self.anchor_body, self.obj_qpos = -1, (self.moved[0][0] if self.moved else -1), -1
+        self.anchor_body, self.obj_qpos = (self.moved[0][0] if self.moved else -1), -1
 
     def reset_placed(self, rv: jax.Array):
         """The reset state before kinematics: ``(data with qpos/qvel/mocap/ctrl set, placement dict, body_pos,
@@ -107,8 +106,6 @@ class TaskModel:
         elif self.ids.jnt_qpos >= 0:
             qpos = qpos.at[self.ids.jnt_qpos].set(p["joint"])
         mocap = d.mocap_pos.at[self.hand_mocap].set(hand_init)
-        if self.anchor_mocap >= 0:
-            mocap = mocap.at[self.anchor_mocap].set(p["body"])
         body_pos = self.body_pos
         if self.scene is not None:
             for bid, where in self.moved:
