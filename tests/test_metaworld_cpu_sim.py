@@ -110,8 +110,8 @@ def test_mjx_substeps_match_c_mujocos_frame_skip():
 
 
 def test_refresh_poses_observes_where_the_substeps_end():
-    """``refresh_poses`` (the arm's default since session 29): the observed hand is where the step left it (as after
-    Meta-World's post-step ``mj_forward``); with ``refresh_poses=False`` it is one substep old, here (the floating
+    """``refresh_poses=True`` (opt-in): the observed hand is where the step left it (as after
+    Meta-World's post-step ``mj_forward``); by default it is one substep old, here (the floating
     hand's one 12.5 ms substep, the hand descending ~1 cm per step) millimetres behind the kinematics of the same
     state. MJX-JAX and, where warp-lang is installed, MuJoCo Warp read as C MuJoCo does."""
     import mujoco
@@ -133,8 +133,7 @@ def test_refresh_poses_observes_where_the_substeps_end():
         gaps[refresh] = np.abs(obs[:, :3] - cpu.observe()[:, :3]).max()
         obs_by[refresh] = obs
     assert gaps[True] < 1e-9 and gaps[False] > 3e-3, gaps
-    assert MetaWorldEnv(envs.TaskSet(("reach",), (n,)), hand="arm").refresh_poses  # the arm's default
-    assert not MetaWorldEnv(envs.TaskSet(("reach",), (n,))).refresh_poses  # the floating hand's
+    assert not MetaWorldEnv(envs.TaskSet(("reach",), (n,)), hand="arm").refresh_poses  # opt-in
     impls = ("jax", "warp") if physics_impl.warp_installed() else ("jax",)
     for impl in impls:
         env = MetaWorldEnv(envs.TaskSet(("reach",), (n,)), physics_impl=impl, refresh_poses=True)

@@ -118,10 +118,10 @@ class MetaWorldEnv:
         (``physics_impl.GRAPH_MODES``; "default": MJX's choice).
       refresh_poses: recompute the kinematics after the substeps, before the observation and reward read poses, as
         Meta-World's post-step ``mj_forward`` does (less its contacts; one ``mjx.kinematics`` per control step, on
-        MJX-JAX and Warp alike). ``None`` (default): on for ``hand="arm"`` (since session 29), off for the floating
-        hand, whose scenes were fitted reading every pose one substep old (``mjx.step`` computes positions before it
-        integrates; the refresh moves its observations a whole 12.5 ms step and breaks that fit: scripted
-        peg-insert-side 0.78 -> 0.35); ``False`` is the arm's physics of every run before session 29.
+        MJX-JAX and Warp alike). Off by default: every pose read is then one substep old (``mjx.step`` computes
+        positions before it integrates), as the scenes' contact numbers were fitted; on, the arm's MT10 TCP medians
+        come closer to the real ones but the MT50 arm's closed-loop parity falls from 46 to 43 of 50 tasks
+        (``docs/deviations.md``, "Every observed pose is one substep old").
     """
 
     action_size = 4
@@ -131,7 +131,7 @@ class MetaWorldEnv:
                  ls_iterations: int = 4, eulerdamp: bool = False, reward_scale: float = 1.0,
                  rand_vecs_path: str | None = None, action_scale: float = ACTION_SCALE, hand: str = "floating",
                  physics_graphs: int | None = None, level_barriers: bool | None = None,
-                 physics_impl: str = "jax", warp_graph_mode: str = "default", refresh_poses: bool | None = None):
+                 physics_impl: str = "jax", warp_graph_mode: str = "default", refresh_poses: bool = False):
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; valid modes: {', '.join(MODES)}")
         if episode_length < 1:
@@ -159,7 +159,7 @@ class MetaWorldEnv:
         names = task_set.task_names
         physics_impl_mod.check(physics_impl, warp_graph_mode)
         self.physics_impl = physics_impl
-        self.refresh_poses = hand == "arm" if refresh_poses is None else bool(refresh_poses)
+        self.refresh_poses = bool(refresh_poses)
         auto_barriers = hand == "arm" and physics_impl == "jax"  # they order XLA passes; Warp's kernels need none
         self.level_barriers = auto_barriers if level_barriers is None else bool(level_barriers)
         self.iterations, self.ls_iterations, self.eulerdamp = int(iterations), int(ls_iterations), bool(eulerdamp)
