@@ -335,3 +335,25 @@ def test_the_held_puck_sits_in_the_grip_as_the_real_cylinder_does():
     real = (f["obj"][6] - f["tcp"][6])[19:, 0]  # after steps 100, 105, ..., 250
     tcp, obj = _closed_loop("push", 6, steps, **ARM_PHYSICS)
     np.testing.assert_allclose((obj - tcp)[every - 1::every][19:, 0], real, atol=0.001)
+
+
+def test_reach_puck_is_a_free_body_the_hand_is_blocked_by():
+    """reach's puck (a free body since session 29, as Meta-World's; a static mocap body without contacts before):
+    driven straight down onto it with the fingers closed, the arm's hand stops on its top (TCP z 0.054, the puck's
+    top at 0.04) and the puck stays on the table; without the puck's pairs the TCP went down to 0.001 and the puck
+    fell through the table."""
+    from envs_bridge.metaworld.cpu_sim import CpuRollout
+
+    rv = tasks.load_rand_vecs("reach")[:2]
+    cpu = CpuRollout("reach", 2, **ARM_PHYSICS)
+    p0 = cpu.reset(rv)[:, 4:7].copy()
+    np.testing.assert_allclose(p0[:, :2], rv[:, :2], atol=1e-6)
+    target = p0 * np.array([1.0, 1.0, 0.0])
+    for _ in range(120):
+        a = np.zeros((2, 4), np.float32)
+        a[:, :3], a[:, 3] = np.clip(20 * (target - cpu.inspect()["tcp"]), -1, 1), 1.0
+        obs = cpu.step(a)[0]
+    tcp = cpu.inspect()["tcp"]
+    assert np.all(tcp[:, 2] > 0.045), tcp
+    np.testing.assert_allclose(tcp[:, :2], p0[:, :2], atol=0.03)  # it got there: above the puck
+    assert np.all(np.abs(obs[:, 6] - p0[:, 2]) < 0.005), obs[:, 4:7]  # the puck still rests on the table
