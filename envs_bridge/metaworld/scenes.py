@@ -194,6 +194,9 @@ _pairs = scene_defs.pairs
 _LEAF_STOP = _OBJ.replace('solref="0.01 1"', 'solref="0.0135 1"')
 
 
+# The free puck's pairs (reach, push, pick-place): both pads and the table.
+_PUCK_PAIRS = (("leftpad", "objGeom", _PAD), ("rightpad", "objGeom", _PAD), ("objGeom", "table", _OBJ))
+
 # Hand surfaces the real hand met on the window handle (wrist mesh, both fingers; probes.json's contact lists).
 _WINDOW_HANDLE_PAIRS = (_pairs(("wrist",), ("handle", "arm_upper"), _WRIST)
                         + _pairs(("leftpad",), ("handle", "arm_upper", "arm_lower"), _PAD)
@@ -204,12 +207,10 @@ _TASK_SCENES: dict[str, tuple[str, tuple[tuple[str, str, str], ...]]] = {
     # reach's puck is a free body on the table as Meta-World's (since session 29; a mocap body before): it never meets
     # the hand along the scripted paths (Meta-World 3.1.1: its only contact is the table, 20 episodes x 500 steps),
     # but a learned path that runs into it is blocked as the real hand is, and its observed pose settles on the table
-    # instead of being exactly constant (docs/metaworld_mjx.md, "reach: a free puck").
-    "reach": (
-        _PUCK, (("leftpad", "objGeom", _PAD), ("rightpad", "objGeom", _PAD), ("objGeom", "table", _OBJ))),
-    "push": (_PUCK, (("leftpad", "objGeom", _PAD), ("rightpad", "objGeom", _PAD), ("objGeom", "table", _OBJ))),
-    "pick-place": (
-        _PUCK, (("leftpad", "objGeom", _PAD), ("rightpad", "objGeom", _PAD), ("objGeom", "table", _OBJ))),
+    # instead of being exactly constant (docs/metaworld_mjx.md, "The session-29 physics batch").
+    "reach": (_PUCK, _PUCK_PAIRS),
+    "push": (_PUCK, _PUCK_PAIRS),
+    "pick-place": (_PUCK, _PUCK_PAIRS),
     "door-open": (_DOOR, (("leftpad", "handle_bar", _PAD), ("rightpad", "handle_bar", _PAD),
                           ("leftpad", "handle_stem", _PAD), ("rightpad", "handle_stem", _PAD),
                           ("door_panel", "frame_side_n", _LEAF_STOP))),

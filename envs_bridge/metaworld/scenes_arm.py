@@ -29,20 +29,25 @@ _WRIST = scene_defs.WRIST
 WRIST_BOXES = (("wrist", (-0.041, 0.027), (0.064, 0.093)), ("wrist_low", (-0.030, 0.027), (0.039, 0.064)))
 
 
+def _flange_box(name: str, x: tuple[float, float], y: float, z: tuple[float, float]) -> str:
+    """A massless box on the flange from its hand-frame x and z ranges and y half width (a box turned 180 degrees
+    about y is the same box)."""
+    pos = " ".join(f"{v:.7g}" for v in sawyer.hand_to_flange((0.5 * (x[0] + x[1]), 0.0, 0.5 * (z[0] + z[1]))))
+    return (f'<geom name="{name}" type="box" pos="{pos}" size="{0.5 * (x[1] - x[0]):.7g} {y:g} '
+            f'{0.5 * (z[1] - z[0]):.7g}" mass="0"/>')
+
+
 def wrist_geoms() -> str:
-    """The arm's wrist boxes in the flange frame (a box turned 180 degrees about y is the same box)."""
-    out = ""
-    for name, (x0, x1), (z0, z1) in WRIST_BOXES:
-        pos = " ".join(f"{v:.7g}" for v in sawyer.hand_to_flange((0.5 * (x0 + x1), 0.0, 0.5 * (z0 + z1))))
-        out += f'<geom name="{name}" type="box" pos="{pos}" size="{0.5 * (x1 - x0):.7g} 0.053 {0.5 * (z1 - z0):.7g}" mass="0"/>'
-    return out
+    """The arm's wrist boxes in the flange frame."""
+    return "".join(_flange_box(name, x, 0.053, z) for name, x, z in WRIST_BOXES)
 
 
 # Meta-World's elliptic friction cones. Measured (C MuJoCo, 2 x 6.25 ms, 5 episodes, our scripted policies): with
 # pyramidal cones the drawer slips out of the pads (drawer-open last-step success 0.2 vs the real 1.0) and, with the
 # wrist change, the open-loop TCP error of push / pick-place is 5-8 mm; elliptic: 1.0 and 0.6-2.3 mm
 # (docs/metaworld_mjx.md, "The Sawyer arm option"). MJX's elliptic-cone solver fails on a scene without contacts, so
-# reach, which has none, keeps the pyramidal setting (without contacts the cone does nothing).
+# a scene without pairs keeps the pyramidal setting (without contacts the cone does nothing; reach had none until its
+# puck became a free body in session 29).
 CONE = "elliptic"
 # The pad contacts' solref, Meta-World's (0.01 s, damping ratio 1), in MuJoCo's direct form (-stiffness, -damping) =
 # (-1 / (tc^2 ratio^2), -2 / tc) = (-10000, -200) in the arm's scenes: the same reference dynamics, but MuJoCo raises
@@ -62,16 +67,16 @@ _DIRECT_PAD_SOLREF = f'solref="{-1.0 / (_PAD_TC * _PAD_RATIO) ** 2:g} {-2.0 / _P
 # last-step success (C MuJoCo, 20 episodes; docs/metaworld_mjx.md, "peg-insert-side: the wrist on the block").
 # door-open (session 29): a learned policy presses the real wrist mesh on the door panel (one contact, up to 1.76 kN;
 # the scripted and probe paths never do, so the contact census missed it) and the leaf yields 0.07 rad past closed;
-# without the pair our wrist passed through and seed 43's 1 B policy opened 10 of 10 (real 3 of 10, its actions
-# replayed there 0 of 10). The same four-versus-one rule as the peg block: s42 / s43 policies 0.90 / 0.10 against the
-# real 1.00 / 0.30; at the wrist's own numbers 0.80 / 0.00 (docs/metaworld_mjx.md, "The 1 B policies of the final
-# physics in the real Meta-World").
+# without the pair our wrist passes through and seed 43's 1 B policy opens 9 of 10 (real 3 of 10, its actions
+# replayed there 0 of 10). Through ``TASK_WRIST``'s box at the peg block's four-versus-one rule: seeds 42 / 43's
+# policies 1.00 / 0.40 against the real 1.00 / 0.30 (docs/metaworld_mjx.md, "The session-29 physics batch").
 PAIRS = {"peg-insert-side": (("wrist", "block_upper", scene_defs.WRIST_ON_FACE),),
          "door-open": (("wrist_panel", "door_panel", scene_defs.WRIST_ON_FACE),)}
 # Massless wrist geoms for one task's pair, (name, x range, y half width, z range) in the hand frame as WRIST_BOXES:
-# door-open's panel meets the wrist box fitted inside the mesh's hull (y <= 0.0503 above hand z 0.085, 0.047-0.0528
-# below; x -0.038 to 0.024), where the two wrist boxes' square +-0.053 edges reached the panel in 14 of 20 scripted
-# episodes (steps 42-74, up to 256 N; the real mesh 0 of 20, Meta-World 3.1.1's contact census).
+# door-open's panel meets a box fitted inside the mesh's hull (the hull: y <= 0.0503 above hand z 0.085, 0.047-0.0528
+# below, its back corner rounded to 0.039; the box: x -0.038..0.020, y +-0.048, z 0.045..0.085), where the two wrist
+# boxes' square +-0.053 edges reached the panel in 14 of 20 scripted episodes (steps 42-74, up to 256 N; the real
+# mesh 0 of 20, Meta-World 3.1.1's contact census); the box: 0 of 20.
 TASK_WRIST = {"door-open": ("wrist_panel", (-0.038, 0.020), 0.048, (0.045, 0.085))}
 # The puck is a cylinder in Meta-World; MJX has no cylinder x box test, so the table holds a cube (``objGeom``). In
 # the arm's scenes the pads grip two massless spheres of the cylinder's radius centred on its end faces (``objRim0``,
@@ -136,13 +141,9 @@ def arm_hand(task: str, hand_xml: str) -> str:
     pad boxes (massless; half sizes 0.015 x 0.003 x 0.045, the claw on the finger's axis, the pad 3 mm inwards:
     together our finger box, 0.0045 thick offset 1.5 mm inwards); other tasks' hand unchanged."""
     if task in TASK_WRIST:
-        name, (x0, x1), y, (z0, z1) = TASK_WRIST[task]
-        pos = " ".join(f"{v:.7g}" for v in sawyer.hand_to_flange((0.5 * (x0 + x1), 0.0, 0.5 * (z0 + z1))))
         anchor = wrist_geoms()
         assert hand_xml.count(anchor) == 1, task
-        hand_xml = hand_xml.replace(anchor, anchor + (
-            f'<geom name="{name}" type="box" pos="{pos}" size="{0.5 * (x1 - x0):.7g} {y:g} {0.5 * (z1 - z0):.7g}" '
-            'mass="0"/>'))
+        hand_xml = hand_xml.replace(anchor, anchor + _flange_box(*TASK_WRIST[task]))
     if task not in FINGER_PARTS:
         return hand_xml
     for side, (site, y) in _FINGER_SITES.items():
