@@ -18,29 +18,12 @@ import argparse
 import json
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
-from envs_bridge.metaworld import tasks
-from envs_bridge.metaworld.cpu_sim import CpuRollout
+from envs_bridge.metaworld.cpu_sim import run_policy
 from experiments import common
 
 STEPS = 150
-
-
-def run_task(act, task: str, tid: int, num_tasks: int, episodes: int, env_kwargs: dict) -> dict:
-    cpu = CpuRollout(task, episodes, **env_kwargs)
-    one_hot = np.zeros((episodes, num_tasks), np.float32)
-    one_hot[:, tid] = 1.0
-    o = cpu.reset(tasks.load_rand_vecs(task)[:episodes])
-    succ, q = [], []
-    for _ in range(STEPS):
-        a = np.clip(np.asarray(act(jnp.asarray(np.concatenate([o, one_hot], -1)), jnp.full((episodes,), tid))), -1, 1)
-        o, _r, s, _info = cpu.step(a)
-        succ.append(s)
-        q.append(cpu.inspect()["joint_q"])
-    succ, q = np.asarray(succ), np.asarray(q)
-    return {"success": float((succ.max(0) > 0).mean()), "final_dq": float(np.abs(q[-1] - q[0]).mean())}
 
 
 def main(argv=None) -> None:
@@ -56,7 +39,7 @@ def main(argv=None) -> None:
     names = list(env.task_set.task_names)
     table = {}
     for tid, task in enumerate(names):
-        table[task] = run_task(act, task, tid, len(names), args.episodes, env_kwargs)
+        table[task] = run_policy(act, task, tid, len(names), args.episodes, STEPS, **env_kwargs)
         print(f"{task:22s} success {table[task]['success']:.2f}  final |dq| {table[task]['final_dq']:.3f}", flush=True)
     mean = float(np.mean([r["success"] for r in table.values()]))
     print(f"{'mean':22s} success {mean:.2f}")

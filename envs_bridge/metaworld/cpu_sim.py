@@ -28,11 +28,11 @@ import jax.numpy as jnp
 import mujoco
 import numpy as np
 
-from envs_bridge.metaworld import shared_physics
+from envs_bridge.metaworld import shared_physics, tasks
 from envs_bridge.metaworld.env import MetaWorldEnv
 from mtjax import envs
 
-__all__ = ["CpuRollout"]
+__all__ = ["CpuRollout", "run_policy"]
 
 _FIELDS = ("qpos", "qvel", "xpos", "xquat", "site_xpos", "geom_xpos", "mocap_pos")
 _MATS = ("xmat", "site_xmat", "geom_xmat")
@@ -165,3 +165,23 @@ class CpuRollout:
         jq = np.array([d.qpos[k.ids.jnt_qpos] if k.ids.jnt_qpos >= 0 else 0.0 for d in self.datas])
         return {"hand": np.stack([d.xpos[k.hand] for d in self.datas]), "tcp": tcp,
                 "mocap": np.stack([d.mocap_pos[k.hand_mocap] for d in self.datas]), "joint_q": jq}
+
+
+def run_policy(act, task: str, tid: int, num_tasks: int, episodes: int, steps: int = 150, **env_kwargs) -> dict:
+    """A trained multi-task policy closed loop on one task in C MuJoCo, from its first ``episodes`` seeded variations
+    (``tasks.load_rand_vecs``): ``act(obs with the task one-hot [E, 39 + num_tasks], task ids [E]) -> actions``
+    (e.g. ``experiments.common.deterministic_policy``), actions clipped to [-1, 1]. Returns ``{"success": the share
+    of episodes whose success flag was ever on, "final_dq": mean |task joint at the end - at the start|}``
+    (``scripts/policy_in_cpu_scenes.py``, ``tests/test_metaworld_arm.py``)."""
+    cpu = CpuRollout(task, episodes, **env_kwargs)
+    one_hot = np.zeros((episodes, num_tasks), np.float32)
+    one_hot[:, tid] = 1.0
+    o = cpu.reset(tasks.load_rand_vecs(task)[:episodes])
+    succ, q = [], []
+    for _ in range(steps):
+        a = np.clip(np.asarray(act(jnp.asarray(np.concatenate([o, one_hot], -1)), jnp.full((episodes,), tid))), -1, 1)
+        o, _r, s, _info = cpu.step(a)
+        succ.append(s)
+        q.append(cpu.inspect()["joint_q"])
+    succ, q = np.asarray(succ), np.asarray(q)
+    return {"success": float((succ.max(0) > 0).mean()), "final_dq": float(np.abs(q[-1] - q[0]).mean())}
