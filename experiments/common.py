@@ -54,12 +54,14 @@ def ppo_config(c: Any) -> ppo.PPOConfig:
     return typed(c).ppo
 
 
-def build_env(c: Any, num_envs: int | None = None, env_overrides: dict | None = None):
-    """``make_env`` from the config's ``env`` section (optionally with another env count, and ``env_overrides``
-    replacing some of its kwargs, e.g. ``{"physics_impl": "jax"}`` to act in another physics implementation)."""
+def build_env(c: Any, num_envs: int | None = None, env_overrides: dict | None = None, env_name: str | None = None):
+    """``make_env`` from the config's ``env`` section (optionally with another env count, ``env_overrides``
+    replacing some of its kwargs, e.g. ``{"physics_impl": "jax"}`` to act in another physics implementation, and
+    another registry name, e.g. ``parkour_hard`` for a ``parkour_hard_cl`` run)."""
     e = typed(c).env
     try:
-        return registry.make_env(e.name, num_envs or e.num_envs, **{**dict(e.kwargs), **(env_overrides or {})})
+        return registry.make_env(env_name or e.name, num_envs or e.num_envs,
+                                 **{**dict(e.kwargs), **(env_overrides or {})})
     except TypeError as err:  # an option the env factory does not take
         raise ValueError(f"bad config.env.kwargs {sorted(dict(e.kwargs))} for env {e.name!r}: {err}") from None
 
@@ -308,7 +310,7 @@ def _fill(target: Any, raw: Any) -> Any:
 
 
 def restore_policy(run_dir: str, envs_per_task: int, step: int | None = None, seed_index: int = 0,
-                   env_overrides: dict | None = None):
+                   env_overrides: dict | None = None, env_name: str | None = None):
     """A run's checkpointed policy, ready to act: ``(RunConfig, env, learner, learner state)``.
 
     The config is the checkpoint's own; the env is the run's, rebuilt with ``envs_per_task`` envs for every task
@@ -317,7 +319,8 @@ def restore_policy(run_dir: str, envs_per_task: int, step: int | None = None, se
     learner state of the checkpoint.
 
     A ``num_seeds > 1`` run's checkpoint holds every seed: ``seed_index`` picks one (seed ``seed + seed_index``).
-    ``env_overrides``: env kwargs replacing the run's (``build_env``), e.g. another ``physics_impl``.
+    ``env_overrides``: env kwargs replacing the run's (``build_env``), e.g. another ``physics_impl``; ``env_name``:
+    another registry name with the run's tasks (e.g. ``parkour_hard`` for a ``parkour_hard_cl`` run).
 
     Raises:
       ValueError: ``envs_per_task`` < 1, or ``seed_index`` outside the run's seeds. FileNotFoundError /
@@ -336,7 +339,7 @@ def restore_policy(run_dir: str, envs_per_task: int, step: int | None = None, se
         num_tasks = int(np.shape(stats["count"])[0])
     else:  # MT-PQN: no normaliser; the task ids of the checkpointed envs
         num_tasks = int(np.max(raw["env_state"]["task_id"])) + 1
-    env = build_env(rc, num_envs=envs_per_task * num_tasks, env_overrides=env_overrides)
+    env = build_env(rc, num_envs=envs_per_task * num_tasks, env_overrides=env_overrides, env_name=env_name)
     if env.task_set.envs_per_task != (envs_per_task,) * env.num_tasks:
         raise ValueError(f"could not give every task {envs_per_task} envs: {env.task_set.envs_per_task}")
     if rc.algo in config.OFF_POLICY:

@@ -21,15 +21,49 @@ def test_rows_follow_mtbench_go1_vanilla():
         go1_parkour.get_config("harder")
 
 
-def test_hard_cl_smoke_trains_and_logs_progress_per_terrain(tmp_path):
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    """``go1_parkour.py:hard_cl,smoke`` trained for its 2 iterations: (run dir, train's last record)."""
+    run = tmp_path_factory.mktemp("go1") / "run"
     c = go1_parkour.get_config("hard_cl,smoke")
-    c.run_dir = str(tmp_path / "run")
+    c.run_dir = str(run)
     c.tensorboard = c.plot = c.progress = False
-    rec = train.run(c)
+    return run, train.run(c)
+
+
+def test_hard_cl_smoke_trains_and_logs_progress_per_terrain(smoke_run):
+    run, rec = smoke_run
     assert rec["iteration"] == 2
-    with open(tmp_path / "run" / "metrics.jsonl") as f:
+    with open(run / "metrics.jsonl") as f:
         rows = [json.loads(line) for line in f]
     assert [r["iteration"] for r in rows] == [1, 2]
     names = [terrain.TERRAIN_NAMES[i] for i in sorted(terrain.IMPLEMENTED)]
     assert len(names) == 21 and all(f"task/{t}/progress" in rows[-1] for t in names)
     assert all(math.isfinite(r["loss/total"]) for r in rows) and not any(r["nonfinite"] for r in rows)
+
+
+def test_evaluate_a_hard_cl_policy_on_every_level_from_step_zero(smoke_run, monkeypatch):
+    """MTBench's test mode for Go1: each env's first episode, its goal progress; the hard_cl run tested on
+    ``parkour_hard`` (every level), episodes from step 0 although the run trained with ``random_init_step``."""
+    from experiments import common, evaluate
+    run, _ = smoke_run
+    built = []
+    real = common.restore_policy
+
+    def spy(*args):
+        out = real(*args)
+        built.append(out[1])
+        return out
+
+    monkeypatch.setattr(common, "restore_policy", spy)
+    res = evaluate.evaluate(str(run), episodes=1, max_steps=100, env_overrides={"active_boxes": 6},
+                            env_name="parkour_hard")
+    env = built[-1]
+    assert env.mode == "hard" and env.random_init_step is False and built[0].random_init_step is True
+    assert len(res) == 21
+    for name, r in res.items():  # 100 steps = the smoke episode: every env finishes its first episode
+        assert r["episodes"] == 1, name
+        assert 0.0 <= r["progress"] <= 1.0 and (r["progress"] * 8) % 1 == 0, (name, r)
+        assert r["success"] == float(r["progress"] == 1.0), (name, r)
+    table = evaluate.format_table(res)
+    assert table.splitlines()[0].split()[-1] == "progress" and table.splitlines()[-1].startswith("mean")
