@@ -105,7 +105,7 @@ def main(argv):
     try:
         overrides = json.loads(FLAGS.env_overrides)
         if not isinstance(overrides, dict):
-            raise ValueError(f"--env_overrides must be a JSON object, got {FLAGS.env_overrides!r}")
+            raise SystemExit(f"error: --env_overrides must be a JSON object, got {FLAGS.env_overrides!r}")
         res = evaluate(FLAGS.run_dir, FLAGS.episodes, FLAGS.step, FLAGS.seed, seed_index=FLAGS.seed_index,
                        env_overrides=overrides, env_name=FLAGS.env_name)
     except (FileNotFoundError, checkpoint.CheckpointError, ValueError) as e:

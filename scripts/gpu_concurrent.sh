@@ -13,7 +13,10 @@
 # it is copied to /tmp/runs/<name> and started with --resume. MuJoCo Warp configs (e.g. mt10_mtrl.py:pcgrad_warp)
 # need warp-lang: `start` first runs scripts/gpu_run.sh without a job, which installs .whl, unpacks the warp-lang parts
 # stashed by earlier `gpu_run.sh stash` calls and restores carried compile caches (WARP_CACHE_PATH as there).
-# `fetch` also writes each run's learner-only export (<name>_learner.tgz: the full 24k checkpoint holds the envs).
+# `fetch` also writes each run's learner-only export (<name>_learner.tgz: the full 24k checkpoint holds the envs);
+# FULL="name ..." also packs those runs' newest full checkpoint as a run directory (<name>_run.tgz: config,
+# provenance, metrics, checkpoints/<newest>), for envs whose state must survive a resume (Go1 hard_cl's curriculum
+# levels; a few MB at 4,096 envs): RESUME="name=DIR" from its unpacked <name>/ continues the same run.
 # PRE="name=CONFIG[@flags]" runs that one first (e.g. Go1 parkour's stage 1, go1_parkour.py:flat) and then starts RUNS
 # with --config.init_params_from=/tmp/runs/<name> (its parameters; docs/parkour.md, "Two-stage protocol"), detached.
 # MPS=1 starts NVIDIA's Multi-Process Service first (kernels of the runs then share the GPU instead of
@@ -80,7 +83,13 @@ case ${1:-} in
       [ -d "$d/checkpoints" ] && python3 -c "from mtjax import checkpoint; print('$name exported step', \
         checkpoint.export_learner('/tmp/runs/$name', '/tmp/runs/${name}_learner'))" \
         && tar czf "$OUT/${name}_learner.tgz" -C /tmp/runs "${name}_learner"
+      if [[ " ${FULL:-} " == *" $name "* ]] && [ -d "$d/checkpoints" ]; then
+        last=$(find "$d/checkpoints" -mindepth 1 -maxdepth 1 -name '[0-9]*' -printf '%f\n' | sort -n | tail -n 1)
+        files=("$name/config.json" "$name/metrics.jsonl" "$name/checkpoints/$last")
+        [ -f "$d/provenance.json" ] && files+=("$name/provenance.json")
+        tar czf "$OUT/${name}_run.tgz" -C /tmp/runs "${files[@]}" && echo "$name: full checkpoint $last packed"
+      fi
     done
     ls -la "$OUT" ;;
-  *) echo "usage: gpu_concurrent.sh start|follow|fetch (RUNS, RESUME, EXTRA, MPS, FOLLOW_S, CKPT_EVERY)"; exit 2 ;;
+  *) echo "usage: gpu_concurrent.sh start|follow|fetch (RUNS, RESUME, EXTRA, MPS, FOLLOW_S, CKPT_EVERY, FULL)"; exit 2 ;;
 esac
