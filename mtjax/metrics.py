@@ -17,6 +17,9 @@ import numpy as np
 __all__ = ["bootstrap_ci", "episode_metrics", "flatten_metrics", "iqm", "transform_diagnostics"]
 
 PER_TASK = ("success", "return", "length", "progress")
+# Logged like PER_TASK when the env's info has the key (read at episode ends): Go1 parkour's terrain ``level``
+# (the finished episode's difficulty row; hard_cl's curriculum moves it).
+OPTIONAL_PER_TASK = ("level",)
 
 
 def episode_metrics(done: jax.Array, info: dict, task_id: jax.Array, num_tasks: int) -> dict[str, jax.Array]:
@@ -29,15 +32,17 @@ def episode_metrics(done: jax.Array, info: dict, task_id: jax.Array, num_tasks: 
 
     Returns:
       ``task/episodes [T]`` counts, ``task/<x> [T]`` means over finished episodes (NaN where none finished),
-      and the scalars ``success``, ``return``, ``length``, ``progress``: means over tasks with episodes.
+      and the scalars ``success``, ``return``, ``length``, ``progress``: means over tasks with episodes; the same
+      for ``level`` where ``info`` has it (``OPTIONAL_PER_TASK``).
     """
     tid = jnp.broadcast_to(task_id, done.shape).reshape(-1)
     w = done.reshape(-1).astype(jnp.float32)
     count = jax.ops.segment_sum(w, tid, num_segments=num_tasks)
     out = {"task/episodes": count}
     has = count > 0
-    for name in PER_TASK:
-        x = info[f"episode_{name}"].reshape(-1).astype(jnp.float32)
+    columns = [(n, info[f"episode_{n}"]) for n in PER_TASK] + [(n, info[n]) for n in OPTIONAL_PER_TASK if n in info]
+    for name, column in columns:
+        x = column.reshape(-1).astype(jnp.float32)
         s = jax.ops.segment_sum(w * x, tid, num_segments=num_tasks)
         per_task = jnp.where(has, s / jnp.maximum(count, 1.0), jnp.nan)
         out[f"task/{name}"] = per_task

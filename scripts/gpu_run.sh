@@ -123,6 +123,14 @@ for j in "$@"; do
       (cd /tmp && tar czf - $(ls -d jaxcache warpcache 2>/dev/null)) | split -b 15m -d -a 1 - "$OUT/cache_part_"
       (cd "$OUT" && sha256sum cache_part_* > CACHESUMS) && ls -la "$OUT"/cache_part_* ;;
     parkour) job parkour 300 python3 experiments/benchmark_parkour.py --out="$OUT/parkour.json" ;;  # Go1 parkour MJX, 4,096 envs
+    parkour_eval) # the GPU side of docs/parkour.md's "CPU vs GPU" check: the session-30 learner exports (copied to
+      # runs/carry/ before device_tree.sh slim, carried with .whl) in MTBench's test mode, deterministic, on Warp and
+      # MJX-JAX; the same command on the 2-core CPU gave flat 0.09 (MJX-JAX) where GPU training logged 0.99
+      mkdir -p /tmp/c && for f in runs/carry/go1_parkour_*_learner_it*.tgz; do tar xzf "$f" -C /tmp/c; done
+      for impl in warp jax; do job "flat_$impl" 240 python3 -m experiments.evaluate --run_dir=/tmp/c/flat_learner \
+        --episodes=16 --env_overrides="{\"physics_impl\": \"$impl\"}"; done
+      job hard_warp 240 python3 -m experiments.evaluate --run_dir=/tmp/c/hard_learner --episodes=10 \
+        --env_overrides='{"physics_impl": "warp"}' --env_name=parkour_hard ;;
     parkourw) job parkourw 300 python3 experiments/benchmark_parkour.py --physics-impl warp --warp-graph-mode "${WGM:-default}" --out="$OUT/parkourw.json" ;;  # the same on MuJoCo Warp (after the stash calls)
     arm1|arm2) # the Sawyer arm option, MT10 at 24,576 envs, 1 or 2 substeps, Newton 6 (the configs' physics: mt10arm4)
       job "$j" 560 python3 experiments/benchmark_envs.py --envs 24576 --hand arm --frame-skip "${j#arm}" --iterations 6 \

@@ -39,6 +39,7 @@ def test_hard_cl_smoke_trains_and_logs_progress_per_terrain(smoke_run):
     assert [r["iteration"] for r in rows] == [1, 2]
     names = [terrain.TERRAIN_NAMES[i] for i in sorted(terrain.IMPLEMENTED)]
     assert len(names) == 21 and all(f"task/{t}/progress" in rows[-1] for t in names)
+    assert all(f"task/{t}/level" in rows[-1] for t in names) and "level" in rows[-1]  # the curriculum's row
     assert all(math.isfinite(r["loss/total"]) for r in rows) and not any(r["nonfinite"] for r in rows)
 
 

@@ -48,6 +48,18 @@ def test_episode_metrics_by_hand():
         np.testing.assert_allclose(m["progress"], 0.0, atol=0)
 
 
+def test_level_is_averaged_at_episode_ends_only_when_the_env_reports_it():
+    success = np.array([[1, G, G, 1], [G, 0, G, G], [1, G, G, 1]])
+    info = _info(success, np.zeros(DONE.shape))
+    m = _run(DONE, info)
+    assert "level" not in m and "task/level" not in m  # Meta-World: no level column
+    # Go1 parkour: info["level"] is the running episode's level at every step; only the done steps count.
+    level = np.array([[2, G, G, 9], [G, 4, G, G], [3, G, G, 5]], np.float32)
+    m = _run(DONE, {**info, "level": level})
+    np.testing.assert_allclose(m["task/level"], [(2 + 4 + 3) / 3, (9 + 5) / 2], rtol=1e-6)  # 3, 7
+    np.testing.assert_allclose(m["level"], 5.0, rtol=1e-6)
+
+
 def test_task_without_episodes_is_nan_and_left_out_of_the_mean():
     done = DONE & (TASK_ID == 0)[None, :]  # only task 0 finishes episodes
     success = np.array([[1, G, G, G], [G, 0, G, G], [0, G, G, G]])
