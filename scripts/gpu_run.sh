@@ -126,11 +126,22 @@ for j in "$@"; do
     parkour_eval) # the GPU side of docs/parkour.md's "CPU vs GPU" check: the session-30 learner exports (copied to
       # runs/carry/ before device_tree.sh slim, carried with .whl) in MTBench's test mode, deterministic, on Warp and
       # MJX-JAX; the same command on the 2-core CPU gave flat 0.09 (MJX-JAX) where GPU training logged 0.99
+      # here: mkdir -p runs/carry && cp benchmarks/results/runs/go1_parkour_{flat,hard}_warp_s41_h100_mps_learner_it*.tgz
+      # benchmarks/results/go1_parkour_flat_trace_cpu_jax.npz runs/carry/ (then slim, stash, and carry runs/carry, .whl)
       mkdir -p /tmp/c && for f in runs/carry/go1_parkour_*_learner_it*.tgz; do tar xzf "$f" -C /tmp/c; done
       for impl in warp jax; do job "flat_$impl" 240 python3 -m experiments.evaluate --run_dir=/tmp/c/flat_learner \
         --episodes=16 --env_overrides="{\"physics_impl\": \"$impl\"}"; done
       job hard_warp 240 python3 -m experiments.evaluate --run_dir=/tmp/c/hard_learner --episodes=10 \
-        --env_overrides='{"physics_impl": "warp"}' --env_name=parkour_hard ;;
+        --env_overrides='{"physics_impl": "warp"}' --env_name=parkour_hard
+      # step-by-step: the flat policy's trace on this GPU (both physics) to replay on the CPU, and the CPU's trace
+      # (runs/carry/go1_parkour_flat_trace_cpu_jax.npz) replayed here (scripts/parkour_trace.py; 8 files come back)
+      for impl in warp jax; do
+        job "trace_$impl" 180 python3 scripts/parkour_trace.py record --run_dir=/tmp/c/flat_learner \
+          --physics_impl=$impl --out="$OUT/trace_gpu_$impl.npz"
+        job "replay_$impl" 180 python3 scripts/parkour_trace.py replay --physics_impl=$impl \
+          --trace=runs/carry/go1_parkour_flat_trace_cpu_jax.npz --out="$OUT/replay_cpu_trace_on_gpu_$impl.json" >/dev/null
+      done
+      (cd "$OUT" && tar czf parkour_eval.tgz ./*.log ./*.npz ./*.json && rm -f ./*.log ./*.npz ./*.json) ;;  # 11 files: one
     parkourw) job parkourw 300 python3 experiments/benchmark_parkour.py --physics-impl warp --warp-graph-mode "${WGM:-default}" --out="$OUT/parkourw.json" ;;  # the same on MuJoCo Warp (after the stash calls)
     arm1|arm2) # the Sawyer arm option, MT10 at 24,576 envs, 1 or 2 substeps, Newton 6 (the configs' physics: mt10arm4)
       job "$j" 560 python3 experiments/benchmark_envs.py --envs 24576 --hand arm --frame-skip "${j#arm}" --iterations 6 \
