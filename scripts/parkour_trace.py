@@ -57,7 +57,7 @@ def _rollout(env, key, steps, act):
 
 
 def record():
-    rc, _, learner, ls = common.restore_policy(FLAGS.run_dir, 1, None, 0, {"physics_impl": FLAGS.physics_impl})
+    _, _, learner, ls = common.restore_policy(FLAGS.run_dir, 1, None, 0, {"physics_impl": FLAGS.physics_impl})
     tasks = FLAGS.tasks.split(",")
     env = _env(FLAGS.mode, tasks, FLAGS.envs, FLAGS.physics_impl)
     out = jax.jit(lambda k: _rollout(env, k, FLAGS.steps, lambda o, tid, t: learner.mean_action(ls, o, tid)))(
