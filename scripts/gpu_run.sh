@@ -125,7 +125,7 @@ for j in "$@"; do
     parkour) job parkour 300 python3 experiments/benchmark_parkour.py --out="$OUT/parkour.json" ;;  # Go1 parkour MJX, 4,096 envs
     parkour_eval) # the GPU side of docs/parkour.md's "CPU vs GPU" check: the session-30 learner exports (copied to
       # runs/carry/ before device_tree.sh slim, carried with .whl) in MTBench's test mode, deterministic, on Warp and
-      # MJX-JAX; the same command on the 2-core CPU gave flat 0.09 (MJX-JAX) where GPU training logged 0.99
+      # MJX-JAX; the same command on the 2-core CPU gave flat 0.109 (MJX-JAX) where GPU training logged 0.994
       # here: mkdir -p runs/carry && cp benchmarks/results/runs/go1_parkour_{flat,hard}_warp_s41_h100_mps_learner_it*.tgz
       # benchmarks/results/go1_parkour_flat_trace_cpu_jax.npz runs/carry/ (then slim, stash, and carry runs/carry, .whl)
       mkdir -p /tmp/c && for f in runs/carry/go1_parkour_*_learner_it*.tgz; do tar xzf "$f" -C /tmp/c; done
@@ -134,7 +134,7 @@ for j in "$@"; do
       job hard_warp 240 python3 -m experiments.evaluate --run_dir=/tmp/c/hard_learner --episodes=10 \
         --env_overrides='{"physics_impl": "warp"}' --env_name=parkour_hard
       # step-by-step: the flat policy's trace on this GPU (both physics) to replay on the CPU, and the CPU's trace
-      # (runs/carry/go1_parkour_flat_trace_cpu_jax.npz) replayed here (scripts/parkour_trace.py; 8 files come back)
+      # (runs/carry/go1_parkour_flat_trace_cpu_jax.npz) replayed here (scripts/parkour_trace.py); all in one .tgz
       for impl in warp jax; do
         job "trace_$impl" 180 python3 scripts/parkour_trace.py record --run_dir=/tmp/c/flat_learner \
           --physics_impl=$impl --out="$OUT/trace_gpu_$impl.npz"
