@@ -123,9 +123,9 @@ for j in "$@"; do
       (cd /tmp && tar czf - $(ls -d jaxcache warpcache 2>/dev/null)) | split -b 15m -d -a 1 - "$OUT/cache_part_"
       (cd "$OUT" && sha256sum cache_part_* > CACHESUMS) && ls -la "$OUT"/cache_part_* ;;
     parkour) job parkour 300 python3 experiments/benchmark_parkour.py --out="$OUT/parkour.json" ;;  # Go1 parkour MJX, 4,096 envs
-    parkour_eval) # the GPU side of docs/parkour.md's "CPU vs GPU" check: the session-30 learner exports (copied to
-      # runs/carry/ before device_tree.sh slim, carried with .whl) in MTBench's test mode, deterministic, on Warp and
-      # MJX-JAX; the same command on the 2-core CPU gave flat 0.109 (MJX-JAX) where GPU training logged 0.994
+    parkour_eval) # Go1 test mode on the GPU: the session-30 learner exports (copied to runs/carry/ before
+      # device_tree.sh slim, carried with .whl), deterministic, on Warp and MJX-JAX (the CPU's numbers:
+      # benchmarks/results/go1_parkour_policies_cpu_eval.json), and the CPU-vs-GPU step-by-step trace check
       # here: mkdir -p runs/carry && cp benchmarks/results/runs/go1_parkour_{flat,hard}_warp_s41_h100_mps_learner_it*.tgz
       # benchmarks/results/go1_parkour_flat_trace_cpu_jax.npz runs/carry/ (then slim, stash, and carry runs/carry, .whl)
       mkdir -p /tmp/c && for f in runs/carry/go1_parkour_*_learner_it*.tgz; do tar xzf "$f" -C /tmp/c; done

@@ -57,10 +57,11 @@ def _rollout(env, key, steps, act):
 
 
 def record():
-    _, _, learner, ls = common.restore_policy(FLAGS.run_dir, 1, None, 0, {"physics_impl": FLAGS.physics_impl})
+    rc, _, learner, ls = common.restore_policy(FLAGS.run_dir, 1, None, 0, {"physics_impl": FLAGS.physics_impl})
+    policy = common.deterministic_policy(rc, learner, ls)  # the mean, clipped as in training
     tasks = FLAGS.tasks.split(",")
     env = _env(FLAGS.mode, tasks, FLAGS.envs, FLAGS.physics_impl)
-    out = jax.jit(lambda k: _rollout(env, k, FLAGS.steps, lambda o, tid, t: learner.mean_action(ls, o, tid)))(
+    out = jax.jit(lambda k: _rollout(env, k, FLAGS.steps, lambda o, tid, t: policy(o, tid)))(
         jax.random.key(FLAGS.seed))
     pos, q, obs, act, done, prog = map(np.asarray, out)
     np.savez_compressed(FLAGS.out, pos=pos, q=q, obs=obs, action=act, done=done, progress=prog,

@@ -68,3 +68,22 @@ def test_evaluate_a_hard_cl_policy_on_every_level_from_step_zero(smoke_run, monk
         assert r["success"] == float(r["progress"] == 1.0), (name, r)
     table = evaluate.format_table(res)
     assert table.splitlines()[0].split()[-1] == "progress" and table.splitlines()[-1].startswith("mean")
+
+
+def test_evaluation_clips_the_mean_action_as_the_trainer_clips_its_samples():
+    """The trainer hands the env ``clip(action, -1, 1)`` (rl_games' clip_actions); evaluation must too: the Go1
+    policies of session 30 drive their means to ~4 rad behind that clip and fall when the env (which takes +-5)
+    gets the raw mean (docs/parkour.md, "Results")."""
+    import types
+
+    import jax.numpy as jnp
+    import numpy as np
+
+    from experiments import common
+    from mtjax.algos import on_policy
+
+    mean = jnp.array([[-3.0, -0.25, 0.5, 4.2]])
+    fake = types.SimpleNamespace(mean_action=lambda ls, obs, tid: mean)
+    policy = common.deterministic_policy(go1_parkour.get_config("hard,smoke"), fake, None)
+    np.testing.assert_array_equal(np.asarray(policy(None, None)), [[-1.0, -0.25, 0.5, 1.0]])
+    np.testing.assert_array_equal(np.asarray(on_policy.env_action(mean)), [[-1.0, -0.25, 0.5, 1.0]])

@@ -40,8 +40,9 @@ def get_config(arg: str = ""):
     c.env.num_envs = 4096
     # Options forwarded to make_env (ParkourEnv): 2000-step episodes (40 s), action scale 1, 6 active box slots
     # (sphere slots: 3 when sphere terrains are in the set), a fixed 21-wide one-hot (MTBench's; column = terrain id).
-    # action_clip 5.0: go1-PPO-Vanilla's reading (1.0: rl_games' clip_actions, the other reading of MTBench's
-    # launch scripts; docs/deviations.md)
+    # action_clip 5.0: go1-PPO-Vanilla's task clamp; it never binds here, as the trainer hands the env
+    # clip(action, -1, 1) (rl_games' clip_actions, the "go1-PPO-clip" reading of MTBench's launch scripts;
+    # docs/deviations.md)
     c.env.kwargs = {"episode_length": 2000, "action_scale": 1.0, "action_clip": 5.0, "active_boxes": 6,
                     "num_task_slots": 21, "physics_impl": "jax", "warp_graph_mode": "default"}
     if row == "flat":

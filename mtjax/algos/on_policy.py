@@ -30,7 +30,7 @@ from mtjax import metrics as mt_metrics
 from mtjax.algos import grpo, ppo, pqn
 from mtjax.envs import Env, EnvState
 
-__all__ = ["LEARNERS", "TrainState", "Trainer", "act_and_clip", "finish_iteration", "iteration_keys", "make_learner",
+__all__ = ["LEARNERS", "TrainState", "Trainer", "act_and_clip", "env_action", "finish_iteration", "iteration_keys", "make_learner",
            "make_train", "rollout_step", "run_iteration"]
 
 # algo name -> learner factory with ``ppo.make_learner``'s signature.
@@ -156,7 +156,13 @@ def act_and_clip(learner: ppo.Learner, ls: ppo.LearnerState, obs: jax.Array, tas
     The log-prob is of the unclipped sample (rl_games).
     """
     action, log_prob, value = learner.act(ls, obs, task_id, key)
-    return action, log_prob, value, jnp.clip(action, -1.0, 1.0)
+    return action, log_prob, value, env_action(action)
+
+
+def env_action(action: jax.Array) -> jax.Array:
+    """What the env receives of a policy's action: clipped to [-1, 1] (rl_games' ``clip_actions``, on in training
+    and in evaluation alike; an env with a wider range, Go1 parkour's +-5, never sees more than +-1)."""
+    return jnp.clip(action, -1.0, 1.0)
 
 
 def finish_iteration(learner: ppo.Learner, num_tasks: int, ls: ppo.LearnerState, tr: dict, last_obs: jax.Array,
