@@ -126,11 +126,13 @@ def env_steps_per_iteration(c: Any, env) -> int:
 def deterministic_policy(c: Any, learner: Any, ls: Any):
     """``(obs [N, O], task_id [N]) -> action [N, A]`` without exploration: the Gaussian mean (MT-PPO, MT-GRPO), the
     greedy bins (MT-PQN), ``tanh`` of the actor's mean (MT-SAC, FastTD3). On-policy actions are clipped to [-1, 1]
-    as the trainer's rollout clips them (``on_policy.env_action``): Go1 parkour's env would take +-5 rad, and its
-    policies, trained behind the clip, drive their means to ~4 (they fall without the clip)."""
-    if typed(c).algo in config.OFF_POLICY:
+    as the trainer's rollout clips them (``on_policy.env_action``, ``ppo.clip_actions``): Go1 parkour's env would
+    take +-5 rad, and its policies, trained behind the clip, drive their means to ~4 (they fall without the clip)."""
+    rc = typed(c)
+    if rc.algo in config.OFF_POLICY:
         return lambda obs, tid: learner.act(ls, obs, tid, jax.random.key(0), deterministic=True)
-    return lambda obs, tid: on_policy.env_action(learner.mean_action(ls, obs, tid))
+    clip = getattr(rc.learner_config, "clip_actions", True)
+    return lambda obs, tid: on_policy.env_action(learner.mean_action(ls, obs, tid), clip)
 
 
 def open_run(rc: config.RunConfig, resume: bool, overwrite: bool) -> dict | None:

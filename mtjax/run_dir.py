@@ -37,6 +37,9 @@ __all__ = ["RESUMABLE_KEYS", "RunDirError", "check_fresh", "config_diff", "quara
 RESUMABLE_KEYS = ("total_iterations", "iters_per_call", "checkpoint_every", "tensorboard", "progress", "plot",
                   "run_dir", "max_abs_loss", "isaacgym", "ppo.lr", "num_devices", "env.kwargs.physics_graphs",
                   "env.kwargs.level_barriers", "env.kwargs.physics_impl", "env.kwargs.warp_graph_mode")
+# Keys added to the configs after runs were written, with the value every earlier run had: a resume from such a
+# run (its config.json lacks the key) may name them at that value (e.g. ppo.clip_actions, session 30).
+ADDED_KEYS = {"ppo.clip_actions": True}
 RUN_FILES = ("config.json", "metrics.jsonl", "checkpoints", "damaged_checkpoints", "task_success.png",
              "provenance.json")
 
@@ -157,7 +160,7 @@ def resume_diff(old: dict, new: dict, resumable: tuple[str, ...] = RESUMABLE_KEY
     Raises:
       RunDirError: a change outside ``RESUMABLE_KEYS``.
     """
-    diff = config_diff(old, new)
+    diff = {k: v for k, v in config_diff(old, new).items() if not (k in ADDED_KEYS and v == (None, ADDED_KEYS[k]))}
     bad = {k: v for k, v in diff.items() if not any(k == r or k.startswith(r + ".") for r in resumable)}
     if bad:
         lines = "; ".join(f"{k}: {o!r} -> {n!r}" for k, (o, n) in bad.items())

@@ -87,3 +87,9 @@ def test_evaluation_clips_the_mean_action_as_the_trainer_clips_its_samples():
     policy = common.deterministic_policy(go1_parkour.get_config("hard,smoke"), fake, None)
     np.testing.assert_array_equal(np.asarray(policy(None, None)), [[-1.0, -0.25, 0.5, 1.0]])
     np.testing.assert_array_equal(np.asarray(on_policy.env_action(mean)), [[-1.0, -0.25, 0.5, 1.0]])
+    # go1-PPO-Vanilla's reading: no clip in training or evaluation (the env clamps at its own +-5)
+    vanilla = go1_parkour.get_config("hard,smoke")
+    vanilla.ppo.clip_actions = False
+    np.testing.assert_array_equal(np.asarray(common.deterministic_policy(vanilla, fake, None)(None, None)),
+                                  np.asarray(mean))
+    assert go1_parkour.get_config("hard").ppo.clip_actions is True  # what every Go1 run here used

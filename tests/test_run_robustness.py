@@ -328,3 +328,12 @@ def test_resume_may_change_how_the_mjx_physics_is_compiled_but_not_the_physics()
     new["env"]["kwargs"]["frame_skip"] = 1
     with pytest.raises(run_dir.RunDirError, match=r"env\.kwargs\.frame_skip: 2 -> 1"):
         run_dir.resume_diff(old, new)
+
+
+def test_a_run_written_before_clip_actions_existed_resumes_at_the_value_it_had():
+    old = {"ppo": {"lr": 5e-4}}
+    assert run_dir.resume_diff(old, {"ppo": {"lr": 5e-4, "clip_actions": True}}) == {}  # every earlier run clipped
+    with pytest.raises(run_dir.RunDirError, match=r"ppo\.clip_actions: None -> False"):
+        run_dir.resume_diff(old, {"ppo": {"lr": 5e-4, "clip_actions": False}})
+    with pytest.raises(run_dir.RunDirError, match=r"ppo\.clip_actions: True -> False"):
+        run_dir.resume_diff({"ppo": {"clip_actions": True}}, {"ppo": {"clip_actions": False}})

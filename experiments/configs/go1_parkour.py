@@ -40,9 +40,8 @@ def get_config(arg: str = ""):
     c.env.num_envs = 4096
     # Options forwarded to make_env (ParkourEnv): 2000-step episodes (40 s), action scale 1, 6 active box slots
     # (sphere slots: 3 when sphere terrains are in the set), a fixed 21-wide one-hot (MTBench's; column = terrain id).
-    # action_clip 5.0: go1-PPO-Vanilla's task clamp; it never binds here, as the trainer hands the env
-    # clip(action, -1, 1) (rl_games' clip_actions, the "go1-PPO-clip" reading of MTBench's launch scripts;
-    # docs/deviations.md)
+    # action_clip 5.0: go1-PPO-Vanilla's task clamp; it binds only with ppo.clip_actions False (below; with True the
+    # trainer hands the env clip(action, -1, 1): docs/deviations.md)
     c.env.kwargs = {"episode_length": 2000, "action_scale": 1.0, "action_clip": 5.0, "active_boxes": 6,
                     "num_task_slots": 21, "physics_impl": "jax", "warp_graph_mode": "default"}
     if row == "flat":
@@ -54,7 +53,10 @@ def get_config(arg: str = ""):
         "kl_reference": "previous_epoch", "value_norm_clip": 5.0, "stats_init_count": 1.0, "obs_norm_clip": 0.0,
         "obs_norm_eps": 1e-8, "gamma": 0.99, "lam": 0.95, "clip": 0.2, "critic_coef": 4.0, "entropy_coef": 0.001, "bound_coef": 0.0,
         "max_grad_norm": 1.0, "adam_eps": 1e-8, "normalize_obs": False, "normalize_value": False,
-        "normalize_advantage": True, "value_bootstrap": True, "log_std_init": 1.0})
+        "normalize_advantage": True, "value_bootstrap": True, "log_std_init": 1.0,
+        # clip_actions True: rl_games' clip to [-1, 1], the "go1-PPO-clip-Vanilla" MTBench's launch scripts name and
+        # every Go1 run here used; False = go1-PPO-Vanilla's yaml (the env's action_clip +-5 then binds)
+        "clip_actions": True})
     c.net = ml_collections.ConfigDict()
     c.net.actor_net = "mlp"
     c.net.critic_net = "mlp"

@@ -135,7 +135,7 @@ def make_host_train(cfg: ppo.PPOConfig, env: Any, init_fn: Callable, apply_fn: C
     """
     learner = ppo.make_learner(cfg, init_fn, apply_fn, env.task_set, env.obs_size, env.action_size, tx=tx)
     o, goal = env.obs_size, bool(getattr(env, "goal_progress", False))
-    act = jax.jit(functools.partial(on_policy.act_and_clip, learner))
+    act = jax.jit(functools.partial(on_policy.act_and_clip, learner, clip=cfg.clip_actions))
     act_packed = jax.jit(lambda ls, block, tid, key: act(ls, block[:, :o], tid, key))  # obs: the first O columns
     finish = jax.jit(functools.partial(on_policy.finish_iteration, learner, env.task_set.num_tasks),
                      donate_argnums=0)

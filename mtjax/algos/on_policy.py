@@ -90,7 +90,7 @@ def make_train(cfg: ppo.PPOConfig, env: Env, init_fn: Callable, apply_fn: Callab
         return TrainState(learner=learner.init(k_learn), env_state=env.reset(k_env), key=k_run,
                           iteration=jnp.zeros((), jnp.int32))
 
-    act = functools.partial(act_and_clip, learner)
+    act = functools.partial(act_and_clip, learner, clip=getattr(cfg, "clip_actions", True))
     finish = functools.partial(finish_iteration, learner, ts_.num_tasks)
 
     def _rollout(ls, es, step_keys):
@@ -150,19 +150,21 @@ def iteration_keys(key: jax.Array, iteration: jax.Array, horizon: int) -> tuple[
 
 
 def act_and_clip(learner: ppo.Learner, ls: ppo.LearnerState, obs: jax.Array, task_id: jax.Array,
-                 key: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
-    """Samples the policy: ``(action, log_prob, value, action clipped to [-1, 1] for the env)``.
+                 key: jax.Array, clip: bool = True) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
+    """Samples the policy: ``(action, log_prob, value, the env's action)``, the last clipped to [-1, 1] unless
+    ``clip`` is False (``env_action``).
 
     The log-prob is of the unclipped sample (rl_games).
     """
     action, log_prob, value = learner.act(ls, obs, task_id, key)
-    return action, log_prob, value, env_action(action)
+    return action, log_prob, value, env_action(action, clip)
 
 
-def env_action(action: jax.Array) -> jax.Array:
-    """What the env receives of a policy's action: clipped to [-1, 1] (rl_games' ``clip_actions``, on in training
-    and in evaluation alike; an env with a wider range, Go1 parkour's +-5, never sees more than +-1)."""
-    return jnp.clip(action, -1.0, 1.0)
+def env_action(action: jax.Array, clip: bool = True) -> jax.Array:
+    """What the env receives of a policy's action, in training and evaluation alike: clipped to [-1, 1] (rl_games'
+    ``clip_actions``, ``PPOConfig.clip_actions``), or unchanged (an env with a wider range, Go1 parkour's +-5, then
+    clamps it itself)."""
+    return jnp.clip(action, -1.0, 1.0) if clip else action
 
 
 def finish_iteration(learner: ppo.Learner, num_tasks: int, ls: ppo.LearnerState, tr: dict, last_obs: jax.Array,

@@ -55,6 +55,9 @@ class PPOConfig:
       mtrl: multi-task gradient method name ("mean" is plain PPO). mtrl_target: "critic", "actor" or "both".
       mtrl_kwargs: keyword arguments of the method, as a tuple of ``(name, value)`` pairs (hashable).
       log_std_init: initial log standard deviation of the policy.
+      clip_actions: hand the env ``clip(action, -1, 1)`` (rl_games' ``clip_actions``, its default and MTBench's
+        Meta-World setting; also applied in evaluation). False passes the sample unclipped (MTBench's
+        go1-PPO-Vanilla yaml: the Go1 env clamps at its own +-5).
       grpo_exp_loss: MT-GRPO only: differentiate ``exp`` of each task's loss (MTBench's FAMO-GRPO: FAMO needs
         positive task losses, ``l_k = exp(mean_k(a - ent + bound))``); off for plain MT-GRPO.
     """
@@ -89,6 +92,7 @@ class PPOConfig:
     mtrl_kwargs: tuple = ()
     log_std_init: float = 0.0
     grpo_exp_loss: bool = False
+    clip_actions: bool = True
 
     def __post_init__(self):
         positive = ("horizon", "epochs", "minibatch_size", "lr", "max_grad_norm", "kl_threshold")
