@@ -27,8 +27,8 @@ def _define_flags() -> None:
     flags.DEFINE_integer("step", None, "Checkpoint step (default: the newest readable one).")
     flags.DEFINE_integer("seed", 0, "Evaluation seed.")
     flags.DEFINE_integer("seed_index", 0, "Which seed of a num_seeds > 1 run (0 = the config's seed).")
-    flags.DEFINE_string("env_overrides", "{}", 'JSON of env kwargs replacing the run\'s, e.g. \'{"physics_impl": "jax"}\' '
-                        '(act in MJX-JAX on a CPU after MuJoCo Warp training).')
+    flags.DEFINE_string("env_overrides", "{}", "JSON of env kwargs replacing the run's, e.g. "
+                        '\'{"physics_impl": "jax"}\' (act in MJX-JAX on a CPU after MuJoCo Warp training).')
     flags.DEFINE_string("env_name", None, "Another registry env with the run's tasks (default: the run's), e.g. "
                         "parkour_hard to test a parkour_hard_cl policy on every level.")
 
@@ -41,14 +41,14 @@ def evaluate(run_dir: str, episodes: int = 10, step: int | None = None, seed: in
     Uses the newest readable checkpoint unless ``step`` is given (a damaged one is skipped with a warning line);
     ``seed_index`` picks one seed of a ``num_seeds > 1`` run; ``env_overrides`` replace env kwargs of the run's
     config and ``env_name`` its registry name. Every episode starts at step 0: a run trained with
-    ``random_init_step`` (Go1 parkour's default) is evaluated without it, else its first episodes would be cut short. Each env's first finished episode counts
-    (MTBench's test mode); envs where the goal-progress metric exists (Go1 parkour) also report ``progress``.
+    ``random_init_step`` (Go1 parkour's default) is evaluated without it, else its first episodes would be cut
+    short. Each env's first finished episode counts (MTBench's test mode); envs where the goal-progress metric
+    exists (Go1 parkour) also report ``progress``.
     """
     overrides = dict(env_overrides or {})
     rc, env, learner, ls = common.restore_policy(run_dir, episodes, step, seed_index, overrides, env_name)
-    if getattr(env, "random_init_step", False) and "random_init_step" not in overrides:
-        rc, env, learner, ls = common.restore_policy(run_dir, episodes, step, seed_index,
-                                                     {**overrides, "random_init_step": False}, env_name)
+    if getattr(env, "random_init_step", False) and "random_init_step" not in overrides:  # the env again, only
+        env = common.build_env(rc, env.task_set.num_envs, {**overrides, "random_init_step": False}, env_name)
     policy = common.deterministic_policy(rc, learner, ls)
     horizon = int(max_steps or getattr(env, "episode_length", 500)) + 1
 

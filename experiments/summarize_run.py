@@ -103,10 +103,10 @@ def plot(summary: dict, path: str) -> None:
     import matplotlib.pyplot as plt
 
     curve = summary["success_curve"]
+    many = len(summary["final_task_success"]) > 10  # the default cycle repeats after 10 colours
     fig, axes = plt.subplots(1, 2, figsize=(13, 5), sharey=True)
     for ax, key, label in ((axes[0], "env_steps", "env steps"), (axes[1], "wall_min", "wall-clock minutes")):
         x = [p[key] for p in curve]
-        many = len(summary["final_task_success"]) > 10  # the default cycle repeats after 10 colours
         for i, t in enumerate(summary["final_task_success"]):
             pts = [(xi, p["task_success"][t]) for xi, p in zip(x, curve) if _finite(p["task_success"][t])]
             style = {"color": plt.get_cmap("tab20")(i % 20), "ls": "-" if i < 20 else ":"} if many else {}
@@ -116,7 +116,7 @@ def plot(summary: dict, path: str) -> None:
         ax.set_xlabel(label)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel(summary.get("metric_label", "success (MTBench metric)"))
-    if len(summary["final_task_success"]) > 10:
+    if many:
         axes[1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     else:
         axes[1].legend(fontsize=7, loc="lower right")

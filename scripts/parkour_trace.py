@@ -1,7 +1,7 @@
 """Record a Go1 parkour policy's closed-loop trace on one machine and replay its actions open loop on another.
 
-Settles whether two physics (the GPU's and the CPU's; MuJoCo Warp and MJX-JAX) step the parkour scene alike in the
-states a trained policy visits (``docs/parkour.md``, "Results": the GPU-trained policies fail in the CPU's physics).
+Checks whether two physics (the GPU's and the CPU's; MuJoCo Warp and MJX-JAX) step the parkour scene alike in the
+states a trained policy visits (``docs/parkour.md``, "Results", "The action clip").
 
 Record (deterministic policy, envs from ``reset(key(seed))`` at step 0, domain randomisation as configured)::
 
@@ -82,7 +82,8 @@ def replay():
     pos, q, obs, _, done, prog = map(np.asarray, out)
     dpos = np.linalg.norm(pos - tr["pos"], axis=-1)  # [T, N]
     first = [int(np.argmax(dpos[:, e] > 0.01)) if (dpos[:, e] > 0.01).any() else None for e in range(dpos.shape[1])]
-    at = {int(t): {"base_m": dpos[t].round(4).tolist(), "joint_rad_max": np.abs(q[t] - tr["q"][t]).max(-1).round(4).tolist(),
+    at = {int(t): {"base_m": dpos[t].round(4).tolist(),
+                   "joint_rad_max": np.abs(q[t] - tr["q"][t]).max(-1).round(4).tolist(),
                    "obs_max": np.abs(obs[t] - tr["obs"][t]).max(-1).round(4).tolist()}
           for t in (0, 1, 2, 5, 10, 25, 50, 100) if t < dpos.shape[0]}
     res = {"trace": meta, "replay": {"physics_impl": FLAGS.physics_impl, "platform": jax.default_backend(),

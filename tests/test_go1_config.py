@@ -48,19 +48,24 @@ def test_evaluate_a_hard_cl_policy_on_every_level_from_step_zero(smoke_run, monk
     ``parkour_hard`` (every level), episodes from step 0 although the run trained with ``random_init_step``."""
     from experiments import common, evaluate
     run, _ = smoke_run
-    built = []
-    real = common.restore_policy
+    built, restored = [], []
+    real_build, real_restore = common.build_env, common.restore_policy
 
-    def spy(*args):
-        out = real(*args)
-        built.append(out[1])
-        return out
+    def spy_build(*args, **kwargs):
+        built.append(real_build(*args, **kwargs))
+        return built[-1]
 
-    monkeypatch.setattr(common, "restore_policy", spy)
+    def spy_restore(*args):
+        restored.append(args)
+        return real_restore(*args)
+
+    monkeypatch.setattr(common, "build_env", spy_build)
+    monkeypatch.setattr(common, "restore_policy", spy_restore)
     res = evaluate.evaluate(str(run), episodes=1, max_steps=100, env_overrides={"active_boxes": 6},
                             env_name="parkour_hard")
     env = built[-1]
     assert env.mode == "hard" and env.random_init_step is False and built[0].random_init_step is True
+    assert len(restored) == 1  # the checkpoint is read once; only the env is built again
     assert len(res) == 21
     for name, r in res.items():  # 100 steps = the smoke episode: every env finishes its first episode
         assert r["episodes"] == 1, name

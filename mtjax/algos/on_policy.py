@@ -30,8 +30,8 @@ from mtjax import metrics as mt_metrics
 from mtjax.algos import grpo, ppo, pqn
 from mtjax.envs import Env, EnvState
 
-__all__ = ["LEARNERS", "TrainState", "Trainer", "act_and_clip", "env_action", "finish_iteration", "iteration_keys", "make_learner",
-           "make_train", "rollout_step", "run_iteration"]
+__all__ = ["LEARNERS", "TrainState", "Trainer", "act_and_clip", "env_action", "finish_iteration", "iteration_keys",
+           "make_learner", "make_train", "rollout_step", "run_iteration"]
 
 # algo name -> learner factory with ``ppo.make_learner``'s signature.
 LEARNERS: dict[str, Callable[..., ppo.Learner]] = {"ppo": ppo.make_learner, "grpo": grpo.make_learner,
