@@ -20,7 +20,9 @@ elif [ ! -f /tmp/site/.done ]; then
 fi
 # warp-lang (MuJoCo Warp's runtime, physics_impl="warp") is larger than one call may carry: scripts/warp_parts.sh
 # splits it into .wp1, .wp2, .wp3 (each carried by its own call, stashed under /tmp/wparts by the job "stash"); once every
-# part is there it is unpacked into /tmp/site.
+# part is there it is unpacked into /tmp/site. Every call also stashes the parts it carries before that check (since
+# session 31), so the call that carries the last part can run its job at once (no separate `stash` call needed).
+for d in .wp[0-9]*; do [ -d "$d" ] && mkdir -p /tmp/wparts && cp "$d"/* /tmp/wparts/; done
 if [ -f /tmp/wparts/SHA256SUMS ] && [ ! -f /tmp/site/.warp ] && (cd /tmp/wparts && sha256sum -c --quiet SHA256SUMS); then
   mkdir -p /tmp/site && cat /tmp/wparts/warp_part_* | xz -d | tar x -C /tmp/site && touch /tmp/site/.warp \
     && echo "warp-lang unpacked into /tmp/site"
