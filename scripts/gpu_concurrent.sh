@@ -12,7 +12,7 @@
 # RESUME="name=DIR ..." continues run <name> from a run directory (e.g. a learner export unpacked on the device):
 # it is copied to /tmp/runs/<name> and started with --resume. MuJoCo Warp configs (e.g. mt10_mtrl.py:pcgrad_warp)
 # need warp-lang: `start` first runs scripts/gpu_run.sh without a job, which installs .whl, unpacks the warp-lang parts
-# stashed by earlier `gpu_run.sh stash` calls and restores carried compile caches (WARP_CACHE_PATH as there).
+# kept by earlier calls (and this one) and restores carried compile caches (WARP_CACHE_PATH as there).
 # `fetch` also writes each run's learner-only export (<name>_learner.tgz: the full 24k checkpoint holds the envs);
 # FULL="name ..." also packs those runs' newest full checkpoint as a run directory (<name>_run.tgz: config,
 # provenance, metrics, checkpoints/<newest>), for envs whose state must survive a resume (Go1 hard_cl's curriculum

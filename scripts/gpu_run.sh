@@ -18,21 +18,21 @@ if [ ! -f /tmp/site/.done ] && compgen -G "/tmp/whlstash/mujoco-[0-9]*.whl" > /d
 elif [ ! -f /tmp/site/.done ]; then
   echo "wheels so far: $(ls /tmp/whlstash 2>/dev/null | tr '\n' ' ') (installed once mujoco and mujoco-mjx are both carried)"
 fi
+# Every call keeps the parts it carries (.wp1, .wp2, .wp3: warp-lang; .wpc: compile caches) under /tmp/wparts before
+# the checks below, so the call that carries the last part runs its job at once (since session 31; before, each part
+# needed a `stash` call).
+for d in .wp*; do [ -d "$d" ] && mkdir -p /tmp/wparts && cp "$d"/* /tmp/wparts/; done
 # warp-lang (MuJoCo Warp's runtime, physics_impl="warp") is larger than one call may carry: scripts/warp_parts.sh
-# splits it into .wp1, .wp2, .wp3 (each carried by its own call, stashed under /tmp/wparts by the job "stash"); once every
-# part is there it is unpacked into /tmp/site. Every call also stashes the parts it carries before that check (since
-# session 31), so the call that carries the last part can run its job at once (no separate `stash` call needed).
-for d in .wp[0-9]*; do [ -d "$d" ] && mkdir -p /tmp/wparts && cp "$d"/* /tmp/wparts/; done
+# splits it into .wp1, .wp2, .wp3 (each carried by its own call); once every part is there it is unpacked into /tmp/site.
 if [ -f /tmp/wparts/SHA256SUMS ] && [ ! -f /tmp/site/.warp ] && (cd /tmp/wparts && sha256sum -c --quiet SHA256SUMS); then
   mkdir -p /tmp/site && cat /tmp/wparts/warp_part_* | xz -d | tar x -C /tmp/site && touch /tmp/site/.warp \
     && echo "warp-lang unpacked into /tmp/site"
 fi
 # Compile caches from an earlier machine (job cache_fetch: XLA's persistent cache and Warp's kernel cache, split into
-# cache_part_* with CACHESUMS): put the fetched files into .wpc/ here (git-excluded), carry .wpc with a stash call (or
+# cache_part_* with CACHESUMS): put the fetched files into .wpc/ here (git-excluded), carry .wpc with any call (or
 # beside .whl when small enough); once every part is under /tmp/wparts they are unpacked into /tmp. Same card kind and
 # versions only (both caches key on them; a mismatch just compiles afresh).
 export WARP_CACHE_PATH=${WARP_CACHE_PATH:-/tmp/warpcache}
-[ -d .wpc ] && mkdir -p /tmp/wparts && cp .wpc/* /tmp/wparts/
 if [ -f /tmp/wparts/CACHESUMS ] && [ ! -f /tmp/.caches_restored ] && (cd /tmp/wparts && sha256sum -c --quiet CACHESUMS); then
   cat /tmp/wparts/cache_part_* | tar xz -C /tmp && touch /tmp/.caches_restored \
     && echo "compile caches restored: $(du -sh /tmp/jaxcache /tmp/warpcache 2>/dev/null | tr '\n' ' ')"
@@ -90,8 +90,8 @@ job() {  # job NAME LIMIT_S CMD...
 }
 for j in "$@"; do
   case $j in
-    stash) # keeps the carried warp-lang parts (.wp1, .wp2, ...) under /tmp/wparts for a later call's unpacking
-      mkdir -p /tmp/wparts && for d in .wp*; do [ -d "$d" ] && cp "$d"/* /tmp/wparts/; done; ls -la /tmp/wparts ;;
+    stash) # a call that only carries parts (every call keeps them under /tmp/wparts, above): lists what is kept so far
+      mkdir -p /tmp/wparts && ls -la /tmp/wparts ;;
     ppo) job ppo 240 python3 -m experiments.benchmark_ppo --out="$OUT/ppo.json" ;;
     transforms) job transforms 300 python3 -m experiments.benchmark_transforms --out="$OUT/transforms.json" ;;
     bridge_tests) job bridge_tests 180 python3 -m pytest -q -m gpu -p no:cacheprovider tests/test_dlpack.py tests/test_isaacgym_bridge.py ;;
