@@ -84,8 +84,9 @@ class CpuRollout:
         if self._row is None:
             raise RuntimeError("call reset() before step()")
         k, a = self.task, np.asarray(actions, np.float64)
-        for i, (m, d) in enumerate(zip(self.models, self.datas)):
-            d.mocap_pos[k.hand_mocap], d.ctrl[:] = self.env.control(k, d.mocap_pos[k.hand_mocap], a[i], xp=np)
+        targets, ctrls = self.env.control(k, np.stack([d.mocap_pos[k.hand_mocap] for d in self.datas]), a, xp=np)
+        for m, d, target, ctrl in zip(self.models, self.datas, targets, ctrls):
+            d.mocap_pos[k.hand_mocap], d.ctrl[:] = target, ctrl
             mujoco.mj_step(m, d, nstep=self.env.frame_skip)
             if self.env.refresh_poses:
                 mujoco.mj_kinematics(m, d)

@@ -23,12 +23,12 @@ class PhysicsStep:
     """Control and physics of one control step of every task block (a mixin of ``MetaWorldEnv``)."""
 
     def control(self, k: TaskModel, hand_mocap_pos, action, xp=jnp):
-        """The hand's control from one 4-d action: the mocap target (moved by ``action_scale * a[:3]``, clipped to
-        the task's mocap bounds) and the two finger ctrls ``(a[3], -a[3])``. ``xp``: ``jax.numpy`` here, ``numpy``
-        for ``cpu_sim``'s C MuJoCo data."""
+        """The hand's control from 4-d actions (``[..., 4]``; one env here, every episode at once in ``cpu_sim``):
+        the mocap target (moved by ``action_scale * a[:3]``, clipped to the task's mocap bounds) and the two finger
+        ctrls ``(a[3], -a[3])``. ``xp``: ``jax.numpy`` here, ``numpy`` for ``cpu_sim``'s C MuJoCo data."""
         a = xp.clip(action, -1.0, 1.0)
-        target = xp.clip(hand_mocap_pos + self.action_scale * a[:3], k.mocap_low, k.mocap_high)
-        return target, xp.stack([a[3], -a[3]])
+        target = xp.clip(hand_mocap_pos + self.action_scale * a[..., :3], k.mocap_low, k.mocap_high)
+        return target, xp.stack([a[..., 3], -a[..., 3]], axis=-1)
 
     def _controlled(self, k: TaskModel, d, action: jax.Array):
         target, ctrl = self.control(k, d.mocap_pos[k.hand_mocap], action)
