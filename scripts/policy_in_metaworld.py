@@ -171,7 +171,8 @@ def main(argv=None) -> None:
     p.add_argument("--episodes", type=int, default=10, help="episodes per task (seeded variations 0..N-1)")
     p.add_argument("--venv", default="/tmp/mw_oracle_venv", help="virtual environment for metaworld 3.1.1")
     p.add_argument("--out", default=None, help="JSON with the per-task table")
-    p.add_argument("--traces", default=None, help="optional .npz with per-step success, joint, hand, object")
+    p.add_argument("--traces", default=None,
+                   help="optional .npz with per-step success, joint, hand, object (real, ours and, with --replay, replay)")
     p.add_argument("--replay", action="store_true",
                    help="also replay our env's closed-loop actions open loop in the real env (physics vs policy)")
     p.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
@@ -218,7 +219,8 @@ def main(argv=None) -> None:
                        if replay else ""},
                       f, indent=1)
     if args.traces:
-        np.savez_compressed(args.traces, **{f"{side}/{t}/{k}": v for side, d in (("real", real), ("ours", ours))
+        sides = (("real", real), ("ours", ours)) + ((("replay", replay),) if replay is not None else ())
+        np.savez_compressed(args.traces, **{f"{side}/{t}/{k}": v for side, d in sides
                                              for t, r in d.items() for k, v in r.items()})
 
 

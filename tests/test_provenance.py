@@ -18,8 +18,9 @@ from mtjax import checkpoint, provenance
 # The MT10 configs' physics (`mt10_ppo.py:24k_warp`). A change of any MT10 scene, reset table or physics setting
 # changes it: then this pin, README's headline and docs/metaworld_mjx.md say which physics each result was made on.
 # History: a11017dbe99c67a5 = README's 3-seed headline (commits 22219cf, seed 42; a494ae1, seeds 43, 44; to session
-# 28); c38b94f0bce8832e since session 29 (door-open's wrist x panel pair, reach's free puck), no 1 B result yet.
-MT10_HEADLINE_DIGEST = "c38b94f0bce8832e"
+# 28); c38b94f0bce8832e in sessions 29-31 (door-open's wrist x panel pair, reach's free puck; three clamped seeds to
+# 226 M); 2905169831a657cb since session 32 (the windows' frame top rail), no 1 B result yet.
+MT10_HEADLINE_DIGEST = "2905169831a657cb"
 
 _XML = '<mujoco><worldbody><body><freejoint/><geom size="0.1" friction="{f} 0.005 0.0001"/></body></worldbody></mujoco>'
 

@@ -171,6 +171,7 @@ _PEG = """
 _WINDOW = """
     <body name="window" pos="0 0.785 0.16">
       <geom name="frame_upright_p" type="box" pos="0.216 0 0" size="0.015 0.03 0.181"/>
+      <geom name="frame_rail_top" type="box" pos="0 0 0.166" size="0.201 0.03 0.015"/>
       <body name="windowb_a" pos="0 0 0">
         <joint name="window_slide" type="slide" axis="1 0 0" range="0 0.2" damping="2" armature="0.001"
                solimplimit="0.99 0.999 0.001"/>
@@ -198,7 +199,8 @@ _LEAF_STOP = _OBJ.replace('solref="0.01 1"', 'solref="0.0135 1"')
 _PUCK_PAIRS = (("leftpad", "objGeom", _PAD), ("rightpad", "objGeom", _PAD), ("objGeom", "table", _OBJ))
 
 # Hand surfaces the real hand met on the window handle (wrist mesh, both fingers; probes.json's contact lists).
-_WINDOW_HANDLE_PAIRS = (_pairs(("wrist",), ("handle", "arm_upper"), _WRIST)
+_WINDOW_HANDLE_PAIRS = (_pairs(("wrist",), ("handle", "arm_upper", "frame_rail_top"), _WRIST)
+                        + _pairs(("leftpad", "rightpad"), ("frame_rail_top",), _PAD)
                         + _pairs(("leftpad",), ("handle", "arm_upper", "arm_lower"), _PAD)
                         + _pairs(("rightpad",), ("handle", "arm_upper"), _PAD))
 
