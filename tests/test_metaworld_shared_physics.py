@@ -113,7 +113,10 @@ def test_mt10_arm_scenes_in_four_graphs_step_like_their_own_in_c_mujoco():
     sweep, so bodies move and six of the ten scenes make contacts)."""
     xmls = {t: scenes.scene_xml(t, **ARM_PHYSICS) for t in MT10_TASKS}
     plan = shared_physics.plan_groups(xmls, MT10_ARM_PHYSICS_GRAPHS)
-    assert [len(g) for g in plan] == [3, 1, 5, 1]  # reach, push, pick-place; door; drawers, button, windows; peg
+    # reach, push, pick-place, peg; door; drawers, button; windows (since session 32: the windows' frame-rail pairs
+    # make padding them with the drawers and button dearer than padding peg-insert-side with the puck tasks)
+    assert plan == [["reach", "push", "pick-place", "peg-insert-side"], ["door-open"],
+                    ["drawer-open", "drawer-close", "button-press-topdown"], ["window-open", "window-close"]]
     touching = 0
     for group in plan:
         padded = shared_physics.pad_group({t: xmls[t] for t in group})

@@ -28,8 +28,9 @@ from mtjax import envs
 # the contact pairs per env (``docs/metaworld_mt50.md``, "Speed and compile"); pass physics_graphs=None for one per task
 # (always so on MuJoCo Warp, which steps one graph per task).
 MT50_PHYSICS_GRAPHS = 20
-# The MT10 configs' arm scenes share four graphs (reach, push, pick-place; peg-insert-side; door-open; the drawers,
-# button and windows): the same trajectories (C MuJoCo: exactly), 4 graphs to compile instead of 10
+# The MT10 configs' arm scenes share four graphs (reach, push, pick-place, peg-insert-side; door-open; the drawers and
+# button; the windows, since session 32's frame-rail pairs): the same trajectories (C MuJoCo: exactly), 4 graphs to
+# compile instead of 10
 # (``docs/metaworld_mjx.md``, "Four physics graphs for the arm").
 MT10_ARM_PHYSICS_GRAPHS = 4
 
