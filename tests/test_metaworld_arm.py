@@ -384,3 +384,31 @@ def test_door_open_wrist_meets_the_panel_as_the_real_one_blocks_seed_43(tmp_path
     names = list(env.task_set.task_names)
     row = run_policy(act, "door-open", names.index("door-open"), len(names), 10, **ARM_PHYSICS)
     assert row["success"] <= 0.6, row  # real 0.30; 0.90 without the pair
+
+
+_S44_CLAMP = os.path.join(os.path.dirname(__file__), "..", "benchmarks", "results", "runs",
+                          "mt10_ppo_clamp_c38b_warp_24k_s44_h100_mps3_learner_it288.tgz")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.exists(_S44_CLAMP), reason="the clamped seed-44 learner export is not in this tree")
+def test_window_frame_rail_stops_seed_44s_fingers_as_the_real_one(tmp_path):
+    """The clamped seed 44's 226 M policy (trained before the rail existed) runs its fingertips into window-close's
+    frame top rail: in Meta-World 3.1.1 the left claw and pad stop on the rail's front face and the sash never moves
+    (0 of the first 10 variations, deterministic actions, 150 steps; its window-open 10 of 10); without
+    ``frame_rail_top`` our hand went 1-2 cm further, caught the sash and closed it in 9 of 10. C MuJoCo, ``ARM_PHYSICS``."""
+    import tarfile
+
+    from envs_bridge.metaworld.cpu_sim import run_policy
+    from experiments import common
+
+    with tarfile.open(_S44_CLAMP) as tar:
+        tar.extractall(tmp_path, filter="data")
+    c, env, learner, ls = common.restore_policy(str(tmp_path / "s44_learner"), envs_per_task=1,
+                                                env_overrides={"physics_impl": "jax"})
+    act = jax.jit(common.deterministic_policy(c, learner, ls))
+    names = list(env.task_set.task_names)
+    close = run_policy(act, "window-close", names.index("window-close"), len(names), 10, **ARM_PHYSICS)
+    assert close["success"] <= 0.1 and close["final_dq"] < 0.02, close  # real 0.00 / 0.002; 0.90 / 0.177 without
+    opened = run_policy(act, "window-open", names.index("window-open"), len(names), 10, **ARM_PHYSICS)
+    assert opened["success"] >= 0.9, opened  # real 1.00: the rail does not block the same policy's window-open
