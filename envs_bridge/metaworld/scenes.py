@@ -198,7 +198,9 @@ _LEAF_STOP = _OBJ.replace('solref="0.01 1"', 'solref="0.0135 1"')
 # The free puck's pairs (reach, push, pick-place): both pads and the table.
 _PUCK_PAIRS = (("leftpad", "objGeom", _PAD), ("rightpad", "objGeom", _PAD), ("objGeom", "table", _OBJ))
 
-# Hand surfaces the real hand met on the window handle (wrist mesh, both fingers; probes.json's contact lists).
+# Hand surfaces the real hand met on the window handle (wrist mesh, both fingers; probes.json's contact lists), and
+# the frame's top rail, which stops learned paths whose fingertips come in at its height (Meta-World 3.1.1's contacts
+# under a 226 M policy's window-close; no scripted path touches it; docs/metaworld_mjx.md, "The session-32 physics").
 _WINDOW_HANDLE_PAIRS = (_pairs(("wrist",), ("handle", "arm_upper", "frame_rail_top"), _WRIST)
                         + _pairs(("leftpad", "rightpad"), ("frame_rail_top",), _PAD)
                         + _pairs(("leftpad",), ("handle", "arm_upper", "arm_lower"), _PAD)
