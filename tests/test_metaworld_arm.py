@@ -359,6 +359,23 @@ def test_reach_puck_is_a_free_body_the_hand_is_blocked_by():
     assert np.all(np.abs(obs[:, 6] - p0[:, 2]) < 0.005), obs[:, 4:7]  # the puck still rests on the table
 
 
+def _export_in_cpu_scenes(export: str, run_name: str, tmp_path):
+    """``run(task) -> run_policy's row`` for the deterministic policy of a learner export (``<run_name>/`` inside
+    the ``.tgz``), 10 variations, C MuJoCo, ``ARM_PHYSICS``."""
+    import tarfile
+
+    from envs_bridge.metaworld.cpu_sim import run_policy
+    from experiments import common
+
+    with tarfile.open(export) as tar:
+        tar.extractall(tmp_path, filter="data")
+    c, env, learner, ls = common.restore_policy(str(tmp_path / run_name), envs_per_task=1,
+                                                env_overrides={"physics_impl": "jax"})
+    act = jax.jit(common.deterministic_policy(c, learner, ls))
+    names = list(env.task_set.task_names)
+    return lambda task: run_policy(act, task, names.index(task), len(names), 10, **ARM_PHYSICS)
+
+
 _S43 = os.path.join(os.path.dirname(__file__), "..", "benchmarks", "results", "runs",
                     "mt10_ppo_arm_fs4_warp_grouped_24k_s43_h100_learner_it1272.tgz")
 
@@ -371,18 +388,7 @@ def test_door_open_wrist_meets_the_panel_as_the_real_one_blocks_seed_43(tmp_path
     without the wrist x panel pair its wrist passes through and it opens 9 of 10. With ``scenes_arm.TASK_WRIST``'s
     hull-fitted box paired with the panel: 4 of 10 (seed 42's policy, real 10 of 10: still 10 of 10, measured by
     ``scripts/policy_in_cpu_scenes.py``). C MuJoCo, ``ARM_PHYSICS``; ~6 s."""
-    import tarfile
-
-    from envs_bridge.metaworld.cpu_sim import run_policy
-    from experiments import common
-
-    with tarfile.open(_S43) as tar:
-        tar.extractall(tmp_path, filter="data")
-    c, env, learner, ls = common.restore_policy(str(tmp_path / "mt10_1b_learner"), envs_per_task=1,
-                                                env_overrides={"physics_impl": "jax"})
-    act = jax.jit(common.deterministic_policy(c, learner, ls))
-    names = list(env.task_set.task_names)
-    row = run_policy(act, "door-open", names.index("door-open"), len(names), 10, **ARM_PHYSICS)
+    row = _export_in_cpu_scenes(_S43, "mt10_1b_learner", tmp_path)("door-open")
     assert row["success"] <= 0.6, row  # real 0.30; 0.90 without the pair
 
 
@@ -397,18 +403,8 @@ def test_window_frame_rail_stops_seed_44s_fingers_as_the_real_one(tmp_path):
     frame top rail: in Meta-World 3.1.1 the left claw and pad stop on the rail's front face and the sash never moves
     (0 of the first 10 variations, deterministic actions, 150 steps; its window-open 10 of 10); without
     ``frame_rail_top`` our hand went 1-2 cm further, caught the sash and closed it in 9 of 10. C MuJoCo, ``ARM_PHYSICS``."""
-    import tarfile
-
-    from envs_bridge.metaworld.cpu_sim import run_policy
-    from experiments import common
-
-    with tarfile.open(_S44_CLAMP) as tar:
-        tar.extractall(tmp_path, filter="data")
-    c, env, learner, ls = common.restore_policy(str(tmp_path / "s44_learner"), envs_per_task=1,
-                                                env_overrides={"physics_impl": "jax"})
-    act = jax.jit(common.deterministic_policy(c, learner, ls))
-    names = list(env.task_set.task_names)
-    close = run_policy(act, "window-close", names.index("window-close"), len(names), 10, **ARM_PHYSICS)
+    run = _export_in_cpu_scenes(_S44_CLAMP, "s44_learner", tmp_path)
+    close = run("window-close")
     assert close["success"] <= 0.1 and close["final_dq"] < 0.02, close  # real 0.00 / 0.002; 0.90 / 0.177 without
-    opened = run_policy(act, "window-open", names.index("window-open"), len(names), 10, **ARM_PHYSICS)
+    opened = run("window-open")
     assert opened["success"] >= 0.9, opened  # real 1.00: the rail does not block the same policy's window-open
