@@ -19,7 +19,7 @@ from mtjax import envs
 
 # Contact slots of every task model (MJX allocates a fixed number per candidate pair: box-box 4, box-plane 4,
 # capsule-box 2, capsule-plane 2). reach's puck is scenery; see docs/metaworld_scenes.md ("Scenes") for every pair.
-CONTACT_SLOTS = {"reach": 12, "push": 12, "pick-place": 12, "door-open": 12, "drawer-open": 12, "drawer-close": 16,
+CONTACT_SLOTS = {"reach": 12, "push": 12, "pick-place": 12, "door-open": 14, "drawer-open": 12, "drawer-close": 16,
                  "button-press-topdown": 16, "peg-insert-side": 22, "window-open": 26, "window-close": 42}
 
 

@@ -217,7 +217,7 @@ _TASK_SCENES: dict[str, tuple[str, tuple[tuple[str, str, str], ...]]] = {
     "pick-place": (_PUCK, _PUCK_PAIRS),
     "door-open": (_DOOR, (("leftpad", "handle_bar", _PAD), ("rightpad", "handle_bar", _PAD),
                           ("leftpad", "handle_stem", _PAD), ("rightpad", "handle_stem", _PAD),
-                          ("door_panel", "frame_side_n", _LEAF_STOP))),
+                          ("wrist", "handle_bar", _WRIST), ("door_panel", "frame_side_n", _LEAF_STOP))),
     "drawer-open": (_DRAWER, _pairs(("leftpad", "rightpad"), ("handle_bar",), _PAD)
                     + _pairs(("leftpad",), ("handle_arm_n", "handle_arm_p", "drawer_front"), _PAD)),
     "drawer-close": (_DRAWER, _pairs(("leftpad", "rightpad"), ("handle_bar",), _PAD)
