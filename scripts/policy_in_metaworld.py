@@ -145,18 +145,19 @@ def _real(vpy: str, task_names, act, episodes: int, actions: dict | None = None)
             rvs[t] = np.asarray(r["rand_vecs"])
             one_hot = np.tile(np.eye(n_tasks)[i], (episodes, 1))
             obs = np.asarray(r["obs"])
-            succ, q, hand, obj = [], [], [], []
+            succ, q, hand, obj, acts = [], [], [], [], []
             for k in range(STEPS):
                 a = actions[t][:, k] if actions is not None else np.asarray(
                     act(np.concatenate([obs, one_hot], 1).astype(np.float32), np.full(episodes, i, np.int32)))
                 r = call({"cmd": "step", "actions": a.tolist()})
                 obs = np.asarray(r["obs"])
+                acts.append(np.asarray(a, np.float32))
                 succ.append(r["success"])
                 q.append(r["q"])
                 hand.append(obs[:, 0:3])
                 obj.append(obs[:, 4:7])
             res[t] = {"success": np.asarray(succ).T, "q": np.asarray(q).T, "hand": np.stack(hand, 1),
-                      "obj": np.stack(obj, 1)}
+                      "obj": np.stack(obj, 1), "action": np.stack(acts, 1), "rand_vec": rvs[t]}
             how = "our actions open loop" if actions is not None else "any-step success"
             print(f"  real {t:22s} {how} {res[t]['success'].max(1).mean():.2f}", flush=True)
     finally:
@@ -172,7 +173,8 @@ def main(argv=None) -> None:
     p.add_argument("--venv", default="/tmp/mw_oracle_venv", help="virtual environment for metaworld 3.1.1")
     p.add_argument("--out", default=None, help="JSON with the per-task table")
     p.add_argument("--traces", default=None,
-                   help="optional .npz with per-step success, joint, hand, object (real, ours and, with --replay, replay)")
+                   help="optional .npz with per-step success, joint, hand, object, action (real, ours and, with --replay, "
+                        "replay) and the real env's task variations (real/<task>/rand_vec)")
     p.add_argument("--replay", action="store_true",
                    help="also replay our env's closed-loop actions open loop in the real env (physics vs policy)")
     p.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)

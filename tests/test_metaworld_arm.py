@@ -376,20 +376,56 @@ def _export_in_cpu_scenes(export: str, run_name: str, tmp_path):
     return lambda task: run_policy(act, task, names.index(task), len(names), 10, **ARM_PHYSICS)
 
 
-_S43 = os.path.join(os.path.dirname(__file__), "..", "benchmarks", "results", "runs",
-                    "mt10_ppo_arm_fs4_warp_grouped_24k_s43_h100_learner_it1272.tgz")
+# Seed 43's 1 B MT-PPO policy (mt10_ppo_arm_fs4_warp_grouped_24k_s43_h100_learner_it1272) closed loop in Meta-World
+# 3.1.1, door-open, variations 0-9, deterministic, 150 steps (scripts/policy_in_metaworld.py --traces): its actions,
+# the variations, success flags, door angle and hand position per step. Recorded session 33.
+_S43_REAL = os.path.join(os.path.dirname(__file__), "fixtures", "metaworld", "door_open_s43_real_closed_loop.npz")
+
+
+def _real_path_in_our_scene(drop_bar: bool = False) -> tuple[dict, dict]:
+    """(the real env's record, ours): the real closed-loop actions replayed open loop in our door-open scene from the
+    same variations (C MuJoCo, ``ARM_PHYSICS``), optionally without the wrist x handle bar pair."""
+    from envs_bridge.metaworld.cpu_sim import CpuRollout
+
+    real = dict(np.load(_S43_REAL))
+    task = "door-open"
+    saved = scenes._TASK_SCENES[task]
+    if drop_bar:  # a scene variant: past build_model's cache, and not left in it
+        scenes.build_model.cache_clear()
+        scenes._TASK_SCENES[task] = (saved[0], tuple(p for p in saved[1] if p[:2] != ("wrist", "handle_bar")))
+    try:
+        cpu = CpuRollout(task, len(real["rand_vec"]), **ARM_PHYSICS)
+    finally:
+        scenes._TASK_SCENES[task] = saved
+        if drop_bar:
+            scenes.build_model.cache_clear()
+    cpu.reset(real["rand_vec"])
+    succ, hand, q = [], [], []
+    for t in range(real["action"].shape[1]):
+        o, _r, s, _info = cpu.step(real["action"][:, t])
+        succ.append(s)
+        hand.append(o[:, :3])
+        q.append(cpu.inspect()["joint_q"])
+    return real, {"success": np.asarray(succ).T, "hand": np.stack(hand, 1), "q": np.asarray(q).T}
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not os.path.exists(_S43), reason="the seed-43 learner export is not in this tree")
-def test_door_open_wrist_meets_the_panel_as_the_real_one_blocks_seed_43(tmp_path):
-    """Seed 43's 1 B MT-PPO policy (trained before the pair existed) presses the wrist on door-open's panel: in
-    Meta-World 3.1.1 it opens the door in 3 of the first 10 variations (deterministic actions, 150 steps); in our scene
-    without the wrist x panel pair its wrist passes through and it opens 9 of 10. With ``scenes_arm.TASK_WRIST``'s
-    hull-fitted box paired with the panel: 4 of 10 (seed 42's policy, real 10 of 10: still 10 of 10, measured by
-    ``scripts/policy_in_cpu_scenes.py``). C MuJoCo, ``ARM_PHYSICS``; ~6 s."""
-    row = _export_in_cpu_scenes(_S43, "mt10_1b_learner", tmp_path)("door-open")
-    assert row["success"] <= 0.6, row  # real 0.30; 0.90 without the pair
+def test_door_open_real_policy_path_replays_in_our_scene():
+    """Meta-World 3.1.1's own closed-loop path of seed 43's door-open policy (3 of 10 opened; its wrist presses on the
+    panel and, on the way in, its end meets the handle bar's end cap) replayed in our scene gives the same episodes
+    (measured: the same 3 of 10, every final angle within 0.05 rad, the hand within 1.9 cm at every step, door angle
+    off by 0.022 rad on average). Without the wrist x handle bar pair (session 33) the bar's end does not stop the
+    wrist and the hands part by 8-14 cm in four episodes (1 of 10 opened, angle off by 0.038 rad). Our own closed
+    loop with this policy opens 8 of 10: what its replayed actions do in the real env too (8 of 10), so that gap is the
+    policy reacting to small state differences (the real hinge yields ~0.07 rad past closed under the wrist; ours
+    holds), not the door's contacts. C MuJoCo; ~10 s."""
+    real, ours = _real_path_in_our_scene()
+    np.testing.assert_array_equal(ours["success"].any(1), real["success"].any(1))
+    np.testing.assert_allclose(ours["q"][:, -1], real["q"][:, -1], atol=0.1)
+    err = np.linalg.norm(ours["hand"] - real["hand"], axis=-1)
+    assert err.max() < 0.03, err.max(1)
+    _, nobar = _real_path_in_our_scene(drop_bar=True)
+    assert np.linalg.norm(nobar["hand"] - real["hand"], axis=-1).max() > 0.06  # the pair is what keeps the paths together
 
 
 _S44_CLAMP = os.path.join(os.path.dirname(__file__), "..", "benchmarks", "results", "runs",
