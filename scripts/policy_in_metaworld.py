@@ -12,6 +12,9 @@ config describes, jitted) and our env. For every task, ``--episodes`` episodes (
 ``--replay`` separates physics from policy: our env's closed-loop action sequences are replayed open loop in the real
 env from the same initial states. Where the policy fails in the real env but its replayed actions succeed, the two
 physics agree along that path and the policy reacts differently to small state differences (closed-loop drift).
+``--reverse`` is the same check the other way round: the real env's closed-loop actions replayed open loop in ours
+(MJX, the run's env). Where ours then does what the real env did (same episodes succeed, the hand within a few mm),
+our physics follows the real one along the path the policy takes there.
 
 Usage (repository root, our venv)::
 
@@ -90,8 +93,10 @@ def _policy(run_dir: str):
     return act, tuple(env.task_set.task_names), c
 
 
-def _ours(c, task_names, act, rand_vecs: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
-    """The same episodes in our MJX scenes (all tasks in one jitted rollout)."""
+def _ours(c, task_names, act, rand_vecs: dict[str, np.ndarray], actions: dict | None = None
+          ) -> dict[str, dict[str, np.ndarray]]:
+    """The same episodes in our MJX scenes (all tasks in one jitted rollout); with ``actions`` ({task: [E, STEPS,
+    4]}), those actions open loop instead of the policy."""
     import jax
     import jax.numpy as jnp
 
@@ -102,20 +107,22 @@ def _ours(c, task_names, act, rand_vecs: dict[str, np.ndarray]) -> dict[str, dic
     kw = {k: v for k, v in dict(c.env.kwargs).items() if k != "random_init_step"}  # c: the run's RunConfig
     env = MetaWorldEnv(envs.TaskSet(tuple(task_names), (e,) * len(task_names)), **{**kw, "episode_length": STEPS + 10})
 
-    def run(key):
+    given = None if actions is None else np.concatenate([actions[t] for t in task_names], 0).transpose(1, 0, 2)
+
+    def run(key, given):
         st = env.reset_from(key, tuple(jnp.asarray(rand_vecs[t], jnp.float32) for t in task_names))
 
-        def body(st, _):
-            a = act(st.obs, st.task_id)
+        def body(st, a_given):
+            a = act(st.obs, st.task_id) if a_given is None else a_given
             st = env.step(st, a)
             ins = env.inspect(st)
             # the hand body, as the real env's obs[0:3] (``inspect``'s "tcp" is the fingertip midpoint, 4.5 cm lower)
             return st, (st.info["success"], ins["joint_q"], ins["hand"], ins["obj_pos"], a)
 
-        _, out = jax.lax.scan(body, st, None, length=STEPS)
+        _, out = jax.lax.scan(body, st, given, length=STEPS)
         return out
 
-    succ, q, hand, obj, a = map(np.asarray, jax.jit(run)(jax.random.key(0)))
+    succ, q, hand, obj, a = map(np.asarray, jax.jit(run)(jax.random.key(0), given))
     res = {}
     for i, t in enumerate(task_names):
         s = slice(i * e, (i + 1) * e)
@@ -177,6 +184,8 @@ def main(argv=None) -> None:
                         "replay) and the real env's task variations (real/<task>/rand_vec)")
     p.add_argument("--replay", action="store_true",
                    help="also replay our env's closed-loop actions open loop in the real env (physics vs policy)")
+    p.add_argument("--reverse", action="store_true",
+                   help="also replay the real env's closed-loop actions open loop in ours (physics vs policy, the other way)")
     p.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.serve:
@@ -197,9 +206,14 @@ def main(argv=None) -> None:
         bad = [t for t in task_names if not np.array_equal(rvs2[t], rvs[t])]
         if bad:
             raise RuntimeError(f"the replay started from other initial states than the closed loop: {bad}")
+    reverse = None
+    if args.reverse:
+        print("ours (MJX), the real env's actions replayed open loop ...", flush=True)
+        reverse = _ours(c, task_names, act, rvs, {t: real[t]["action"] for t in task_names})
     table = {}
     print(f"{'task':22s} {'success real':>12s} {'ours':>6s} {'final |dq| real':>16s} {'ours':>7s}"
-          + (f" {'real, replayed':>14s}" if replay else ""))
+          + (f" {'real, replayed':>14s}" if replay else "")
+          + (f" {'ours replaying real':>19s} {'hand err, mm':>12s}" if reverse else ""))
     for t in task_names:
         row = {"success_real": float(real[t]["success"].max(1).mean()),
                "success_ours": float(ours[t]["success"].max(1).mean()),
@@ -207,9 +221,17 @@ def main(argv=None) -> None:
                "final_dq_ours": float(np.abs(ours[t]["q"][:, -1] - ours[t]["q"][:, 0]).mean())}
         if replay is not None:
             row["success_real_replaying_ours"] = float(replay[t]["success"].max(1).mean())
+        if reverse is not None:
+            err = np.linalg.norm(reverse[t]["hand"] - real[t]["hand"], axis=-1)
+            row["success_ours_replaying_real"] = float(reverse[t]["success"].max(1).mean())
+            row["same_episodes_ours_replaying_real"] = float(
+                np.mean(reverse[t]["success"].max(1) == real[t]["success"].max(1)))
+            row["hand_err_ours_replaying_real_mm"] = {"median": float(np.median(err) * 1e3), "max": float(err.max() * 1e3)}
         table[t] = row
         print(f"{t:22s} {row['success_real']:12.2f} {row['success_ours']:6.2f} {row['final_dq_real']:16.3f} "
-              f"{row['final_dq_ours']:7.3f}" + (f" {row['success_real_replaying_ours']:14.2f}" if replay else ""))
+              f"{row['final_dq_ours']:7.3f}" + (f" {row['success_real_replaying_ours']:14.2f}" if replay else "")
+              + (f" {row['success_ours_replaying_real']:19.2f} {row['hand_err_ours_replaying_real_mm']['median']:5.1f}/"
+                 f"{row['hand_err_ours_replaying_real_mm']['max']:5.1f}" if reverse else ""))
     mean_r = np.mean([r["success_real"] for r in table.values()])
     mean_o = np.mean([r["success_ours"] for r in table.values()])
     print(f"{'mean':22s} {mean_r:12.2f} {mean_o:6.2f}")
@@ -217,11 +239,14 @@ def main(argv=None) -> None:
         with open(args.out, "w") as f:
             json.dump({"run_dir": os.path.abspath(args.run_dir), "episodes": args.episodes, "steps": STEPS,
                        "mean_success_real": float(mean_r), "mean_success_ours": float(mean_o), "tasks": table,
-                       "note": "success_real_replaying_ours: our closed-loop actions replayed open loop in the real env"
-                       if replay else ""},
+                       "note": ("success_real_replaying_ours: our closed-loop actions replayed open loop in the real env; "
+                                if replay else "")
+                       + ("*_ours_replaying_real: the real env's closed-loop actions replayed open loop in ours (hand "
+                          "error: median / max over episodes and steps)" if reverse else "")},
                       f, indent=1)
     if args.traces:
-        sides = (("real", real), ("ours", ours)) + ((("replay", replay),) if replay is not None else ())
+        sides = (("real", real), ("ours", ours)) + ((("replay", replay),) if replay is not None else ()) + (
+            (("reverse", reverse),) if reverse is not None else ())
         np.savez_compressed(args.traces, **{f"{side}/{t}/{k}": v for side, d in sides
                                              for t, r in d.items() for k, v in r.items()})
 

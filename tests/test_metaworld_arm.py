@@ -413,7 +413,7 @@ def _real_path_in_our_scene(drop_bar: bool = False) -> tuple[dict, dict]:
 def test_door_open_real_policy_path_replays_in_our_scene():
     """Meta-World 3.1.1's own closed-loop path of seed 43's door-open policy (3 of 10 opened; its wrist presses on the
     panel and, on the way in, its end meets the handle bar's end cap) replayed in our scene gives the same episodes
-    (measured: the same 3 of 10, every final angle within 0.05 rad, the hand within 1.9 cm at every step, door angle
+    (measured: the same 3 of 10, every final angle within 0.04 rad, the hand within 2.0 cm at every step, door angle
     off by 0.022 rad on average). Without the wrist x handle bar pair (session 33) the bar's end does not stop the
     wrist and the hands part by 8-14 cm in four episodes (1 of 10 opened, angle off by 0.038 rad). Our own closed
     loop with this policy opens 8 of 10: what its replayed actions do in the real env too (8 of 10), so that gap is the
