@@ -236,13 +236,16 @@ def main(argv=None) -> None:
     mean_o = np.mean([r["success_ours"] for r in table.values()])
     print(f"{'mean':22s} {mean_r:12.2f} {mean_o:6.2f}")
     if args.out:
+        notes = []
+        if replay is not None:
+            notes.append("success_real_replaying_ours: our closed-loop actions replayed open loop in the real env")
+        if reverse is not None:
+            notes.append("*_ours_replaying_real: the real env's closed-loop actions replayed open loop in ours (hand "
+                         "error: median / max over episodes and steps)")
         with open(args.out, "w") as f:
             json.dump({"run_dir": os.path.abspath(args.run_dir), "episodes": args.episodes, "steps": STEPS,
                        "mean_success_real": float(mean_r), "mean_success_ours": float(mean_o), "tasks": table,
-                       "note": ("success_real_replaying_ours: our closed-loop actions replayed open loop in the real env; "
-                                if replay else "")
-                       + ("*_ours_replaying_real: the real env's closed-loop actions replayed open loop in ours (hand "
-                          "error: median / max over episodes and steps)" if reverse else "")},
+                       "note": "; ".join(notes)},
                       f, indent=1)
     if args.traces:
         sides = (("real", real), ("ours", ours)) + ((("replay", replay),) if replay is not None else ()) + (

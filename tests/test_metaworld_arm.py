@@ -393,18 +393,19 @@ def _real_path_in_our_scene(fixture: str, bar: str = "wrist_panel") -> tuple[dic
 
     real = dict(np.load(fixture))
     task = "door-open"
-    saved = scenes._TASK_SCENES[task], dict(scenes_arm.VIA_TASK_WRIST)
-    if bar != "wrist_panel":  # a scene variant: past build_model's cache, and not left in it
+    variant = bar != "wrist_panel"
+    if variant:  # a scene variant: past build_model's cache, and not left in it
         scenes.build_model.cache_clear()
-        scenes_arm.VIA_TASK_WRIST.pop(task)
-        if bar == "none":
-            scenes._TASK_SCENES[task] = (saved[0][0], tuple(p for p in saved[0][1] if p[:2] != ("wrist", "handle_bar")))
     try:
-        cpu = CpuRollout(task, len(real["rand_vec"]), **ARM_PHYSICS)
+        with pytest.MonkeyPatch.context() as mp:
+            if variant:
+                mp.delitem(scenes_arm.VIA_TASK_WRIST, task)
+            if bar == "none":
+                body, pairs = scenes._TASK_SCENES[task]
+                mp.setitem(scenes._TASK_SCENES, task, (body, tuple(p for p in pairs if p[:2] != ("wrist", "handle_bar"))))
+            cpu = CpuRollout(task, len(real["rand_vec"]), **ARM_PHYSICS)
     finally:
-        scenes._TASK_SCENES[task] = saved[0]
-        scenes_arm.VIA_TASK_WRIST.update(saved[1])
-        if bar != "wrist_panel":
+        if variant:
             scenes.build_model.cache_clear()
     cpu.reset(real["rand_vec"])
     succ, hand, q = [], [], []
