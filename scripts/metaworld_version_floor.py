@@ -1,0 +1,176 @@
+"""How far Meta-World itself moves when only MuJoCo's version changes: the floor under our scenes' agreement.
+
+Our references (fixtures, policy transfer) are Meta-World 3.1.1 on the MuJoCo it pins, 3.3.0; our scenes run on
+MuJoCo 3.17 (pinned with mujoco-mjx). This replays recorded real closed-loop action paths (``--traces``: npz files
+from ``scripts/policy_in_metaworld.py --traces``, ``real/<task>/{action,rand_vec,hand,success,q}``) twice:
+
+* in Meta-World 3.1.1 **on our MuJoCo** (a second venv, ``--venv``, built here: metaworld installed without its
+  ``mujoco==3.3.0`` pin). MuJoCo 3.17's weld carries 12 numbers where 3.3.0's carried 11, so Meta-World's
+  ``reset_mocap_welds`` (which writes 11) is replaced by one that writes the same 11 and keeps the 12th as compiled;
+  free motion agrees to ~0.1 mm (reach, push), so the weld is the same;
+* in our arm scene (C MuJoCo, ``ARM_PHYSICS``, ``CpuRollout``).
+
+For each, per task: episodes whose success (any step) equals the record's, hand error against the record (median and
+max over episodes x steps) and the task joint's mean error. Writes a JSON (``--out``) and prints a table.
+
+Usage (repository root)::
+
+    python scripts/metaworld_version_floor.py --traces /tmp/tr_pc_final.npz,/tmp/tr_s43_final.npz \
+        --out benchmarks/results/metaworld_version_floor_mt10.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, _HERE)
+from record_metaworld_traces import child_env
+
+TASKS = ("reach", "push", "pick-place", "door-open", "drawer-open", "drawer-close", "button-press-topdown",
+         "peg-insert-side", "window-open", "window-close")
+JOINTS = {"door-open": "doorjoint", "drawer-open": "goal_slidey", "drawer-close": "goal_slidey",
+          "button-press-topdown": "btnbox_joint", "window-open": "window_slide", "window-close": "window_slide"}
+
+
+def _inner(args) -> None:
+    """In the second venv: replay every trace file's real actions in Meta-World; save hand / success / q."""
+    import metaworld
+    import mujoco
+    from metaworld.sawyer_xyz_env import SawyerMocapBase
+
+    def reset_mocap_welds(self) -> None:  # Meta-World's 11 weld numbers; a 12th (newer MuJoCo) kept as compiled
+        if self.model.nmocap == 0 or self.model.eq_data is None:
+            return
+        for i in range(self.model.eq_data.shape[0]):
+            if self.model.eq_type[i] == mujoco.mjtEq.mjEQ_WELD:
+                self.model.eq_data[i][:11] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0, 0.0, 0.0, 0.0, 5.0]
+
+    SawyerMocapBase.reset_mocap_welds = reset_mocap_welds
+    bench = metaworld.MT10(seed=0)
+    out = {"mujoco": np.array(mujoco.__version__)}
+    for k, path in enumerate(args.traces.split(",")):
+        z = np.load(path)
+        for task in TASKS:
+            name = f"{task}-v3"
+            variations = [t for t in bench.train_tasks if t.env_name == name]
+            act = z[f"real/{task}/action"]
+            e_n, t_n = act.shape[:2]
+            hand, succ, q = np.zeros((e_n, t_n, 3)), np.zeros((e_n, t_n)), np.zeros((e_n, t_n))
+            for v in range(e_n):
+                env = bench.train_classes[name]()
+                env.set_task(variations[v])
+                env.reset()
+                assert np.allclose(env._last_rand_vec, z[f"real/{task}/rand_vec"][v]), (task, v)
+                for t in range(t_n):
+                    o, _r, _te, _tr, info = env.step(act[v, t].astype(np.float32))
+                    hand[v, t], succ[v, t] = o[:3], info["success"]
+                    q[v, t] = env.data.joint(JOINTS[task]).qpos[0] if task in JOINTS else 0.0
+                env.close()
+            out.update({f"{k}/{task}/hand": hand, f"{k}/{task}/success": succ, f"{k}/{task}/q": q})
+            print(f"  Meta-World on mujoco {mujoco.__version__}: {os.path.basename(path)} {task}", flush=True)
+    np.savez(args.out, **out)
+
+
+def _ensure_venv(venv: str, mujoco_version: str) -> str:
+    vpy = os.path.join(venv, "bin", "python")
+    probe = [vpy, "-c", f"import metaworld, mujoco; assert mujoco.__version__ == '{mujoco_version}'"]
+    if os.path.exists(vpy) and subprocess.run(probe, capture_output=True, check=False).returncode == 0:
+        return vpy
+    print(f"creating {venv}: metaworld==3.1.1 (without its pin) on mujoco=={mujoco_version}", flush=True)
+    subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+    pip = [vpy, "-m", "pip", "install", "-q"]
+    subprocess.run(pip + ["--no-deps", "metaworld==3.1.1"], check=True)
+    subprocess.run(pip + [f"mujoco=={mujoco_version}", "gymnasium==1.4.0", "imageio", "scipy", "numpy", "packaging",
+                          "glfw", "PyOpenGL"], check=True)
+    subprocess.run(probe, check=True)
+    return vpy
+
+
+def _ours(z) -> dict:
+    """The real actions replayed in our arm scene: ``{task: (hand, success, q)}``."""
+    from envs_bridge.metaworld import ARM_PHYSICS
+    from envs_bridge.metaworld.cpu_sim import CpuRollout
+
+    out = {}
+    for task in TASKS:
+        act = z[f"real/{task}/action"]
+        cr = CpuRollout(task, act.shape[0], **ARM_PHYSICS)
+        cr.reset(z[f"real/{task}/rand_vec"])
+        hand, succ, q = [], [], []
+        for t in range(act.shape[1]):
+            o, _r, s, _i = cr.step(np.clip(act[:, t], -1, 1))
+            hand.append(o[:, :3])
+            succ.append(s)
+            q.append(cr.inspect()["joint_q"])
+        out[task] = (np.stack(hand, 1), np.asarray(succ).T, np.asarray(q).T)
+    return out
+
+
+def _metrics(z, task: str, hand, succ, q) -> dict:
+    err = np.linalg.norm(hand - z[f"real/{task}/hand"], axis=-1)
+    same = int((succ.max(1) == z[f"real/{task}/success"].max(1)).sum())
+    return {"same_episodes": same, "episodes": int(succ.shape[0]),
+            "success": float(succ.max(1).mean()), "success_record": float(z[f"real/{task}/success"].max(1).mean()),
+            "hand_err_median_mm": round(float(np.median(err)) * 1e3, 2),
+            "hand_err_max_mm": round(float(err.max()) * 1e3, 1),
+            "joint_err_mean": round(float(np.abs(q - z[f"real/{task}/q"]).mean()), 4) if task in JOINTS else None}
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--traces", required=True, help="comma-separated npz files of policy_in_metaworld.py --traces")
+    p.add_argument("--venv", default="/tmp/mw_mujoco_ours_venv", help="venv for Meta-World on our MuJoCo")
+    p.add_argument("--out", default=os.path.join("benchmarks", "results", "metaworld_version_floor_mt10.json"))
+    p.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.inner:
+        _inner(args)
+        return
+    import importlib.metadata as md
+
+    import mujoco
+
+    vpy = _ensure_venv(args.venv, mujoco.__version__)
+    with tempfile.TemporaryDirectory() as tmp:
+        res = os.path.join(tmp, "mw.npz")
+        subprocess.run([vpy, os.path.abspath(__file__), "--inner", "--traces", args.traces, "--out", res],
+                       check=True, env=child_env())
+        mw = dict(np.load(res))
+    rows = []
+    for k, path in enumerate(args.traces.split(",")):
+        z = np.load(path)
+        ours = _ours(z)
+        for task in TASKS:
+            mw_task = tuple(mw[f"{k}/{task}/{f}"] for f in ("hand", "success", "q"))
+            rows.append({"trace": os.path.basename(path), "task": task,
+                         "metaworld_on_our_mujoco": _metrics(z, task, *mw_task),
+                         "ours": _metrics(z, task, *ours[task])})
+    print(f"{'trace':20s} {'task':22s} | Meta-World on mujoco {mujoco.__version__}: same / hand mm med, max / joint"
+          f" | ours (arm, C MuJoCo): same / hand mm med, max / joint")
+    for r in rows:
+        a, b = r["metaworld_on_our_mujoco"], r["ours"]
+        print(f"{r['trace']:20s} {r['task']:22s} | {a['same_episodes']:2d} / {a['hand_err_median_mm']:5.1f}"
+              f" {a['hand_err_max_mm']:6.1f} / {a['joint_err_mean']} | {b['same_episodes']:2d} /"
+              f" {b['hand_err_median_mm']:5.1f} {b['hand_err_max_mm']:6.1f} / {b['joint_err_mean']}")
+    doc = {"what": "recorded real closed-loop paths (Meta-World 3.1.1 on mujoco 3.3.0) replayed open loop in "
+                   "Meta-World 3.1.1 on our mujoco and in our arm scene; errors against the record",
+           "record": "Meta-World 3.1.1, mujoco 3.3.0 (policy_in_metaworld.py --traces)",
+           "versions": {"mujoco_ours": mujoco.__version__, "mujoco_metaworld_replay": str(mw["mujoco"]),
+                        "metaworld": "3.1.1", "numpy": md.version("numpy")},
+           "physics": "ARM_PHYSICS (arm, 4 x 3.125 ms, 4 solver iterations), C MuJoCo", "rows": rows}
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump(doc, f, indent=1)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
