@@ -13,10 +13,18 @@ from ``scripts/policy_in_metaworld.py --traces``, ``real/<task>/{action,rand_vec
 For each, per task: episodes whose success (any step) equals the record's, hand error against the record (median and
 max over episodes x steps) and the task joint's mean error. Writes a JSON (``--out``) and prints a table.
 
+``--parity mt10|mt50`` asks the same of the scripted-policy parity targets (``trajectory_parity.TARGETS``): Meta-World
+on our MuJoCo replays the parity fixture's recorded actions (open loop) and runs its own scripted policy on the same
+variations (closed loop), and ``trajectory_parity.metrics`` scores it against the fixture exactly as it scores our
+arm scenes (``--episodes`` x ``--steps``, default the CI tests' 5 x 200); the JSON lists, per task and target, whether
+Meta-World itself meets it beside whether ours does.
+
 Usage (repository root)::
 
     python scripts/metaworld_version_floor.py --traces /tmp/tr_pc_final.npz,/tmp/tr_s43_final.npz \
         --out benchmarks/results/metaworld_version_floor_mt10.json
+    python scripts/metaworld_version_floor.py --parity mt50 \
+        --out benchmarks/results/metaworld_version_floor_parity_mt50.json
 """
 
 from __future__ import annotations
@@ -44,16 +52,8 @@ def _inner(args) -> None:
     """In the second venv: replay every trace file's real actions in Meta-World; save hand / success / q."""
     import metaworld
     import mujoco
-    from metaworld.sawyer_xyz_env import SawyerMocapBase
 
-    def reset_mocap_welds(self) -> None:  # Meta-World's 11 weld numbers; a 12th (newer MuJoCo) kept as compiled
-        if self.model.nmocap == 0 or self.model.eq_data is None:
-            return
-        for i in range(self.model.eq_data.shape[0]):
-            if self.model.eq_type[i] == mujoco.mjtEq.mjEQ_WELD:
-                self.model.eq_data[i][:11] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0, 0.0, 0.0, 0.0, 5.0]
-
-    SawyerMocapBase.reset_mocap_welds = reset_mocap_welds
+    _patch_welds()
     bench = metaworld.MT10(seed=0)
     out = {"mujoco": np.array(mujoco.__version__)}
     for k, path in enumerate(args.traces.split(",")):
@@ -77,6 +77,67 @@ def _inner(args) -> None:
             out.update({f"{k}/{task}/hand": hand, f"{k}/{task}/success": succ, f"{k}/{task}/q": q})
             print(f"  Meta-World on mujoco {mujoco.__version__}: {os.path.basename(path)} {task}", flush=True)
     np.savez(args.out, **out)
+
+
+def _inner_parity(args) -> None:
+    """In the second venv: the parity fixture's actions replayed (open) and Meta-World's scripted policy (closed)."""
+    import metaworld
+    import mujoco
+    from metaworld.policies import ENV_POLICY_MAP
+    from record_metaworld_trajectories import _episode, _joint_reader
+
+    _patch_welds()
+    z = np.load(args.fixture)
+    every = int(z["every"])
+    tasks = list(dict.fromkeys(k.split("/")[0] for k in z.files if "/" in k))
+    bench = metaworld.MT10(seed=0) if args.parity == "mt10" else metaworld.MT50(seed=0)
+    out = {"mujoco": np.array(mujoco.__version__)}
+    for task in tasks:
+        name = f"{task}-v3"
+        variations = [t for t in bench.train_tasks if t.env_name == name]
+        env = bench.train_classes[name]()
+        opened = {"tcp": [], "obj": [], "joint_q": [], "success": []}
+        closed = {k: [] for k in opened}
+        for v in range(args.episodes):
+            env.set_task(variations[v])
+            env.reset()
+            assert np.allclose(env._last_rand_vec, z[f"{task}/rand_vec"][v], atol=1e-6), (task, v)
+            joint = _joint_reader(env, task)
+            tcp, obj, q, succ = [], [], [], []
+            for t in range(args.steps):
+                o, _r, _te, _tr, info = env.step(z[f"{task}/action"][v, t].astype(np.float32))
+                succ.append(bool(info["success"]))
+                if (t + 1) % every == 0:
+                    tcp.append(np.asarray(env.tcp_center).copy())
+                    obj.append(o[4:7].copy())
+                    q.append(joint())
+            for k, val in zip(("tcp", "obj", "joint_q", "success"), (tcp, obj, q, succ)):
+                opened[k].append(np.asarray(val))
+            env.set_task(variations[v])
+            ep = _episode(env, ENV_POLICY_MAP[name](), task, args.steps, every)
+            for k, val in closed.items():
+                val.append(ep[k])
+        env.close()
+        for part, d in (("open", opened), ("closed", closed)):
+            for k, val in d.items():
+                out[f"{task}/{part}/{k}"] = np.stack(val)
+        print(f"  Meta-World on mujoco {mujoco.__version__}: {task}", flush=True)
+    np.savez(args.out, **out)
+
+
+def _patch_welds() -> None:
+    """Meta-World's ``reset_mocap_welds`` for a MuJoCo whose weld carries a 12th number (kept as compiled)."""
+    import mujoco
+    from metaworld.sawyer_xyz_env import SawyerMocapBase
+
+    def reset_mocap_welds(self) -> None:
+        if self.model.nmocap == 0 or self.model.eq_data is None:
+            return
+        for i in range(self.model.eq_data.shape[0]):
+            if self.model.eq_type[i] == mujoco.mjtEq.mjEQ_WELD:
+                self.model.eq_data[i][:11] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0, 0.0, 0.0, 0.0, 5.0]
+
+    SawyerMocapBase.reset_mocap_welds = reset_mocap_welds
 
 
 def _ensure_venv(venv: str, mujoco_version: str) -> str:
@@ -124,21 +185,84 @@ def _metrics(z, task: str, hand, succ, q) -> dict:
             "joint_err_mean": round(float(np.abs(q - z[f"real/{task}/q"]).mean()), 4) if task in JOINTS else None}
 
 
+def _parity(args, vpy: str) -> None:
+    """Parity targets met by Meta-World on our MuJoCo and by our arm scenes, against the same fixture."""
+    import importlib.metadata as md
+
+    import jax
+    import mujoco
+
+    from envs_bridge.metaworld import ARM_PHYSICS
+    from envs_bridge.metaworld import trajectory_parity as tp
+    from envs_bridge.metaworld.cpu_sim import CpuRollout
+
+    path = tp.FIXTURES[args.parity]
+    with tempfile.TemporaryDirectory() as tmp:
+        res = os.path.join(tmp, "mw.npz")
+        subprocess.run([vpy, os.path.abspath(__file__), "--inner", "--parity", args.parity, "--fixture", path,
+                        "--episodes", str(args.episodes), "--steps", str(args.steps), "--out", res],
+                       check=True, env=child_env())
+        mw = dict(np.load(res))
+    fixture = tp.load_fixture(path, episodes=args.episodes, steps=args.steps)
+    tasks = [t for t in fixture if t != "_every"]
+    theirs = {}
+    for t in tasks:
+        _adr, rng = tp.task_joint(CpuRollout(t, 1, **ARM_PHYSICS).task)
+        theirs[t] = {"range": rng, **{part: {k: mw[f"{t}/{part}/{k}"].astype(bool if k == "success" else float)
+                                              for k in ("tcp", "obj", "joint_q", "success")}
+                                       for part in ("open", "closed")}}
+    floor = tp.metrics(theirs, fixture)
+    ours = tp.metrics(tp.run(fixture, jax.random.key(0), backend="cpu", **ARM_PHYSICS), fixture)
+    keys = ("ok_tcp", "ok_obj", "ok_success", "ok_joint")
+    rows = {t: {"metaworld_on_our_mujoco": {k: (bool(v) if k.startswith("ok_") else v) for k, v in floor[t].items()},
+                "ours": {k: (bool(v) if k.startswith("ok_") else v) for k, v in ours[t].items()}} for t in tasks}
+    print(f"{'task':26s} target: Meta-World on mujoco {mujoco.__version__} / ours (arm, C MuJoCo); x = missed")
+    for t in tasks:
+        cells = [f"{k[3:]} {'ok' if floor[t][k] else 'x'}/{'ok' if ours[t][k] else 'x'}" for k in keys]
+        print(f"{t:26s} " + "  ".join(cells) + f"   tcp mm {floor[t]['tcp_median'] * 1e3:.1f}/"
+              f"{ours[t]['tcp_median'] * 1e3:.1f}")
+    count = {k: [sum(bool(floor[t][k]) for t in tasks), sum(bool(ours[t][k]) for t in tasks)] for k in keys}
+    both_miss = {k: [t for t in tasks if not floor[t][k] and not ours[t][k]] for k in keys}
+    doc = {"what": f"scripted-policy parity targets (trajectory_parity.TARGETS) on the {args.parity} fixture, "
+                   f"{args.episodes} episodes x {args.steps} steps: Meta-World 3.1.1 on our mujoco vs the fixture "
+                   "(recorded on mujoco 3.3.0), and our arm scenes (C MuJoCo, ARM_PHYSICS) vs the same fixture",
+           "versions": {"mujoco_ours": mujoco.__version__, "mujoco_metaworld_replay": str(mw["mujoco"]),
+                        "metaworld": "3.1.1", "jax": md.version("jax")},
+           "targets_met": {k: {"metaworld_on_our_mujoco": c[0], "ours": c[1], "of": len(tasks)}
+                           for k, c in count.items()},
+           "missed_by_both": both_miss, "rows": rows}
+    out = args.out or os.path.join("benchmarks", "results", f"metaworld_version_floor_parity_{args.parity}.json")
+    with open(out, "w") as f:
+        json.dump(doc, f, indent=1)
+    print({k: f"{c[0]} / {c[1]} of {len(tasks)}" for k, c in count.items()})
+    print(f"wrote {out}")
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--traces", required=True, help="comma-separated npz files of policy_in_metaworld.py --traces")
+    p.add_argument("--traces", help="comma-separated npz files of policy_in_metaworld.py --traces")
+    p.add_argument("--parity", choices=("mt10", "mt50"), help="score the scripted-policy parity targets instead")
+    p.add_argument("--episodes", type=int, default=5, help="--parity: episodes per task")
+    p.add_argument("--steps", type=int, default=200, help="--parity: steps per episode")
+    p.add_argument("--fixture", help=argparse.SUPPRESS)
     p.add_argument("--venv", default="/tmp/mw_mujoco_ours_venv", help="venv for Meta-World on our MuJoCo")
-    p.add_argument("--out", default=os.path.join("benchmarks", "results", "metaworld_version_floor_mt10.json"))
+    p.add_argument("--out", help="JSON to write (default benchmarks/results/metaworld_version_floor_<what>.json)")
     p.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.inner:
-        _inner(args)
+        _inner_parity(args) if args.parity else _inner(args)
         return
-    import importlib.metadata as md
-
+    if bool(args.traces) == bool(args.parity):
+        p.error("give --traces (recorded real paths) or --parity mt10|mt50 (the parity fixtures), one of them")
     import mujoco
 
     vpy = _ensure_venv(args.venv, mujoco.__version__)
+    if args.parity:
+        _parity(args, vpy)
+        return
+    import importlib.metadata as md
+
+    args.out = args.out or os.path.join("benchmarks", "results", "metaworld_version_floor_mt10.json")
     with tempfile.TemporaryDirectory() as tmp:
         res = os.path.join(tmp, "mw.npz")
         subprocess.run([vpy, os.path.abspath(__file__), "--inner", "--traces", args.traces, "--out", res],
