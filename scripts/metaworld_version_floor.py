@@ -19,6 +19,11 @@ variations (closed loop), and ``trajectory_parity.metrics`` scores it against th
 arm scenes (``--episodes`` x ``--steps``, default the CI tests' 5 x 200); the JSON lists, per task and target, whether
 Meta-World itself meets it beside whether ours does.
 
+``--closed-loop`` does it for the 50-variation closed loop (``closed_loop_parity``: Meta-World's scripted policy, one
+500-step episode on each of the 50 variations, any-step and final-step shares within 10 points of ``REAL``): Meta-World
+on our MuJoCo against ``REAL`` (Meta-World on 3.3.0), beside our arm scenes' figures from ``--ours-json`` (the
+``closed_loop_parity --json`` output).
+
 Usage (repository root)::
 
     python scripts/metaworld_version_floor.py --traces /tmp/tr_pc_final.npz,/tmp/tr_s43_final.npz \
@@ -123,6 +128,72 @@ def _inner_parity(args) -> None:
                 out[f"{task}/{part}/{k}"] = np.stack(val)
         print(f"  Meta-World on mujoco {mujoco.__version__}: {task}", flush=True)
     np.savez(args.out, **out)
+
+
+def _inner_closed_loop(args) -> None:
+    """In the second venv: success flags of Meta-World's scripted policy on each task's 50 seeded variations."""
+    import metaworld
+    import mujoco
+    from metaworld.policies import ENV_POLICY_MAP
+
+    _patch_welds()
+    benches = {"mt10": metaworld.MT10(seed=0), "mt50": metaworld.MT50(seed=0)}
+    mt10 = set(benches["mt10"].train_classes)
+    out = {"mujoco": np.array(mujoco.__version__)}
+    for task in args.tasks.split(","):
+        name = f"{task}-v3"
+        bench = benches["mt10" if name in mt10 else "mt50"]
+        variations = [t for t in bench.train_tasks if t.env_name == name]
+        env, flags = bench.train_classes[name](), []
+        for v in range(args.episodes):
+            env.set_task(variations[v])
+            obs, _ = env.reset()
+            policy, ep = ENV_POLICY_MAP[name](), []
+            for _ in range(args.steps):
+                obs, _r, _te, _tr, info = env.step(np.asarray(policy.get_action(obs.copy()), np.float32))
+                ep.append(bool(info["success"]))
+            flags.append(ep)
+        env.close()
+        out[task] = np.asarray(flags)
+        print(f"  Meta-World on mujoco {mujoco.__version__}: {task} closed loop", flush=True)
+    np.savez(args.out, **out)
+
+
+def _closed_loop(args, vpy: str) -> None:
+    """The 50-variation closed loop: Meta-World on our MuJoCo and our arm scenes against ``REAL``."""
+    import mujoco
+
+    from envs_bridge.metaworld import closed_loop_parity as clp
+
+    tasks = list(clp.REAL)
+    with tempfile.TemporaryDirectory() as tmp:
+        res = os.path.join(tmp, "mw.npz")
+        subprocess.run([vpy, os.path.abspath(__file__), "--inner", "--closed-loop", "--tasks", ",".join(tasks),
+                        "--episodes", "50", "--steps", "500", "--out", res], check=True, env=child_env())
+        mw = dict(np.load(res))
+    with open(args.ours_json) as f:
+        ours = json.load(f)
+    rows = {t: {"metaworld_on_our_mujoco": clp.compare(clp.summarise(mw[t]), clp.REAL[t]),
+                "ours": ours["tasks"][t]} for t in tasks}
+    print(f"{'task':26s} real (3.3.0) any / final | Meta-World on {mujoco.__version__} | ours; x = more than 0.10 off")
+    for t, r in rows.items():
+        a, b = r["metaworld_on_our_mujoco"], r["ours"]
+        print(f"{t:26s} {a['any_real']:.2f} / {a['final_real']:.2f} | {a['any']:.2f} / {a['final']:.2f}"
+              f" {'ok' if a['ok_closed'] else 'x '} | {b['any']:.2f} / {b['final']:.2f} {'ok' if b['ok_closed'] else 'x'}")
+    n = {who: sum(r[who]["ok_closed"] for r in rows.values()) for who in ("metaworld_on_our_mujoco", "ours")}
+    doc = {"what": "50-variation closed loop (closed_loop_parity.REAL, Meta-World 3.1.1 on mujoco 3.3.0): Meta-World "
+                   "3.1.1 on our mujoco with its scripted policies, and our arm scenes (from ours_json)",
+           "versions": {"mujoco_ours": mujoco.__version__, "mujoco_metaworld_replay": str(mw["mujoco"]),
+                        "metaworld": "3.1.1"},
+           "ours_json": os.path.relpath(args.ours_json), "ok_closed": n, "of": len(tasks),
+           "missed_by_both": [t for t, r in rows.items() if not r["metaworld_on_our_mujoco"]["ok_closed"]
+                              and not r["ours"]["ok_closed"]],
+           "rows": rows}
+    out = args.out or os.path.join("benchmarks", "results", "metaworld_version_floor_closed_loop_50var.json")
+    with open(out, "w") as f:
+        json.dump(doc, f, indent=1)
+    print(f"within 10 points on both shares: Meta-World on {mujoco.__version__} {n['metaworld_on_our_mujoco']}, "
+          f"ours {n['ours']} of {len(tasks)}; wrote {out}")
 
 
 def _patch_welds() -> None:
@@ -244,21 +315,27 @@ def main(argv=None) -> None:
     p.add_argument("--parity", choices=("mt10", "mt50"), help="score the scripted-policy parity targets instead")
     p.add_argument("--episodes", type=int, default=5, help="--parity: episodes per task")
     p.add_argument("--steps", type=int, default=200, help="--parity: steps per episode")
+    p.add_argument("--closed-loop", action="store_true", help="score the 50-variation closed loop instead")
+    p.add_argument("--ours-json", default=os.path.join("benchmarks", "results",
+                                                       "metaworld_closed_loop_50var_arm_fs4_cpu.json"),
+                   help="--closed-loop: our figures (closed_loop_parity --json)")
+    p.add_argument("--tasks", help=argparse.SUPPRESS)
     p.add_argument("--fixture", help=argparse.SUPPRESS)
     p.add_argument("--venv", default="/tmp/mw_mujoco_ours_venv", help="venv for Meta-World on our MuJoCo")
     p.add_argument("--out", help="JSON to write (default benchmarks/results/metaworld_version_floor_<what>.json)")
     p.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.inner:
-        _inner_parity(args) if args.parity else _inner(args)
+        (_inner_closed_loop if args.closed_loop else _inner_parity if args.parity else _inner)(args)
         return
-    if bool(args.traces) == bool(args.parity):
-        p.error("give --traces (recorded real paths) or --parity mt10|mt50 (the parity fixtures), one of them")
+    if sum(map(bool, (args.traces, args.parity, args.closed_loop))) != 1:
+        p.error("give one of --traces (recorded real paths), --parity mt10|mt50 (the parity fixtures) or "
+                "--closed-loop (the 50-variation closed loop)")
     import mujoco
 
     vpy = _ensure_venv(args.venv, mujoco.__version__)
-    if args.parity:
-        _parity(args, vpy)
+    if args.parity or args.closed_loop:
+        (_parity if args.parity else _closed_loop)(args, vpy)
         return
     import importlib.metadata as md
 

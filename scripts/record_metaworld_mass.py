@@ -25,11 +25,11 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, _HERE)
 from record_metaworld_traces import run_inner
 
-_ARM = ("right_", "hand", "mocap", "head")  # the Sawyer: arm, head, hand, fingers
+_SAWYER = ("hand", "mocap", "head")  # with the arm's right_* links and the fingers' *claw* / *pad* bodies
 
 
 def _is_arm(name: str) -> bool:
-    return name.startswith(_ARM) or "claw" in name or "pad" in name
+    return name.startswith("right_") or name in _SAWYER or "claw" in name or "pad" in name
 
 
 def _inner(args) -> None:

@@ -27,7 +27,7 @@ from envs_bridge.metaworld import ARM_PHYSICS, scenes
 FIXTURE = os.path.join(os.path.dirname(__file__), "fixtures", "metaworld", "mass_properties.json")
 with open(FIXTURE) as _f:
     _REF = json.load(_f)["tasks"]
-_HAND = ("right_", "hand", "mocap", "head")
+_SAWYER = ("hand", "mocap", "head")  # with the arm's right_* links and the fingers' *claw* / *pad* bodies
 
 # Real bodies that are scenery in ours (fixed, no joint): the real hand never moves them.
 _SCENERY = {("reach-wall", 0.75), ("coffee-button", 0.11), ("coffee-pull", 0.1), ("coffee-push", 0.1)}
@@ -49,7 +49,8 @@ def _ours(model) -> tuple[list, dict]:
     name = lambda b: mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_BODY, b) or f"body{b}"
     bodies = [(name(b), float(model.body_mass[b]), model.body_invweight0[b].copy()) for b in range(1, model.nbody)
               if model.body_weldid[b] != 0 and model.body_mass[b] >= 1e-3
-              and not name(b).startswith(_HAND) and "claw" not in name(b) and "pad" not in name(b)]
+              and not name(b).startswith("right_") and name(b) not in _SAWYER
+              and "claw" not in name(b) and "pad" not in name(b)]
     joints = {mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_JOINT, j): float(model.dof_invweight0[model.jnt_dofadr[j]])
               for j in range(model.njnt)}
     return bodies, joints
