@@ -29,7 +29,9 @@ with open(FIXTURE) as _f:
     _REF = json.load(_f)["tasks"]
 _SAWYER = ("hand", "mocap", "head")  # with the arm's right_* links and the fingers' *claw* / *pad* bodies
 
-# Real bodies that are scenery in ours (fixed, no joint): the real hand never moves them.
+# Real movable bodies our scenes leave out or fix, each by its scene's notes (the real env's episodes never move them):
+# reach-wall's puck (scenes_mt50_sliding), coffee-button's mug (scenes_mt50_fixtures) and the coffee machine's
+# button in coffee-pull / coffee-push (a static machine there, scenes_mt50_grasp).
 _SCENERY = {("reach-wall", 0.75), ("coffee-button", 0.11), ("coffee-pull", 0.1), ("coffee-push", 0.1)}
 
 # Measured misses (ours / real), kept: see the module docstring.
@@ -88,7 +90,7 @@ def test_movable_objects_have_meta_worlds_mass_properties(task):
 
 
 def test_the_check_catches_an_origin_centred_slide_body():
-    # The mechanism, on a two-body toy: the same 0.38 kg slide body with its centre of mass at its origin and 6 cm
+    # The mechanism, on a one-body toy: the same 0.38 kg slide body with its centre of mass at its origin and 6 cm
     # off it. MuJoCo 3.17's estimate is 1 / 0.38 = 2.63 for the first and a third of it, 0.875, for the second
     # (Meta-World's drawer_link: 0.8749); the check's 5 % band separates them.
     import mujoco
