@@ -229,20 +229,13 @@ def _ensure_venv(venv: str, mujoco_version: str) -> str:
 def _ours(z) -> dict:
     """The real actions replayed in our arm scene: ``{task: (hand, success, q)}``."""
     from envs_bridge.metaworld import ARM_PHYSICS
-    from envs_bridge.metaworld.cpu_sim import CpuRollout
+    from envs_bridge.metaworld.cpu_sim import CpuRollout, replay_actions
 
     out = {}
     for task in TASKS:
-        act = z[f"real/{task}/action"]
-        cr = CpuRollout(task, act.shape[0], **ARM_PHYSICS)
-        cr.reset(z[f"real/{task}/rand_vec"])
-        hand, succ, q = [], [], []
-        for t in range(act.shape[1]):
-            o, _r, s, _i = cr.step(np.clip(act[:, t], -1, 1))
-            hand.append(o[:, :3])
-            succ.append(s)
-            q.append(cr.inspect()["joint_q"])
-        out[task] = (np.stack(hand, 1), np.asarray(succ).T, np.asarray(q).T)
+        act = z[f"real/{task}/action"]  # the real env's clipped actions, within [-1, 1]
+        r = replay_actions(CpuRollout(task, act.shape[0], **ARM_PHYSICS), z[f"real/{task}/rand_vec"], act)
+        out[task] = (r["hand"], r["success"], r["q"])
     return out
 
 
@@ -265,7 +258,6 @@ def _parity(args, vpy: str) -> None:
 
     from envs_bridge.metaworld import ARM_PHYSICS
     from envs_bridge.metaworld import trajectory_parity as tp
-    from envs_bridge.metaworld.cpu_sim import CpuRollout
 
     path = tp.FIXTURES[args.parity]
     with tempfile.TemporaryDirectory() as tmp:
@@ -276,14 +268,13 @@ def _parity(args, vpy: str) -> None:
         mw = dict(np.load(res))
     fixture = tp.load_fixture(path, episodes=args.episodes, steps=args.steps)
     tasks = [t for t in fixture if t != "_every"]
-    theirs = {}
-    for t in tasks:
-        _adr, rng = tp.task_joint(CpuRollout(t, 1, **ARM_PHYSICS).task)
-        theirs[t] = {"range": rng, **{part: {k: mw[f"{t}/{part}/{k}"].astype(bool if k == "success" else float)
-                                              for k in ("tcp", "obj", "joint_q", "success")}
-                                       for part in ("open", "closed")}}
+    ran = tp.run(fixture, jax.random.key(0), backend="cpu", **ARM_PHYSICS)
+    # Meta-World's rollouts scored with our scene's joint range, as ours are (run's "range")
+    theirs = {t: {"range": ran[t]["range"], **{part: {k: mw[f"{t}/{part}/{k}"].astype(bool if k == "success" else float)
+                                                      for k in ("tcp", "obj", "joint_q", "success")}
+                                               for part in ("open", "closed")}} for t in tasks}
     floor = tp.metrics(theirs, fixture)
-    ours = tp.metrics(tp.run(fixture, jax.random.key(0), backend="cpu", **ARM_PHYSICS), fixture)
+    ours = tp.metrics(ran, fixture)
     keys = ("ok_tcp", "ok_obj", "ok_success", "ok_joint")
     rows = {t: {"metaworld_on_our_mujoco": {k: (bool(v) if k.startswith("ok_") else v) for k, v in floor[t].items()},
                 "ours": {k: (bool(v) if k.startswith("ok_") else v) for k, v in ours[t].items()}} for t in tasks}

@@ -389,7 +389,7 @@ def _real_path_in_our_scene(fixture: str, bar: str = "wrist_panel") -> tuple[dic
     """(the real env's record, ours): the real closed-loop actions replayed open loop in our door-open scene from the
     same variations (C MuJoCo, ``ARM_PHYSICS``), with the wrist x handle bar pair through ``bar``: "wrist_panel"
     (the scene's), "boxes" (the two wrist boxes) or "none"."""
-    from envs_bridge.metaworld.cpu_sim import CpuRollout
+    from envs_bridge.metaworld.cpu_sim import CpuRollout, replay_actions
 
     real = dict(np.load(fixture))
     task = "door-open"
@@ -407,14 +407,7 @@ def _real_path_in_our_scene(fixture: str, bar: str = "wrist_panel") -> tuple[dic
     finally:
         if variant:
             scenes.build_model.cache_clear()
-    cpu.reset(real["rand_vec"])
-    succ, hand, q = [], [], []
-    for t in range(real["action"].shape[1]):
-        o, _r, s, _info = cpu.step(real["action"][:, t])
-        succ.append(s)
-        hand.append(o[:, :3])
-        q.append(cpu.inspect()["joint_q"])
-    return real, {"success": np.asarray(succ).T, "hand": np.stack(hand, 1), "q": np.asarray(q).T}
+    return real, replay_actions(cpu, real["rand_vec"], real["action"])
 
 
 @pytest.mark.slow

@@ -32,7 +32,7 @@ from envs_bridge.metaworld import shared_physics, tasks
 from envs_bridge.metaworld.env import MetaWorldEnv
 from mtjax import envs
 
-__all__ = ["CpuRollout", "run_policy"]
+__all__ = ["CpuRollout", "replay_actions", "run_policy"]
 
 _FIELDS = ("qpos", "qvel", "xpos", "xquat", "site_xpos", "geom_xpos", "mocap_pos")
 _MATS = ("xmat", "site_xmat", "geom_xmat")
@@ -186,3 +186,18 @@ def run_policy(act, task: str, tid: int, num_tasks: int, episodes: int, steps: i
         q.append(cpu.inspect()["joint_q"])
     succ, q = np.asarray(succ), np.asarray(q)
     return {"success": float((succ.max(0) > 0).mean()), "final_dq": float(np.abs(q[-1] - q[0]).mean())}
+
+
+def replay_actions(cpu: CpuRollout, rand_vecs: np.ndarray, actions: np.ndarray) -> dict[str, np.ndarray]:
+    """Recorded actions ``[E, T, 4]`` replayed open loop from the variations ``rand_vecs`` (e.g. a real closed loop
+    recorded by ``scripts/policy_in_metaworld.py --traces``): ``{"success": [E, T], "hand": [E, T, 3] (obs[0:3]),
+    "q": [E, T] (the task joint)}`` after every step (``tests/test_metaworld_arm.py``,
+    ``scripts/metaworld_version_floor.py``)."""
+    cpu.reset(rand_vecs)
+    succ, hand, q = [], [], []
+    for t in range(actions.shape[1]):
+        o, _r, s, _info = cpu.step(actions[:, t])
+        succ.append(s)
+        hand.append(o[:, :3])
+        q.append(cpu.inspect()["joint_q"])
+    return {"success": np.asarray(succ).T, "hand": np.stack(hand, 1), "q": np.asarray(q).T}
