@@ -14,10 +14,8 @@ import pytest
 from compile_options import OPTIMISED
 from test_metaworld_trajectory_parity import FIXTURE, TARGET_KEYS, TASKS, check_target
 
-from envs_bridge.metaworld import ARM_PHYSICS, MetaWorldEnv
+from envs_bridge.metaworld import ARM_PHYSICS
 from envs_bridge.metaworld import trajectory_parity as tp
-from envs_bridge.metaworld.jitted import JittedEnv
-from mtjax import envs
 
 # Measured (C MuJoCo, all 20 episodes, mujoco 3.17.0, session 20): every target met. Window-open's two cells (last-step
 # 0.65 vs 1.00, joint 0.020 m: the lower wrist box dragged the opened sash back) were misses until the box slid on
@@ -50,8 +48,22 @@ def test_window_open_meets_every_target_in_mjx_the_training_physics():
     415.15). Its 500-step rollout runs at XLA's default level (``OPTIMISED``): alone on the 2-core VM 31 s against
     51 s at the suite's level 0 (session 35)."""
     fixture = tp.load_fixture(FIXTURE, ["window-open"])
-    env = MetaWorldEnv(envs.TaskSet(("window-open",), (40,)), episode_length=510, **ARM_PHYSICS)
-    jenv = JittedEnv(env, compiler_options=OPTIMISED)
-    row = tp.metrics(tp.run(fixture, jax.random.key(0), jenv=jenv), fixture)["window-open"]
+    ours = tp.run(fixture, jax.random.key(0), compiler_options=OPTIMISED, **ARM_PHYSICS)
+    row = tp.metrics(ours, fixture)["window-open"]
     assert all(row[k] for k in TARGET_KEYS), {k: row[k] for k in row if not k.startswith("ok_")}
     assert row["last_ours"] == 1.0 and abs(row["steps_ours"] - row["steps_real"]) < 5
+
+
+def test_run_refuses_options_for_an_env_it_did_not_build():
+    """``compiler_options`` and env options apply only to the env ``run`` builds; with a built env they would be
+    silently ignored, so ``run`` refuses them (checked before anything compiles)."""
+    from envs_bridge.metaworld import MetaWorldEnv
+    from envs_bridge.metaworld.jitted import JittedEnv
+    from mtjax import envs
+
+    fixture = tp.load_fixture(FIXTURE, ["reach"], 1, 5)
+    jenv = JittedEnv(MetaWorldEnv(envs.TaskSet(("reach",), (2,)), episode_length=20))
+    with pytest.raises(ValueError, match="compiler_options"):
+        tp.run(fixture, jax.random.key(0), jenv=jenv, compiler_options=OPTIMISED)
+    with pytest.raises(ValueError, match="frame_skip"):
+        tp.run(fixture, jax.random.key(0), jenv=jenv, frame_skip=2)

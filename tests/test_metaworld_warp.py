@@ -22,7 +22,6 @@ from envs_bridge import physics_impl
 from envs_bridge.metaworld import ARM_PHYSICS, MetaWorldEnv
 from envs_bridge.metaworld import trajectory_parity as tp
 from envs_bridge.metaworld.cpu_sim import CpuRollout
-from envs_bridge.metaworld.jitted import JittedEnv
 from mtjax import envs
 
 needs_warp = pytest.mark.skipif(not physics_impl.warp_installed(),
@@ -174,7 +173,7 @@ GPU_MISSES = {("peg-insert-side", "ok_success"): "GPU Warp, session 29: closed-l
 
 
 # On the CPU the table replays the first 10 of the 20 recorded episodes per task, in one env run at XLA's default level
-# (``OPTIMISED``: its 500-step Python loop runs, the compile is small): 81 s alone on the 2-core VM against 197 s of
+# (``OPTIMISED``: its 500-step Python loop is what costs, not the compile): 81 s alone on the 2-core VM against 197 s of
 # setup in the suite at 20 episodes and level 0 (session 35); every cell met at 10 episodes as at 20 (success steps
 # ours / real pick-place 448.0 / 448.7, peg-insert-side 318.1 / 320.8, window-close 422.0 / 422.0).
 CPU_EPISODES = 10
@@ -184,10 +183,8 @@ def _warp_table(tasks, episodes=None):
     if not physics_impl.warp_installed():
         pytest.skip(f"warp-lang=={physics_impl.WARP_VERSION} not installed (test extra)")
     fixture = tp.load_fixture(FIXTURE, list(tasks), episodes)
-    n = 2 * fixture[tasks[0]]["action"].shape[0]
-    env = MetaWorldEnv(envs.TaskSet(tuple(tasks), (n,) * len(tasks)), episode_length=510, **ARM_PHYSICS,
-                       physics_impl="warp")
-    return tp.metrics(tp.run(fixture, jax.random.key(0), jenv=JittedEnv(env, compiler_options=OPTIMISED)), fixture)
+    ours = tp.run(fixture, jax.random.key(0), compiler_options=OPTIMISED, **ARM_PHYSICS, physics_impl="warp")
+    return tp.metrics(ours, fixture)
 
 
 @pytest.fixture(scope="module")

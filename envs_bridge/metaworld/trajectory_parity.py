@@ -138,7 +138,7 @@ def mujoco_id(m, kind: str, name: str) -> int:
 
 
 def run(fixture: dict, key: jax.Array, jenv: JittedEnv | None = None, backend: str = "mjx",
-        **env_kwargs) -> dict[str, dict[str, np.ndarray]]:
+        compiler_options: dict | None = None, **env_kwargs) -> dict[str, dict[str, np.ndarray]]:
     """Open- and closed-loop rollouts of every fixture task in our env (same initial states).
 
     Args:
@@ -150,6 +150,8 @@ def run(fixture: dict, key: jax.Array, jenv: JittedEnv | None = None, backend: s
         with ``env_kwargs`` (``MetaWorldEnv`` options; not allowed together with ``jenv``). MJX only.
       backend: ``"mjx"`` (one jitted MJX step over all tasks) or ``"cpu"`` (C MuJoCo, one ``CpuRollout`` of
         ``2 * episodes`` envs per task, one task after another).
+      compiler_options: XLA options of the env ``run`` builds (``JittedEnv``'s), e.g. the optimisation level of a
+        test suite that compiles cheaply elsewhere; not allowed with ``jenv``.
 
     Returns:
       ``{task: {"open": {"tcp", "obj", "joint_q", "success"}, "closed": {...}, "range": (lo, hi), "joint": name}}``,
@@ -168,9 +170,9 @@ def run(fixture: dict, key: jax.Array, jenv: JittedEnv | None = None, backend: s
     steps = fixture[tasks[0]]["action"].shape[1]
     if jenv is None:
         jenv = JittedEnv(MetaWorldEnv(envs.TaskSet(tasks, tuple(2 * e[t] for t in tasks)),
-                                      episode_length=steps + 10, **env_kwargs))
-    elif env_kwargs:
-        raise ValueError(f"env options {sorted(env_kwargs)} cannot apply to an already built env")
+                                      episode_length=steps + 10, **env_kwargs), compiler_options=compiler_options)
+    elif env_kwargs or compiler_options:
+        raise ValueError(f"env options {sorted(env_kwargs)} or compiler_options cannot apply to an already built env")
     env = jenv.env
     if env.episode_length <= steps:
         raise ValueError(f"episode_length {env.episode_length} would auto-reset within {steps} steps")
