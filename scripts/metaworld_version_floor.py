@@ -89,7 +89,7 @@ def _inner_parity(args) -> None:
     import metaworld
     import mujoco
     from metaworld.policies import ENV_POLICY_MAP
-    from record_metaworld_trajectories import _episode, _joint_reader
+    from record_metaworld_trajectories import _episode
 
     _patch_welds()
     z = np.load(args.fixture)
@@ -104,30 +104,29 @@ def _inner_parity(args) -> None:
         opened = {"tcp": [], "obj": [], "joint_q": [], "success": []}
         closed = {k: [] for k in opened}
         for v in range(args.episodes):
-            env.set_task(variations[v])
-            env.reset()
-            assert np.allclose(env._last_rand_vec, z[f"{task}/rand_vec"][v], atol=1e-6), (task, v)
-            joint = _joint_reader(env, task)
-            tcp, obj, q, succ = [], [], [], []
-            for t in range(args.steps):
-                o, _r, _te, _tr, info = env.step(z[f"{task}/action"][v, t].astype(np.float32))
-                succ.append(bool(info["success"]))
-                if (t + 1) % every == 0:
-                    tcp.append(np.asarray(env.tcp_center).copy())
-                    obj.append(o[4:7].copy())
-                    q.append(joint())
-            for k, val in zip(("tcp", "obj", "joint_q", "success"), (tcp, obj, q, succ)):
-                opened[k].append(np.asarray(val))
-            env.set_task(variations[v])
-            ep = _episode(env, ENV_POLICY_MAP[name](), task, args.steps, every)
-            for k, val in closed.items():
-                val.append(ep[k])
+            for part, policy in (("open", _Replay(z[f"{task}/action"][v])), ("closed", ENV_POLICY_MAP[name]())):
+                env.set_task(variations[v])
+                ep = _episode(env, policy, task, args.steps, every)
+                assert np.allclose(ep["rand_vec"], z[f"{task}/rand_vec"][v], atol=1e-6), (task, v)
+                for k, val in (opened if part == "open" else closed).items():
+                    val.append(ep[k])
         env.close()
         for part, d in (("open", opened), ("closed", closed)):
             for k, val in d.items():
                 out[f"{task}/{part}/{k}"] = np.stack(val)
         print(f"  Meta-World on mujoco {mujoco.__version__}: {task}", flush=True)
     np.savez(args.out, **out)
+
+
+class _Replay:
+    """A Meta-World scripted policy's interface over recorded actions: ``record_metaworld_trajectories._episode``
+    then replays them open loop, recording what it records for the closed loop."""
+
+    def __init__(self, actions: np.ndarray):
+        self._actions = iter(actions)
+
+    def get_action(self, _obs) -> np.ndarray:
+        return next(self._actions)
 
 
 def _inner_closed_loop(args) -> None:
