@@ -134,6 +134,7 @@ def _inner_closed_loop(args) -> None:
     import metaworld
     import mujoco
     from metaworld.policies import ENV_POLICY_MAP
+    from record_metaworld_trajectories import _episode
 
     _patch_welds()
     benches = {"mt10": metaworld.MT10(seed=0), "mt50": metaworld.MT50(seed=0)}
@@ -146,12 +147,7 @@ def _inner_closed_loop(args) -> None:
         env, flags = bench.train_classes[name](), []
         for v in range(args.episodes):
             env.set_task(variations[v])
-            obs, _ = env.reset()
-            policy, ep = ENV_POLICY_MAP[name](), []
-            for _ in range(args.steps):
-                obs, _r, _te, _tr, info = env.step(np.asarray(policy.get_action(obs.copy()), np.float32))
-                ep.append(bool(info["success"]))
-            flags.append(ep)
+            flags.append(_episode(env, ENV_POLICY_MAP[name](), task, args.steps, args.steps)["success"].astype(bool))
         env.close()
         out[task] = np.asarray(flags)
         print(f"  Meta-World on mujoco {mujoco.__version__}: {task} closed loop", flush=True)
